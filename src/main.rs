@@ -1,0 +1,311 @@
+//! The `skewer` command line: argument parsing, printing and exit codes.
+//! Everything else lives in the library.
+//!
+//! Exit codes: 0 success (and no anomalies), 1 anomalies found, 2 error.
+
+use std::io::IsTerminal;
+
+/// mimalloc reuses the per-batch buffers that glibc would hand back to the
+/// kernel and fault in again (measured: ~10% of the profile's time).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use skewer::profile::{self, ProfileOptions, Progress, StatsOptions};
+use skewer::source::{self, CsvOptions, Dataset, Format, SourceOptions};
+
+#[derive(Parser)]
+#[command(
+    name = "skewer",
+    version,
+    about = "Profile columnar ML data: exact statistics, schema, drift and skew"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Profile one dataset (one or more files with one schema).
+    Profile(Box<ProfileArgs>),
+    /// Merge profiles of shards into the profile of their union.
+    Merge {
+        /// Profile JSON files written by `skewer profile -o`.
+        #[arg(required = true)]
+        profiles: Vec<PathBuf>,
+        /// Where to write the merged profile (stdout when absent).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct ProfileArgs {
+    /// Input files (Parquet, CSV, Arrow IPC file or stream); "-" reads stdin.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Write the full profile as JSON here instead of printing a summary.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Profile only these columns (comma separated).
+    #[arg(long, value_delimiter = ',')]
+    columns: Option<Vec<String>>,
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    stats: StatsArgs,
+    /// Do not draw a progress bar even on a terminal.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct InputArgs {
+    /// Input format, overriding the file extension: parquet, csv, arrow, arrow-stream.
+    #[arg(long)]
+    format: Option<String>,
+    /// CSV field delimiter (one byte; "\t" for tab).
+    #[arg(long, default_value = ",")]
+    delimiter: String,
+    /// CSV quote character.
+    #[arg(long, default_value = "\"")]
+    quote: String,
+    /// CSV escape character (none by default: quotes are doubled).
+    #[arg(long)]
+    escape: Option<String>,
+    /// The CSV files have no header row (columns are named column_1, ...).
+    #[arg(long)]
+    no_header: bool,
+    /// CSV records read to infer column types.
+    #[arg(long, default_value_t = 100_000)]
+    infer_rows: usize,
+    /// State a CSV column's type instead of inferring it: COL=TYPE (repeatable),
+    /// e.g. --type zip=utf8 --type ts=timestamp[ms].
+    #[arg(long = "type", value_name = "COL=TYPE")]
+    types: Vec<String>,
+    /// Rows per record batch.
+    #[arg(long, default_value_t = 65536)]
+    batch_size: usize,
+}
+
+#[derive(Args)]
+struct StatsArgs {
+    /// Bins of the equal-width histogram.
+    #[arg(long, default_value_t = 10)]
+    bins: usize,
+    /// Buckets of the quantile (equal-count) histogram.
+    #[arg(long, default_value_t = 10)]
+    quantile_bins: usize,
+    /// Most frequent values reported per categorical column.
+    #[arg(long, default_value_t = 20)]
+    top_k: usize,
+    /// Quantile ranks (comma separated, each in [0, 1]).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0.01,0.05,0.25,0.5,0.75,0.95,0.99"
+    )]
+    quantiles: Vec<f64>,
+    /// Distinct values counted exactly per column; beyond, an estimate.
+    #[arg(long, default_value_t = 1_000_000)]
+    unique_cap: usize,
+    /// Index bits of the sketch stored in the profile (2^bits buckets at most).
+    #[arg(long, default_value_t = 12)]
+    sketch_bits: u32,
+    /// Memory for keeping numeric values between the two passes (e.g. 512MiB, 2GiB);
+    /// columns beyond it are read again.
+    #[arg(long, default_value = "1GiB")]
+    memory_budget: String,
+}
+
+fn parse_bytes(s: &str) -> anyhow::Result<u64> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let n: f64 = n.parse().with_context(|| format!("invalid size {s:?}"))?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "kib" => 1024.0,
+        "m" | "mb" => 1e6,
+        "mib" => 1024.0 * 1024.0,
+        "g" | "gb" => 1e9,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        other => bail!("invalid size unit {other:?} in {s:?} (use B, KiB, MiB, GiB, KB, MB, GB)"),
+    };
+    Ok((n * mult) as u64)
+}
+
+fn one_byte(name: &str, s: &str) -> anyhow::Result<u8> {
+    let s = match s {
+        "\\t" | "tab" => "\t",
+        other => other,
+    };
+    match s.as_bytes() {
+        [b] => Ok(*b),
+        _ => bail!("--{name} must be a single byte, got {s:?}"),
+    }
+}
+
+impl InputArgs {
+    fn to_options(&self, columns: Option<Vec<String>>) -> anyhow::Result<SourceOptions> {
+        let mut types = Vec::new();
+        for t in &self.types {
+            let (col, ty) = t
+                .split_once('=')
+                .with_context(|| format!("--type takes COL=TYPE, got {t:?}"))?;
+            types.push((col.to_string(), source::parse_type(ty)?));
+        }
+        Ok(SourceOptions {
+            format: self.format.as_deref().map(Format::parse).transpose()?,
+            csv: CsvOptions {
+                delimiter: one_byte("delimiter", &self.delimiter)?,
+                quote: one_byte("quote", &self.quote)?,
+                escape: self
+                    .escape
+                    .as_deref()
+                    .map(|e| one_byte("escape", e))
+                    .transpose()?,
+                has_header: !self.no_header,
+                infer_rows: self.infer_rows,
+                types,
+            },
+            columns,
+            batch_size: self.batch_size,
+        })
+    }
+}
+
+impl StatsArgs {
+    fn to_options(&self) -> anyhow::Result<ProfileOptions> {
+        let o = ProfileOptions {
+            stats: StatsOptions {
+                bins: self.bins,
+                quantile_bins: self.quantile_bins,
+                top_k: self.top_k,
+                quantile_ranks: self.quantiles.clone(),
+                unique_cap: self.unique_cap,
+                sketch_bits: self.sketch_bits,
+            },
+            memory_budget: parse_bytes(&self.memory_budget)?,
+        };
+        o.validate()?;
+        Ok(o)
+    }
+}
+
+/// A progress bar on stderr (drawn only when stderr is a terminal).
+struct Bar(indicatif::ProgressBar);
+
+impl Bar {
+    fn new(enabled: bool) -> Bar {
+        if enabled && std::io::stderr().is_terminal() {
+            Bar(indicatif::ProgressBar::new(0))
+        } else {
+            Bar(indicatif::ProgressBar::hidden())
+        }
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, pass: u32, total_rows: Option<u64>, total_bytes: u64) {
+        let style = match total_rows {
+            Some(_) => {
+                "pass {prefix} [{bar:30}] {human_pos}/{human_len} rows  {per_sec}  {msg}  eta {eta}"
+            }
+            None => "pass {prefix} {spinner} {human_pos} rows  {per_sec}  {msg}",
+        };
+        if let Ok(s) = indicatif::ProgressStyle::with_template(style) {
+            self.0.set_style(s.progress_chars("=> "));
+        }
+        self.0.set_prefix(format!("{pass}"));
+        self.0.set_length(total_rows.unwrap_or(0));
+        self.0.set_position(0);
+        self.0
+            .set_message(format!("0 B of {}", indicatif::HumanBytes(total_bytes)));
+        self.0.set_draw_target(if self.0.is_hidden() {
+            indicatif::ProgressDrawTarget::hidden()
+        } else {
+            indicatif::ProgressDrawTarget::stderr()
+        });
+        BYTES.store(0, std::sync::atomic::Ordering::Relaxed);
+        TOTAL.store(total_bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn advance(&self, rows: u64, bytes: u64) {
+        use std::sync::atomic::Ordering;
+        let done = BYTES.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        self.0.set_message(format!(
+            "{} of {}",
+            indicatif::HumanBytes(done),
+            indicatif::HumanBytes(TOTAL.load(Ordering::Relaxed))
+        ));
+        self.0.inc(rows);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+static BYTES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static TOTAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
+    let src = a.input.to_options(a.columns.clone())?;
+    let opts = a.stats.to_options()?;
+    let ds = Dataset::open(&a.files, &src)?;
+    let bar = Bar::new(!a.quiet);
+    let p = profile::profile(&ds, &opts, &bar)?;
+    for w in &p.warnings {
+        eprintln!("warning: {w}");
+    }
+    match &a.output {
+        Some(path) => skewer::write_profile(path, &p)?,
+        None => print!("{}", skewer::report::summary_table(&p)),
+    }
+    Ok(())
+}
+
+fn run_merge(profiles: Vec<PathBuf>, output: Option<PathBuf>) -> anyhow::Result<()> {
+    let mut loaded = Vec::with_capacity(profiles.len());
+    for p in profiles {
+        let d = skewer::read_profile(&p)?;
+        loaded.push((p, d));
+    }
+    let merged = profile::merge::merge_profiles(loaded)?;
+    match output {
+        Some(path) => skewer::write_profile(&path, &merged)?,
+        None => println!(
+            "{}",
+            serde_json::to_string_pretty(&merged).context("serializing the profile")?
+        ),
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Profile(a) => run_profile(*a),
+        Command::Merge { profiles, output } => run_merge(profiles, output),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

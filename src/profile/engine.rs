@@ -1,0 +1,691 @@
+//! The two-pass profile engine (see the module docs of [`super`]).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use arrow::array::{Array, ArrayRef, AsArray, OffsetSizeTrait};
+use arrow::datatypes::{DataType, Field};
+use arrow::record_batch::RecordBatch;
+use rayon::prelude::*;
+
+use super::categorical::{is_categorical, CatAcc};
+use super::keys::Domain;
+use super::model::*;
+use super::numeric::{domain_of, extract, pass2_update, ClassCounts, NumericAcc, Scratch};
+use super::quantile::{Pass2Plan, Pass2State};
+use super::schedule::run_ordered;
+use crate::error::{Error, Result};
+use crate::source::{Dataset, Partition};
+
+/// Options of one profile run.
+#[derive(Debug, Clone)]
+pub struct ProfileOptions {
+    pub stats: StatsOptions,
+    /// Bytes of finite numeric keys that may be kept in memory between the
+    /// passes; columns beyond it are re-read in pass two.
+    pub memory_budget: u64,
+}
+
+impl Default for ProfileOptions {
+    fn default() -> Self {
+        ProfileOptions {
+            stats: StatsOptions::default(),
+            memory_budget: 1 << 30,
+        }
+    }
+}
+
+impl ProfileOptions {
+    pub fn validate(&self) -> Result<()> {
+        let s = &self.stats;
+        if s.bins == 0 || s.quantile_bins == 0 {
+            return Err(Error::InvalidOption("bins must be at least 1".into()));
+        }
+        if let Some(p) = s.quantile_ranks.iter().find(|p| !(0.0..=1.0).contains(*p)) {
+            return Err(Error::InvalidOption(format!(
+                "quantile rank {p} is outside [0, 1]"
+            )));
+        }
+        if !(1..=16).contains(&s.sketch_bits) {
+            return Err(Error::InvalidOption(
+                "sketch bits must be within 1..=16".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Progress of a long run, reported by the engine (the CLI draws a bar).
+pub trait Progress: Send + Sync {
+    /// A pass begins over `total_rows` rows (when known) and `total_bytes`.
+    fn start(&self, _pass: u32, _total_rows: Option<u64>, _total_bytes: u64) {}
+    /// Rows and input bytes just processed.
+    fn advance(&self, _rows: u64, _bytes: u64) {}
+    /// The run is over.
+    fn finish(&self) {}
+}
+
+/// Reports nothing.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// What a column is profiled as.
+#[derive(Debug, Clone)]
+enum Plan {
+    Numeric(Domain),
+    Categorical,
+    /// A list of numeric or categorical values.
+    List(Box<Plan>),
+    Skip,
+}
+
+fn plan_of(dt: &DataType) -> Plan {
+    if let Some(d) = domain_of(dt) {
+        return Plan::Numeric(d);
+    }
+    if is_categorical(dt) {
+        return Plan::Categorical;
+    }
+    match dt {
+        DataType::Dictionary(_, v) if domain_of(v).is_some() => {
+            Plan::Numeric(domain_of(v).unwrap_or(Domain::Float))
+        }
+        DataType::List(f) | DataType::LargeList(f) => match plan_of(f.data_type()) {
+            p @ (Plan::Numeric(_) | Plan::Categorical) => Plan::List(Box::new(p)),
+            _ => Plan::Skip,
+        },
+        _ => Plan::Skip,
+    }
+}
+
+/// Pass-one state of the values of a column (or of a list's elements).
+#[derive(Debug, Clone)]
+enum ValuesAcc {
+    Numeric(NumericAcc),
+    Categorical(CatAcc),
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ListLens {
+    pub(crate) min: u64,
+    pub(crate) max: u64,
+    pub(crate) total: u64,
+    pub(crate) null_values: u64,
+}
+
+/// Pass-one state of one column in one partition.
+#[derive(Debug)]
+struct ColState {
+    present: u64,
+    missing: u64,
+    list: Option<ListLens>,
+    values: Option<ValuesAcc>,
+    /// Numeric columns: index of the leaf (for the budget and pass two).
+    leaf: Option<usize>,
+    scratch: Scratch,
+    kept: Option<Vec<Box<[u64]>>>,
+}
+
+struct Budget {
+    limit: u64,
+    used: AtomicU64,
+    spilled: Vec<AtomicBool>,
+}
+
+impl Budget {
+    fn try_keep(&self, leaf: usize, bytes: u64) -> bool {
+        if self.spilled[leaf].load(Ordering::Relaxed) {
+            return false;
+        }
+        let prev = self.used.fetch_add(bytes, Ordering::Relaxed);
+        if prev + bytes > self.limit {
+            self.used.fetch_sub(bytes, Ordering::Relaxed);
+            self.spilled[leaf].store(true, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    fn release(&self, kept: &mut Option<Vec<Box<[u64]>>>) {
+        if let Some(k) = kept.take() {
+            let bytes: usize = k.iter().map(|c| c.len() * 8).sum();
+            self.used.fetch_sub(bytes as u64, Ordering::Relaxed);
+        }
+    }
+
+    fn is_spilled(&self, leaf: usize) -> bool {
+        self.spilled[leaf].load(Ordering::Relaxed)
+    }
+}
+
+/// The column layout shared by all partitions.
+struct Layout {
+    plans: Vec<Plan>,
+    fields: Vec<Field>,
+    /// Leaf index of each numeric column (top level or list element).
+    leaf_of: Vec<Option<usize>>,
+    leaves: Vec<usize>,
+    cap: usize,
+}
+
+impl Layout {
+    fn new_state(&self, col: usize) -> ColState {
+        let (values, list) = match &self.plans[col] {
+            Plan::Numeric(d) => (Some(ValuesAcc::Numeric(NumericAcc::new(*d))), None),
+            Plan::Categorical => (
+                Some(ValuesAcc::Categorical(CatAcc::new(
+                    self.fields[col].data_type(),
+                    self.cap,
+                ))),
+                None,
+            ),
+            Plan::List(inner) => {
+                let elem_type = match self.fields[col].data_type() {
+                    DataType::List(f) | DataType::LargeList(f) => f.data_type().clone(),
+                    other => other.clone(),
+                };
+                let v = match inner.as_ref() {
+                    Plan::Numeric(d) => ValuesAcc::Numeric(NumericAcc::new(*d)),
+                    _ => ValuesAcc::Categorical(CatAcc::new(&elem_type, self.cap)),
+                };
+                (
+                    Some(v),
+                    Some(ListLens {
+                        min: u64::MAX,
+                        ..Default::default()
+                    }),
+                )
+            }
+            Plan::Skip => (None, None),
+        };
+        ColState {
+            present: 0,
+            missing: 0,
+            list,
+            values,
+            leaf: self.leaf_of[col],
+            scratch: Scratch::default(),
+            kept: self.leaf_of[col].map(|_| Vec::new()),
+        }
+    }
+}
+
+/// The element values of the present rows of a list array.
+fn list_values<O: OffsetSizeTrait>(
+    a: &arrow::array::GenericListArray<O>,
+    lens: &mut ListLens,
+) -> Result<ArrayRef> {
+    let offs = a.value_offsets();
+    let mut contiguous = true;
+    for i in 0..a.len() {
+        let l = (offs[i + 1] - offs[i]).as_usize() as u64;
+        if a.is_valid(i) {
+            lens.min = lens.min.min(l);
+            lens.max = lens.max.max(l);
+            lens.total += l;
+        } else if l > 0 {
+            contiguous = false;
+        }
+    }
+    let start = offs[0].as_usize();
+    let end = offs[a.len()].as_usize();
+    if contiguous {
+        return Ok(a.values().slice(start, end - start));
+    }
+    // Null rows that still span values: gather only the present rows' values.
+    let mut idx: Vec<u64> = Vec::new();
+    for i in 0..a.len() {
+        if a.is_valid(i) {
+            idx.extend(offs[i].as_usize() as u64..offs[i + 1].as_usize() as u64);
+        }
+    }
+    arrow::compute::take(
+        a.values().as_ref(),
+        &arrow::array::UInt64Array::from(idx),
+        None,
+    )
+    .map_err(|e| Error::Internal(format!("gathering list values: {e}")))
+}
+
+/// The values to profile for a column: itself, or its list elements.
+fn values_of(array: &ArrayRef, lens: Option<&mut ListLens>) -> Result<ArrayRef> {
+    let mut scratch = ListLens::default();
+    let lens = lens.unwrap_or(&mut scratch);
+    let v = match array.data_type() {
+        DataType::List(_) => list_values(array.as_list::<i32>(), lens)?,
+        DataType::LargeList(_) => list_values(array.as_list::<i64>(), lens)?,
+        DataType::Dictionary(_, v) if domain_of(v).is_some() => arrow::compute::cast(array, v)
+            .map_err(|e| Error::Internal(format!("unpacking a dictionary: {e}")))?,
+        _ => return Ok(array.clone()),
+    };
+    if let DataType::Dictionary(_, inner) = v.data_type() {
+        if domain_of(inner).is_some() {
+            return arrow::compute::cast(&v, inner)
+                .map_err(|e| Error::Internal(format!("unpacking a dictionary: {e}")));
+        }
+    }
+    Ok(v)
+}
+
+impl ColState {
+    fn update(&mut self, array: &ArrayRef, budget: &Budget) -> Result<()> {
+        let Some(acc) = self.values.as_mut() else {
+            return Ok(());
+        };
+        let nulls = array.logical_null_count() as u64;
+        self.missing += nulls;
+        self.present += array.len() as u64 - nulls;
+        let values = values_of(array, self.list.as_mut())?;
+        if let Some(l) = self.list.as_mut() {
+            l.null_values += values.logical_null_count() as u64;
+        }
+        match acc {
+            ValuesAcc::Categorical(c) => c.update(values.as_ref())?,
+            ValuesAcc::Numeric(n) => {
+                n.update(values.as_ref(), &mut self.scratch)?;
+                let leaf = self.leaf.unwrap_or(0);
+                let keys = &self.scratch.keys;
+                if self.kept.is_some() {
+                    if budget.try_keep(leaf, keys.len() as u64 * 8) {
+                        if let Some(k) = self.kept.as_mut() {
+                            k.push(keys.as_slice().into());
+                        }
+                    } else {
+                        budget.release(&mut self.kept);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn merge(&mut self, o: ColState) {
+        self.present += o.present;
+        self.missing += o.missing;
+        if let (Some(a), Some(b)) = (self.list.as_mut(), o.list.as_ref()) {
+            a.min = a.min.min(b.min);
+            a.max = a.max.max(b.max);
+            a.total += b.total;
+            a.null_values += b.null_values;
+        }
+        match (self.values.as_mut(), o.values.as_ref()) {
+            (Some(ValuesAcc::Numeric(a)), Some(ValuesAcc::Numeric(b))) => a.merge(b),
+            (Some(ValuesAcc::Categorical(a)), Some(ValuesAcc::Categorical(b))) => a.merge(b),
+            _ => {}
+        }
+    }
+}
+
+/// Profile a dataset on the CPU backend.
+pub fn profile(
+    ds: &Dataset,
+    opts: &ProfileOptions,
+    progress: &dyn Progress,
+) -> Result<DatasetProfile> {
+    opts.validate()?;
+    let schema = ds.schema().clone();
+    let mut warnings = Vec::new();
+    let mut plans = Vec::new();
+    let mut leaf_of = Vec::new();
+    let mut leaves = Vec::new();
+    for (i, f) in schema.fields().iter().enumerate() {
+        let p = plan_of(f.data_type());
+        if matches!(p, Plan::Skip) {
+            warnings.push(format!(
+                "column {:?} ({}) skipped: {} columns are not profiled",
+                f.name(),
+                f.data_type(),
+                kind_word(f.data_type())
+            ));
+        }
+        let numeric = matches!(&p, Plan::Numeric(_))
+            || matches!(&p, Plan::List(inner) if matches!(inner.as_ref(), Plan::Numeric(_)));
+        leaf_of.push(numeric.then(|| {
+            leaves.push(i);
+            leaves.len() - 1
+        }));
+        plans.push(p);
+    }
+    let layout = Layout {
+        plans,
+        fields: schema.fields().iter().map(|f| f.as_ref().clone()).collect(),
+        leaf_of,
+        leaves,
+        cap: opts.stats.unique_cap,
+    };
+    let budget = Budget {
+        limit: opts.memory_budget,
+        used: AtomicU64::new(0),
+        spilled: (0..layout.leaves.len())
+            .map(|_| AtomicBool::new(false))
+            .collect(),
+    };
+    let ncols = schema.fields().len();
+    let all_cols: Vec<usize> = (0..ncols).collect();
+    let threads = rayon::current_num_threads();
+    let window = 4 * threads;
+    let items = work_items(ds, &all_cols);
+
+    // Pass one.
+    progress.start(1, ds.total_rows(), ds.total_bytes());
+    let mut rows = 0u64;
+    let mut global: Vec<ColState> = (0..ncols).map(|c| layout.new_state(c)).collect();
+    let mut kept: Vec<Option<Vec<Box<[u64]>>>> =
+        (0..layout.leaves.len()).map(|_| Some(Vec::new())).collect();
+    run_ordered(
+        items.len(),
+        threads,
+        window,
+        |i| pass1_item(ds, &items[i], &layout, &budget, progress),
+        |i, (n, states)| {
+            if items[i].first_of_partition {
+                rows += n;
+            }
+            for (&col, mut s) in items[i].cols.iter().zip(states) {
+                if let Some(leaf) = s.leaf {
+                    let k = s.kept.take();
+                    if budget.is_spilled(leaf) {
+                        let mut k = k;
+                        budget.release(&mut k);
+                        budget.release(&mut kept[leaf]);
+                    } else if let (Some(dst), Some(src)) = (kept[leaf].as_mut(), k) {
+                        dst.extend(src);
+                    }
+                }
+                global[col].merge(s);
+            }
+            Ok(())
+        },
+    )?;
+
+    // Pass two, for the numeric leaves that need it.
+    let mut plans2: Vec<Option<Pass2Plan>> = Vec::with_capacity(layout.leaves.len());
+    for &col in &layout.leaves {
+        let plan = match &global[col].values {
+            Some(ValuesAcc::Numeric(n)) if n.sketch.total() > 0 => {
+                let p = n.plan_pass2(&opts.stats)?;
+                p.needs_pass().then_some(p)
+            }
+            _ => None,
+        };
+        plans2.push(plan);
+    }
+    let domains: Vec<Domain> = layout
+        .leaves
+        .iter()
+        .map(|&c| match &global[c].values {
+            Some(ValuesAcc::Numeric(n)) => n.domain,
+            _ => Domain::Float,
+        })
+        .collect();
+    let mut states2: Vec<Option<Pass2State>> = plans2
+        .iter()
+        .map(|p| p.as_ref().map(|p| p.new_state()))
+        .collect();
+    // From memory.
+    states2.par_iter_mut().enumerate().for_each(|(leaf, st)| {
+        if let (Some(st), Some(plan), Some(chunks)) =
+            (st.as_mut(), plans2[leaf].as_ref(), kept[leaf].as_ref())
+        {
+            for c in chunks {
+                pass2_update(domains[leaf], plan, st, c);
+            }
+        }
+    });
+    kept.iter_mut().for_each(|k| budget.release(k));
+    // By re-reading the columns that did not fit.
+    let reread_cols: Vec<usize> = (0..layout.leaves.len())
+        .filter(|&l| plans2[l].is_some() && budget.is_spilled(l))
+        .map(|l| layout.leaves[l])
+        .collect();
+    let passes = if plans2.iter().any(Option::is_some) {
+        2
+    } else {
+        1
+    };
+    if !reread_cols.is_empty() {
+        progress.start(2, ds.total_rows(), ds.total_bytes());
+        let items2 = work_items(ds, &reread_cols);
+        run_ordered(
+            items2.len(),
+            threads,
+            window,
+            |i| pass2_item(ds, &items2[i], &layout, &plans2, &domains, progress),
+            |i, states| {
+                for (&col, st) in items2[i].cols.iter().zip(states) {
+                    let leaf = layout.leaf_of[col].unwrap_or(0);
+                    if let Some(g) = states2[leaf].as_mut() {
+                        g.merge(st);
+                    }
+                }
+                Ok(())
+            },
+        )?;
+    }
+    for s in states2.iter_mut().flatten() {
+        for c in s.cands.iter_mut() {
+            c.compact();
+        }
+    }
+
+    // Finish.
+    let mut features = Vec::with_capacity(ncols);
+    for (col, st) in global.iter().enumerate() {
+        let f = &layout.fields[col];
+        let Some(values) = &st.values else { continue };
+        let (kind, numeric, categorical) = match values {
+            ValuesAcc::Numeric(n) => {
+                let leaf = layout.leaf_of[col].unwrap_or(0);
+                let stats = match (&plans2[leaf], &states2[leaf]) {
+                    (Some(p), Some(s)) => n.finish_exact(&opts.stats, p, s)?,
+                    _ => {
+                        let p = n.plan_pass2(&opts.stats)?;
+                        let s = p.new_state();
+                        n.finish_exact(&opts.stats, &p, &s)?
+                    }
+                };
+                (Kind::Numeric, Some(stats), None)
+            }
+            ValuesAcc::Categorical(c) => {
+                (Kind::Categorical, None, Some(c.finish(opts.stats.top_k)))
+            }
+        };
+        features.push(FeatureProfile {
+            name: f.name().clone(),
+            type_name: type_name(f.data_type()),
+            kind,
+            count: st.present,
+            missing: st.missing,
+            computed_on: "cpu".into(),
+            values_per_row: st.list.as_ref().map(|l| values_per_row(l, st.present)),
+            numeric,
+            categorical,
+        });
+    }
+    progress.finish();
+    Ok(DatasetProfile {
+        format_version: FORMAT_VERSION,
+        skewer_version: env!("CARGO_PKG_VERSION").into(),
+        num_rows: rows,
+        sources: ds.sources(),
+        backend: BackendInfo {
+            kind: "cpu".into(),
+            device: crate::backend::cpu::device_name(),
+            driver: None,
+        },
+        options: opts.stats.clone(),
+        passes,
+        features,
+        warnings,
+    })
+}
+
+pub(crate) fn values_per_row(l: &ListLens, present: u64) -> ValuesPerRow {
+    ValuesPerRow {
+        min: (present > 0).then_some(l.min),
+        max: (present > 0).then_some(l.max),
+        mean: (present > 0).then(|| l.total as f64 / present as f64),
+        total: l.total,
+        null_values: l.null_values,
+    }
+}
+
+/// One unit of parallel work: some columns of one partition.
+struct WorkItem {
+    part: Partition,
+    cols: Vec<usize>,
+    /// Whether this item counts the partition's rows (one item per partition does).
+    first_of_partition: bool,
+}
+
+/// Cut the dataset into work items: one per column of each partition where
+/// the format can read columns separately (so columns decode in parallel),
+/// else one per partition.
+fn work_items(ds: &Dataset, cols: &[usize]) -> Vec<WorkItem> {
+    let mut items = Vec::new();
+    for part in ds.partitions() {
+        if ds.splits_by_column(&part) && cols.len() > 1 {
+            for (j, &c) in cols.iter().enumerate() {
+                items.push(WorkItem {
+                    part: part.clone(),
+                    cols: vec![c],
+                    first_of_partition: j == 0,
+                });
+            }
+        } else {
+            items.push(WorkItem {
+                part,
+                cols: cols.to_vec(),
+                first_of_partition: true,
+            });
+        }
+    }
+    items
+}
+
+fn pass1_item(
+    ds: &Dataset,
+    item: &WorkItem,
+    layout: &Layout,
+    budget: &Budget,
+    progress: &dyn Progress,
+) -> Result<(u64, Vec<ColState>)> {
+    let mut states: Vec<ColState> = item.cols.iter().map(|&c| layout.new_state(c)).collect();
+    let mut rows = 0u64;
+    let share = item.cols.len() as f64 / ds.schema().fields().len().max(1) as f64;
+    ds.read(&item.part, &item.cols, |batch: RecordBatch, bytes| {
+        rows += batch.num_rows() as u64;
+        if states.len() == 1 {
+            states[0].update(batch.column(0), budget)?;
+        } else {
+            states
+                .par_iter_mut()
+                .zip(batch.columns().par_iter())
+                .try_for_each(|(s, a)| s.update(a, budget))?;
+        }
+        report(progress, item, batch.num_rows() as u64, bytes, share);
+        Ok(())
+    })?;
+    Ok((rows, states))
+}
+
+/// Progress: rows once per partition, bytes in proportion to the columns read.
+fn report(progress: &dyn Progress, item: &WorkItem, rows: u64, bytes: u64, share: f64) {
+    let rows = if item.first_of_partition { rows } else { 0 };
+    progress.advance(rows, (bytes as f64 * share) as u64);
+}
+
+fn pass2_item(
+    ds: &Dataset,
+    item: &WorkItem,
+    layout: &Layout,
+    plans: &[Option<Pass2Plan>],
+    domains: &[Domain],
+    progress: &dyn Progress,
+) -> Result<Vec<Pass2State>> {
+    let leaves: Vec<usize> = item
+        .cols
+        .iter()
+        .map(|&c| layout.leaf_of[c].unwrap_or(0))
+        .collect();
+    let mut states: Vec<(Pass2State, Scratch, ClassCounts)> = leaves
+        .iter()
+        .map(|&l| {
+            let st = plans[l].as_ref().map(|p| p.new_state()).unwrap_or_default();
+            (st, Scratch::default(), ClassCounts::default())
+        })
+        .collect();
+    let share = item.cols.len() as f64 / ds.schema().fields().len().max(1) as f64;
+    ds.read(&item.part, &item.cols, |batch, bytes| {
+        states
+            .par_iter_mut()
+            .zip(batch.columns().par_iter())
+            .zip(leaves.par_iter())
+            .try_for_each(|(((st, scratch, class), a), &leaf)| -> Result<()> {
+                let values = values_of(a, None)?;
+                extract(values.as_ref(), scratch, class)?;
+                if let Some(plan) = plans[leaf].as_ref() {
+                    pass2_update(domains[leaf], plan, st, &scratch.keys);
+                }
+                Ok(())
+            })?;
+        report(progress, item, batch.num_rows() as u64, bytes, share);
+        Ok(())
+    })?;
+    Ok(states.into_iter().map(|(s, _, _)| s).collect())
+}
+
+fn kind_word(dt: &DataType) -> &'static str {
+    match dt {
+        DataType::Struct(_) => "struct",
+        DataType::Map(_, _) => "map",
+        DataType::Union(_, _) => "union",
+        DataType::List(_) | DataType::LargeList(_) => "nested list",
+        DataType::Null => "all-null (type null)",
+        _ => "these",
+    }
+}
+
+/// The type name written in profiles, e.g. "timestamp[ns, tz=UTC]".
+pub fn type_name(dt: &DataType) -> String {
+    use arrow::datatypes::TimeUnit;
+    use DataType::*;
+    let unit = |u: &TimeUnit| match u {
+        TimeUnit::Second => "s",
+        TimeUnit::Millisecond => "ms",
+        TimeUnit::Microsecond => "us",
+        TimeUnit::Nanosecond => "ns",
+    };
+    match dt {
+        Boolean => "bool".into(),
+        Int8 => "int8".into(),
+        Int16 => "int16".into(),
+        Int32 => "int32".into(),
+        Int64 => "int64".into(),
+        UInt8 => "uint8".into(),
+        UInt16 => "uint16".into(),
+        UInt32 => "uint32".into(),
+        UInt64 => "uint64".into(),
+        Float16 => "float16".into(),
+        Float32 => "float32".into(),
+        Float64 => "float64".into(),
+        Utf8 => "utf8".into(),
+        LargeUtf8 => "large_utf8".into(),
+        Utf8View => "utf8view".into(),
+        Binary => "binary".into(),
+        LargeBinary => "large_binary".into(),
+        BinaryView => "binary_view".into(),
+        FixedSizeBinary(n) => format!("fixed_size_binary[{n}]"),
+        Decimal128(p, s) => format!("decimal128({p}, {s})"),
+        Date32 => "date32[day]".into(),
+        Date64 => "date64[ms]".into(),
+        Timestamp(u, None) => format!("timestamp[{}]", unit(u)),
+        Timestamp(u, Some(tz)) => format!("timestamp[{}, tz={tz}]", unit(u)),
+        Time32(u) => format!("time32[{}]", unit(u)),
+        Time64(u) => format!("time64[{}]", unit(u)),
+        Duration(u) => format!("duration[{}]", unit(u)),
+        Dictionary(k, v) => format!("dictionary<{}, {}>", type_name(k), type_name(v)),
+        List(f) => format!("list<{}>", type_name(f.data_type())),
+        LargeList(f) => format!("large_list<{}>", type_name(f.data_type())),
+        other => other.to_string().to_lowercase(),
+    }
+}

@@ -1,0 +1,185 @@
+//! Merging stored profiles of shards into the profile of their union.
+//!
+//! Counts, min, max, moments, the sketch, distinct counts and value counts
+//! merge exactly (value counts while the union stays under `unique_cap`).
+//! Exact quantiles and histograms cannot survive a merge: they are re-derived
+//! from the merged sketch, marked `quantiles_exact: false` /
+//! `histograms_exact: false`, with the largest rank error stated in
+//! `quantile_rank_error`. Merging a single profile returns it unchanged.
+
+use std::path::{Path, PathBuf};
+
+use super::categorical::CatAcc;
+use super::engine::{values_per_row, ListLens};
+use super::model::*;
+use super::numeric::NumericAcc;
+use crate::error::{Error, Result};
+
+/// Merge profiles (each with the path it was read from, for messages).
+pub fn merge_profiles(mut profiles: Vec<(PathBuf, DatasetProfile)>) -> Result<DatasetProfile> {
+    if profiles.is_empty() {
+        return Err(Error::InvalidOption("no profiles to merge".into()));
+    }
+    for (p, d) in &profiles {
+        if d.format_version != FORMAT_VERSION {
+            return Err(Error::BadProfile {
+                path: p.clone(),
+                detail: format!(
+                    "format_version {} (this skewer reads {FORMAT_VERSION})",
+                    d.format_version
+                ),
+            });
+        }
+    }
+    if profiles.len() == 1 {
+        return Ok(profiles.remove(0).1);
+    }
+    let (_, first) = &profiles[0];
+    let opts = first.options.clone();
+    for (p, d) in &profiles[1..] {
+        if d.options != opts {
+            return Err(Error::Incompatible {
+                path: p.clone(),
+                detail: format!(
+                    "computed with other options ({:?} vs {:?})",
+                    d.options, opts
+                ),
+            });
+        }
+        let names = |d: &DatasetProfile| -> Vec<(String, String)> {
+            d.features
+                .iter()
+                .map(|f| (f.name.clone(), f.type_name.clone()))
+                .collect()
+        };
+        let (a, b) = (names(first), names(d));
+        if a != b {
+            let diff = a
+                .iter()
+                .zip(b.iter().map(Some).chain(std::iter::repeat(None)))
+                .find(|(x, y)| Some(*x) != *y)
+                .map(|(x, y)| match y {
+                    Some(y) => format!(
+                        "column {:?} ({}) where the first has {:?} ({})",
+                        y.0, y.1, x.0, x.1
+                    ),
+                    None => format!("no column {:?}", x.0),
+                })
+                .unwrap_or_else(|| "more columns than the first".into());
+            return Err(Error::Incompatible {
+                path: p.clone(),
+                detail: diff,
+            });
+        }
+    }
+    let mut out = first.clone();
+    out.num_rows = profiles.iter().map(|(_, d)| d.num_rows).sum();
+    out.sources = profiles
+        .iter()
+        .flat_map(|(_, d)| d.sources.clone())
+        .collect();
+    out.passes = profiles.iter().map(|(_, d)| d.passes).max().unwrap_or(1);
+    let mut warnings: Vec<String> = profiles
+        .iter()
+        .flat_map(|(_, d)| d.warnings.clone())
+        .collect();
+    warnings.sort();
+    warnings.dedup();
+    out.warnings = warnings;
+    if profiles
+        .iter()
+        .any(|(_, d)| d.backend.kind != first.backend.kind)
+    {
+        out.backend.kind = "mixed".into();
+        out.backend.device = "several".into();
+    }
+    for (i, feat) in out.features.iter_mut().enumerate() {
+        let parts: Vec<(&PathBuf, &FeatureProfile)> =
+            profiles.iter().map(|(p, d)| (p, &d.features[i])).collect();
+        merge_feature(feat, &parts, &opts)?;
+    }
+    Ok(out)
+}
+
+fn bad(path: &Path, feature: &str, detail: impl std::fmt::Display) -> Error {
+    Error::BadProfile {
+        path: path.to_path_buf(),
+        detail: format!("feature {feature:?}: {detail}"),
+    }
+}
+
+fn merge_feature(
+    out: &mut FeatureProfile,
+    parts: &[(&PathBuf, &FeatureProfile)],
+    opts: &StatsOptions,
+) -> Result<()> {
+    out.count = parts.iter().map(|(_, f)| f.count).sum();
+    out.missing = parts.iter().map(|(_, f)| f.missing).sum();
+    if parts.iter().any(|(_, f)| f.computed_on != out.computed_on) {
+        out.computed_on = "mixed".into();
+    }
+    if out.values_per_row.is_some() {
+        let mut l = ListLens {
+            min: u64::MAX,
+            ..Default::default()
+        };
+        for (p, f) in parts {
+            let v = f
+                .values_per_row
+                .as_ref()
+                .ok_or_else(|| bad(p, &f.name, "values_per_row missing"))?;
+            if let (Some(a), Some(b)) = (v.min, v.max) {
+                l.min = l.min.min(a);
+                l.max = l.max.max(b);
+            }
+            l.total += v.total;
+            l.null_values += v.null_values;
+        }
+        out.values_per_row = Some(values_per_row(&l, out.count));
+    }
+    let elem_present = |f: &FeatureProfile| -> u64 {
+        match &f.values_per_row {
+            Some(v) => v.total - v.null_values,
+            None => f.count,
+        }
+    };
+    match out.kind {
+        Kind::Numeric => {
+            let mut acc: Option<NumericAcc> = None;
+            for (p, f) in parts {
+                let s = f
+                    .numeric
+                    .as_ref()
+                    .ok_or_else(|| bad(p, &f.name, "numeric statistics missing"))?;
+                let a = NumericAcc::from_stats(s).map_err(|e| bad(p, &f.name, e))?;
+                match acc.as_mut() {
+                    None => acc = Some(a),
+                    Some(m) => m.merge(&a),
+                }
+            }
+            if let Some(a) = acc {
+                out.numeric = Some(a.finish_from_sketch(opts)?);
+            }
+        }
+        Kind::Categorical => {
+            let mut acc: Option<CatAcc> = None;
+            for (p, f) in parts {
+                let s = f
+                    .categorical
+                    .as_ref()
+                    .ok_or_else(|| bad(p, &f.name, "categorical statistics missing"))?;
+                let is_bool = f.type_name == "bool" || f.type_name == "list<bool>";
+                let a = CatAcc::from_stats(is_bool, elem_present(f), s, opts.unique_cap)
+                    .map_err(|e| bad(p, &f.name, e))?;
+                match acc.as_mut() {
+                    None => acc = Some(a),
+                    Some(m) => m.merge(&a),
+                }
+            }
+            if let Some(a) = acc {
+                out.categorical = Some(a.finish(opts.top_k));
+            }
+        }
+    }
+    Ok(())
+}

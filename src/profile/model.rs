@@ -1,0 +1,184 @@
+//! The profile as written to JSON (format_version 1).
+//!
+//! These types are the public contract documented in `docs/profile-format.md`.
+//! Field order is fixed by the struct order, floats are written by serde_json
+//! with shortest round-trip formatting, and every list is sorted, so the same
+//! input gives byte-identical JSON. NaN and ±inf are written as null.
+
+use serde::{Deserialize, Serialize};
+
+use super::keys::{Domain, Num};
+use super::moments::Moments;
+use super::sketch::StoredSketch;
+
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetProfile {
+    pub format_version: u32,
+    pub skewer_version: String,
+    pub num_rows: u64,
+    pub sources: Vec<String>,
+    pub backend: BackendInfo,
+    pub options: StatsOptions,
+    /// Passes made over the source: 1, or 2 where numeric columns needed
+    /// their exact quantiles and histograms.
+    pub passes: u32,
+    pub features: Vec<FeatureProfile>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackendInfo {
+    pub kind: String,
+    pub device: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+}
+
+/// The statistics options that shape a profile; two profiles merge only
+/// when these are equal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatsOptions {
+    pub bins: usize,
+    pub quantile_bins: usize,
+    pub top_k: usize,
+    pub quantile_ranks: Vec<f64>,
+    pub unique_cap: usize,
+    pub sketch_bits: u32,
+}
+
+impl Default for StatsOptions {
+    fn default() -> Self {
+        StatsOptions {
+            bins: 10,
+            quantile_bins: 10,
+            top_k: 20,
+            quantile_ranks: vec![0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99],
+            unique_cap: 1_000_000,
+            sketch_bits: super::sketch::STORED_BITS,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Numeric,
+    Categorical,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureProfile {
+    pub name: String,
+    /// Arrow type, e.g. "float64", "timestamp[ns, tz=UTC]", "list<int64>".
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub kind: Kind,
+    /// Rows where the column is present (not null).
+    pub count: u64,
+    /// Rows where the column is null.
+    pub missing: u64,
+    /// Where the statistics were computed: "cpu" or "gpu".
+    pub computed_on: String,
+    /// For list columns: values per present row; the numeric or categorical
+    /// statistics then describe the element values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values_per_row: Option<ValuesPerRow>,
+    pub numeric: Option<NumericStats>,
+    pub categorical: Option<CategoricalStats>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValuesPerRow {
+    pub min: Option<u64>,
+    pub max: Option<u64>,
+    pub mean: Option<f64>,
+    pub total: u64,
+    /// Null elements inside present lists.
+    pub null_values: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumericStats {
+    pub domain: Domain,
+    pub nan: u64,
+    pub pos_inf: u64,
+    pub neg_inf: u64,
+    pub zeros: u64,
+    /// Finite values: the population of min, max, moments and quantiles.
+    pub finite: u64,
+    pub min: Option<Num>,
+    pub max: Option<Num>,
+    pub mean: Option<f64>,
+    pub variance: Option<f64>,
+    pub std_dev: Option<f64>,
+    pub skewness: Option<f64>,
+    pub kurtosis: Option<f64>,
+    pub quantiles: Vec<Quantile>,
+    /// True when quantiles are exact; false after a merge of profiles, where
+    /// they come from the sketch and are off by at most `quantile_rank_error`
+    /// positions in sorted order.
+    pub quantiles_exact: bool,
+    pub quantile_rank_error: u64,
+    pub histogram: Vec<Bucket>,
+    pub quantile_histogram: Vec<QuantileBucket>,
+    /// False after a merge of profiles (bins re-derived from the sketch).
+    pub histograms_exact: bool,
+    /// Mergeable state: count, mean and central sums M2..M4.
+    pub moments: Moments,
+    pub sketch: StoredSketch,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quantile {
+    pub rank: f64,
+    pub value: Num,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bucket {
+    pub low: f64,
+    pub high: f64,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuantileBucket {
+    pub low: Num,
+    pub high: Num,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoricalStats {
+    /// Distinct present values.
+    pub unique: u64,
+    pub unique_exact: bool,
+    /// When not exact: relative standard error of the HyperLogLog estimate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique_rel_std_error: Option<f64>,
+    /// The `top_k` most frequent values, ties broken by value (bytewise).
+    pub top_values: Vec<ValueCount>,
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+    pub mean_length: Option<f64>,
+    /// Binary columns: values that are not valid UTF-8 (shown lossily).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid_utf8: Option<u64>,
+    /// Every value with its count (up to `unique_cap` values), sorted like
+    /// `top_values`. Used by merge and by the drift metrics.
+    pub value_counts: Vec<ValueCount>,
+    /// Mass of values not in `value_counts` (beyond the cap).
+    pub other_count: u64,
+    /// HyperLogLog registers (hex) of the values beyond the cap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_hll: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValueCount {
+    pub value: String,
+    pub count: u64,
+}

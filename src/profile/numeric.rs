@@ -1,0 +1,520 @@
+//! Numeric columns: pass-one accumulator, extraction from Arrow arrays, and
+//! the finishing step that turns merged states into [`NumericStats`].
+//!
+//! Pass one counts null/NaN/±inf/zero values, and for finite values tracks
+//! min/max (as keys, so int64 stays exact), moments and the key sketch. Pass
+//! two (see [`super::quantile`]) only exists for what needs the global
+//! [min, max] or the global ranks: the equal-width histogram and the exact
+//! quantiles.
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::*;
+
+use super::keys::{key_f64, key_i64, key_u64, Domain};
+use super::model::{Bucket, NumericStats, Quantile, QuantileBucket, StatsOptions};
+use super::moments::Moments;
+use super::quantile::{rank_index, EqualWidth, Pass2Plan, Pass2State, Resolved};
+use super::sketch::{KeySketch, PROFILE_BITS};
+use crate::error::{Error, Result};
+
+/// Reusable buffers for one column's batch: finite keys and their f64 values.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    pub keys: Vec<u64>,
+    pub vals: Vec<f64>,
+}
+
+/// Counts that classify non-null values.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ClassCounts {
+    pub present: u64,
+    pub nan: u64,
+    pub pos_inf: u64,
+    pub neg_inf: u64,
+    pub zeros: u64,
+}
+
+impl ClassCounts {
+    pub fn merge(&mut self, o: &ClassCounts) {
+        self.present += o.present;
+        self.nan += o.nan;
+        self.pos_inf += o.pos_inf;
+        self.neg_inf += o.neg_inf;
+        self.zeros += o.zeros;
+    }
+}
+
+/// The domain a numeric Arrow type is profiled in, or None if not numeric.
+pub fn domain_of(dt: &DataType) -> Option<Domain> {
+    use DataType::*;
+    Some(match dt {
+        Int8 | Int16 | Int32 | Int64 => Domain::Int,
+        Date32 | Date64 | Timestamp(_, _) | Time32(_) | Time64(_) | Duration(_) => Domain::Int,
+        UInt8 | UInt16 | UInt32 | UInt64 => Domain::UInt,
+        Float16 | Float32 | Float64 | Decimal128(_, _) => Domain::Float,
+        _ => return None,
+    })
+}
+
+/// Pass-one state of a numeric column.
+#[derive(Debug, Clone)]
+pub struct NumericAcc {
+    pub domain: Domain,
+    pub class: ClassCounts,
+    pub moments: Moments,
+    pub sketch: KeySketch,
+}
+
+impl NumericAcc {
+    pub fn new(domain: Domain) -> Self {
+        NumericAcc {
+            domain,
+            class: ClassCounts::default(),
+            moments: Moments::default(),
+            sketch: KeySketch::new(PROFILE_BITS),
+        }
+    }
+
+    /// Pass one over one array. Leaves the finite keys in `scratch.keys`.
+    pub fn update(&mut self, array: &dyn Array, scratch: &mut Scratch) -> Result<()> {
+        extract(array, scratch, &mut self.class)?;
+        self.update_keys(&scratch.keys, &scratch.vals);
+        Ok(())
+    }
+
+    /// The numeric kernel proper: min/max, moments and sketch of finite values.
+    pub fn update_keys(&mut self, keys: &[u64], vals: &[f64]) {
+        if keys.is_empty() {
+            return;
+        }
+        let (lo, hi) = crate::backend::cpu::min_max(keys);
+        self.sketch.add_keys(keys, lo, hi);
+        self.moments.merge(&Moments::of_slice(vals));
+    }
+
+    pub fn merge(&mut self, o: &NumericAcc) {
+        self.class.merge(&o.class);
+        self.moments.merge(&o.moments);
+        self.sketch.merge(&o.sketch);
+    }
+
+    /// The target sorted indices pass two must resolve.
+    pub fn targets(&self, opts: &StatsOptions) -> Vec<u64> {
+        let n = self.sketch.total();
+        if n == 0 {
+            return Vec::new();
+        }
+        let mut t: Vec<u64> = opts
+            .quantile_ranks
+            .iter()
+            .map(|&p| rank_index(p, n))
+            .collect();
+        t.extend(quantile_bin_ranks(opts.quantile_bins).map(|p| rank_index(p, n)));
+        t.sort_unstable();
+        t.dedup();
+        t
+    }
+
+    /// Plan pass two: the histogram over [min, max] and the buckets to collect.
+    pub fn plan_pass2(&self, opts: &StatsOptions) -> Result<Pass2Plan> {
+        let hist = match (self.sketch.min_key(), self.sketch.max_key()) {
+            (Some(lo), Some(hi)) if lo != hi => {
+                let (a, b) = (self.domain.to_f64(lo), self.domain.to_f64(hi));
+                (a < b).then(|| EqualWidth::new(a, b, opts.bins))
+            }
+            _ => None,
+        };
+        Pass2Plan::new(&self.sketch, hist, &self.targets(opts))
+    }
+
+    /// Finish with exact quantiles and histograms from pass two.
+    pub fn finish_exact(
+        &self,
+        opts: &StatsOptions,
+        plan: &Pass2Plan,
+        state: &Pass2State,
+    ) -> Result<NumericStats> {
+        let r = Resolved {
+            sketch: &self.sketch,
+            prefix: self.sketch.prefix_counts(),
+            plan,
+            state,
+        };
+        let histogram = match &plan.histogram {
+            Some(h) => buckets_of(h, &state.hist),
+            None => self.constant_histogram(),
+        };
+        self.finish_with(
+            opts,
+            |k| Ok((r.key_at(k)?, 0)),
+            |key| r.count_below(key),
+            histogram,
+            true,
+        )
+    }
+
+    /// Finish from the sketch alone (after a merge of stored profiles):
+    /// quantiles and histograms become estimates with a stated rank error.
+    pub fn finish_from_sketch(&self, opts: &StatsOptions) -> Result<NumericStats> {
+        let prefix = self.sketch.prefix_counts();
+        let histogram = match (self.sketch.min_key(), self.sketch.max_key()) {
+            (Some(lo), Some(hi)) if lo != hi => {
+                let (a, b) = (self.domain.to_f64(lo), self.domain.to_f64(hi));
+                let h = EqualWidth::new(a, b, opts.bins);
+                let mut counts = vec![0u64; opts.bins];
+                for (i, &c) in self.sketch.counts().iter().enumerate() {
+                    if c != 0 {
+                        let low = self.sketch.bucket_keys(i).0;
+                        counts[h.bin(self.domain.to_f64(low))] += c;
+                    }
+                }
+                buckets_of(&h, &counts)
+            }
+            _ => self.constant_histogram(),
+        };
+        let sk = &self.sketch;
+        self.finish_with(
+            opts,
+            |k| {
+                sk.approx_key_at(k)
+                    .ok_or_else(|| Error::Internal(format!("rank {k} beyond the sketch")))
+            },
+            |key| prefix[sk.bucket_of(key)],
+            histogram,
+            false,
+        )
+    }
+
+    fn constant_histogram(&self) -> Vec<Bucket> {
+        match self.sketch.min_key() {
+            Some(k) => {
+                let v = self.domain.to_f64(k);
+                vec![Bucket {
+                    low: v,
+                    high: v,
+                    count: self.sketch.total(),
+                }]
+            }
+            None => Vec::new(),
+        }
+    }
+
+    fn finish_with(
+        &self,
+        opts: &StatsOptions,
+        key_at: impl Fn(u64) -> Result<(u64, u64)>,
+        count_below: impl Fn(u64) -> u64,
+        histogram: Vec<Bucket>,
+        exact: bool,
+    ) -> Result<NumericStats> {
+        let n = self.sketch.total();
+        let d = self.domain;
+        let mut rank_error = 0;
+        let mut quantiles = Vec::new();
+        let mut quantile_histogram = Vec::new();
+        if n > 0 {
+            for &p in &opts.quantile_ranks {
+                let (k, e) = key_at(rank_index(p, n))?;
+                rank_error = rank_error.max(e);
+                quantiles.push(Quantile {
+                    rank: p,
+                    value: d.value(k),
+                });
+            }
+            let mut bounds = Vec::new();
+            for p in quantile_bin_ranks(opts.quantile_bins) {
+                let (k, e) = key_at(rank_index(p, n))?;
+                rank_error = rank_error.max(e);
+                bounds.push(k);
+            }
+            let below: Vec<u64> = bounds.iter().map(|&k| count_below(k)).collect();
+            let b = opts.quantile_bins;
+            for i in 0..b {
+                let hi_count = if i + 1 == b { n } else { below[i + 1] };
+                quantile_histogram.push(QuantileBucket {
+                    low: d.value(bounds[i]),
+                    high: d.value(bounds[i + 1]),
+                    count: hi_count.saturating_sub(below[i]),
+                });
+            }
+        }
+        let m = &self.moments;
+        let stored = self.sketch.to_stored(opts.sketch_bits);
+        Ok(NumericStats {
+            domain: d,
+            nan: self.class.nan,
+            pos_inf: self.class.pos_inf,
+            neg_inf: self.class.neg_inf,
+            zeros: self.class.zeros,
+            finite: n,
+            min: self.sketch.min_key().map(|k| d.value(k)),
+            max: self.sketch.max_key().map(|k| d.value(k)),
+            mean: m.mean(),
+            variance: m.variance(),
+            std_dev: m.std_dev(),
+            skewness: m.skewness(),
+            kurtosis: m.kurtosis(),
+            quantiles,
+            quantiles_exact: exact,
+            quantile_rank_error: rank_error,
+            histogram,
+            quantile_histogram,
+            histograms_exact: exact,
+            moments: *m,
+            sketch: stored,
+        })
+    }
+
+    /// Rebuild pass-one state from a stored profile (for merging).
+    pub fn from_stats(s: &NumericStats) -> std::result::Result<NumericAcc, String> {
+        let sketch = KeySketch::from_stored(&s.sketch)?;
+        if sketch.total() != s.finite || s.moments.n != s.finite {
+            return Err(format!(
+                "finite count {} disagrees with its sketch ({}) or moments ({})",
+                s.finite,
+                sketch.total(),
+                s.moments.n
+            ));
+        }
+        Ok(NumericAcc {
+            domain: s.domain,
+            class: ClassCounts {
+                present: 0,
+                nan: s.nan,
+                pos_inf: s.pos_inf,
+                neg_inf: s.neg_inf,
+                zeros: s.zeros,
+            },
+            moments: s.moments,
+            sketch,
+        })
+    }
+}
+
+/// Ranks i/B for i = 0..=B: the quantile histogram's boundaries.
+pub fn quantile_bin_ranks(b: usize) -> impl Iterator<Item = f64> {
+    (0..=b).map(move |i| i as f64 / b as f64)
+}
+
+fn buckets_of(h: &EqualWidth, counts: &[u64]) -> Vec<Bucket> {
+    counts
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| Bucket {
+            low: h.edges[i],
+            high: h.edges[i + 1],
+            count: c,
+        })
+        .collect()
+}
+
+/// Pass two over the finite keys of one batch.
+pub fn pass2_update(domain: Domain, plan: &Pass2Plan, state: &mut Pass2State, keys: &[u64]) {
+    if let Some(h) = &plan.histogram {
+        let hist = &mut state.hist;
+        for &k in keys {
+            hist[h.bin(domain.to_f64(k))] += 1;
+        }
+    }
+    if !plan.slot_bucket.is_empty() {
+        let (shift, origin) = (plan.shift, plan.origin);
+        for &k in keys {
+            let slot = plan.slot_of_bucket[((k >> shift) - origin) as usize];
+            if slot != super::quantile::NO_SLOT {
+                state.cands[slot as usize].push(k);
+            }
+        }
+    }
+}
+
+macro_rules! push_ints {
+    ($a:expr, $scratch:expr, $class:expr, $key:expr, $wide:ty) => {{
+        let a = $a;
+        let vals = a.values();
+        let mut push = |v: $wide| {
+            $class.zeros += (v == 0) as u64;
+            $scratch.keys.push($key(v));
+            $scratch.vals.push(v as f64);
+        };
+        match a.nulls().filter(|n| n.null_count() > 0) {
+            None => vals.iter().for_each(|&v| push(v as $wide)),
+            Some(n) => n.valid_indices().for_each(|i| push(vals[i] as $wide)),
+        }
+    }};
+}
+
+#[inline(always)]
+fn push_float(v: f64, scratch: &mut Scratch, class: &mut ClassCounts) {
+    if v.is_finite() {
+        class.zeros += (v == 0.0) as u64;
+        scratch.keys.push(key_f64(v));
+        scratch.vals.push(v);
+    } else if v.is_nan() {
+        class.nan += 1;
+    } else if v > 0.0 {
+        class.pos_inf += 1;
+    } else {
+        class.neg_inf += 1;
+    }
+}
+
+macro_rules! push_floats {
+    ($a:expr, $scratch:expr, $class:expr, $conv:expr) => {{
+        let a = $a;
+        let vals = a.values();
+        match a.nulls().filter(|n| n.null_count() > 0) {
+            None => vals
+                .iter()
+                .for_each(|&v| push_float($conv(v), $scratch, $class)),
+            Some(n) => n
+                .valid_indices()
+                .for_each(|i| push_float($conv(vals[i]), $scratch, $class)),
+        }
+    }};
+}
+
+/// Finite keys and f64 values of a numeric array (nulls skipped), counting
+/// present, NaN, ±inf and zero values into `class`.
+pub fn extract(array: &dyn Array, scratch: &mut Scratch, class: &mut ClassCounts) -> Result<()> {
+    use DataType::*;
+    scratch.keys.clear();
+    scratch.vals.clear();
+    scratch.keys.reserve(array.len());
+    scratch.vals.reserve(array.len());
+    class.present += (array.len() - array.null_count()) as u64;
+    let s = scratch;
+    match array.data_type() {
+        Int8 => push_ints!(array.as_primitive::<Int8Type>(), s, class, key_i64, i64),
+        Int16 => push_ints!(array.as_primitive::<Int16Type>(), s, class, key_i64, i64),
+        Int32 => push_ints!(array.as_primitive::<Int32Type>(), s, class, key_i64, i64),
+        Int64 => push_ints!(array.as_primitive::<Int64Type>(), s, class, key_i64, i64),
+        UInt8 => push_ints!(array.as_primitive::<UInt8Type>(), s, class, key_u64, u64),
+        UInt16 => push_ints!(array.as_primitive::<UInt16Type>(), s, class, key_u64, u64),
+        UInt32 => push_ints!(array.as_primitive::<UInt32Type>(), s, class, key_u64, u64),
+        UInt64 => push_ints!(array.as_primitive::<UInt64Type>(), s, class, key_u64, u64),
+        Date32 => push_ints!(array.as_primitive::<Date32Type>(), s, class, key_i64, i64),
+        Date64 => push_ints!(array.as_primitive::<Date64Type>(), s, class, key_i64, i64),
+        Time32(TimeUnit::Second) => {
+            push_ints!(
+                array.as_primitive::<Time32SecondType>(),
+                s,
+                class,
+                key_i64,
+                i64
+            )
+        }
+        Time32(_) => push_ints!(
+            array.as_primitive::<Time32MillisecondType>(),
+            s,
+            class,
+            key_i64,
+            i64
+        ),
+        Time64(TimeUnit::Microsecond) => {
+            push_ints!(
+                array.as_primitive::<Time64MicrosecondType>(),
+                s,
+                class,
+                key_i64,
+                i64
+            )
+        }
+        Time64(_) => push_ints!(
+            array.as_primitive::<Time64NanosecondType>(),
+            s,
+            class,
+            key_i64,
+            i64
+        ),
+        Timestamp(TimeUnit::Second, _) => {
+            push_ints!(
+                array.as_primitive::<TimestampSecondType>(),
+                s,
+                class,
+                key_i64,
+                i64
+            )
+        }
+        Timestamp(TimeUnit::Millisecond, _) => {
+            push_ints!(
+                array.as_primitive::<TimestampMillisecondType>(),
+                s,
+                class,
+                key_i64,
+                i64
+            )
+        }
+        Timestamp(TimeUnit::Microsecond, _) => {
+            push_ints!(
+                array.as_primitive::<TimestampMicrosecondType>(),
+                s,
+                class,
+                key_i64,
+                i64
+            )
+        }
+        Timestamp(TimeUnit::Nanosecond, _) => {
+            push_ints!(
+                array.as_primitive::<TimestampNanosecondType>(),
+                s,
+                class,
+                key_i64,
+                i64
+            )
+        }
+        Duration(TimeUnit::Second) => {
+            push_ints!(
+                array.as_primitive::<DurationSecondType>(),
+                s,
+                class,
+                key_i64,
+                i64
+            )
+        }
+        Duration(TimeUnit::Millisecond) => {
+            push_ints!(
+                array.as_primitive::<DurationMillisecondType>(),
+                s,
+                class,
+                key_i64,
+                i64
+            )
+        }
+        Duration(TimeUnit::Microsecond) => {
+            push_ints!(
+                array.as_primitive::<DurationMicrosecondType>(),
+                s,
+                class,
+                key_i64,
+                i64
+            )
+        }
+        Duration(TimeUnit::Nanosecond) => {
+            push_ints!(
+                array.as_primitive::<DurationNanosecondType>(),
+                s,
+                class,
+                key_i64,
+                i64
+            )
+        }
+        Float16 => push_floats!(array.as_primitive::<Float16Type>(), s, class, f64::from),
+        Float32 => push_floats!(array.as_primitive::<Float32Type>(), s, class, f64::from),
+        Float64 => push_floats!(array.as_primitive::<Float64Type>(), s, class, |v: f64| v),
+        Decimal128(_, scale) => {
+            let div = 10f64.powi(*scale as i32);
+            push_floats!(
+                array.as_primitive::<Decimal128Type>(),
+                s,
+                class,
+                |v: i128| v as f64 / div
+            )
+        }
+        other => {
+            return Err(Error::Internal(format!(
+                "numeric extraction called on {other}"
+            )))
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,374 @@
+//! The mergeable sketch of a numeric column: a radix histogram of keys.
+//!
+//! Values are first mapped to order-preserving `u64` keys (see
+//! [`super::keys`]). The sketch counts keys in `2^bits` buckets of equal width
+//! *in key space*: bucket `i` holds keys `k` with `(k >> shift) - origin == i`.
+//! The range adapts to the data: when a key falls outside, `shift` grows
+//! until `[min, max]` fits again and old buckets fold into new ones, which is
+//! exact because bucket edges are aligned powers of two. For floats, equal
+//! widths in key space are equal *relative* widths in value space (a fixed
+//! number of buckets per binade, like DDSketch), so data with a large offset
+//! (1.7e9 + noise) or heavy tails still spreads over many buckets.
+//!
+//! What it guarantees: the number of values below any bucket edge is exact, so
+//! the rank of any value is known to within the count of its bucket, and a
+//! quantile to within its bucket's key range. The profile's exact quantiles
+//! use this in a second pass: the bucket holding each target rank is known
+//! after pass one, and pass two collects only the values in those buckets.
+//!
+//! Merging two sketches is exact (no error beyond that of coarser buckets),
+//! associative and commutative.
+
+use serde::{Deserialize, Serialize};
+
+/// Bits of bucket index while profiling (65,536 buckets).
+pub const PROFILE_BITS: u32 = 16;
+/// Bits of bucket index kept in a profile JSON by default (4,096 buckets).
+pub const STORED_BITS: u32 = 12;
+
+/// A radix histogram of order-preserving keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeySketch {
+    bits: u32,
+    shift: u32,
+    origin: u64,
+    /// Dense counts, `1 << bits` long once the first key arrived, else empty.
+    counts: Vec<u64>,
+    min: u64,
+    max: u64,
+    total: u64,
+}
+
+/// The stored, sparse form of a [`KeySketch`], as written in profile JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredSketch {
+    /// Always "key_histogram".
+    pub kind: String,
+    /// Number of index bits: at most `2^bits` buckets.
+    pub bits: u32,
+    /// Bucket `i` holds keys `k` with `(k >> shift) - origin == i`.
+    pub shift: u32,
+    pub origin: u64,
+    /// Smallest and largest key seen.
+    pub min_key: u64,
+    pub max_key: u64,
+    /// Non-empty buckets as `[index, count]`, ascending.
+    pub buckets: Vec<(u32, u64)>,
+}
+
+impl KeySketch {
+    pub fn new(bits: u32) -> Self {
+        assert!((1..=24).contains(&bits), "sketch bits out of range");
+        KeySketch {
+            bits,
+            shift: 0,
+            origin: 0,
+            counts: Vec::new(),
+            min: u64::MAX,
+            max: 0,
+            total: 0,
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+    pub fn shift(&self) -> u32 {
+        self.shift
+    }
+    pub fn origin(&self) -> u64 {
+        self.origin
+    }
+    pub fn counts(&self) -> &[u64] {
+        &self.counts
+    }
+    pub fn min_key(&self) -> Option<u64> {
+        (self.total > 0).then_some(self.min)
+    }
+    pub fn max_key(&self) -> Option<u64> {
+        (self.total > 0).then_some(self.max)
+    }
+
+    fn nb(&self) -> u64 {
+        1u64 << self.bits
+    }
+
+    /// Smallest shift ≥ `from` at which `[lo, hi]` fits in the buckets.
+    fn shift_for(&self, lo: u64, hi: u64, from: u32) -> u32 {
+        let mut s = from;
+        while s < 64 && (hi >> s) - (lo >> s) >= self.nb() {
+            s += 1;
+        }
+        s
+    }
+
+    /// Widen the range so that `[lo, hi]` fits, folding existing buckets.
+    pub fn ensure_range(&mut self, lo: u64, hi: u64) {
+        if self.total == 0 && self.counts.is_empty() {
+            self.shift = self.shift_for(lo, hi, 0);
+            self.origin = lo >> self.shift;
+            self.counts = vec![0; self.nb() as usize];
+            self.min = lo;
+            self.max = hi;
+            return;
+        }
+        if self.counts.is_empty() {
+            self.counts = vec![0; self.nb() as usize];
+        }
+        let new_lo = lo.min(self.min_or(lo));
+        let new_hi = hi.max(self.max_or(hi));
+        let cur_lo = self.origin << self.shift;
+        let fits = new_lo >= cur_lo && (new_hi >> self.shift) - self.origin < self.nb();
+        if !fits {
+            let s = self.shift_for(new_lo, new_hi, self.shift);
+            let origin = new_lo >> s;
+            let mut folded = vec![0u64; self.nb() as usize];
+            let d = s - self.shift;
+            for (i, &c) in self.counts.iter().enumerate() {
+                if c != 0 {
+                    let j = ((self.origin + i as u64) >> d) - origin;
+                    folded[j as usize] += c;
+                }
+            }
+            self.counts = folded;
+            self.shift = s;
+            self.origin = origin;
+        }
+        if self.total == 0 {
+            self.min = lo;
+            self.max = hi;
+        }
+    }
+
+    fn min_or(&self, d: u64) -> u64 {
+        if self.total > 0 {
+            self.min
+        } else {
+            d
+        }
+    }
+    fn max_or(&self, d: u64) -> u64 {
+        if self.total > 0 {
+            self.max
+        } else {
+            d
+        }
+    }
+
+    /// Count a batch of keys whose min and max are `lo` and `hi`.
+    pub fn add_keys(&mut self, keys: &[u64], lo: u64, hi: u64) {
+        if keys.is_empty() {
+            return;
+        }
+        self.ensure_range(lo, hi);
+        let shift = self.shift;
+        let origin = self.origin;
+        let counts = &mut self.counts[..];
+        for &k in keys {
+            counts[((k >> shift) - origin) as usize] += 1;
+        }
+        self.min = self.min.min(lo);
+        self.max = self.max.max(hi);
+        self.total += keys.len() as u64;
+    }
+
+    /// Bucket index of a key (which must lie inside the range).
+    #[inline(always)]
+    pub fn bucket_of(&self, k: u64) -> usize {
+        ((k >> self.shift) - self.origin) as usize
+    }
+
+    /// The keys a bucket covers, clipped to the observed [min, max].
+    pub fn bucket_keys(&self, i: usize) -> (u64, u64) {
+        let lo = (self.origin + i as u64) << self.shift;
+        let hi = lo | ((1u64 << self.shift) - 1);
+        (lo.max(self.min), hi.min(self.max))
+    }
+
+    /// Fold another sketch into this one.
+    pub fn merge(&mut self, o: &KeySketch) {
+        if o.total == 0 {
+            return;
+        }
+        self.ensure_range(o.min, o.max);
+        if o.shift > self.shift {
+            // Re-express self at the other's coarser resolution first.
+            let (lo, hi) = (self.min.min(o.min), self.max.max(o.max));
+            self.ensure_range(lo, hi);
+            self.coarsen_to(o.shift);
+        }
+        let d = self.shift - o.shift;
+        for (i, &c) in o.counts.iter().enumerate() {
+            if c != 0 {
+                let j = ((o.origin + i as u64) >> d) - self.origin;
+                self.counts[j as usize] += c;
+            }
+        }
+        self.min = self.min.min(o.min);
+        self.max = self.max.max(o.max);
+        self.total += o.total;
+    }
+
+    /// Coarsen to at least shift `s` (no-op if already coarser).
+    fn coarsen_to(&mut self, s: u32) {
+        if s <= self.shift {
+            return;
+        }
+        let d = s - self.shift;
+        let origin = self.origin >> d;
+        let mut folded = vec![0u64; self.nb() as usize];
+        for (i, &c) in self.counts.iter().enumerate() {
+            if c != 0 {
+                let j = ((self.origin + i as u64) >> d) - origin;
+                folded[j as usize] += c;
+            }
+        }
+        self.counts = folded;
+        self.shift = s;
+        self.origin = origin;
+    }
+
+    /// Number of keys in buckets strictly before bucket `i`, for every `i`
+    /// (length `nb + 1`).
+    pub fn prefix_counts(&self) -> Vec<u64> {
+        let mut p = Vec::with_capacity(self.counts.len() + 1);
+        let mut acc = 0;
+        p.push(0);
+        for &c in &self.counts {
+            acc += c;
+            p.push(acc);
+        }
+        p
+    }
+
+    /// The sparse form with at most `2^bits` buckets (coarsened if needed).
+    pub fn to_stored(&self, bits: u32) -> StoredSketch {
+        let mut s = self.clone();
+        if bits < s.bits && s.total > 0 {
+            // Re-bucket into a sketch of fewer bits covering the same range.
+            let mut t = KeySketch::new(bits);
+            t.ensure_range(s.min, s.max);
+            t.coarsen_to(s.shift);
+            let d = t.shift - s.shift;
+            for (i, &c) in s.counts.iter().enumerate() {
+                if c != 0 {
+                    let j = ((s.origin + i as u64) >> d) - t.origin;
+                    t.counts[j as usize] += c;
+                }
+            }
+            t.min = s.min;
+            t.max = s.max;
+            t.total = s.total;
+            s = t;
+        }
+        StoredSketch {
+            kind: "key_histogram".into(),
+            bits: s.bits,
+            shift: s.shift,
+            origin: s.origin,
+            min_key: if s.total > 0 { s.min } else { 0 },
+            max_key: if s.total > 0 { s.max } else { 0 },
+            buckets: s
+                .counts
+                .iter()
+                .enumerate()
+                .filter(|(_, &c)| c != 0)
+                .map(|(i, &c)| (i as u32, c))
+                .collect(),
+        }
+    }
+
+    /// Rebuild from the stored form, checking that it is consistent.
+    pub fn from_stored(st: &StoredSketch) -> Result<KeySketch, String> {
+        if st.kind != "key_histogram" {
+            return Err(format!("unknown sketch kind {:?}", st.kind));
+        }
+        if !(1..=24).contains(&st.bits) || st.shift >= 64 {
+            return Err("sketch bits or shift out of range".into());
+        }
+        let mut s = KeySketch::new(st.bits);
+        if st.buckets.is_empty() {
+            return Ok(s);
+        }
+        s.counts = vec![0; s.nb() as usize];
+        s.shift = st.shift;
+        s.origin = st.origin;
+        for &(i, c) in &st.buckets {
+            if i as u64 >= s.nb() {
+                return Err(format!("sketch bucket {i} out of range"));
+            }
+            s.counts[i as usize] += c;
+            s.total += c;
+        }
+        s.min = st.min_key;
+        s.max = st.max_key;
+        let inside = |k: u64| {
+            (k >> s.shift)
+                .checked_sub(s.origin)
+                .is_some_and(|i| i < s.nb())
+        };
+        if s.min > s.max || !inside(s.min) || !inside(s.max) {
+            return Err("sketch min/max keys outside its buckets".into());
+        }
+        Ok(s)
+    }
+
+    /// An estimate of the key at 0-based sorted index `k` and the largest
+    /// possible error in rank (the count of the bucket it lies in): the
+    /// smallest key of the bucket holding index `k`, clipped to [min, max].
+    pub fn approx_key_at(&self, k: u64) -> Option<(u64, u64)> {
+        if k >= self.total {
+            return None;
+        }
+        if k == 0 {
+            return Some((self.min, 0));
+        }
+        if k == self.total - 1 {
+            return Some((self.max, 0));
+        }
+        let mut acc = 0;
+        for (i, &c) in self.counts.iter().enumerate() {
+            if acc + c > k {
+                return Some((self.bucket_keys(i).0, c));
+            }
+            acc += c;
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_and_merge_keep_counts() {
+        let keys_a: Vec<u64> = (0..1000u64).map(|i| i * 3).collect();
+        let keys_b: Vec<u64> = (0..1000u64).map(|i| (1 << 40) | (i * 7919)).collect();
+        let mut a = KeySketch::new(8);
+        a.add_keys(&keys_a, 0, 2997);
+        let mut b = KeySketch::new(8);
+        b.add_keys(
+            &keys_b,
+            *keys_b.iter().min().unwrap(),
+            *keys_b.iter().max().unwrap(),
+        );
+        let mut ab = a.clone();
+        ab.merge(&b);
+        let mut ba = b.clone();
+        ba.merge(&a);
+        assert_eq!(ab, ba);
+        assert_eq!(ab.total(), 2000);
+        assert_eq!(ab.counts().iter().sum::<u64>(), 2000);
+        // Every key falls in the bucket the sketch claims.
+        let mut whole = KeySketch::new(8);
+        let mut all = keys_a.clone();
+        all.extend(&keys_b);
+        whole.add_keys(&all, 0, *keys_b.iter().max().unwrap());
+        assert_eq!(whole, ab);
+        let st = ab.to_stored(4);
+        let back = KeySketch::from_stored(&st).unwrap();
+        assert_eq!(back.total(), 2000);
+        assert!(back.counts().len() == 16);
+    }
+}

@@ -1,0 +1,5 @@
+//! Rendering profiles for people: a terminal table.
+
+mod terminal;
+
+pub use terminal::summary_table;

@@ -1,0 +1,159 @@
+//! CSV: schema inference with user overrides, and one schema for many files.
+//!
+//! Types are inferred by arrow-csv from the first `infer_rows` records of each
+//! file (Int64, Float64, Boolean, dates, timestamps, else Utf8). Several files
+//! of one dataset must have the same header; where their inferred types
+//! differ they widen (Int64 with Float64 gives Float64, anything else gives
+//! Utf8). `--type COL=TYPE` fixes a column's type and wins over inference;
+//! a value that then fails to parse is an error naming the line.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::csv::reader::Format as CsvFormat;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+
+use crate::error::{Error, Result};
+
+/// How CSV files are parsed.
+#[derive(Debug, Clone)]
+pub struct CsvOptions {
+    pub delimiter: u8,
+    pub quote: u8,
+    pub escape: Option<u8>,
+    pub has_header: bool,
+    /// Records read to infer column types.
+    pub infer_rows: usize,
+    /// Column types stated by the user, overriding inference.
+    pub types: Vec<(String, DataType)>,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions {
+            delimiter: b',',
+            quote: b'"',
+            escape: None,
+            has_header: true,
+            infer_rows: 100_000,
+            types: Vec::new(),
+        }
+    }
+}
+
+impl CsvOptions {
+    fn format(&self) -> CsvFormat {
+        let f = CsvFormat::default()
+            .with_header(self.has_header)
+            .with_delimiter(self.delimiter)
+            .with_quote(self.quote);
+        match self.escape {
+            Some(e) => f.with_escape(e),
+            None => f,
+        }
+    }
+}
+
+/// Infer the schema of one CSV file and apply the user's type overrides.
+pub fn infer(path: &Path, opts: &CsvOptions, r: impl Read) -> Result<Schema> {
+    let (schema, _) = opts
+        .format()
+        .infer_schema(r, Some(opts.infer_rows))
+        .map_err(|e| Error::arrow(path, "cannot read CSV header", e))?;
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    for (name, dt) in &opts.types {
+        match fields.iter_mut().find(|f| f.name() == name) {
+            Some(f) => *f = f.clone().with_data_type(dt.clone()),
+            None => {
+                return Err(Error::UnknownColumn {
+                    path: path.into(),
+                    column: name.clone(),
+                    available: fields
+                        .iter()
+                        .map(|f| f.name().as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
+            }
+        }
+    }
+    // A column with no values in the sample is inferred as Null: read it as text.
+    for f in fields.iter_mut() {
+        if f.data_type() == &DataType::Null {
+            *f = f.clone().with_data_type(DataType::Utf8);
+        }
+    }
+    Ok(Schema::new(fields))
+}
+
+fn widen(a: &DataType, b: &DataType) -> DataType {
+    use DataType::*;
+    match (a, b) {
+        _ if a == b => a.clone(),
+        (Int64, Float64) | (Float64, Int64) => Float64,
+        _ => Utf8,
+    }
+}
+
+/// Give every CSV file of a dataset the same schema (same header required).
+pub fn unify_schemas(files: &mut [(&Path, &mut SchemaRef)]) -> Result<()> {
+    let Some((first_path, first)) = files.first() else {
+        return Ok(());
+    };
+    let first_path = first_path.to_path_buf();
+    let mut fields: Vec<Field> = first.fields().iter().map(|f| f.as_ref().clone()).collect();
+    for (path, schema) in files.iter().skip(1) {
+        let names: Vec<&String> = schema.fields().iter().map(|f| f.name()).collect();
+        if names.len() != fields.len() || names.iter().zip(&fields).any(|(n, f)| *n != f.name()) {
+            let col = fields
+                .iter()
+                .zip(names.iter().map(Some).chain(std::iter::repeat(None)))
+                .find(|(f, n)| n.is_none_or(|n| *n != f.name()))
+                .map(|(f, _)| f.name().clone())
+                .unwrap_or_else(|| names.last().map(|n| n.to_string()).unwrap_or_default());
+            return Err(Error::SchemaMismatch {
+                first: first_path,
+                path: path.to_path_buf(),
+                column: col,
+                detail: format!(
+                    "the CSV header differs: {}",
+                    names
+                        .iter()
+                        .map(|n| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+            });
+        }
+        for (f, g) in fields.iter_mut().zip(schema.fields()) {
+            let w = widen(f.data_type(), g.data_type());
+            *f = f.clone().with_data_type(w);
+        }
+    }
+    let unified = Arc::new(Schema::new(fields));
+    for (_, schema) in files.iter_mut() {
+        **schema = unified.clone();
+    }
+    Ok(())
+}
+
+/// A CSV batch reader over `r` with a fixed schema and projection.
+pub fn reader<R: Read>(
+    opts: &CsvOptions,
+    schema: SchemaRef,
+    projection: Vec<usize>,
+    batch_size: usize,
+    r: R,
+) -> std::result::Result<arrow::csv::Reader<R>, arrow::error::ArrowError> {
+    let mut b = arrow::csv::ReaderBuilder::new(schema)
+        .with_header(opts.has_header)
+        .with_delimiter(opts.delimiter)
+        .with_quote(opts.quote)
+        .with_batch_size(batch_size)
+        .with_projection(projection);
+    if let Some(e) = opts.escape {
+        b = b.with_escape(e);
+    }
+    b.build(r)
+}

@@ -1,0 +1,610 @@
+//! Readers: files of one dataset as streams of Arrow `RecordBatch`es.
+//!
+//! A [`Dataset`] is opened once: formats are resolved from the file names
+//! (or `--format`), schemas are read and checked to agree, and the requested
+//! columns are projected so that readers decode nothing else. It is then cut
+//! into [`Partition`]s (a Parquet row group, or a whole CSV / Arrow file) that
+//! the engine reads in parallel, each as a bounded stream of batches: memory
+//! never depends on the number of rows. Standard input ("-") is spooled to a
+//! temporary file first, because exact quantiles may need a second pass.
+
+mod csv;
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
+use parquet::arrow::ProjectionMask;
+use parquet::basic::Encoding;
+use parquet::file::metadata::ParquetMetaData;
+
+pub use self::csv::CsvOptions;
+use crate::error::{Error, Result};
+
+/// The file formats skewer reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Parquet,
+    Csv,
+    /// Arrow IPC file (random access, `.arrow`, `.feather`, `.ipc`).
+    ArrowFile,
+    /// Arrow IPC stream (`.arrows`).
+    ArrowStream,
+}
+
+impl Format {
+    /// The format named by a file's extension.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "parquet" | "pq" => Format::Parquet,
+            "csv" | "tsv" | "txt" => Format::Csv,
+            "arrow" | "feather" | "ipc" => Format::ArrowFile,
+            "arrows" => Format::ArrowStream,
+            _ => return None,
+        })
+    }
+
+    /// Parse a `--format` value.
+    pub fn parse(s: &str) -> Result<Format> {
+        Ok(match s {
+            "parquet" => Format::Parquet,
+            "csv" => Format::Csv,
+            "arrow" | "ipc" | "feather" => Format::ArrowFile,
+            "arrow-stream" | "arrows" => Format::ArrowStream,
+            other => {
+                return Err(Error::InvalidOption(format!(
+                    "unknown format {other:?}: use parquet, csv, arrow or arrow-stream"
+                )))
+            }
+        })
+    }
+}
+
+/// How to open the inputs.
+#[derive(Debug, Clone)]
+pub struct SourceOptions {
+    /// Overrides the format inferred from file names.
+    pub format: Option<Format>,
+    pub csv: CsvOptions,
+    /// Profile only these columns (all when None).
+    pub columns: Option<Vec<String>>,
+    /// Rows per record batch.
+    pub batch_size: usize,
+}
+
+impl Default for SourceOptions {
+    fn default() -> Self {
+        SourceOptions {
+            format: None,
+            csv: CsvOptions::default(),
+            columns: None,
+            batch_size: 64 * 1024,
+        }
+    }
+}
+
+/// One input file, opened.
+#[derive(Debug)]
+struct Input {
+    /// The name the user gave (for messages and the profile's sources).
+    name: PathBuf,
+    /// Where the bytes are (a spool file for standard input).
+    path: PathBuf,
+    format: Format,
+    size: u64,
+    rows: Option<u64>,
+    parquet: Option<ArrowReaderMetadata>,
+    /// The file's full schema (for CSV: the schema to parse with).
+    file_schema: SchemaRef,
+    /// Indices of the profiled columns in `file_schema`.
+    projection: Vec<usize>,
+    _spool: Option<Spool>,
+}
+
+/// A temporary copy of standard input, removed on drop.
+#[derive(Debug)]
+struct Spool(PathBuf);
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A unit of parallel reading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partition {
+    pub file: usize,
+    /// Parquet row group; None for the whole file.
+    pub row_group: Option<usize>,
+}
+
+/// The files of one dataset, with one schema.
+#[derive(Debug)]
+pub struct Dataset {
+    inputs: Vec<Input>,
+    schema: SchemaRef,
+    batch_size: usize,
+    csv: CsvOptions,
+}
+
+impl Dataset {
+    /// Open every file, check the schemas agree and resolve the projection.
+    pub fn open(paths: &[PathBuf], opts: &SourceOptions) -> Result<Dataset> {
+        if paths.is_empty() {
+            return Err(Error::InvalidOption("no input files".into()));
+        }
+        if opts.batch_size == 0 {
+            return Err(Error::InvalidOption("batch size must be at least 1".into()));
+        }
+        let mut inputs = Vec::with_capacity(paths.len());
+        for p in paths {
+            inputs.push(open_input(p, opts)?);
+        }
+        if inputs.iter().any(|i| i.format == Format::Csv) {
+            csv::unify_schemas(&mut inputs_csv_view(&mut inputs))?;
+        }
+        // Projection against the first file, then every other file must agree.
+        let first = &inputs[0];
+        let projection = project(&first.name, &first.file_schema, opts.columns.as_deref())?;
+        let fields: Vec<Field> = projection
+            .iter()
+            .map(|&i| first.file_schema.field(i).clone())
+            .collect();
+        let first_name = first.name.clone();
+        for input in inputs.iter_mut() {
+            let proj = project(&input.name, &input.file_schema, opts.columns.as_deref())?;
+            let got: Vec<&Field> = proj.iter().map(|&i| input.file_schema.field(i)).collect();
+            if got.len() != fields.len() {
+                let missing = fields
+                    .iter()
+                    .find(|f| !got.iter().any(|g| g.name() == f.name()))
+                    .map(|f| f.name().clone())
+                    .or_else(|| {
+                        got.iter()
+                            .find(|g| !fields.iter().any(|f| f.name() == g.name()))
+                            .map(|g| g.name().clone())
+                    })
+                    .unwrap_or_default();
+                return Err(Error::SchemaMismatch {
+                    first: first_name.clone(),
+                    path: input.name.clone(),
+                    column: missing,
+                    detail: format!("{} columns here, {} there", got.len(), fields.len()),
+                });
+            }
+            for (f, g) in fields.iter().zip(&got) {
+                if f.name() != g.name() {
+                    return Err(Error::SchemaMismatch {
+                        first: first_name.clone(),
+                        path: input.name.clone(),
+                        column: f.name().clone(),
+                        detail: format!("found column {:?} in its place", g.name()),
+                    });
+                }
+                if f.data_type() != g.data_type() {
+                    return Err(Error::SchemaMismatch {
+                        first: first_name.clone(),
+                        path: input.name.clone(),
+                        column: f.name().clone(),
+                        detail: format!("type {} here, {} there", g.data_type(), f.data_type()),
+                    });
+                }
+            }
+            input.projection = proj;
+        }
+        let schema = Arc::new(Schema::new(
+            fields
+                .into_iter()
+                .map(|f| f.with_nullable(true))
+                .collect::<Vec<_>>(),
+        ));
+        Ok(Dataset {
+            inputs,
+            schema,
+            batch_size: opts.batch_size,
+            csv: opts.csv.clone(),
+        })
+    }
+
+    /// The projected schema: the columns that are profiled.
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    /// The file names as the user gave them.
+    pub fn sources(&self) -> Vec<String> {
+        self.inputs
+            .iter()
+            .map(|i| i.name.display().to_string())
+            .collect()
+    }
+
+    /// Total rows, when every file's metadata says (Parquet, Arrow file).
+    pub fn total_rows(&self) -> Option<u64> {
+        self.inputs.iter().map(|i| i.rows).sum()
+    }
+
+    /// Total size of the files in bytes.
+    pub fn total_bytes(&self) -> u64 {
+        self.inputs.iter().map(|i| i.size).sum()
+    }
+
+    /// The partitions, in a fixed order (file, then row group).
+    pub fn partitions(&self) -> Vec<Partition> {
+        let mut out = Vec::new();
+        for (f, input) in self.inputs.iter().enumerate() {
+            match &input.parquet {
+                Some(m) if m.metadata().num_row_groups() > 0 => {
+                    for rg in 0..m.metadata().num_row_groups() {
+                        out.push(Partition {
+                            file: f,
+                            row_group: Some(rg),
+                        })
+                    }
+                }
+                _ => out.push(Partition {
+                    file: f,
+                    row_group: None,
+                }),
+            }
+        }
+        out
+    }
+
+    /// Whether a partition can be read a few columns at a time (so that
+    /// columns decode in parallel).
+    pub fn splits_by_column(&self, part: &Partition) -> bool {
+        matches!(
+            self.inputs[part.file].format,
+            Format::Parquet | Format::ArrowFile
+        )
+    }
+
+    /// Rows in a partition, when the metadata says.
+    pub fn partition_rows(&self, part: &Partition) -> Option<u64> {
+        let input = &self.inputs[part.file];
+        match (&input.parquet, part.row_group) {
+            (Some(m), Some(rg)) => Some(m.metadata().row_group(rg).num_rows().max(0) as u64),
+            _ => input.rows,
+        }
+    }
+
+    /// Read one partition, calling `f` with each batch (holding the columns
+    /// `columns`, indices into [`Dataset::schema`]) and the input bytes it
+    /// stands for.
+    pub fn read(
+        &self,
+        part: &Partition,
+        columns: &[usize],
+        mut f: impl FnMut(RecordBatch, u64) -> Result<()>,
+    ) -> Result<()> {
+        let input = &self.inputs[part.file];
+        let file_cols: Vec<usize> = columns.iter().map(|&c| input.projection[c]).collect();
+        let name = &input.name;
+        let open = || File::open(&input.path).map_err(|e| Error::io(name, e));
+        match input.format {
+            Format::Parquet => {
+                let meta = input
+                    .parquet
+                    .as_ref()
+                    .ok_or_else(|| Error::Internal("parquet metadata missing".into()))?;
+                let rows = meta.metadata().file_metadata().num_rows().max(1) as u64;
+                let mask = ProjectionMask::roots(
+                    meta.metadata().file_metadata().schema_descr(),
+                    file_cols,
+                );
+                let mut b =
+                    ParquetRecordBatchReaderBuilder::new_with_metadata(open()?, meta.clone())
+                        .with_projection(mask)
+                        .with_batch_size(self.batch_size);
+                if let Some(rg) = part.row_group {
+                    b = b.with_row_groups(vec![rg]);
+                }
+                let reader = b.build().map_err(|e| Error::Parquet {
+                    path: name.clone(),
+                    source: e,
+                })?;
+                for batch in reader {
+                    let batch =
+                        batch.map_err(|e| Error::arrow(name, "cannot decode Parquet", e))?;
+                    let bytes = input.size * batch.num_rows() as u64 / rows;
+                    f(batch, bytes)?;
+                }
+            }
+            Format::Csv => {
+                let counter = Arc::new(AtomicU64::new(0));
+                let reader = Counting {
+                    inner: open()?,
+                    n: counter.clone(),
+                };
+                let r = csv::reader(
+                    &self.csv,
+                    input.file_schema.clone(),
+                    file_cols,
+                    self.batch_size,
+                    BufReader::with_capacity(1 << 20, reader),
+                )
+                .map_err(|e| Error::arrow(name, "cannot read CSV", e))?;
+                let mut seen = 0;
+                for batch in r {
+                    let batch = batch.map_err(|e| Error::arrow(name, "cannot read CSV", e))?;
+                    let now = counter.load(Ordering::Relaxed);
+                    f(batch, now - seen)?;
+                    seen = now;
+                }
+            }
+            Format::ArrowFile => {
+                let r = arrow::ipc::reader::FileReader::try_new(
+                    BufReader::new(open()?),
+                    Some(file_cols),
+                )
+                .map_err(|e| Error::arrow(name, "cannot read Arrow IPC file", e))?;
+                for batch in r {
+                    let batch =
+                        batch.map_err(|e| Error::arrow(name, "cannot read Arrow IPC file", e))?;
+                    let bytes = batch.get_array_memory_size() as u64;
+                    f(batch, bytes)?;
+                }
+            }
+            Format::ArrowStream => {
+                let r = arrow::ipc::reader::StreamReader::try_new(
+                    BufReader::new(open()?),
+                    Some(file_cols),
+                )
+                .map_err(|e| Error::arrow(name, "cannot read Arrow IPC stream", e))?;
+                for batch in r {
+                    let batch =
+                        batch.map_err(|e| Error::arrow(name, "cannot read Arrow IPC stream", e))?;
+                    let bytes = batch.get_array_memory_size() as u64;
+                    f(batch, bytes)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A reader that counts the bytes read through it (for progress).
+struct Counting<R> {
+    inner: R,
+    n: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.n.fetch_add(k as u64, Ordering::Relaxed);
+        Ok(k)
+    }
+}
+
+fn inputs_csv_view(inputs: &mut [Input]) -> Vec<(&Path, &mut SchemaRef)> {
+    inputs
+        .iter_mut()
+        .filter(|i| i.format == Format::Csv)
+        .map(|i| (i.name.as_path(), &mut i.file_schema))
+        .collect()
+}
+
+/// Indices of the requested columns in a schema (all of them when None).
+fn project(path: &Path, schema: &Schema, columns: Option<&[String]>) -> Result<Vec<usize>> {
+    if schema.fields().is_empty() {
+        return Err(Error::NoColumns { path: path.into() });
+    }
+    let Some(cols) = columns else {
+        return Ok((0..schema.fields().len()).collect());
+    };
+    let mut idx = Vec::with_capacity(cols.len());
+    for c in cols {
+        match schema.index_of(c) {
+            Ok(i) => idx.push(i),
+            Err(_) => {
+                let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+                return Err(Error::UnknownColumn {
+                    path: path.into(),
+                    column: c.clone(),
+                    available: names.join(", "),
+                });
+            }
+        }
+    }
+    idx.sort_unstable();
+    idx.dedup();
+    if idx.is_empty() {
+        return Err(Error::NoColumns { path: path.into() });
+    }
+    Ok(idx)
+}
+
+fn open_input(name: &Path, opts: &SourceOptions) -> Result<Input> {
+    let stdin = name.as_os_str() == "-";
+    let format = match opts.format {
+        Some(f) => f,
+        None if stdin => Format::Csv,
+        None => {
+            Format::from_path(name).ok_or_else(|| Error::UnknownFormat { path: name.into() })?
+        }
+    };
+    let (path, spool) = if stdin {
+        if !matches!(format, Format::Csv | Format::ArrowStream) {
+            return Err(Error::NotStreamable {
+                format: format!("{format:?}"),
+            });
+        }
+        let p = std::env::temp_dir().join(format!(
+            "skewer-stdin-{}-{}.tmp",
+            std::process::id(),
+            SPOOLS.fetch_add(1, Ordering::Relaxed)
+        ));
+        let spool = Spool(p.clone());
+        let mut out = File::create(&p).map_err(|e| Error::io(&p, e))?;
+        std::io::copy(&mut std::io::stdin().lock(), &mut out).map_err(|e| Error::io(name, e))?;
+        (p, Some(spool))
+    } else {
+        (name.to_path_buf(), None)
+    };
+    let file = File::open(&path).map_err(|e| Error::io(name, e))?;
+    let md = file.metadata().map_err(|e| Error::io(name, e))?;
+    if md.is_dir() {
+        return Err(Error::io(
+            name,
+            std::io::Error::other("is a directory, not a file"),
+        ));
+    }
+    let size = md.len();
+    let mut input = Input {
+        name: name.to_path_buf(),
+        path,
+        format,
+        size,
+        rows: None,
+        parquet: None,
+        file_schema: Arc::new(Schema::empty()),
+        projection: Vec::new(),
+        _spool: spool,
+    };
+    match format {
+        Format::Parquet => {
+            let meta =
+                ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(|e| {
+                    Error::Parquet {
+                        path: name.into(),
+                        source: e,
+                    }
+                })?;
+            input.rows = Some(meta.metadata().file_metadata().num_rows().max(0) as u64);
+            input.file_schema = meta.schema().clone();
+            input.parquet = Some(with_dictionary_hints(meta));
+        }
+        Format::Csv => {
+            input.file_schema = Arc::new(csv::infer(name, &opts.csv, BufReader::new(file))?);
+        }
+        Format::ArrowFile => {
+            let r = arrow::ipc::reader::FileReader::try_new(BufReader::new(file), None)
+                .map_err(|e| Error::arrow(name, "cannot read Arrow IPC file", e))?;
+            input.file_schema = r.schema();
+        }
+        Format::ArrowStream => {
+            let r = arrow::ipc::reader::StreamReader::try_new(BufReader::new(file), None)
+                .map_err(|e| Error::arrow(name, "cannot read Arrow IPC stream", e))?;
+            input.file_schema = r.schema();
+        }
+    }
+    Ok(input)
+}
+
+/// Ask the Parquet reader for string columns as dictionary arrays where
+/// every data page of the column is dictionary-encoded: the decoder then
+/// hands over the codes instead of materialising every string, and value
+/// counting touches each distinct value once per batch. Columns that fell
+/// back to plain encoding are read as plain strings.
+fn with_dictionary_hints(meta: ArrowReaderMetadata) -> ArrowReaderMetadata {
+    let schema = meta.schema().clone();
+    let pq: &ParquetMetaData = meta.metadata();
+    let descr = pq.file_metadata().schema_descr();
+    let mut changed = false;
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let f = f.as_ref().clone();
+            let stringy = matches!(
+                f.data_type(),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary
+            );
+            // Top-level leaf column with this name.
+            let leaf = (0..descr.num_columns()).find(|&i| {
+                let c = descr.column(i);
+                c.path().parts().len() == 1 && c.path().parts()[0] == *f.name()
+            });
+            match leaf {
+                Some(i) if stringy && pq.num_row_groups() > 0 && all_pages_dictionary(pq, i) => {
+                    changed = true;
+                    let dt = f.data_type().clone();
+                    f.with_data_type(DataType::Dictionary(
+                        Box::new(DataType::Int32),
+                        Box::new(dt),
+                    ))
+                }
+                _ => f,
+            }
+        })
+        .collect();
+    if !changed {
+        return meta;
+    }
+    let hinted = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    ArrowReaderMetadata::try_new(
+        Arc::new(pq.clone()),
+        ArrowReaderOptions::new().with_schema(hinted),
+    )
+    .unwrap_or(meta)
+}
+
+/// Whether every data page of leaf column `i` is dictionary-encoded, by the
+/// page encoding statistics (absent statistics: not known, so no).
+fn all_pages_dictionary(pq: &ParquetMetaData, i: usize) -> bool {
+    pq.row_groups().iter().all(|rg| {
+        let c = rg.column(i);
+        let dict =
+            |e: &Encoding| matches!(e, Encoding::PLAIN_DICTIONARY | Encoding::RLE_DICTIONARY);
+        c.dictionary_page_offset().is_some()
+            && match (c.page_encoding_stats_mask(), c.page_encoding_stats()) {
+                (Some(mask), _) => {
+                    mask.is_only(Encoding::PLAIN_DICTIONARY)
+                        || mask.is_only(Encoding::RLE_DICTIONARY)
+                }
+                (None, Some(stats)) => stats.iter().all(|s| {
+                    !matches!(
+                        s.page_type,
+                        parquet::basic::PageType::DATA_PAGE
+                            | parquet::basic::PageType::DATA_PAGE_V2
+                    ) || dict(&s.encoding)
+                }),
+                (None, None) => false,
+            }
+    })
+}
+
+static SPOOLS: AtomicU64 = AtomicU64::new(0);
+
+/// Parse a type name given on the command line (`--type col=TYPE`).
+pub fn parse_type(s: &str) -> Result<DataType> {
+    use arrow::datatypes::TimeUnit::*;
+    Ok(match s.to_ascii_lowercase().as_str() {
+        "int8" => DataType::Int8,
+        "int16" => DataType::Int16,
+        "int32" => DataType::Int32,
+        "int64" | "int" => DataType::Int64,
+        "uint8" => DataType::UInt8,
+        "uint16" => DataType::UInt16,
+        "uint32" => DataType::UInt32,
+        "uint64" => DataType::UInt64,
+        "float16" => DataType::Float16,
+        "float32" => DataType::Float32,
+        "float64" | "float" | "double" => DataType::Float64,
+        "bool" | "boolean" => DataType::Boolean,
+        "utf8" | "string" | "str" => DataType::Utf8,
+        "binary" => DataType::Binary,
+        "date32" | "date" => DataType::Date32,
+        "date64" => DataType::Date64,
+        "timestamp[s]" => DataType::Timestamp(Second, None),
+        "timestamp[ms]" => DataType::Timestamp(Millisecond, None),
+        "timestamp[us]" => DataType::Timestamp(Microsecond, None),
+        "timestamp[ns]" | "timestamp" => DataType::Timestamp(Nanosecond, None),
+        other => {
+            return Err(Error::InvalidOption(format!(
+                "unknown type {other:?} (int8..int64, uint8..uint64, float16/32/64, bool, utf8, binary, date32, date64, timestamp[s|ms|us|ns])"
+            )))
+        }
+    })
+}
