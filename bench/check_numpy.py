@@ -43,16 +43,24 @@ for f in prof["features"]:
             if q["value"] != ref:
                 bad.append((name, f"q{q['rank']}", q["value"], ref))
         x = fin.astype(np.float64)
-        # math.fsum is correctly rounded: an exact reference, unlike x.mean().
-        mean = math.fsum(x) / len(x)
-        mean += math.fsum(x - mean) / len(x)
-        d = x - mean
-        var = math.fsum(d * d) / len(x)
+        # math.fsum is correctly rounded. Power sums about the rounded mean m
+        # (x - m is exact), then shifted to the true mean m + c, which f64
+        # cannot hold: an exact reference even for 1.7e9 + N(0, 1).
+        nn = len(x)
+        m = math.fsum(x) / nn
+        d = x - m
+        c = math.fsum(d) / nn
+        s2, s3, s4 = math.fsum(d * d), math.fsum(d**3), math.fsum(d**4)
+        mean = m + c
+        M2 = s2 - nn * c * c
+        M3 = s3 - 3 * c * s2 + 2 * nn * c**3
+        M4 = s4 - 4 * c * s3 + 6 * c * c * s2 - 3 * nn * c**4
+        var = M2 / nn
         if not close(n["mean"], mean, 1e-9): bad.append((name, "mean", n["mean"], mean))
         if not close(n["variance"], var, 1e-9): bad.append((name, "variance", n["variance"], var))
         if var > 0:
-            skew = math.fsum(d**3) / len(x) / var**1.5
-            kurt = math.fsum(d**4) / len(x) / var**2 - 3
+            skew = M3 / nn / var**1.5
+            kurt = M4 / nn / var**2 - 3
             if abs(n["skewness"] - skew) > 1e-9 * max(1, abs(skew)): bad.append((name, "skewness", n["skewness"], skew))
             if abs(n["kurtosis"] - kurt) > 1e-9 * max(1, abs(kurt)): bad.append((name, "kurtosis", n["kurtosis"], kurt))
         if x.min() < x.max():

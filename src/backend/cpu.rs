@@ -24,9 +24,9 @@ pub fn min_max(keys: &[u64]) -> (u64, u64) {
     (a, b)
 }
 
-/// A description of the CPU for the profile's backend field.
+/// A description of the CPU for the profile's backend field (no thread
+/// count: the profile is the same whatever the number of threads).
 pub fn device_name() -> String {
-    let threads = rayon::current_num_threads();
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
@@ -36,5 +36,5 @@ pub fn device_name() -> String {
                 .map(|m| m.trim().to_string())
         })
         .unwrap_or_else(|| std::env::consts::ARCH.to_string());
-    format!("{model} ({threads} threads)")
+    model
 }

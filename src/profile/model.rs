@@ -13,6 +13,11 @@ use super::sketch::StoredSketch;
 
 pub const FORMAT_VERSION: u32 = 1;
 
+/// Reads a float that JSON wrote as null (NaN or ±inf) back as NaN.
+pub fn f64_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatasetProfile {
     pub format_version: u32,
@@ -139,7 +144,9 @@ pub struct Quantile {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Bucket {
+    #[serde(deserialize_with = "f64_or_null")]
     pub low: f64,
+    #[serde(deserialize_with = "f64_or_null")]
     pub high: f64,
     pub count: u64,
 }

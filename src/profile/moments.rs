@@ -19,14 +19,20 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Moments {
     pub n: u64,
+    // Non-finite values (from sums that overflow f64) are written as null
+    // and read back as NaN.
     /// The mean as an unevaluated sum `mean + mean_lo` (double-double), so
     /// that merges of data with a large offset keep the digits below the
     /// mean's last bit; the central sums below are about this exact mean.
+    #[serde(deserialize_with = "crate::profile::model::f64_or_null")]
     pub mean: f64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::profile::model::f64_or_null")]
     pub mean_lo: f64,
+    #[serde(deserialize_with = "crate::profile::model::f64_or_null")]
     pub m2: f64,
+    #[serde(deserialize_with = "crate::profile::model::f64_or_null")]
     pub m3: f64,
+    #[serde(deserialize_with = "crate::profile::model::f64_or_null")]
     pub m4: f64,
 }
 

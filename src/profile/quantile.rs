@@ -138,7 +138,9 @@ impl EqualWidth {
         };
         let mut edges: Vec<f64> = if overflow {
             // Halved so that no intermediate overflows.
-            (0..=bins).map(|i| 2.0 * (i as f64 * (step * 0.5) + min * 0.5)).collect()
+            (0..=bins)
+                .map(|i| 2.0 * (i as f64 * (step * 0.5) + min * 0.5))
+                .collect()
         } else {
             (0..=bins).map(|i| i as f64 * step + min).collect()
         };

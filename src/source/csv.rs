@@ -60,7 +60,7 @@ pub fn infer(path: &Path, opts: &CsvOptions, r: impl Read) -> Result<Schema> {
     let (schema, _) = opts
         .format()
         .infer_schema(r, Some(opts.infer_rows))
-        .map_err(|e| Error::arrow(path, "cannot read CSV header", e))?;
+        .map_err(|e| Error::arrow(path, "cannot infer the CSV column types", e))?;
     let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
     for (name, dt) in &opts.types {
         match fields.iter_mut().find(|f| f.name() == name) {

@@ -1,0 +1,203 @@
+//! The `skewer` binary: exit codes, messages that name the file, column and
+//! problem, determinism, stdin, and the merge command. Never a panic.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use crate::common::*;
+
+fn skewer(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_skewer"))
+        .args(args)
+        .output()
+        .expect("run skewer")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Exit 2 with a message containing every `needles`, and no panic.
+fn fails_with(args: &[&str], needles: &[&str]) {
+    let o = skewer(args);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    for n in needles {
+        assert!(err.contains(n), "{args:?}: {err:?} should mention {n:?}");
+    }
+}
+
+fn example() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/train.parquet")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn profile_prints_a_summary_and_writes_json() {
+    let o = skewer(&["profile", &example()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for col in ["f_normal", "i_id", "s_dict", "b_flag", "median"] {
+        assert!(out.contains(col), "summary lacks {col}:\n{out}");
+    }
+    let dir = tmp();
+    let json = dir.path().join("p.json");
+    let o = skewer(&[
+        "profile",
+        &example(),
+        "-o",
+        json.to_str().unwrap(),
+        "--columns",
+        "i_id,s_low",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["features"].as_array().unwrap().len(), 2);
+    // int64 statistics are exact JSON integers.
+    assert!(
+        v["features"][0]["numeric"]["max"].is_u64() || v["features"][0]["numeric"]["max"].is_i64()
+    );
+}
+
+#[test]
+fn output_is_deterministic_across_thread_counts() {
+    let dir = tmp();
+    let batch = all_types_batch(5, 20_000);
+    let data = dir.path().join("d.parquet");
+    write_parquet(&data, &[batch], parquet::basic::Compression::SNAPPY, 3000);
+    let mut outs = Vec::new();
+    for (threads, budget) in [("1", "1GiB"), ("3", "1GiB"), ("2", "0")] {
+        let out = dir.path().join(format!("p{threads}.json"));
+        let o = Command::new(env!("CARGO_BIN_EXE_skewer"))
+            .env("RAYON_NUM_THREADS", threads)
+            .args([
+                "profile",
+                data.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+                "--memory-budget",
+                budget,
+                "--batch-size",
+                "1000",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        outs.push(std::fs::read(&out).unwrap());
+    }
+    assert!(
+        outs[0] == outs[1] && outs[1] == outs[2],
+        "profiles differ between runs"
+    );
+}
+
+#[test]
+fn bad_inputs_fail_clearly() {
+    let dir = tmp();
+    let d = |name: &str| dir.path().join(name).display().to_string();
+    fails_with(
+        &["profile", &d("missing.parquet")],
+        &["missing.parquet", "No such file"],
+    );
+    // Truncated Parquet.
+    let full = std::fs::read(example()).unwrap();
+    std::fs::write(d("trunc.parquet"), &full[..full.len() / 2]).unwrap();
+    fails_with(
+        &["profile", &d("trunc.parquet")],
+        &["trunc.parquet", "Parquet"],
+    );
+    std::fs::write(d("garbage.parquet"), b"not a parquet file at all, really").unwrap();
+    fails_with(&["profile", &d("garbage.parquet")], &["garbage.parquet"]);
+    // Corrupt page data inside an intact footer.
+    let mut bad = full.clone();
+    for b in bad[100..full.len() / 3].iter_mut() {
+        *b ^= 0x5a;
+    }
+    std::fs::write(d("corrupt.parquet"), &bad).unwrap();
+    fails_with(&["profile", &d("corrupt.parquet")], &["corrupt.parquet"]);
+    // A CSV row with the wrong number of fields names its line.
+    std::fs::write(d("rows.csv"), "a,b\n1,2\n3,4\n5,6,7\n").unwrap();
+    fails_with(&["profile", &d("rows.csv")], &["rows.csv", "line"]);
+    // A value that does not parse as the stated type.
+    std::fs::write(d("types.csv"), "a,b\n1,2\nx,4\n").unwrap();
+    fails_with(
+        &["profile", &d("types.csv"), "--type", "a=int64"],
+        &["types.csv", "x"],
+    );
+    fails_with(
+        &["profile", &example(), "--columns", "f_normal,nope"],
+        &["train.parquet", "\"nope\"", "f_normal"],
+    );
+    std::fs::write(d("empty.csv"), "").unwrap();
+    fails_with(&["profile", &d("empty.csv")], &["empty.csv", "no columns"]);
+    // Two files that disagree on a column.
+    std::fs::write(d("x1.csv"), "a,b\n1,2\n").unwrap();
+    std::fs::write(d("x2.csv"), "a,c\n1,2\n").unwrap();
+    fails_with(
+        &["profile", &d("x1.csv"), &d("x2.csv")],
+        &["x2.csv", "\"b\""],
+    );
+    fails_with(&["profile", &d("data.xyz")], &["data.xyz", "--format"]);
+    fails_with(&["profile", &example(), "--quantiles", "1.5"], &["1.5"]);
+    fails_with(&["merge", &d("missing.json")], &["missing.json"]);
+    std::fs::write(d("notprofile.json"), "{\"a\": 1}").unwrap();
+    fails_with(
+        &["merge", &d("notprofile.json")],
+        &["notprofile.json", "not a skewer profile"],
+    );
+}
+
+#[test]
+fn stdin_and_merge_commands() {
+    let dir = tmp();
+    let csv = "x,y\n1,a\n2,b\n3,a\n,c\n";
+    let out = dir.path().join("stdin.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_skewer"))
+        .args(["profile", "-", "-o", out.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), csv.as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let p = skewer::read_profile(&out).unwrap();
+    assert_eq!(p.num_rows, 4);
+    assert_eq!(p.features[0].missing, 1);
+
+    // Shards profiled apart and merged give the counts of the whole.
+    let mut jsons = Vec::new();
+    for k in 0..2 {
+        let f = dir.path().join(format!("s{k}.csv"));
+        std::fs::write(&f, format!("x,y\n{k},a\n{},b\n", k + 10)).unwrap();
+        let j = dir.path().join(format!("s{k}.json"));
+        let o = skewer(&["profile", f.to_str().unwrap(), "-o", j.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        jsons.push(j.display().to_string());
+    }
+    let merged = dir.path().join("all.json");
+    let o = skewer(&[
+        "merge",
+        &jsons[0],
+        &jsons[1],
+        "-o",
+        merged.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let p = skewer::read_profile(&merged).unwrap();
+    assert_eq!(p.num_rows, 4);
+    assert_eq!(p.sources.len(), 2);
+    let y = p.features[1].categorical.as_ref().unwrap();
+    assert_eq!(
+        (
+            y.unique,
+            y.top_values[0].value.as_str(),
+            y.top_values[0].count
+        ),
+        (2, "a", 2)
+    );
+}

@@ -1,0 +1,381 @@
+//! Seeded data, file writers and profile helpers shared by the tests.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::*;
+use arrow::datatypes::*;
+use arrow::record_batch::RecordBatch;
+use skewer::profile::{self, DatasetProfile, FeatureProfile, NoProgress, ProfileOptions};
+use skewer::source::{Dataset, SourceOptions};
+
+/// SplitMix64: a tiny seeded generator, so tests need no RNG crate.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5851_f42d_4c95_7f2d)
+    }
+    pub fn u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    pub fn f64(&mut self) -> f64 {
+        (self.u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.u64() % n.max(1)
+    }
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.f64() < p
+    }
+    /// Standard normal (Box-Muller).
+    pub fn normal(&mut self) -> f64 {
+        let u = self.f64().max(1e-300);
+        let v = self.f64();
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    }
+}
+
+/// Floats with every awkward value mixed in: NaN, ±inf, -0.0, subnormals,
+/// extremes, a large offset, ties; nulls at rate `null_rate`.
+pub fn awkward_f64(rng: &mut Rng, n: usize, null_rate: f64) -> Float64Array {
+    let specials = [
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        -0.0,
+        0.0,
+        5e-324,
+        -2.2e-310,
+        f64::MIN_POSITIVE,
+        1.0,
+    ];
+    (0..n)
+        .map(|_| {
+            if rng.chance(null_rate) {
+                None
+            } else if rng.chance(0.05) {
+                Some(specials[rng.below(specials.len() as u64) as usize])
+            } else if rng.chance(0.3) {
+                Some(1.7e9 + rng.normal())
+            } else if rng.chance(0.2) {
+                Some((rng.below(7) as f64) * 0.5) // ties
+            } else {
+                Some(rng.normal() * 100.0)
+            }
+        })
+        .collect()
+}
+
+pub fn awkward_i64(rng: &mut Rng, n: usize, null_rate: f64) -> Int64Array {
+    let specials = [i64::MIN, i64::MAX, 0, -1, 1, (1 << 62) + 1, -(1 << 53) - 1];
+    (0..n)
+        .map(|_| {
+            if rng.chance(null_rate) {
+                None
+            } else if rng.chance(0.05) {
+                Some(specials[rng.below(specials.len() as u64) as usize])
+            } else if rng.chance(0.5) {
+                Some(rng.below(20) as i64 - 10)
+            } else {
+                Some(rng.u64() as i64 >> rng.below(64))
+            }
+        })
+        .collect()
+}
+
+pub fn awkward_u64(rng: &mut Rng, n: usize, null_rate: f64) -> UInt64Array {
+    (0..n)
+        .map(|_| {
+            if rng.chance(null_rate) {
+                None
+            } else if rng.chance(0.05) {
+                Some([0, u64::MAX, u64::MAX - 1, 1 << 63][rng.below(4) as usize])
+            } else {
+                Some(rng.u64() >> rng.below(64))
+            }
+        })
+        .collect()
+}
+
+pub fn strings(rng: &mut Rng, n: usize, distinct: u64, null_rate: f64) -> StringArray {
+    (0..n)
+        .map(|_| {
+            if rng.chance(null_rate) {
+                None
+            } else {
+                // Zipf-ish: small ids far more often.
+                let k = rng.below(distinct.max(1));
+                let k = k * rng.below(distinct.max(1)) / distinct.max(1);
+                Some(format!("v{k}{}", "x".repeat((k % 5) as usize)))
+            }
+        })
+        .collect()
+}
+
+/// A batch holding every supported type, plus a struct column to be skipped.
+pub fn all_types_batch(seed: u64, n: usize) -> RecordBatch {
+    let mut rng = Rng::new(seed);
+    let f = awkward_f64(&mut rng, n, 0.1);
+    let i = awkward_i64(&mut rng, n, 0.1);
+    let u = awkward_u64(&mut rng, n, 0.1);
+    let small: Vec<Option<i64>> = (0..n)
+        .map(|_| (!rng.chance(0.1)).then(|| rng.below(100) as i64 - 50))
+        .collect();
+    let s = strings(&mut rng, n, 50, 0.1);
+    let bools: BooleanArray = (0..n)
+        .map(|_| (!rng.chance(0.1)).then(|| rng.chance(0.3)))
+        .collect();
+    let ts: Vec<Option<i64>> = (0..n)
+        .map(|_| (!rng.chance(0.1)).then(|| 1_700_000_000_000_000_000 + rng.below(1 << 40) as i64))
+        .collect();
+    let days: Vec<Option<i32>> = (0..n)
+        .map(|_| (!rng.chance(0.1)).then(|| 19000 + rng.below(400) as i32))
+        .collect();
+    let dict: DictionaryArray<Int32Type> = (0..n)
+        .map(|_| {
+            (!rng.chance(0.1)).then(|| ["red", "green", "blue", "teal"][rng.below(4) as usize])
+        })
+        .collect();
+    let f32s: Float32Array = (0..n)
+        .map(|_| (!rng.chance(0.1)).then(|| rng.normal() as f32))
+        .collect();
+    let f16s: Float16Array = (0..n)
+        .map(|_| (!rng.chance(0.1)).then(|| half::f16::from_f64(rng.normal())))
+        .collect();
+    let dec: Decimal128Array = (0..n)
+        .map(|_| (!rng.chance(0.1)).then(|| rng.below(1_000_000) as i128 - 500_000))
+        .collect::<Decimal128Array>()
+        .with_precision_and_scale(12, 2)
+        .unwrap();
+    let bin: BinaryArray = (0..n)
+        .map(|_| {
+            (!rng.chance(0.1)).then(|| {
+                if rng.chance(0.1) {
+                    vec![0xff, 0xfe, rng.below(3) as u8]
+                } else {
+                    format!("b{}", rng.below(9)).into_bytes()
+                }
+            })
+        })
+        .collect::<Vec<_>>()
+        .iter()
+        .map(|o| o.as_deref())
+        .collect();
+    let mut lb = ListBuilder::new(Int64Builder::new());
+    for _ in 0..n {
+        if rng.chance(0.1) {
+            lb.append(false);
+        } else {
+            for _ in 0..rng.below(4) {
+                if rng.chance(0.05) {
+                    lb.values().append_null();
+                } else {
+                    lb.values().append_value(rng.below(1000) as i64);
+                }
+            }
+            lb.append(true);
+        }
+    }
+    let list = lb.finish();
+    let mut sl = LargeListBuilder::new(StringBuilder::new());
+    for _ in 0..n {
+        for _ in 0..rng.below(3) {
+            sl.values()
+                .append_value(["a", "b", "c"][rng.below(3) as usize]);
+        }
+        sl.append(true);
+    }
+    let slist = sl.finish();
+    let structs = StructArray::from(vec![(
+        Arc::new(Field::new("a", DataType::Int32, true)),
+        Arc::new(Int32Array::from((0..n as i32).collect::<Vec<_>>())) as ArrayRef,
+    )]);
+    let cols: Vec<(&str, ArrayRef)> = vec![
+        ("f64", Arc::new(f)),
+        ("i64", Arc::new(i)),
+        ("u64", Arc::new(u)),
+        (
+            "i8",
+            Arc::new(Int8Array::from_iter(
+                small.iter().map(|v| v.map(|x| x as i8)),
+            )),
+        ),
+        (
+            "i16",
+            Arc::new(Int16Array::from_iter(
+                small.iter().map(|v| v.map(|x| x as i16 * 300)),
+            )),
+        ),
+        (
+            "i32",
+            Arc::new(Int32Array::from_iter(
+                small.iter().map(|v| v.map(|x| x as i32 * 70000)),
+            )),
+        ),
+        (
+            "u8",
+            Arc::new(UInt8Array::from_iter(
+                small.iter().map(|v| v.map(|x| (x + 50) as u8)),
+            )),
+        ),
+        (
+            "u16",
+            Arc::new(UInt16Array::from_iter(
+                small.iter().map(|v| v.map(|x| (x + 50) as u16 * 600)),
+            )),
+        ),
+        (
+            "u32",
+            Arc::new(UInt32Array::from_iter(
+                small
+                    .iter()
+                    .map(|v| v.map(|x| (x + 50) as u32 * 40_000_000)),
+            )),
+        ),
+        ("f32", Arc::new(f32s)),
+        ("f16", Arc::new(f16s)),
+        ("dec", Arc::new(dec)),
+        ("flag", Arc::new(bools)),
+        ("s", Arc::new(s.clone())),
+        ("ls", Arc::new(LargeStringArray::from_iter(s.iter()))),
+        ("sv", Arc::new(StringViewArray::from_iter(s.iter()))),
+        ("bin", Arc::new(bin)),
+        ("dict", Arc::new(dict)),
+        ("d32", Arc::new(Date32Array::from(days.clone()))),
+        (
+            "d64",
+            Arc::new(Date64Array::from_iter(
+                days.iter().map(|d| d.map(|x| x as i64 * 86_400_000)),
+            )),
+        ),
+        (
+            "ts_s",
+            Arc::new(TimestampSecondArray::from_iter(
+                ts.iter().map(|t| t.map(|x| x / 1_000_000_000)),
+            )),
+        ),
+        (
+            "ts_ms",
+            Arc::new(
+                TimestampMillisecondArray::from_iter(ts.iter().map(|t| t.map(|x| x / 1_000_000)))
+                    .with_timezone("UTC"),
+            ),
+        ),
+        (
+            "ts_us",
+            Arc::new(TimestampMicrosecondArray::from_iter(
+                ts.iter().map(|t| t.map(|x| x / 1000)),
+            )),
+        ),
+        (
+            "ts_ns",
+            Arc::new(TimestampNanosecondArray::from(ts.clone())),
+        ),
+        ("list_i64", Arc::new(list)),
+        ("llist_s", Arc::new(slist)),
+        (
+            "constant",
+            Arc::new(Float64Array::from(vec![Some(42.5); n])),
+        ),
+        (
+            "f_ext",
+            Arc::new(Float64Array::from_iter((0..n).map(|i| match i % 5 {
+                0 => Some(f64::MAX),
+                1 => Some(f64::MIN),
+                2 => None,
+                3 => Some(-0.0),
+                _ => Some(i as f64),
+            }))),
+        ),
+        (
+            "all_null",
+            Arc::new(Float64Array::from(vec![None::<f64>; n])),
+        ),
+        ("st", Arc::new(structs)),
+    ];
+    RecordBatch::try_from_iter(cols).unwrap()
+}
+
+/// Write batches as Parquet with the given compression and row-group size.
+pub fn write_parquet(
+    path: &Path,
+    batches: &[RecordBatch],
+    compression: parquet::basic::Compression,
+    rg_rows: usize,
+) {
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_compression(compression)
+        .set_max_row_group_row_count(Some(rg_rows))
+        .build();
+    let f = std::fs::File::create(path).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(f, batches[0].schema(), Some(props)).unwrap();
+    for b in batches {
+        w.write(b).unwrap();
+    }
+    w.close().unwrap();
+}
+
+pub fn write_ipc_file(path: &Path, batches: &[RecordBatch]) {
+    let f = std::fs::File::create(path).unwrap();
+    let mut w = arrow::ipc::writer::FileWriter::try_new(f, &batches[0].schema()).unwrap();
+    for b in batches {
+        w.write(b).unwrap();
+    }
+    w.finish().unwrap();
+}
+
+pub fn write_ipc_stream(path: &Path, batches: &[RecordBatch]) {
+    let f = std::fs::File::create(path).unwrap();
+    let mut w = arrow::ipc::writer::StreamWriter::try_new(f, &batches[0].schema()).unwrap();
+    for b in batches {
+        w.write(b).unwrap();
+    }
+    w.finish().unwrap();
+}
+
+pub fn write_csv(path: &Path, batches: &[RecordBatch]) {
+    let f = std::fs::File::create(path).unwrap();
+    let mut w = arrow::csv::WriterBuilder::new().with_header(true).build(f);
+    for b in batches {
+        w.write(b).unwrap();
+    }
+}
+
+/// Small batches and a small memory budget make tests cross every merge.
+pub fn opts(batch_size: usize, budget: u64) -> (SourceOptions, ProfileOptions) {
+    let src = SourceOptions {
+        batch_size,
+        ..Default::default()
+    };
+    let p = ProfileOptions {
+        memory_budget: budget,
+        ..Default::default()
+    };
+    (src, p)
+}
+
+pub fn profile_files(
+    paths: &[PathBuf],
+    src: &SourceOptions,
+    p: &ProfileOptions,
+) -> skewer::Result<DatasetProfile> {
+    let ds = Dataset::open(paths, src)?;
+    profile::profile(&ds, p, &NoProgress)
+}
+
+pub fn feature<'a>(p: &'a DatasetProfile, name: &str) -> &'a FeatureProfile {
+    p.features
+        .iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| panic!("no feature {name}"))
+}
+
+pub fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}

@@ -1,0 +1,7 @@
+//! skewer's integration tests: one binary, one module per concern.
+
+mod cli;
+mod common;
+mod formats;
+mod merge;
+mod oracle;
