@@ -11,7 +11,7 @@ use super::categorical::{is_categorical, CatAcc};
 use super::keys::Domain;
 use super::model::*;
 use super::numeric::{domain_of, extract, pass2_update, ClassCounts, NumericAcc, Scratch};
-use super::quantile::{Pass2Plan, Pass2State};
+use super::quantile::{Candidates, Pass2Plan, Pass2State};
 use super::schedule::run_ordered;
 use crate::error::{Error, Result};
 use crate::source::{Dataset, Partition};
@@ -409,14 +409,6 @@ pub fn profile(
         };
         plans2.push(plan);
     }
-    let domains: Vec<Domain> = layout
-        .leaves
-        .iter()
-        .map(|&c| match &global[c].values {
-            Some(ValuesAcc::Numeric(n)) => n.domain,
-            _ => Domain::Float,
-        })
-        .collect();
     let mut states2: Vec<Option<Pass2State>> = plans2
         .iter()
         .map(|p| p.as_ref().map(|p| p.new_state()))
@@ -427,7 +419,7 @@ pub fn profile(
             (st.as_mut(), plans2[leaf].as_ref(), kept[leaf].as_ref())
         {
             for c in chunks {
-                pass2_update(domains[leaf], plan, st, c);
+                pass2_update(plan, st, c);
             }
         }
     });
@@ -449,7 +441,7 @@ pub fn profile(
             items2.len(),
             threads,
             window,
-            |i| pass2_item(ds, &items2[i], &layout, &plans2, &domains, progress),
+            |i| pass2_item(ds, &items2[i], &layout, &plans2, progress),
             |i, states| {
                 for (&col, st) in items2[i].cols.iter().zip(states) {
                     let leaf = layout.leaf_of[col].unwrap_or(0);
@@ -461,11 +453,10 @@ pub fn profile(
             },
         )?;
     }
-    for s in states2.iter_mut().flatten() {
-        for c in s.cands.iter_mut() {
-            c.compact();
-        }
-    }
+    states2
+        .par_iter_mut()
+        .flatten()
+        .for_each(|s| s.cands.iter_mut().for_each(Candidates::compact));
 
     // Finish.
     let mut features = Vec::with_capacity(ncols);
@@ -599,7 +590,6 @@ fn pass2_item(
     item: &WorkItem,
     layout: &Layout,
     plans: &[Option<Pass2Plan>],
-    domains: &[Domain],
     progress: &dyn Progress,
 ) -> Result<Vec<Pass2State>> {
     let leaves: Vec<usize> = item
@@ -624,7 +614,7 @@ fn pass2_item(
                 let values = values_of(a, None)?;
                 extract(values.as_ref(), scratch, class)?;
                 if let Some(plan) = plans[leaf].as_ref() {
-                    pass2_update(domains[leaf], plan, st, &scratch.keys);
+                    pass2_update(plan, st, &scratch.keys);
                 }
                 Ok(())
             })?;

@@ -50,7 +50,8 @@ pub fn key_f64(v: f64) -> u64 {
 /// Inverse of [`key_f64`].
 #[inline(always)]
 pub fn f64_of_key(k: u64) -> f64 {
-    let mask = if k & SIGN != 0 { SIGN } else { u64::MAX };
+    // Sign bit set (a positive float): clear it; else flip every bit.
+    let mask = !((k as i64 >> 63) as u64) | SIGN;
     f64::from_bits(k ^ mask)
 }
 

@@ -13,8 +13,8 @@ use arrow::datatypes::*;
 use super::keys::{key_f64, key_i64, key_u64, Domain};
 use super::model::{Bucket, NumericStats, Quantile, QuantileBucket, StatsOptions};
 use super::moments::Moments;
-use super::quantile::{rank_index, EqualWidth, Pass2Plan, Pass2State, Resolved};
-use super::sketch::{KeySketch, PROFILE_BITS};
+use super::quantile::{rank_index, EqualWidth, Pass2Plan, Pass2State, Resolved, NO_SLOT};
+use super::sketch::{KeyMap, KeySketch, PROFILE_BITS};
 use crate::error::{Error, Result};
 
 /// Reusable buffers for one column's batch: finite keys and their f64 values.
@@ -71,7 +71,7 @@ impl NumericAcc {
             domain,
             class: ClassCounts::default(),
             moments: Moments::default(),
-            sketch: KeySketch::new(PROFILE_BITS),
+            sketch: KeySketch::new(PROFILE_BITS, KeyMap::for_domain(domain)),
         }
     }
 
@@ -124,7 +124,7 @@ impl NumericAcc {
             }
             _ => None,
         };
-        Pass2Plan::new(&self.sketch, hist, &self.targets(opts))
+        Pass2Plan::new(&self.sketch, self.domain, hist, &self.targets(opts))
     }
 
     /// Finish with exact quantiles and histograms from pass two.
@@ -141,7 +141,7 @@ impl NumericAcc {
             state,
         };
         let histogram = match &plan.histogram {
-            Some(h) => buckets_of(h, &state.hist),
+            Some(h) => buckets_of(h, &plan.histogram_counts(state)),
             None => self.constant_histogram(),
         };
         self.finish_with(
@@ -308,21 +308,24 @@ fn buckets_of(h: &EqualWidth, counts: &[u64]) -> Vec<Bucket> {
         .collect()
 }
 
-/// Pass two over the finite keys of one batch.
-pub fn pass2_update(domain: Domain, plan: &Pass2Plan, state: &mut Pass2State, keys: &[u64]) {
-    if let Some(h) = &plan.histogram {
-        let hist = &mut state.hist;
-        for &k in keys {
-            hist[h.bin(domain.to_f64(k))] += 1;
-        }
+/// Pass two over the finite keys of one batch: collect the keys of the
+/// buckets the plan names.
+pub fn pass2_update(plan: &Pass2Plan, state: &mut Pass2State, keys: &[u64]) {
+    match plan.map {
+        KeyMap::Identity => pass2_kernel(plan, state, keys, |k| k),
+        map => pass2_kernel(plan, state, keys, |k| map.fwd(k)),
     }
-    if !plan.slot_bucket.is_empty() {
-        let (shift, origin) = (plan.shift, plan.origin);
-        for &k in keys {
-            let slot = plan.slot_of_bucket[((k >> shift) - origin) as usize];
-            if slot != super::quantile::NO_SLOT {
-                state.cands[slot as usize].push(k);
-            }
+}
+
+#[inline(always)]
+fn pass2_kernel(plan: &Pass2Plan, state: &mut Pass2State, keys: &[u64], fwd: impl Fn(u64) -> u64) {
+    let (shift, origin) = (plan.shift, plan.origin);
+    let slots = &plan.slot_of_bucket[..];
+    let cands = &mut state.cands;
+    for &k in keys {
+        let slot = slots[((fwd(k) >> shift) - origin) as usize];
+        if slot != NO_SLOT {
+            cands[slot as usize].push(k);
         }
     }
 }

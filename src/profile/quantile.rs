@@ -17,7 +17,8 @@
 //! eᵢ = min + i·((max − min)/B) with e_B = max, bin index ⌊(v − min)·B/(max −
 //! min)⌋ then corrected by comparing with the edges, the last bin closed.
 
-use super::sketch::KeySketch;
+use super::keys::Domain;
+use super::sketch::{KeyMap, KeySketch};
 
 /// Rank index of quantile `p` among `n` sorted values (inverted CDF).
 pub fn rank_index(p: f64, n: u64) -> u64 {
@@ -30,7 +31,9 @@ pub fn rank_index(p: f64, n: u64) -> u64 {
 /// Keys collected from one target bucket; ties are run-length encoded.
 #[derive(Debug, Default, Clone)]
 pub struct Candidates {
-    raw: Vec<u64>,
+    /// Runs in arrival order: a repeat of the previous key only bumps its count.
+    raw: Vec<(u64, u64)>,
+    /// Sorted runs, one per distinct key.
     runs: Vec<(u64, u64)>,
 }
 
@@ -39,27 +42,36 @@ const COMPACT_AT: usize = 1 << 16;
 impl Candidates {
     #[inline]
     pub fn push(&mut self, k: u64) {
-        self.raw.push(k);
-        if self.raw.len() >= COMPACT_AT.max(self.runs.len()) {
-            self.compact();
+        match self.raw.last_mut() {
+            Some((v, c)) if *v == k => *c += 1,
+            _ => {
+                self.raw.push((k, 1));
+                if self.raw.len() >= COMPACT_AT.max(self.runs.len()) {
+                    self.compact();
+                }
+            }
         }
     }
 
-    /// Sort the raw keys into the run list.
+    /// Sort the raw runs into the run list.
     pub fn compact(&mut self) {
         if self.raw.is_empty() {
             return;
         }
-        self.raw.sort_unstable();
-        let mut new_runs: Vec<(u64, u64)> = Vec::new();
-        for &k in &self.raw {
+        self.raw.sort_unstable_by_key(|r| r.0);
+        let mut new_runs: Vec<(u64, u64)> = Vec::with_capacity(self.raw.len());
+        for &(k, n) in &self.raw {
             match new_runs.last_mut() {
-                Some((v, c)) if *v == k => *c += 1,
-                _ => new_runs.push((k, 1)),
+                Some((v, c)) if *v == k => *c += n,
+                _ => new_runs.push((k, n)),
             }
         }
         self.raw.clear();
-        self.runs = merge_runs(&self.runs, &new_runs);
+        self.runs = if self.runs.is_empty() {
+            new_runs
+        } else {
+            merge_runs(&self.runs, &new_runs)
+        };
     }
 
     pub fn absorb(&mut self, mut o: Candidates) {
@@ -87,7 +99,11 @@ impl Candidates {
     }
 
     pub fn len(&self) -> u64 {
-        self.raw.len() as u64 + self.runs.iter().map(|&(_, c)| c).sum::<u64>()
+        self.raw
+            .iter()
+            .chain(&self.runs)
+            .map(|&(_, c)| c)
+            .sum::<u64>()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -153,6 +169,12 @@ impl EqualWidth {
         }
     }
 
+    #[cold]
+    fn bin_by_search(&self, v: f64) -> usize {
+        let i = self.edges.partition_point(|&e| e <= v);
+        i.saturating_sub(1).min(self.edges.len() - 2)
+    }
+
     pub fn bins(&self) -> usize {
         self.edges.len() - 1
     }
@@ -162,8 +184,7 @@ impl EqualWidth {
     pub fn bin(&self, v: f64) -> usize {
         let nb = self.edges.len() - 1;
         if self.overflow {
-            let i = self.edges.partition_point(|&e| e <= v);
-            return i.saturating_sub(1).min(nb - 1);
+            return self.bin_by_search(v);
         }
         let mut i = ((v - self.first) * self.norm) as usize;
         if i >= nb {
@@ -179,10 +200,22 @@ impl EqualWidth {
 }
 
 /// Everything pass two needs for one numeric column.
+///
+/// The equal-width histogram needs no per-value arithmetic either: a sketch
+/// bucket whose lowest and highest keys fall in the same bin puts its whole
+/// count there (the bin rule is monotonic), so only the few buckets that
+/// straddle a bin edge (at most B − 1) have their keys collected and binned
+/// one by one. Pass two is then, per value, one shift and one table lookup.
 #[derive(Debug, Clone)]
 pub struct Pass2Plan {
+    pub domain: Domain,
+    pub map: KeyMap,
     pub histogram: Option<EqualWidth>,
-    /// Slot of each sketch bucket that holds a target, or `NO_SLOT`.
+    /// Bin counts of the buckets that lie inside one bin.
+    pub base_hist: Vec<u64>,
+    /// Slots of the buckets that straddle a bin edge.
+    pub straddling: Vec<u16>,
+    /// Slot of each sketch bucket whose keys are collected, or `NO_SLOT`.
     pub slot_of_bucket: Vec<u16>,
     /// The sketch bucket of each slot.
     pub slot_bucket: Vec<usize>,
@@ -192,55 +225,94 @@ pub struct Pass2Plan {
 
 pub const NO_SLOT: u16 = u16::MAX;
 
-/// Per-partition results of pass two for one column.
+/// Per-partition results of pass two for one column: the collected keys.
 #[derive(Debug, Clone, Default)]
 pub struct Pass2State {
-    pub hist: Vec<u64>,
     pub cands: Vec<Candidates>,
 }
 
 impl Pass2Plan {
-    /// Plan pass two: which buckets to collect for the target indices.
+    /// Plan pass two: which buckets to collect for the target indices and
+    /// the histogram edges.
     pub fn new(
         sketch: &KeySketch,
+        domain: Domain,
         hist: Option<EqualWidth>,
         targets: &[u64],
     ) -> Result<Pass2Plan, crate::Error> {
         let prefix = sketch.prefix_counts();
-        let mut slot_of_bucket = vec![NO_SLOT; sketch.counts().len()];
-        let mut slot_bucket = Vec::new();
+        let mut plan = Pass2Plan {
+            domain,
+            map: sketch.map(),
+            base_hist: vec![0; hist.as_ref().map_or(0, |h| h.bins())],
+            histogram: hist,
+            straddling: Vec::new(),
+            slot_of_bucket: vec![NO_SLOT; sketch.counts().len()],
+            slot_bucket: Vec::new(),
+            shift: sketch.shift(),
+            origin: sketch.origin(),
+        };
         for &k in targets {
             let j = bucket_holding(&prefix, k);
             let (lo, hi) = sketch.bucket_keys(j);
-            if lo == hi || slot_of_bucket[j] != NO_SLOT {
-                continue;
+            if lo != hi {
+                plan.slot(j)?;
             }
-            if slot_bucket.len() >= NO_SLOT as usize {
-                return Err(crate::Error::InvalidOption(
-                    "too many quantile targets (at most 65,534)".into(),
-                ));
-            }
-            slot_of_bucket[j] = slot_bucket.len() as u16;
-            slot_bucket.push(j);
         }
-        Ok(Pass2Plan {
-            histogram: hist,
-            slot_of_bucket,
-            slot_bucket,
-            shift: sketch.shift(),
-            origin: sketch.origin(),
-        })
+        if let Some(h) = plan.histogram.clone() {
+            for (j, &c) in sketch.counts().iter().enumerate() {
+                if c == 0 {
+                    continue;
+                }
+                let (lo, hi) = sketch.bucket_keys(j);
+                let (a, b) = (h.bin(domain.to_f64(lo)), h.bin(domain.to_f64(hi)));
+                if a == b {
+                    plan.base_hist[a] += c;
+                } else {
+                    let s = plan.slot(j)?;
+                    plan.straddling.push(s);
+                }
+            }
+        }
+        Ok(plan)
+    }
+
+    fn slot(&mut self, bucket: usize) -> Result<u16, crate::Error> {
+        if self.slot_of_bucket[bucket] != NO_SLOT {
+            return Ok(self.slot_of_bucket[bucket]);
+        }
+        if self.slot_bucket.len() >= NO_SLOT as usize {
+            return Err(crate::Error::InvalidOption(
+                "too many quantile targets and bins (at most 65,534)".into(),
+            ));
+        }
+        let s = self.slot_bucket.len() as u16;
+        self.slot_of_bucket[bucket] = s;
+        self.slot_bucket.push(bucket);
+        Ok(s)
     }
 
     pub fn needs_pass(&self) -> bool {
-        self.histogram.is_some() || !self.slot_bucket.is_empty()
+        !self.slot_bucket.is_empty()
     }
 
     pub fn new_state(&self) -> Pass2State {
         Pass2State {
-            hist: vec![0; self.histogram.as_ref().map_or(0, |h| h.bins())],
             cands: vec![Candidates::default(); self.slot_bucket.len()],
         }
+    }
+
+    /// The exact equal-width histogram counts once pass two is done.
+    pub fn histogram_counts(&self, state: &Pass2State) -> Vec<u64> {
+        let mut counts = self.base_hist.clone();
+        if let Some(h) = &self.histogram {
+            for &s in &self.straddling {
+                for &(k, c) in &state.cands[s as usize].runs {
+                    counts[h.bin(self.domain.to_f64(k))] += c;
+                }
+            }
+        }
+        counts
     }
 }
 
@@ -251,9 +323,6 @@ pub fn bucket_holding(prefix: &[u64], k: u64) -> usize {
 
 impl Pass2State {
     pub fn merge(&mut self, o: Pass2State) {
-        for (a, b) in self.hist.iter_mut().zip(o.hist) {
-            *a += b;
-        }
         for (a, b) in self.cands.iter_mut().zip(o.cands) {
             a.absorb(b);
         }

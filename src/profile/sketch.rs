@@ -26,16 +26,101 @@ pub const PROFILE_BITS: u32 = 16;
 /// Bits of bucket index kept in a profile JSON by default (4,096 buckets).
 pub const STORED_BITS: u32 = 12;
 
+/// The order-preserving map from value keys to the keys the sketch counts.
+///
+/// For floats, equal widths in key space give every binade the same number
+/// of buckets, and a column that crosses zero (normal data around 0.5, say)
+/// spans all 2,000 binades between its negative and positive values, most of
+/// them empty (1e-300 … 1e-10). `FloatSquash` compresses the keys of values
+/// below 2^-40 in magnitude 4096-fold, so such data gets ~25× finer buckets.
+/// Any monotonic map keeps the sketch exact; only resolution changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyMap {
+    Identity,
+    FloatSquash,
+}
+
+const ZERO: u64 = 1 << 63;
+/// Bits of |x| = 2^-40: magnitudes below it are squashed.
+const TINY: u64 = (1023 - 40) << 52;
+const SQUASH: u32 = 12;
+
+impl KeyMap {
+    pub fn for_domain(d: super::keys::Domain) -> KeyMap {
+        match d {
+            super::keys::Domain::Float => KeyMap::FloatSquash,
+            _ => KeyMap::Identity,
+        }
+    }
+
+    #[inline(always)]
+    fn h(a: u64) -> u64 {
+        if a < TINY {
+            a >> SQUASH
+        } else {
+            a - TINY + (TINY >> SQUASH)
+        }
+    }
+
+    /// The range of magnitudes `a` with `h(a) == t`.
+    fn h_inv(t: u64) -> (u64, u64) {
+        if t < TINY >> SQUASH {
+            let lo = t << SQUASH;
+            (lo, (lo | ((1 << SQUASH) - 1)).min(TINY - 1))
+        } else {
+            let a = t - (TINY >> SQUASH) + TINY;
+            (a, a)
+        }
+    }
+
+    /// The sketch key of a value key (monotonic, not injective).
+    #[inline(always)]
+    pub fn fwd(self, k: u64) -> u64 {
+        match self {
+            KeyMap::Identity => k,
+            KeyMap::FloatSquash => {
+                if k >= ZERO {
+                    ZERO + Self::h(k - ZERO)
+                } else {
+                    ZERO - 1 - Self::h(ZERO - 1 - k)
+                }
+            }
+        }
+    }
+
+    /// All value keys whose sketch key is `s`, as an inclusive range.
+    pub fn inv(self, s: u64) -> (u64, u64) {
+        match self {
+            KeyMap::Identity => (s, s),
+            KeyMap::FloatSquash => {
+                if s >= ZERO {
+                    let (lo, hi) = Self::h_inv(s - ZERO);
+                    (ZERO + lo, ZERO + hi)
+                } else {
+                    let (lo, hi) = Self::h_inv(ZERO - 1 - s);
+                    (ZERO - 1 - hi, ZERO - 1 - lo)
+                }
+            }
+        }
+    }
+}
+
 /// A radix histogram of order-preserving keys.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeySketch {
+    map: KeyMap,
     bits: u32,
     shift: u32,
     origin: u64,
     /// Dense counts, `1 << bits` long once the first key arrived, else empty.
     counts: Vec<u64>,
+    /// Smallest and largest *sketch* key seen.
     min: u64,
     max: u64,
+    /// Smallest and largest value key seen.
+    kmin: u64,
+    kmax: u64,
     total: u64,
 }
 
@@ -44,12 +129,14 @@ pub struct KeySketch {
 pub struct StoredSketch {
     /// Always "key_histogram".
     pub kind: String,
+    /// The map from value keys to sketch keys.
+    pub map: KeyMap,
     /// Number of index bits: at most `2^bits` buckets.
     pub bits: u32,
-    /// Bucket `i` holds keys `k` with `(k >> shift) - origin == i`.
+    /// Bucket `i` holds keys `k` with `(map(k) >> shift) - origin == i`.
     pub shift: u32,
     pub origin: u64,
-    /// Smallest and largest key seen.
+    /// Smallest and largest value key seen.
     pub min_key: u64,
     pub max_key: u64,
     /// Non-empty buckets as `[index, count]`, ascending.
@@ -57,9 +144,12 @@ pub struct StoredSketch {
 }
 
 impl KeySketch {
-    pub fn new(bits: u32) -> Self {
+    pub fn new(bits: u32, map: KeyMap) -> Self {
         assert!((1..=24).contains(&bits), "sketch bits out of range");
         KeySketch {
+            map,
+            kmin: u64::MAX,
+            kmax: 0,
             bits,
             shift: 0,
             origin: 0,
@@ -82,11 +172,14 @@ impl KeySketch {
     pub fn counts(&self) -> &[u64] {
         &self.counts
     }
+    pub fn map(&self) -> KeyMap {
+        self.map
+    }
     pub fn min_key(&self) -> Option<u64> {
-        (self.total > 0).then_some(self.min)
+        (self.total > 0).then_some(self.kmin)
     }
     pub fn max_key(&self) -> Option<u64> {
-        (self.total > 0).then_some(self.max)
+        (self.total > 0).then_some(self.kmax)
     }
 
     fn nb(&self) -> u64 {
@@ -102,8 +195,8 @@ impl KeySketch {
         s
     }
 
-    /// Widen the range so that `[lo, hi]` fits, folding existing buckets.
-    pub fn ensure_range(&mut self, lo: u64, hi: u64) {
+    /// Widen the range so that sketch keys `[lo, hi]` fit, folding buckets.
+    fn ensure_range(&mut self, lo: u64, hi: u64) {
         if self.total == 0 && self.counts.is_empty() {
             self.shift = self.shift_for(lo, hi, 0);
             self.origin = lo >> self.shift;
@@ -155,41 +248,57 @@ impl KeySketch {
         }
     }
 
-    /// Count a batch of keys whose min and max are `lo` and `hi`.
+    /// Count a batch of value keys whose min and max are `lo` and `hi`.
     pub fn add_keys(&mut self, keys: &[u64], lo: u64, hi: u64) {
         if keys.is_empty() {
             return;
         }
-        self.ensure_range(lo, hi);
+        let (slo, shi) = (self.map.fwd(lo), self.map.fwd(hi));
+        self.ensure_range(slo, shi);
         let shift = self.shift;
         let origin = self.origin;
         let counts = &mut self.counts[..];
-        for &k in keys {
-            counts[((k >> shift) - origin) as usize] += 1;
+        match self.map {
+            KeyMap::Identity => {
+                for &k in keys {
+                    counts[((k >> shift) - origin) as usize] += 1;
+                }
+            }
+            map => {
+                for &k in keys {
+                    counts[((map.fwd(k) >> shift) - origin) as usize] += 1;
+                }
+            }
         }
-        self.min = self.min.min(lo);
-        self.max = self.max.max(hi);
+        self.min = self.min.min(slo);
+        self.max = self.max.max(shi);
+        self.kmin = self.kmin.min(lo);
+        self.kmax = self.kmax.max(hi);
         self.total += keys.len() as u64;
     }
 
-    /// Bucket index of a key (which must lie inside the range).
+    /// Bucket index of a value key (which must lie inside the range).
     #[inline(always)]
     pub fn bucket_of(&self, k: u64) -> usize {
-        ((k >> self.shift) - self.origin) as usize
+        ((self.map.fwd(k) >> self.shift) - self.origin) as usize
     }
 
-    /// The keys a bucket covers, clipped to the observed [min, max].
+    /// The value keys a bucket covers, clipped to the observed [min, max].
     pub fn bucket_keys(&self, i: usize) -> (u64, u64) {
         let lo = (self.origin + i as u64) << self.shift;
         let hi = lo | ((1u64 << self.shift) - 1);
-        (lo.max(self.min), hi.min(self.max))
+        let (klo, khi) = (self.map.inv(lo).0, self.map.inv(hi).1);
+        (klo.max(self.kmin), khi.min(self.kmax))
     }
 
-    /// Fold another sketch into this one.
+    /// Fold another sketch (with the same map) into this one.
     pub fn merge(&mut self, o: &KeySketch) {
         if o.total == 0 {
             return;
         }
+        debug_assert_eq!(self.map, o.map, "sketches of different domains");
+        self.kmin = self.kmin.min(o.kmin);
+        self.kmax = self.kmax.max(o.kmax);
         self.ensure_range(o.min, o.max);
         if o.shift > self.shift {
             // Re-express self at the other's coarser resolution first.
@@ -246,7 +355,7 @@ impl KeySketch {
         let mut s = self.clone();
         if bits < s.bits && s.total > 0 {
             // Re-bucket into a sketch of fewer bits covering the same range.
-            let mut t = KeySketch::new(bits);
+            let mut t = KeySketch::new(bits, s.map);
             t.ensure_range(s.min, s.max);
             t.coarsen_to(s.shift);
             let d = t.shift - s.shift;
@@ -258,16 +367,19 @@ impl KeySketch {
             }
             t.min = s.min;
             t.max = s.max;
+            t.kmin = s.kmin;
+            t.kmax = s.kmax;
             t.total = s.total;
             s = t;
         }
         StoredSketch {
             kind: "key_histogram".into(),
+            map: s.map,
             bits: s.bits,
             shift: s.shift,
             origin: s.origin,
-            min_key: if s.total > 0 { s.min } else { 0 },
-            max_key: if s.total > 0 { s.max } else { 0 },
+            min_key: if s.total > 0 { s.kmin } else { 0 },
+            max_key: if s.total > 0 { s.kmax } else { 0 },
             buckets: s
                 .counts
                 .iter()
@@ -286,7 +398,7 @@ impl KeySketch {
         if !(1..=24).contains(&st.bits) || st.shift >= 64 {
             return Err("sketch bits or shift out of range".into());
         }
-        let mut s = KeySketch::new(st.bits);
+        let mut s = KeySketch::new(st.bits, st.map);
         if st.buckets.is_empty() {
             return Ok(s);
         }
@@ -300,8 +412,10 @@ impl KeySketch {
             s.counts[i as usize] += c;
             s.total += c;
         }
-        s.min = st.min_key;
-        s.max = st.max_key;
+        s.kmin = st.min_key;
+        s.kmax = st.max_key;
+        s.min = s.map.fwd(st.min_key);
+        s.max = s.map.fwd(st.max_key);
         let inside = |k: u64| {
             (k >> s.shift)
                 .checked_sub(s.origin)
@@ -321,10 +435,10 @@ impl KeySketch {
             return None;
         }
         if k == 0 {
-            return Some((self.min, 0));
+            return Some((self.kmin, 0));
         }
         if k == self.total - 1 {
-            return Some((self.max, 0));
+            return Some((self.kmax, 0));
         }
         let mut acc = 0;
         for (i, &c) in self.counts.iter().enumerate() {
@@ -342,12 +456,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn float_squash_is_monotonic_and_inverts() {
+        use crate::profile::keys::key_f64;
+        let m = KeyMap::FloatSquash;
+        let xs = [
+            -1e300, -3.0, -1e-9, -1e-13, -1e-300, -0.0, 0.0, 5e-324, 1e-13, 1e-12, 1e-9, 0.5, 1e300,
+        ];
+        let keys: Vec<u64> = xs.iter().map(|&x| key_f64(x)).collect();
+        for w in keys.windows(2) {
+            assert!(m.fwd(w[0]) <= m.fwd(w[1]));
+        }
+        for &k in &keys {
+            let (lo, hi) = m.inv(m.fwd(k));
+            assert!(lo <= k && k <= hi, "{k:x} not in [{lo:x}, {hi:x}]");
+            assert_eq!(m.fwd(lo), m.fwd(k));
+            assert_eq!(m.fwd(hi), m.fwd(k));
+        }
+        // Large magnitudes map one to one.
+        let k = key_f64(0.5);
+        assert_eq!(m.inv(m.fwd(k)), (k, k));
+    }
+
+    #[test]
     fn fold_and_merge_keep_counts() {
         let keys_a: Vec<u64> = (0..1000u64).map(|i| i * 3).collect();
         let keys_b: Vec<u64> = (0..1000u64).map(|i| (1 << 40) | (i * 7919)).collect();
-        let mut a = KeySketch::new(8);
+        let mut a = KeySketch::new(8, KeyMap::Identity);
         a.add_keys(&keys_a, 0, 2997);
-        let mut b = KeySketch::new(8);
+        let mut b = KeySketch::new(8, KeyMap::Identity);
         b.add_keys(
             &keys_b,
             *keys_b.iter().min().unwrap(),
@@ -361,7 +497,7 @@ mod tests {
         assert_eq!(ab.total(), 2000);
         assert_eq!(ab.counts().iter().sum::<u64>(), 2000);
         // Every key falls in the bucket the sketch claims.
-        let mut whole = KeySketch::new(8);
+        let mut whole = KeySketch::new(8, KeyMap::Identity);
         let mut all = keys_a.clone();
         all.extend(&keys_b);
         whole.add_keys(&all, 0, *keys_b.iter().max().unwrap());
