@@ -283,11 +283,17 @@ impl ColState {
             ValuesAcc::Numeric(n) => {
                 n.update(values.as_ref(), &mut self.scratch)?;
                 let leaf = self.leaf.unwrap_or(0);
-                let keys = &self.scratch.keys;
+                let len = self.scratch.keys.len();
                 if self.kept.is_some() {
-                    if budget.try_keep(leaf, keys.len() as u64 * 8) {
+                    if budget.try_keep(leaf, len as u64 * 8) {
                         if let Some(k) = self.kept.as_mut() {
-                            k.push(keys.as_slice().into());
+                            // Hand the buffer over rather than copy it.
+                            let keys = std::mem::take(&mut self.scratch.keys);
+                            k.push(if keys.capacity() == len {
+                                keys.into_boxed_slice()
+                            } else {
+                                keys.as_slice().into()
+                            });
                         }
                     } else {
                         budget.release(&mut self.kept);
