@@ -86,6 +86,11 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The GPU backend failed: no adapter, shader validation, device loss,
+    /// out of memory.
+    #[error("GPU: {0}")]
+    Gpu(String),
+
     /// A broken invariant inside skewer: a bug, please report it.
     #[error("internal error (a bug in skewer, please report it): {0}")]
     Internal(String),

@@ -14,6 +14,9 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
+use std::sync::{Arc, Mutex};
+
+use skewer::backend::gpu::{GpuContext, Want};
 use skewer::profile::{self, ProfileOptions, Progress, StatsOptions};
 use skewer::source::{self, CsvOptions, Dataset, Format, SourceOptions};
 
@@ -32,6 +35,12 @@ struct Cli {
 enum Command {
     /// Profile one dataset (one or more files with one schema).
     Profile(Box<ProfileArgs>),
+    /// List the GPU adapters wgpu can see, with the features skewer needs.
+    Devices {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Merge profiles of shards into the profile of their union.
     Merge {
         /// Profile JSON files written by `skewer profile -o`.
@@ -58,9 +67,62 @@ struct ProfileArgs {
     input: InputArgs,
     #[command(flatten)]
     stats: StatsArgs,
+    #[command(flatten)]
+    backend: BackendArgs,
     /// Do not draw a progress bar even on a terminal.
     #[arg(long)]
     quiet: bool,
+}
+
+#[derive(Args)]
+struct BackendArgs {
+    /// Where numeric statistics are computed: auto (a hardware GPU if there
+    /// is one, never a software adapter, else the CPU), cpu, or gpu (the best
+    /// adapter, software if that is all there is).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "cpu", "gpu"])]
+    backend: String,
+    /// Use the adapter whose name contains this (see `skewer devices`).
+    #[arg(long)]
+    adapter: Option<String>,
+    /// Values per GPU dispatch (default: 4Mi, capped by the adapter's limits).
+    #[arg(long, hide = true)]
+    gpu_chunk: Option<usize>,
+}
+
+impl BackendArgs {
+    fn open(&self) -> anyhow::Result<Option<Arc<Mutex<GpuContext>>>> {
+        let ctx = match self.backend.as_str() {
+            "cpu" => return Ok(None),
+            "auto" => match GpuContext::try_new(
+                Want::HardwareOnly,
+                self.adapter.as_deref(),
+                self.gpu_chunk,
+            ) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("note: {e}; using the CPU backend");
+                    None
+                }
+            },
+            _ => {
+                let c = GpuContext::try_new(Want::Any, self.adapter.as_deref(), self.gpu_chunk)?;
+                let Some(c) = c else {
+                    bail!(
+                        "no GPU adapter{} found: install a Vulkan driver (Debian: mesa-vulkan-drivers) or use --backend cpu",
+                        self.adapter.as_deref().map(|a| format!(" matching {a:?}")).unwrap_or_default()
+                    );
+                };
+                if c.desc.software {
+                    eprintln!(
+                        "note: {} is a software adapter (the GPU backend runs on the CPU, slower than --backend cpu)",
+                        c.desc.name
+                    );
+                }
+                Some(c)
+            }
+        };
+        Ok(ctx.map(|c| Arc::new(Mutex::new(c))))
+    }
 }
 
 #[derive(Args)]
@@ -194,6 +256,7 @@ impl StatsArgs {
                 sketch_bits: self.sketch_bits,
             },
             memory_budget: parse_bytes(&self.memory_budget)?,
+            gpu: None,
         };
         o.validate()?;
         Ok(o)
@@ -257,7 +320,8 @@ static TOTAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0
 
 fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
     let src = a.input.to_options(a.columns.clone())?;
-    let opts = a.stats.to_options()?;
+    let mut opts = a.stats.to_options()?;
+    opts.gpu = a.backend.open()?;
     let ds = Dataset::open(&a.files, &src)?;
     let bar = Bar::new(!a.quiet);
     let p = profile::profile(&ds, &opts, &bar)?;
@@ -291,6 +355,35 @@ fn run_merge(profiles: Vec<PathBuf>, output: Option<PathBuf>) -> anyhow::Result<
 /// mimalloc's `mi_option_purge_delay` (the same index in its v2 and v3).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
+fn run_devices(json: bool) -> anyhow::Result<()> {
+    let list = skewer::backend::gpu::list_adapters();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(());
+    }
+    if list.is_empty() {
+        println!("no GPU adapters (install a Vulkan driver, e.g. Debian's mesa-vulkan-drivers)");
+    }
+    for a in &list {
+        println!(
+            "{}\n  backend {}, {} ({}), driver {} {}\n  SHADER_F64 {}, SHADER_INT64 {}, timestamps {}\n  max storage binding {} MiB, max buffer {} MiB, max workgroups/dim {}",
+            a.name,
+            a.backend,
+            a.device_type,
+            if a.software { "software" } else { "hardware" },
+            a.driver,
+            a.driver_info,
+            a.shader_f64,
+            a.shader_int64,
+            a.timestamp_query,
+            a.max_storage_buffer_binding_size >> 20,
+            a.max_buffer_size >> 20,
+            a.max_compute_workgroups_per_dimension
+        );
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     // Keep freed pages instead of returning them to the kernel after 10 ms:
     // every batch frees and reallocates the same buffers, and re-faulting
@@ -309,6 +402,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Profile(a) => run_profile(*a),
         Command::Merge { profiles, output } => run_merge(profiles, output),
+        Command::Devices { json } => run_devices(json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,17 +7,20 @@
 //! shared.
 
 pub mod cpu;
+pub mod gpu;
 
 /// Which backend computed a profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BackendKind {
     Cpu,
+    Gpu,
 }
 
 impl BackendKind {
     pub fn name(self) -> &'static str {
         match self {
             BackendKind::Cpu => "cpu",
+            BackendKind::Gpu => "gpu",
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The two-pass profile engine (see the module docs of [`super`]).
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use arrow::array::{Array, ArrayRef, AsArray, OffsetSizeTrait};
 use arrow::datatypes::{DataType, Field};
@@ -13,6 +15,7 @@ use super::model::*;
 use super::numeric::{domain_of, extract, pass2_update, ClassCounts, NumericAcc, Scratch};
 use super::quantile::{Candidates, Pass2Plan, Pass2State};
 use super::schedule::run_ordered;
+use crate::backend::gpu::GpuContext;
 use crate::error::{Error, Result};
 use crate::source::{Dataset, Partition};
 
@@ -23,6 +26,8 @@ pub struct ProfileOptions {
     /// Bytes of finite numeric keys that may be kept in memory between the
     /// passes; columns beyond it are re-read in pass two.
     pub memory_budget: u64,
+    /// Compute numeric columns on this GPU (None: the CPU backend).
+    pub gpu: Option<Arc<Mutex<GpuContext>>>,
 }
 
 impl Default for ProfileOptions {
@@ -30,6 +35,7 @@ impl Default for ProfileOptions {
         ProfileOptions {
             stats: StatsOptions::default(),
             memory_budget: 1 << 30,
+            gpu: None,
         }
     }
 }
@@ -165,6 +171,7 @@ struct Layout {
     leaf_of: Vec<Option<usize>>,
     leaves: Vec<usize>,
     cap: usize,
+    gpu: Option<Arc<Mutex<GpuContext>>>,
 }
 
 impl Layout {
@@ -204,7 +211,10 @@ impl Layout {
             values,
             leaf: self.leaf_of[col],
             scratch: Scratch::default(),
-            kept: self.leaf_of[col].map(|_| Vec::new()),
+            // With a GPU, pass two re-reads: raw values go to the device.
+            kept: self.leaf_of[col]
+                .filter(|_| self.gpu.is_none())
+                .map(|_| Vec::new()),
         }
     }
 }
@@ -267,7 +277,12 @@ fn values_of(array: &ArrayRef, lens: Option<&mut ListLens>) -> Result<ArrayRef> 
 }
 
 impl ColState {
-    fn update(&mut self, array: &ArrayRef, budget: &Budget) -> Result<()> {
+    fn update(
+        &mut self,
+        array: &ArrayRef,
+        budget: &Budget,
+        gpu: Option<&Mutex<GpuContext>>,
+    ) -> Result<()> {
         let Some(acc) = self.values.as_mut() else {
             return Ok(());
         };
@@ -280,6 +295,10 @@ impl ColState {
         }
         match acc {
             ValuesAcc::Categorical(c) => c.update(values.as_ref())?,
+            ValuesAcc::Numeric(n) if gpu.is_some() => {
+                let raw = raw_values(values.as_ref())?;
+                lock(gpu)?.numeric_pass1(n, &raw)?;
+            }
             ValuesAcc::Numeric(n) => {
                 n.update(values.as_ref(), &mut self.scratch)?;
                 let leaf = self.leaf.unwrap_or(0);
@@ -321,7 +340,90 @@ impl ColState {
     }
 }
 
-/// Profile a dataset on the CPU backend.
+fn lock(gpu: Option<&Mutex<GpuContext>>) -> Result<std::sync::MutexGuard<'_, GpuContext>> {
+    gpu.ok_or_else(|| Error::Internal("no GPU context".into()))?
+        .lock()
+        .map_err(|_| Error::Internal("a thread panicked while using the GPU".into()))
+}
+
+/// The present values of a numeric array as raw 64-bit words of its domain
+/// (f64 bits, i64 or u64), nulls dropped: what the GPU kernels read.
+fn raw_values(a: &dyn Array) -> Result<Cow<'_, [u64]>> {
+    use arrow::datatypes::*;
+    let no_nulls = a.null_count() == 0;
+    match a.data_type() {
+        DataType::Float64 if no_nulls => {
+            return Ok(Cow::Borrowed(bytemuck::cast_slice(
+                a.as_primitive::<Float64Type>().values(),
+            )))
+        }
+        DataType::Int64 if no_nulls => {
+            return Ok(Cow::Borrowed(bytemuck::cast_slice(
+                a.as_primitive::<Int64Type>().values(),
+            )))
+        }
+        DataType::UInt64 if no_nulls => {
+            return Ok(Cow::Borrowed(bytemuck::cast_slice(
+                a.as_primitive::<UInt64Type>().values(),
+            )))
+        }
+        _ => {}
+    }
+    // Everything else through the CPU extraction's own conversions, so both
+    // backends see the same f64 for f16, f32 and decimals.
+    let domain = domain_of(a.data_type())
+        .ok_or_else(|| Error::Internal(format!("raw values of {}", a.data_type())))?;
+    let target = match domain {
+        Domain::Int => DataType::Int64,
+        Domain::UInt => DataType::UInt64,
+        Domain::Float => DataType::Float64,
+    };
+    let out: Vec<u64> = match (domain, a.data_type()) {
+        (Domain::Float, DataType::Decimal128(_, scale)) => {
+            let div = 10f64.powi(*scale as i32);
+            a.as_primitive::<Decimal128Type>()
+                .iter()
+                .flatten()
+                .map(|v| (v as f64 / div).to_bits())
+                .collect()
+        }
+        (Domain::Float, DataType::Float16) => a
+            .as_primitive::<Float16Type>()
+            .iter()
+            .flatten()
+            .map(|v| f64::from(v).to_bits())
+            .collect(),
+        (Domain::Float, DataType::Float32) => a
+            .as_primitive::<Float32Type>()
+            .iter()
+            .flatten()
+            .map(|v| f64::from(v).to_bits())
+            .collect(),
+        _ => {
+            let c = arrow::compute::cast(a, &target)
+                .map_err(|e| Error::Internal(format!("widening {}: {e}", a.data_type())))?;
+            match domain {
+                Domain::Int => c
+                    .as_primitive::<Int64Type>()
+                    .iter()
+                    .flatten()
+                    .map(|v| v as u64)
+                    .collect(),
+                Domain::UInt => c.as_primitive::<UInt64Type>().iter().flatten().collect(),
+                Domain::Float => c
+                    .as_primitive::<Float64Type>()
+                    .iter()
+                    .flatten()
+                    .map(f64::to_bits)
+                    .collect(),
+            }
+        }
+    };
+    Ok(Cow::Owned(out))
+}
+
+/// Profile a dataset on the CPU backend, or with numeric columns on the GPU
+/// when `opts.gpu` is set.
 pub fn profile(
     ds: &Dataset,
     opts: &ProfileOptions,
@@ -357,12 +459,13 @@ pub fn profile(
         leaf_of,
         leaves,
         cap: opts.stats.unique_cap,
+        gpu: opts.gpu.clone(),
     };
     let budget = Budget {
         limit: opts.memory_budget,
         used: AtomicU64::new(0),
         spilled: (0..layout.leaves.len())
-            .map(|_| AtomicBool::new(false))
+            .map(|_| AtomicBool::new(layout.gpu.is_some()))
             .collect(),
     };
     let ncols = schema.fields().len();
@@ -492,7 +595,12 @@ pub fn profile(
             kind,
             count: st.present,
             missing: st.missing,
-            computed_on: "cpu".into(),
+            computed_on: if kind == Kind::Numeric && layout.gpu.is_some() {
+                "gpu"
+            } else {
+                "cpu"
+            }
+            .into(),
             values_per_row: st.list.as_ref().map(|l| values_per_row(l, st.present)),
             numeric,
             categorical,
@@ -504,10 +612,24 @@ pub fn profile(
         skewer_version: env!("CARGO_PKG_VERSION").into(),
         num_rows: rows,
         sources: ds.sources(),
-        backend: BackendInfo {
-            kind: "cpu".into(),
-            device: crate::backend::cpu::device_name(),
-            driver: None,
+        backend: match &layout.gpu {
+            None => BackendInfo {
+                kind: "cpu".into(),
+                device: crate::backend::cpu::device_name(),
+                driver: None,
+            },
+            Some(g) => {
+                let g = lock(Some(g))?;
+                BackendInfo {
+                    kind: "gpu".into(),
+                    device: g.desc.name.clone(),
+                    driver: Some(
+                        format!("{} {}", g.desc.driver, g.desc.driver_info)
+                            .trim()
+                            .to_string(),
+                    ),
+                }
+            }
         },
         options: opts.stats.clone(),
         passes,
@@ -571,13 +693,14 @@ fn pass1_item(
     let share = item.cols.len() as f64 / ds.schema().fields().len().max(1) as f64;
     ds.read(&item.part, &item.cols, |batch: RecordBatch, bytes| {
         rows += batch.num_rows() as u64;
+        let gpu = layout.gpu.as_deref();
         if states.len() == 1 {
-            states[0].update(batch.column(0), budget)?;
+            states[0].update(batch.column(0), budget, gpu)?;
         } else {
             states
                 .par_iter_mut()
                 .zip(batch.columns().par_iter())
-                .try_for_each(|(s, a)| s.update(a, budget))?;
+                .try_for_each(|(s, a)| s.update(a, budget, gpu))?;
         }
         report(progress, item, batch.num_rows() as u64, bytes, share);
         Ok(())
@@ -618,8 +741,14 @@ fn pass2_item(
             .zip(leaves.par_iter())
             .try_for_each(|(((st, scratch, class), a), &leaf)| -> Result<()> {
                 let values = values_of(a, None)?;
-                extract(values.as_ref(), scratch, class)?;
-                if let Some(plan) = plans[leaf].as_ref() {
+                let Some(plan) = plans[leaf].as_ref() else {
+                    return Ok(());
+                };
+                if let Some(gpu) = layout.gpu.as_deref() {
+                    let raw = raw_values(values.as_ref())?;
+                    lock(Some(gpu))?.collect(plan, plan.domain, st, &raw)?;
+                } else {
+                    extract(values.as_ref(), scratch, class)?;
                     pass2_update(plan, st, &scratch.keys);
                 }
                 Ok(())

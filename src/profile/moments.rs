@@ -103,20 +103,32 @@ impl Moments {
             return Moments::default();
         }
         let n = xs.len() as f64;
-        // m0 is the rounded mean; c the offset of the true mean from it,
-        // from exact differences. Power sums about m0, then shifted to m0 + c.
+        // m0 is the rounded mean; the power sums are about m0.
         let m0 = lane_sum(xs, |x| x) / n;
-        let c = lane_sum(xs, |x| x - m0) / n;
+        let s1 = lane_sum(xs, |x| x - m0);
         let (s2, s3, s4) = central_sums(xs, m0);
+        Moments::from_power_sums(xs.len() as u64, m0, s1, s2, s3, s4)
+    }
+
+    /// The moments of `n` values from their power sums s1..s4 about a
+    /// point m0 near their mean (any m0 works; the closer, the more exact):
+    /// the offset c = s1/n of the true mean from m0 shifts the sums to the
+    /// mean m0 + c, kept as a double-double.
+    pub fn from_power_sums(n: u64, m0: f64, s1: f64, s2: f64, s3: f64, s4: f64) -> Moments {
+        if n == 0 {
+            return Moments::default();
+        }
+        let nf = n as f64;
+        let c = s1 / nf;
         let c2 = c * c;
         let (hi, lo) = two_sum(m0, c);
         Moments {
-            n: xs.len() as u64,
+            n,
             mean: hi,
             mean_lo: lo,
-            m2: s2 - n * c2,
-            m3: s3 - 3.0 * c * s2 + 2.0 * n * c2 * c,
-            m4: s4 - 4.0 * c * s3 + 6.0 * c2 * s2 - 3.0 * n * c2 * c2,
+            m2: s2 - nf * c2,
+            m3: s3 - 3.0 * c * s2 + 2.0 * nf * c2 * c,
+            m4: s4 - 4.0 * c * s3 + 6.0 * c2 * s2 - 3.0 * nf * c2 * c2,
         }
     }
 

@@ -277,6 +277,27 @@ impl KeySketch {
         self.total += keys.len() as u64;
     }
 
+    /// Widen the range for value keys `[lo, hi]` and return the `(shift,
+    /// origin)` with which a device must count them (see [`Self::add_dense`]).
+    pub fn prepare(&mut self, lo: u64, hi: u64) -> (u32, u64) {
+        self.ensure_range(self.map.fwd(lo), self.map.fwd(hi));
+        (self.shift, self.origin)
+    }
+
+    /// Add dense bucket counts computed (on a device) with the `(shift,
+    /// origin)` that [`Self::prepare`] returned, for `n` value keys in
+    /// `[lo, hi]`.
+    pub fn add_dense(&mut self, counts: &[u32], lo: u64, hi: u64, n: u64) {
+        for (a, &c) in self.counts.iter_mut().zip(counts) {
+            *a += c as u64;
+        }
+        self.min = self.min.min(self.map.fwd(lo));
+        self.max = self.max.max(self.map.fwd(hi));
+        self.kmin = self.kmin.min(lo);
+        self.kmax = self.kmax.max(hi);
+        self.total += n;
+    }
+
     /// Bucket index of a value key (which must lie inside the range).
     #[inline(always)]
     pub fn bucket_of(&self, k: u64) -> usize {

@@ -3,5 +3,7 @@
 mod cli;
 mod common;
 mod formats;
+mod gpu;
 mod merge;
 mod oracle;
+mod shaders;

@@ -1,0 +1,199 @@
+//! CPU/GPU parity: one suite, run on both backends, over lengths around the
+//! workgroup (W = 256 threads × 8 values = 2048 per workgroup) and chunk
+//! sizes (C = 4096 values per dispatch here), with every awkward value.
+//! Counts, min, max, quantiles, histograms, sketches and top-k must be
+//! equal; moments within 1e-9 relative (the kernels use f64: the adapter
+//! must have SHADER_F64). Without an adapter the tests skip with a notice,
+//! unless SKEWER_REQUIRE_GPU=1 (as in CI, on Mesa's lavapipe), where they fail.
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use skewer::backend::gpu::{GpuContext, Want, ITEMS_PER_THREAD, WORKGROUP_SIZE};
+use skewer::profile::keys::{key_f64, Domain};
+use skewer::profile::numeric::{extract, ClassCounts, NumericAcc, Scratch};
+use skewer::profile::{DatasetProfile, ProfileOptions};
+
+use crate::common::*;
+
+const CHUNK: usize = 4096;
+
+fn gpu() -> Option<Arc<Mutex<GpuContext>>> {
+    static CTX: OnceLock<Option<Arc<Mutex<GpuContext>>>> = OnceLock::new();
+    CTX.get_or_init(|| {
+        let ctx = GpuContext::try_new(Want::Any, None, Some(CHUNK)).expect("opening the GPU adapter failed");
+        match ctx {
+            Some(c) => {
+                eprintln!("GPU parity tests on {} ({})", c.desc.name, c.desc.driver);
+                Some(Arc::new(Mutex::new(c)))
+            }
+            None if std::env::var("SKEWER_REQUIRE_GPU").as_deref() == Ok("1") => {
+                panic!("SKEWER_REQUIRE_GPU=1 but no GPU adapter was found (install mesa-vulkan-drivers)")
+            }
+            None => {
+                eprintln!("NOTICE: no GPU adapter; GPU parity tests skipped (set SKEWER_REQUIRE_GPU=1 to fail instead)");
+                None
+            }
+        }
+    })
+    .clone()
+}
+
+fn lengths() -> Vec<usize> {
+    let w = WORKGROUP_SIZE as usize;
+    let g = w * ITEMS_PER_THREAD as usize;
+    vec![
+        0,
+        1,
+        w - 1,
+        w,
+        w + 1,
+        g - 1,
+        g,
+        g + 1,
+        CHUNK - 1,
+        CHUNK,
+        CHUNK + 1,
+        3 * CHUNK + 5,
+    ]
+}
+
+fn assert_parity(cpu: &DatasetProfile, gpu: &DatasetProfile, what: &str) {
+    assert_eq!(gpu.backend.kind, "gpu");
+    let mut numeric = 0;
+    for (c, g) in cpu.features.iter().zip(&gpu.features) {
+        if c.numeric.is_some() {
+            assert_eq!(
+                g.computed_on, "gpu",
+                "{what}: {} not computed on the GPU",
+                c.name
+            );
+            numeric += 1;
+        }
+    }
+    assert!(numeric > 0, "{what}: no numeric column ran on the GPU");
+    let mut g = gpu.clone();
+    for f in g.features.iter_mut() {
+        f.computed_on = "cpu".into();
+    }
+    g.backend = cpu.backend.clone();
+    crate::formats::assert_same_stats(cpu, &g, what);
+}
+
+#[test]
+fn kernels_match_the_cpu_at_awkward_lengths() {
+    let Some(gpu) = gpu() else { return };
+    let mut rng = Rng::new(42);
+    for n in lengths() {
+        let arrays: Vec<(Domain, arrow::array::ArrayRef)> = vec![
+            (Domain::Float, Arc::new(awkward_f64(&mut rng, n, 0.0))),
+            (Domain::Int, Arc::new(awkward_i64(&mut rng, n, 0.0))),
+            (Domain::UInt, Arc::new(awkward_u64(&mut rng, n, 0.0))),
+        ];
+        for (domain, a) in arrays {
+            let mut cpu = NumericAcc::new(domain);
+            cpu.update(a.as_ref(), &mut Scratch::default()).unwrap();
+            let raw: Vec<u64> = match domain {
+                Domain::Float => a
+                    .as_any()
+                    .downcast_ref::<arrow::array::Float64Array>()
+                    .unwrap()
+                    .values()
+                    .iter()
+                    .map(|v| v.to_bits())
+                    .collect(),
+                Domain::Int => a
+                    .as_any()
+                    .downcast_ref::<arrow::array::Int64Array>()
+                    .unwrap()
+                    .values()
+                    .iter()
+                    .map(|&v| v as u64)
+                    .collect(),
+                Domain::UInt => a
+                    .as_any()
+                    .downcast_ref::<arrow::array::UInt64Array>()
+                    .unwrap()
+                    .values()
+                    .to_vec(),
+            };
+            let mut g = NumericAcc::new(domain);
+            gpu.lock().unwrap().numeric_pass1(&mut g, &raw).unwrap();
+            let what = format!("{domain:?} n={n}");
+            assert_eq!(g.class, cpu.class, "{what}: class counts");
+            assert_eq!(g.sketch, cpu.sketch, "{what}: sketch");
+            assert_eq!(g.moments.n, cpu.moments.n, "{what}");
+            if n > 0 {
+                assert!(g.sketch.total() > 0, "{what}: the GPU counted nothing");
+            }
+            let (a, b) = (g.moments, cpu.moments);
+            for (x, y) in [(a.mean + a.mean_lo, b.mean + b.mean_lo), (a.m2, b.m2)] {
+                if y.is_finite() {
+                    assert!(
+                        (x - y).abs() <= 1e-9 * y.abs().max(b.m2.sqrt()).max(1e-300),
+                        "{what}: {x} vs {y}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn profiles_match_the_cpu() {
+    let Some(gpu) = gpu() else { return };
+    let dir = tmp();
+    for (i, n) in lengths().into_iter().enumerate() {
+        let batch = all_types_batch(100 + i as u64, n);
+        let path = dir.path().join(format!("p{n}.parquet"));
+        write_parquet(
+            &path,
+            std::slice::from_ref(&batch),
+            parquet::basic::Compression::SNAPPY,
+            5000,
+        );
+        let (src, cpu_opts) = opts(3000, 1 << 30);
+        let gpu_opts = ProfileOptions {
+            gpu: Some(gpu.clone()),
+            ..cpu_opts.clone()
+        };
+        let c = profile_files(std::slice::from_ref(&path), &src, &cpu_opts).unwrap();
+        let g = profile_files(std::slice::from_ref(&path), &src, &gpu_opts).unwrap();
+        assert_parity(&c, &g, &format!("n={n}"));
+        // And the GPU profile against the slow oracle directly.
+        crate::oracle::check_profile(&g, &batch);
+    }
+}
+
+#[test]
+fn classification_is_by_bits() {
+    let Some(gpu) = gpu() else { return };
+    let vals = [
+        f64::NAN,
+        -f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        -0.0,
+        0.0,
+        5e-324,
+        -5e-324,
+        1.0,
+    ];
+    let raw: Vec<u64> = vals.iter().map(|v| v.to_bits()).collect();
+    let mut g = NumericAcc::new(Domain::Float);
+    gpu.lock().unwrap().numeric_pass1(&mut g, &raw).unwrap();
+    let mut c = ClassCounts::default();
+    let mut s = Scratch::default();
+    extract(
+        &arrow::array::Float64Array::from(vals.to_vec()),
+        &mut s,
+        &mut c,
+    )
+    .unwrap();
+    assert_eq!(g.class, c);
+    assert_eq!(
+        (g.class.nan, g.class.pos_inf, g.class.neg_inf, g.class.zeros),
+        (2, 1, 1, 2)
+    );
+    assert_eq!(g.sketch.min_key(), Some(key_f64(-5e-324)));
+    assert_eq!(g.sketch.max_key(), Some(key_f64(1.0)));
+}
