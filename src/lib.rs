@@ -14,6 +14,7 @@
 //! ```
 
 pub mod backend;
+pub mod bench;
 pub mod error;
 pub mod profile;
 pub mod report;

@@ -41,6 +41,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Profile the same data on every available backend and compare them.
+    Bench(Box<BenchArgs>),
     /// Merge profiles of shards into the profile of their union.
     Merge {
         /// Profile JSON files written by `skewer profile -o`.
@@ -72,6 +74,27 @@ struct ProfileArgs {
     /// Do not draw a progress bar even on a terminal.
     #[arg(long)]
     quiet: bool,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// The data to profile (any input format).
+    file: Option<PathBuf>,
+    /// Instead of a file, generate this many rows of seeded synthetic data
+    /// (5 columns) into a temporary Parquet file.
+    #[arg(long, conflicts_with = "file")]
+    synthetic: Option<u64>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Use the adapter whose name contains this (see `skewer devices`).
+    #[arg(long)]
+    adapter: Option<String>,
+    /// Values per GPU dispatch.
+    #[arg(long, hide = true)]
+    gpu_chunk: Option<usize>,
+    #[command(flatten)]
+    stats: StatsArgs,
 }
 
 #[derive(Args)]
@@ -257,6 +280,7 @@ impl StatsArgs {
             },
             memory_budget: parse_bytes(&self.memory_budget)?,
             gpu: None,
+            timings: None,
         };
         o.validate()?;
         Ok(o)
@@ -355,6 +379,75 @@ fn run_merge(profiles: Vec<PathBuf>, output: Option<PathBuf>) -> anyhow::Result<
 /// mimalloc's `mi_option_purge_delay` (the same index in its v2 and v3).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
+fn run_bench(a: BenchArgs) -> anyhow::Result<()> {
+    let tmp;
+    let file = match (&a.file, a.synthetic) {
+        (Some(f), _) => f.clone(),
+        (None, Some(rows)) => {
+            tmp = tempfile_path("skewer-bench", "parquet");
+            eprintln!("writing {rows} synthetic rows to {}", tmp.0.display());
+            skewer::bench::write_synthetic(&tmp.0, rows)?;
+            tmp.0.clone()
+        }
+        (None, None) => bail!("give a FILE or --synthetic ROWS"),
+    };
+    let opts = a.stats.to_options()?;
+    let mut backends = vec![None];
+    match GpuContext::try_new(Want::Any, a.adapter.as_deref(), a.gpu_chunk) {
+        Ok(Some(g)) => backends.push(Some(Arc::new(Mutex::new(g)))),
+        Ok(None) => eprintln!("note: no GPU adapter; benchmarking the CPU backend only"),
+        Err(e) => eprintln!("note: {e}; benchmarking the CPU backend only"),
+    }
+    let rows = skewer::bench::run(&[file], &SourceOptions::default(), &opts, backends)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    println!(
+        "{:<5} {:<40} {:>12} {:>9} {:>10} {:>9} {:>9} {:>9} {:>10} {:>9} {:>8}",
+        "kind",
+        "device",
+        "rows/s",
+        "wall s",
+        "col GB/s",
+        "decode s",
+        "host s",
+        "upload s",
+        "upload GB/s",
+        "gpu wait",
+        "speedup"
+    );
+    for r in &rows {
+        println!(
+            "{:<5} {:<40} {:>12.0} {:>9.3} {:>10.2} {:>9.3} {:>9.3} {:>9.3} {:>10} {:>9.3} {:>7.2}x",
+            r.backend,
+            format!("{}{}", r.device.chars().take(30).collect::<String>(), if r.software { " (software)" } else { "" }),
+            r.rows_per_s,
+            r.seconds,
+            r.column_gb_per_s,
+            r.decode_s,
+            r.host_compute_s,
+            r.upload_s,
+            r.upload_gb_per_s.map(|g| format!("{g:.2}")).unwrap_or_else(|| "-".into()),
+            r.gpu_wait_s,
+            r.speedup_vs_cpu
+        );
+    }
+    println!("(decode and host times are summed over threads; gpu wait is compute and readback together)");
+    Ok(())
+}
+
+/// A temporary file path removed on drop.
+struct TempPath(PathBuf);
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+fn tempfile_path(stem: &str, ext: &str) -> TempPath {
+    TempPath(std::env::temp_dir().join(format!("{stem}-{}.{ext}", std::process::id())))
+}
+
 fn run_devices(json: bool) -> anyhow::Result<()> {
     let list = skewer::backend::gpu::list_adapters();
     if json {
@@ -403,6 +496,7 @@ fn main() -> ExitCode {
         Command::Profile(a) => run_profile(*a),
         Command::Merge { profiles, output } => run_merge(profiles, output),
         Command::Devices { json } => run_devices(json),
+        Command::Bench(a) => run_bench(*a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

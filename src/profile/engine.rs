@@ -28,6 +28,8 @@ pub struct ProfileOptions {
     pub memory_budget: u64,
     /// Compute numeric columns on this GPU (None: the CPU backend).
     pub gpu: Option<Arc<Mutex<GpuContext>>>,
+    /// Collect where the time went (for `skewer bench`).
+    pub timings: Option<Arc<Timings>>,
 }
 
 impl Default for ProfileOptions {
@@ -36,6 +38,7 @@ impl Default for ProfileOptions {
             stats: StatsOptions::default(),
             memory_budget: 1 << 30,
             gpu: None,
+            timings: None,
         }
     }
 }
@@ -57,6 +60,23 @@ impl ProfileOptions {
             ));
         }
         Ok(())
+    }
+}
+
+/// Where a run's time went (nanoseconds summed over threads), for `skewer bench`.
+#[derive(Debug, Default)]
+pub struct Timings {
+    /// Reading and decoding the source into Arrow batches.
+    pub decode_ns: AtomicU64,
+    /// Computing statistics on the host (everything but the GPU's share).
+    pub compute_ns: AtomicU64,
+    /// Bytes of Arrow column data decoded.
+    pub column_bytes: AtomicU64,
+}
+
+impl Timings {
+    fn add(c: &AtomicU64, since: std::time::Instant) {
+        c.fetch_add(since.elapsed().as_nanos() as u64, Ordering::Relaxed);
     }
 }
 
@@ -172,6 +192,7 @@ struct Layout {
     leaves: Vec<usize>,
     cap: usize,
     gpu: Option<Arc<Mutex<GpuContext>>>,
+    timings: Option<Arc<Timings>>,
 }
 
 impl Layout {
@@ -460,6 +481,7 @@ pub fn profile(
         leaves,
         cap: opts.stats.unique_cap,
         gpu: opts.gpu.clone(),
+        timings: opts.timings.clone(),
     };
     let budget = Budget {
         limit: opts.memory_budget,
@@ -691,7 +713,15 @@ fn pass1_item(
     let mut states: Vec<ColState> = item.cols.iter().map(|&c| layout.new_state(c)).collect();
     let mut rows = 0u64;
     let share = item.cols.len() as f64 / ds.schema().fields().len().max(1) as f64;
+    let mut mark = std::time::Instant::now();
+    let t = layout.timings.as_deref();
     ds.read(&item.part, &item.cols, |batch: RecordBatch, bytes| {
+        if let Some(t) = t {
+            Timings::add(&t.decode_ns, mark);
+            t.column_bytes
+                .fetch_add(batch.get_array_memory_size() as u64, Ordering::Relaxed);
+            mark = std::time::Instant::now();
+        }
         rows += batch.num_rows() as u64;
         let gpu = layout.gpu.as_deref();
         if states.len() == 1 {
@@ -703,6 +733,10 @@ fn pass1_item(
                 .try_for_each(|(s, a)| s.update(a, budget, gpu))?;
         }
         report(progress, item, batch.num_rows() as u64, bytes, share);
+        if let Some(t) = t {
+            Timings::add(&t.compute_ns, mark);
+            mark = std::time::Instant::now();
+        }
         Ok(())
     })?;
     Ok((rows, states))

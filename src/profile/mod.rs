@@ -23,5 +23,5 @@ pub mod quantile;
 mod schedule;
 pub mod sketch;
 
-pub use engine::{profile, NoProgress, ProfileOptions, Progress};
+pub use engine::{profile, NoProgress, ProfileOptions, Progress, Timings};
 pub use model::*;

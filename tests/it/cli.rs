@@ -201,3 +201,38 @@ fn stdin_and_merge_commands() {
         (2, "a", 2)
     );
 }
+
+#[test]
+fn bench_and_devices_commands() {
+    let o = skewer(&["bench", "--synthetic", "5000", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert!(rows.iter().any(|r| r["backend"] == "cpu"));
+    for r in rows {
+        assert_eq!(r["rows"], 5000, "{r}");
+        assert!(r["seconds"].as_f64().unwrap() > 0.0);
+    }
+    if std::env::var("SKEWER_REQUIRE_GPU").as_deref() == Ok("1") {
+        assert!(
+            rows.iter().any(|r| r["backend"] == "gpu"),
+            "no GPU row with SKEWER_REQUIRE_GPU=1"
+        );
+    }
+    let o = skewer(&["devices", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(list.is_array());
+    // --backend cpu never touches a GPU; --backend gpu with no such adapter fails clearly.
+    fails_with(
+        &[
+            "profile",
+            &example(),
+            "--backend",
+            "gpu",
+            "--adapter",
+            "no-such-adapter-xyz",
+        ],
+        &["no GPU adapter", "no-such-adapter-xyz"],
+    );
+}

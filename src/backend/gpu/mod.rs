@@ -16,7 +16,9 @@
 //! moments). An adapter without them profiles numeric columns on the CPU and
 //! says so in each feature's `computed_on`; it never lowers the precision.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
+use std::time::Instant;
 
 use bytemuck::{Pod, Zeroable};
 
@@ -137,8 +139,20 @@ pub enum Want {
     Any,
 }
 
+/// Time spent on the device side, for `skewer bench` (nanoseconds).
+#[derive(Debug, Default)]
+pub struct GpuTimes {
+    /// Queueing uploads of column data.
+    pub upload_ns: AtomicU64,
+    pub upload_bytes: AtomicU64,
+    /// Waiting for dispatches to finish and results to map (compute and
+    /// readback together: this adapter path has no timestamp queries).
+    pub wait_ns: AtomicU64,
+}
+
 /// The GPU state of one run.
 pub struct GpuContext {
+    pub times: GpuTimes,
     device: wgpu::Device,
     queue: wgpu::Queue,
     pub desc: AdapterDesc,
@@ -336,6 +350,7 @@ impl GpuContext {
             return Err(gpu_err("out of memory allocating GPU buffers", e));
         }
         Ok(GpuContext {
+            times: GpuTimes::default(),
             device,
             queue,
             desc,
@@ -398,6 +413,7 @@ impl GpuContext {
         if bytes == 0 {
             return Ok(Vec::new());
         }
+        let t0 = Instant::now();
         let slice = self.readback.slice(..bytes);
         let (tx, rx) = mpsc::channel();
         slice.map_async(wgpu::MapMode::Read, move |r| {
@@ -414,6 +430,9 @@ impl GpuContext {
             .map_err(|e| gpu_err("reading results back", e))?
             .to_vec();
         self.readback.unmap();
+        self.times
+            .wait_ns
+            .fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
         Ok(out)
     }
 
@@ -444,13 +463,24 @@ impl GpuContext {
             .write_buffer(&self.params, 0, bytemuck::bytes_of(&p));
     }
 
+    fn upload(&self, chunk: &[u64]) {
+        let t0 = Instant::now();
+        self.queue
+            .write_buffer(&self.values, 0, bytemuck::cast_slice(chunk));
+        self.times
+            .upload_ns
+            .fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        self.times
+            .upload_bytes
+            .fetch_add(chunk.len() as u64 * 8, Ordering::Relaxed);
+    }
+
     /// Pass one over raw values (f64 bits, i64 or u64 of the column's
     /// domain; no nulls), folded into `acc` exactly as the CPU would.
     pub fn numeric_pass1(&self, acc: &mut NumericAcc, raw: &[u64]) -> Result<()> {
         for chunk in raw.chunks(self.chunk) {
             let n = chunk.len();
-            self.queue
-                .write_buffer(&self.values, 0, bytemuck::cast_slice(chunk));
+            self.upload(chunk);
             self.write_params(n, acc.domain, acc.sketch.map(), 0, 0, 0);
             let groups = n.div_ceil(PER_WORKGROUP);
             let bytes = (groups * std::mem::size_of::<Partial>()) as u64;
@@ -527,8 +557,7 @@ impl GpuContext {
             .write_buffer(&self.slots, 0, bytemuck::cast_slice(&slots));
         for chunk in raw.chunks(self.chunk) {
             let n = chunk.len();
-            self.queue
-                .write_buffer(&self.values, 0, bytemuck::cast_slice(chunk));
+            self.upload(chunk);
             self.write_params(n, domain, plan.map, plan.shift, plan.origin, slots.len());
             self.dispatch(
                 &self.collect,
