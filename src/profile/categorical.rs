@@ -99,7 +99,7 @@ impl Default for Hll {
 /// Pass-one state of a categorical column.
 #[derive(Debug, Clone)]
 pub struct CatAcc {
-    counts: HashMap<Box<[u8]>, u64>,
+    counts: HashMap<Vec<u8>, u64>,
     cap: usize,
     other: u64,
     hll: Option<Hll>,
@@ -136,13 +136,17 @@ impl CatAcc {
 
     #[inline]
     fn add(&mut self, v: &[u8], n: u64) {
-        if let Some(c) = self.counts.get_mut(v) {
-            *c += n;
-        } else if self.counts.len() < self.cap {
-            self.counts.insert(v.into(), n);
-        } else {
-            self.other += n;
-            self.hll.get_or_insert_with(Hll::new).insert(v);
+        let full = self.counts.len() >= self.cap;
+        // One probe whether the value is new or not.
+        match self.counts.entry_ref(v) {
+            hashbrown::hash_map::EntryRef::Occupied(mut o) => *o.get_mut() += n,
+            hashbrown::hash_map::EntryRef::Vacant(e) if !full => {
+                e.insert(n);
+            }
+            hashbrown::hash_map::EntryRef::Vacant(_) => {
+                self.other += n;
+                self.hll.get_or_insert_with(Hll::new).insert(v);
+            }
         }
         if self.lengths {
             let l = v.len() as u64;
@@ -194,7 +198,7 @@ impl CatAcc {
     }
 
     pub fn merge(&mut self, o: &CatAcc) {
-        let mut entries: Vec<(&Box<[u8]>, &u64)> = o.counts.iter().collect();
+        let mut entries: Vec<(&Vec<u8>, &u64)> = o.counts.iter().collect();
         if self.counts.len() + entries.len() > self.cap {
             // Deterministic: which values stay exact beyond the cap must not
             // depend on hash order.
@@ -263,7 +267,7 @@ impl CatAcc {
         let mut counts = HashMap::with_capacity(s.value_counts.len());
         let mut sum = 0;
         for v in &s.value_counts {
-            counts.insert(v.value.as_bytes().into(), v.count);
+            counts.insert(v.value.as_bytes().to_vec(), v.count);
             sum += v.count;
         }
         if sum + s.other_count != present {

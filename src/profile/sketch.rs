@@ -80,11 +80,11 @@ impl KeyMap {
         match self {
             KeyMap::Identity => k,
             KeyMap::FloatSquash => {
-                if k >= ZERO {
-                    ZERO + Self::h(k - ZERO)
-                } else {
-                    ZERO - 1 - Self::h(ZERO - 1 - k)
-                }
+                // Branch-free: m is all ones below ZERO (negative floats),
+                // where the magnitude is ZERO - 1 - k and the result mirrors.
+                let m = ((!k) as i64 >> 63) as u64;
+                let a = (k ^ m) & !ZERO;
+                ZERO.wrapping_add(Self::h(a) ^ m)
             }
         }
     }
