@@ -484,6 +484,14 @@ fn main() -> ExitCode {
     // unchanged (it is a high-water mark either way).
     // SAFETY: sets a process-wide allocator option; no memory is touched.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+    // Enumerating Vulkan adapters makes libwayland look for a compositor;
+    // without XDG_RUNTIME_DIR it prints "error: XDG_RUNTIME_DIR is invalid"
+    // on stderr, which reads like a skewer failure in a nightly job's log.
+    // Point it at the temp dir (no compositor there: the probe fails quietly).
+    // Done before any thread starts.
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

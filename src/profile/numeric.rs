@@ -330,28 +330,101 @@ fn pass2_kernel(plan: &Pass2Plan, state: &mut Pass2State, keys: &[u64], fwd: imp
     }
 }
 
+/// Calls `block` for runs of 64 present values and `one` for the others,
+/// walking the validity bitmap a word at a time: columns with a few nulls
+/// still go through the vectorised block path.
+#[inline(always)]
+fn for_present<S>(
+    len: usize,
+    nulls: Option<&arrow::buffer::NullBuffer>,
+    state: &mut S,
+    block: impl Fn(std::ops::Range<usize>, &mut S),
+    one: impl Fn(usize, &mut S),
+) {
+    let Some(n) = nulls.filter(|n| n.null_count() > 0) else {
+        return block(0..len, state);
+    };
+    let chunks = n.inner().inner().bit_chunks(n.offset(), n.len());
+    let bits = |base: usize, mut w: u64, state: &mut S| {
+        while w != 0 {
+            one(base + w.trailing_zeros() as usize, state);
+            w &= w - 1;
+        }
+    };
+    for (ci, w) in chunks.iter().enumerate() {
+        if w == u64::MAX {
+            block(ci * 64..ci * 64 + 64, state);
+        } else {
+            bits(ci * 64, w, state);
+        }
+    }
+    bits(chunks.chunk_len() * 64, chunks.remainder_bits(), state);
+}
+
+fn extract_ints<T: Copy>(
+    vals: &[T],
+    nulls: Option<&arrow::buffer::NullBuffer>,
+    key: impl Fn(T) -> u64,
+    wide: impl Fn(T) -> f64,
+    is_zero: impl Fn(T) -> bool,
+    st: &mut (&mut Scratch, &mut ClassCounts),
+) {
+    for_present(
+        vals.len(),
+        nulls,
+        st,
+        |r, (s, c)| {
+            let xs = &vals[r];
+            s.keys.extend(xs.iter().map(|&v| key(v)));
+            s.vals.extend(xs.iter().map(|&v| wide(v)));
+            c.zeros += xs.iter().map(|&v| is_zero(v) as u64).sum::<u64>();
+        },
+        |i, (s, c)| {
+            let v = vals[i];
+            c.zeros += is_zero(v) as u64;
+            s.keys.push(key(v));
+            s.vals.push(wide(v));
+        },
+    );
+}
+
+fn extract_floats<T: Copy>(
+    vals: &[T],
+    nulls: Option<&arrow::buffer::NullBuffer>,
+    conv: impl Fn(T) -> f64,
+    st: &mut (&mut Scratch, &mut ClassCounts),
+) {
+    for_present(
+        vals.len(),
+        nulls,
+        st,
+        |r, (s, c)| {
+            let xs = &vals[r];
+            if xs.iter().all(|&v| conv(v).is_finite()) {
+                let start = s.vals.len();
+                s.vals.extend(xs.iter().map(|&v| conv(v)));
+                let new = &s.vals[start..];
+                s.keys.extend(new.iter().map(|&v| key_f64(v)));
+                c.zeros += new.iter().map(|&v| (v == 0.0) as u64).sum::<u64>();
+            } else {
+                xs.iter().for_each(|&v| push_float(conv(v), s, c));
+            }
+        },
+        |i, (s, c)| push_float(conv(vals[i]), s, c),
+    );
+}
+
 macro_rules! push_ints {
     ($a:expr, $scratch:expr, $class:expr, $key:expr, $wide:ty) => {{
         let a = $a;
-        let vals = a.values();
-        if a.null_count() == 0 {
-            // No nulls: loops that vectorise.
-            $scratch.keys.extend(vals.iter().map(|&v| $key(v as $wide)));
-            $scratch
-                .vals
-                .extend(vals.iter().map(|&v| v as $wide as f64));
-            $class.zeros += vals.iter().map(|&v| (v as $wide == 0) as u64).sum::<u64>();
-        } else {
-            let mut push = |v: $wide| {
-                $class.zeros += (v == 0) as u64;
-                $scratch.keys.push($key(v));
-                $scratch.vals.push(v as f64);
-            };
-            match a.nulls().filter(|n| n.null_count() > 0) {
-                None => vals.iter().for_each(|&v| push(v as $wide)),
-                Some(n) => n.valid_indices().for_each(|i| push(vals[i] as $wide)),
-            }
-        }
+        extract_ints(
+            a.values(),
+            a.nulls(),
+            |v| $key(v as $wide),
+            |v| v as $wide as f64,
+            |v| v as $wide == 0,
+            &mut ($scratch, $class),
+        )
     }};
 }
 
@@ -373,27 +446,7 @@ fn push_float(v: f64, scratch: &mut Scratch, class: &mut ClassCounts) {
 macro_rules! push_floats {
     ($a:expr, $scratch:expr, $class:expr, $conv:expr) => {{
         let a = $a;
-        let vals = a.values();
-        match a.nulls().filter(|n| n.null_count() > 0) {
-            // The common case, no nulls and all finite, in loops that vectorise.
-            None if vals.iter().all(|&v| $conv(v).is_finite()) => {
-                $scratch.vals.extend(vals.iter().map(|&v| $conv(v)));
-                $scratch
-                    .keys
-                    .extend($scratch.vals.iter().map(|&v| key_f64(v)));
-                $class.zeros += $scratch
-                    .vals
-                    .iter()
-                    .map(|&v| (v == 0.0) as u64)
-                    .sum::<u64>();
-            }
-            None => vals
-                .iter()
-                .for_each(|&v| push_float($conv(v), $scratch, $class)),
-            Some(n) => n
-                .valid_indices()
-                .for_each(|i| push_float($conv(vals[i]), $scratch, $class)),
-        }
+        extract_floats(a.values(), a.nulls(), $conv, &mut ($scratch, $class))
     }};
 }
 
