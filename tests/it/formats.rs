@@ -247,3 +247,37 @@ fn zero_rows_is_a_valid_profile() {
     assert_eq!(prof.num_rows, 0);
     assert_eq!(prof.features.len(), 2);
 }
+
+#[test]
+fn distinct_values_beyond_the_cap_become_a_stated_estimate() {
+    let dir = tmp();
+    let n = 20_000;
+    let s: StringArray = (0..n).map(|i| Some(format!("id{}", i % 5000))).collect();
+    let batch = RecordBatch::try_from_iter(vec![("s", Arc::new(s) as ArrayRef)]).unwrap();
+    let p = dir.path().join("many.parquet");
+    write_parquet(&p, std::slice::from_ref(&batch), Compression::SNAPPY, 4000);
+    let (src, mut po) = opts(1000, 1 << 30);
+    po.stats.unique_cap = 100;
+    let prof = profile_files(std::slice::from_ref(&p), &src, &po).unwrap();
+    let c = feature(&prof, "s").categorical.as_ref().unwrap();
+    assert!(!c.unique_exact);
+    let err = c.unique_rel_std_error.unwrap();
+    assert!(
+        (c.unique as f64 - 5000.0).abs() <= 4.0 * err * 5000.0,
+        "estimate {} of 5000 (rel. std. error {err})",
+        c.unique
+    );
+    assert_eq!(c.value_counts.len(), 100, "the cap bounds the exact table");
+    assert_eq!(
+        c.value_counts.iter().map(|v| v.count).sum::<u64>() + c.other_count,
+        n as u64
+    );
+    assert!(c.other_hll.is_some());
+    // Deterministic whatever the batch size (which values stay exact).
+    let (src2, _) = opts(333, 1 << 30);
+    let again = profile_files(&[p], &src2, &po).unwrap();
+    assert_eq!(
+        feature(&again, "s").categorical,
+        feature(&prof, "s").categorical
+    );
+}
