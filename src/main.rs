@@ -304,11 +304,17 @@ impl Progress for Bar {
     fn start(&self, pass: u32, total_rows: Option<u64>, total_bytes: u64) {
         let style = match total_rows {
             Some(_) => {
-                "pass {prefix} [{bar:30}] {human_pos}/{human_len} rows  {per_sec}  {msg}  eta {eta}"
+                "pass {prefix} [{bar:30}] {human_pos}/{human_len} rows  {rate}  {msg}  eta {eta}"
             }
-            None => "pass {prefix} {spinner} {human_pos} rows  {per_sec}  {msg}",
+            None => "pass {prefix} {spinner} {human_pos} rows  {rate}  {msg}",
         };
         if let Ok(s) = indicatif::ProgressStyle::with_template(style) {
+            let s = s.with_key(
+                "rate",
+                |st: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{} rows/s", indicatif::HumanCount(st.per_sec() as u64));
+                },
+            );
             self.0.set_style(s.progress_chars("=> "));
         }
         self.0.set_prefix(format!("{pass}"));
