@@ -134,8 +134,26 @@ impl CatAcc {
         }
     }
 
+    /// Count `n` occurrences of a value, with its length and UTF-8 checks.
     #[inline]
     fn add(&mut self, v: &[u8], n: u64) {
+        self.count(v, n);
+        if self.lengths {
+            let l = v.len() as u64;
+            self.len_min = self.len_min.min(l);
+            self.len_max = self.len_max.max(l);
+            self.len_sum += l * n;
+        }
+        if let Some(bad) = &mut self.invalid_utf8 {
+            if std::str::from_utf8(v).is_err() {
+                *bad += n;
+            }
+        }
+    }
+
+    /// Count `n` occurrences of a value in the table (or beyond the cap).
+    #[inline]
+    fn count(&mut self, v: &[u8], n: u64) {
         let full = self.counts.len() >= self.cap;
         // One probe whether the value is new or not.
         match self.counts.entry_ref(v) {
@@ -146,17 +164,6 @@ impl CatAcc {
             hashbrown::hash_map::EntryRef::Vacant(_) => {
                 self.other += n;
                 self.hll.get_or_insert_with(Hll::new).insert(v);
-            }
-        }
-        if self.lengths {
-            let l = v.len() as u64;
-            self.len_min = self.len_min.min(l);
-            self.len_max = self.len_max.max(l);
-            self.len_sum += l * n;
-        }
-        if let Some(bad) = &mut self.invalid_utf8 {
-            if std::str::from_utf8(v).is_err() {
-                *bad += n;
             }
         }
     }
@@ -204,14 +211,12 @@ impl CatAcc {
             // depend on hash order.
             entries.sort_unstable_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         }
-        let lengths = self.lengths;
-        self.lengths = false;
-        let bad = self.invalid_utf8.take();
         for (v, &c) in entries {
-            self.add(v, c);
+            self.count(v, c);
         }
-        self.lengths = lengths;
-        self.invalid_utf8 = bad.map(|b| b + o.invalid_utf8.unwrap_or(0));
+        if let Some(bad) = &mut self.invalid_utf8 {
+            *bad += o.invalid_utf8.unwrap_or(0);
+        }
         self.other += o.other;
         if let Some(h) = &o.hll {
             self.hll.get_or_insert_with(Hll::new).merge(h);

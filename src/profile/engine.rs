@@ -528,39 +528,30 @@ pub fn profile(
         },
     )?;
 
-    // Pass two, for the numeric leaves that need it.
-    let mut plans2: Vec<Option<Pass2Plan>> = Vec::with_capacity(layout.leaves.len());
+    // Pass two, for the numeric leaves whose plan needs one.
+    let mut plans2: Vec<Pass2Plan> = Vec::with_capacity(layout.leaves.len());
     for &col in &layout.leaves {
-        let plan = match &global[col].values {
-            Some(ValuesAcc::Numeric(n)) if n.sketch.total() > 0 => {
-                let p = n.plan_pass2(&opts.stats)?;
-                p.needs_pass().then_some(p)
-            }
-            _ => None,
-        };
-        plans2.push(plan);
+        match &global[col].values {
+            Some(ValuesAcc::Numeric(n)) => plans2.push(n.plan_pass2(&opts.stats)?),
+            _ => return Err(Error::Internal(format!("leaf column {col} is not numeric"))),
+        }
     }
-    let mut states2: Vec<Option<Pass2State>> = plans2
-        .iter()
-        .map(|p| p.as_ref().map(|p| p.new_state()))
-        .collect();
+    let mut states2: Vec<Pass2State> = plans2.iter().map(Pass2Plan::new_state).collect();
     // From memory.
     states2.par_iter_mut().enumerate().for_each(|(leaf, st)| {
-        if let (Some(st), Some(plan), Some(chunks)) =
-            (st.as_mut(), plans2[leaf].as_ref(), kept[leaf].as_ref())
-        {
+        if let (true, Some(chunks)) = (plans2[leaf].needs_pass(), kept[leaf].as_ref()) {
             for c in chunks {
-                pass2_update(plan, st, c);
+                pass2_update(&plans2[leaf], st, c);
             }
         }
     });
     kept.iter_mut().for_each(|k| budget.release(k));
     // By re-reading the columns that did not fit.
     let reread_cols: Vec<usize> = (0..layout.leaves.len())
-        .filter(|&l| plans2[l].is_some() && budget.is_spilled(l))
+        .filter(|&l| plans2[l].needs_pass() && budget.is_spilled(l))
         .map(|l| layout.leaves[l])
         .collect();
-    let passes = if plans2.iter().any(Option::is_some) {
+    let passes = if plans2.iter().any(Pass2Plan::needs_pass) {
         2
     } else {
         1
@@ -576,9 +567,7 @@ pub fn profile(
             |i, states| {
                 for (&col, st) in items2[i].cols.iter().zip(states) {
                     let leaf = layout.leaf_of[col].unwrap_or(0);
-                    if let Some(g) = states2[leaf].as_mut() {
-                        g.merge(st);
-                    }
+                    states2[leaf].merge(st);
                 }
                 Ok(())
             },
@@ -586,7 +575,6 @@ pub fn profile(
     }
     states2
         .par_iter_mut()
-        .flatten()
         .for_each(|s| s.cands.iter_mut().for_each(Candidates::compact));
 
     // Finish.
@@ -597,14 +585,7 @@ pub fn profile(
         let (kind, numeric, categorical) = match values {
             ValuesAcc::Numeric(n) => {
                 let leaf = layout.leaf_of[col].unwrap_or(0);
-                let stats = match (&plans2[leaf], &states2[leaf]) {
-                    (Some(p), Some(s)) => n.finish_exact(&opts.stats, p, s)?,
-                    _ => {
-                        let p = n.plan_pass2(&opts.stats)?;
-                        let s = p.new_state();
-                        n.finish_exact(&opts.stats, &p, &s)?
-                    }
-                };
+                let stats = n.finish_exact(&opts.stats, &plans2[leaf], &states2[leaf])?;
                 (Kind::Numeric, Some(stats), None)
             }
             ValuesAcc::Categorical(c) => {
@@ -752,7 +733,7 @@ fn pass2_item(
     ds: &Dataset,
     item: &WorkItem,
     layout: &Layout,
-    plans: &[Option<Pass2Plan>],
+    plans: &[Pass2Plan],
     progress: &dyn Progress,
 ) -> Result<Vec<Pass2State>> {
     let leaves: Vec<usize> = item
@@ -763,8 +744,11 @@ fn pass2_item(
     let mut states: Vec<(Pass2State, Scratch, ClassCounts)> = leaves
         .iter()
         .map(|&l| {
-            let st = plans[l].as_ref().map(|p| p.new_state()).unwrap_or_default();
-            (st, Scratch::default(), ClassCounts::default())
+            (
+                plans[l].new_state(),
+                Scratch::default(),
+                ClassCounts::default(),
+            )
         })
         .collect();
     let share = item.cols.len() as f64 / ds.schema().fields().len().max(1) as f64;
@@ -775,9 +759,7 @@ fn pass2_item(
             .zip(leaves.par_iter())
             .try_for_each(|(((st, scratch, class), a), &leaf)| -> Result<()> {
                 let values = values_of(a, None)?;
-                let Some(plan) = plans[leaf].as_ref() else {
-                    return Ok(());
-                };
+                let plan = &plans[leaf];
                 if let Some(gpu) = layout.gpu.as_deref() {
                     let raw = raw_values(values.as_ref())?;
                     lock(Some(gpu))?.collect(plan, plan.domain, st, &raw)?;

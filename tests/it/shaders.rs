@@ -15,3 +15,21 @@ fn every_shader_validates() {
     }
     assert!(checked > 0);
 }
+
+#[test]
+fn workgroup_constants_mirror_the_shader() {
+    let (_, src) = skewer::backend::gpu::SHADERS[0];
+    let wg = format!("const WG: u32 = {}u;", skewer::backend::gpu::WORKGROUP_SIZE);
+    let items = format!(
+        "const ITEMS: u32 = {}u;",
+        skewer::backend::gpu::ITEMS_PER_THREAD
+    );
+    assert!(src.contains(&wg), "numeric.wgsl lacks {wg}");
+    assert!(src.contains(&items), "numeric.wgsl lacks {items}");
+    assert_eq!(
+        src.matches("@workgroup_size(256)").count(),
+        3,
+        "every entry point uses WG"
+    );
+    assert_eq!(skewer::backend::gpu::WORKGROUP_SIZE, 256);
+}
