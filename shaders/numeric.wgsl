@@ -186,7 +186,7 @@ fn reduce_max(lid: u32, x: u64) -> u64 {
 // Pass one, per workgroup: class counts, min/max key, and the moments of the
 // finite values as power sums about the workgroup's rounded mean m0 (the
 // host shifts them to the exact mean, as Moments::of_slice does).
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn reduce(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
     let lid = lid3.x;
     let base = wid.x * WG * ITEMS;
@@ -257,7 +257,7 @@ fn reduce(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) 
 
 // Pass one, second dispatch: the sketch's bucket counts, once the host has
 // widened the sketch's range to this chunk's min/max.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn sketch(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var j = 0u; j < ITEMS; j++) {
         let i = gid.x / WG * WG * ITEMS + j * WG + gid.x % WG;
@@ -271,7 +271,7 @@ fn sketch(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // Pass two: the keys of the finite values in the buckets the host named.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn collect(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var j = 0u; j < ITEMS; j++) {
         let i = gid.x / WG * WG * ITEMS + j * WG + gid.x % WG;

@@ -15,6 +15,7 @@
 
 pub mod backend;
 pub mod bench;
+pub mod compare;
 pub mod error;
 pub mod profile;
 pub mod report;

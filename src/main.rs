@@ -43,6 +43,9 @@ enum Command {
     },
     /// Profile the same data on every available backend and compare them.
     Bench(Box<BenchArgs>),
+    /// Compare two datasets (drift: today vs yesterday; skew: serving vs
+    /// training). Exit 1 when a feature drifted.
+    Compare(Box<CompareArgs>),
     /// Merge profiles of shards into the profile of their union.
     Merge {
         /// Profile JSON files written by `skewer profile -o`.
@@ -74,6 +77,130 @@ struct ProfileArgs {
     /// Do not draw a progress bar even on a terminal.
     #[arg(long)]
     quiet: bool,
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// The reference: a profile JSON (from `skewer profile -o`) or data files' path.
+    base: PathBuf,
+    /// The data to check against it: a profile JSON or a data file.
+    current: PathBuf,
+    /// Print the comparison as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Print the comparison as Markdown (for CI logs and pull requests).
+    #[arg(long, conflicts_with = "json")]
+    markdown: bool,
+    /// Also write the JSON comparison to this file.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    drift: DriftArgs,
+    /// Compare only these columns (comma separated).
+    #[arg(long, value_delimiter = ',')]
+    columns: Option<Vec<String>>,
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    stats: StatsArgs,
+    #[command(flatten)]
+    backend: BackendArgs,
+    /// Do not draw a progress bar even on a terminal.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct DriftArgs {
+    /// Least KS statistic or L-infinity distance that counts as drift.
+    #[arg(long, default_value_t = 0.03)]
+    threshold: f64,
+    /// Significance level of the test that keeps sampling noise from being
+    /// flagged.
+    #[arg(long, default_value_t = 1e-4)]
+    alpha: f64,
+    /// Bins of about equal mass over which numeric JSD, L-infinity and PSI
+    /// are computed.
+    #[arg(long, default_value_t = 10)]
+    compare_bins: usize,
+}
+
+impl DriftArgs {
+    fn to_options(&self) -> skewer::compare::CompareOptions {
+        skewer::compare::CompareOptions {
+            threshold: self.threshold,
+            alpha: self.alpha,
+            bins: self.compare_bins,
+        }
+    }
+}
+
+/// A profile JSON as it is, or data profiled now.
+fn load_side(
+    path: &std::path::Path,
+    columns: &Option<Vec<String>>,
+    input: &InputArgs,
+    opts: &ProfileOptions,
+    quiet: bool,
+) -> anyhow::Result<profile::DatasetProfile> {
+    let is_json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if is_json {
+        let mut p = skewer::read_profile(path)?;
+        if let Some(cols) = columns {
+            for c in cols {
+                if !p.features.iter().any(|f| &f.name == c) {
+                    bail!("{}: no column named {c:?} in the profile", path.display());
+                }
+            }
+            p.features.retain(|f| cols.contains(&f.name));
+        }
+        return Ok(p);
+    }
+    let src = input.to_options(columns.clone())?;
+    let ds = Dataset::open(&[path.to_path_buf()], &src)?;
+    let bar = Bar::new(!quiet);
+    let p = profile::profile(&ds, opts, &bar)?;
+    for w in &p.warnings {
+        eprintln!("warning: {}: {w}", path.display());
+    }
+    Ok(p)
+}
+
+fn run_compare(a: CompareArgs) -> anyhow::Result<u8> {
+    let copts = a.drift.to_options();
+    copts.validate()?;
+    let mut opts = a.stats.to_options()?;
+    opts.gpu = a.backend.open()?;
+    let base = load_side(&a.base, &a.columns, &a.input, &opts, a.quiet)?;
+    let cur = load_side(&a.current, &a.columns, &a.input, &opts, a.quiet)?;
+    let cmp = match &opts.gpu {
+        Some(g) => {
+            let g = g.lock().map_err(|_| {
+                anyhow::anyhow!("the GPU context was poisoned by an earlier failure")
+            })?;
+            skewer::compare::compare(&base, &cur, &copts, &*g)?
+        }
+        None => skewer::compare::compare(&base, &cur, &copts, &skewer::compare::CpuLinf)?,
+    };
+    let json = || -> anyhow::Result<String> {
+        let mut s = serde_json::to_string_pretty(&cmp).context("serializing the comparison")?;
+        s.push('\n');
+        Ok(s)
+    };
+    if let Some(path) = &a.output {
+        std::fs::write(path, json()?)
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    if a.json {
+        print!("{}", json()?);
+    } else if a.markdown {
+        print!("{}", skewer::report::comparison_markdown(&cmp));
+    } else {
+        print!("{}", skewer::report::comparison_table(&cmp));
+    }
+    Ok(u8::from(cmp.features.iter().any(|f| f.drifted)))
 }
 
 #[derive(Args)]
@@ -507,13 +634,14 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Profile(a) => run_profile(*a),
-        Command::Merge { profiles, output } => run_merge(profiles, output),
-        Command::Devices { json } => run_devices(json),
-        Command::Bench(a) => run_bench(*a),
+        Command::Profile(a) => run_profile(*a).map(|()| 0),
+        Command::Merge { profiles, output } => run_merge(profiles, output).map(|()| 0),
+        Command::Devices { json } => run_devices(json).map(|()| 0),
+        Command::Bench(a) => run_bench(*a).map(|()| 0),
+        Command::Compare(a) => run_compare(*a),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(2)

@@ -13,7 +13,7 @@ fn num(v: Option<Num>) -> String {
     }
 }
 
-fn float(v: Option<f64>) -> String {
+pub(crate) fn float(v: Option<f64>) -> String {
     match v {
         None => "-".into(),
         Some(x) if !x.is_finite() => "-".into(),
@@ -27,7 +27,7 @@ fn float(v: Option<f64>) -> String {
     }
 }
 
-fn ellipsize(s: &str, w: usize) -> String {
+pub(crate) fn ellipsize(s: &str, w: usize) -> String {
     if s.chars().count() <= w {
         s.to_string()
     } else {
@@ -93,35 +93,10 @@ fn row(f: &FeatureProfile, rows: u64) -> Vec<String> {
 
 /// The per-column summary printed when no `-o` is given.
 pub fn summary_table(p: &DatasetProfile) -> String {
-    let header: Vec<String> = [
+    let header = [
         "column", "type", "count", "missing", "mean", "std", "min", "median", "max", "notes",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ];
     let rows: Vec<Vec<String>> = p.features.iter().map(|f| row(f, p.num_rows)).collect();
-    let mut w: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in &rows {
-        for (i, c) in r.iter().enumerate() {
-            w[i] = w[i].max(c.chars().count());
-        }
-    }
-    let line = |r: &[String]| -> String {
-        let cells: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let pad = w[i] - c.chars().count();
-                // Text left, numbers right.
-                if i < 2 || i == r.len() - 1 {
-                    format!("{c}{}", " ".repeat(pad))
-                } else {
-                    format!("{}{c}", " ".repeat(pad))
-                }
-            })
-            .collect();
-        cells.join("  ").trim_end().to_string()
-    };
     let mut out = format!(
         "{} rows, {} columns, from {} ({} backend, {} pass{})\n\n",
         p.num_rows,
@@ -131,14 +106,8 @@ pub fn summary_table(p: &DatasetProfile) -> String {
         p.passes,
         if p.passes == 1 { "" } else { "es" }
     );
-    out.push_str(&line(&header));
-    out.push('\n');
-    out.push_str(&line(&w.iter().map(|&n| "-".repeat(n)).collect::<Vec<_>>()));
-    out.push('\n');
-    for r in &rows {
-        out.push_str(&line(r));
-        out.push('\n');
-    }
+    // Text left (name, type, notes), numbers right.
+    out.push_str(&super::table::text(&header, &rows, &[0, 1, 9]));
     for warn in &p.warnings {
         out.push_str(&format!("warning: {warn}\n"));
     }

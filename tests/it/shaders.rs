@@ -13,23 +13,26 @@ fn every_shader_validates() {
             .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(src)));
         checked += 1;
     }
-    assert!(checked > 0);
+    assert_eq!(checked, 2, "numeric.wgsl and distance.wgsl");
 }
 
 #[test]
 fn workgroup_constants_mirror_the_shader() {
-    let (_, src) = skewer::backend::gpu::SHADERS[0];
     let wg = format!("const WG: u32 = {}u;", skewer::backend::gpu::WORKGROUP_SIZE);
     let items = format!(
         "const ITEMS: u32 = {}u;",
         skewer::backend::gpu::ITEMS_PER_THREAD
     );
-    assert!(src.contains(&wg), "numeric.wgsl lacks {wg}");
-    assert!(src.contains(&items), "numeric.wgsl lacks {items}");
-    assert_eq!(
-        src.matches("@workgroup_size(256)").count(),
-        3,
-        "every entry point uses WG"
-    );
+    for (name, src) in skewer::backend::gpu::SHADERS {
+        assert!(src.contains(&wg), "{name} lacks {wg}");
+        assert!(src.contains(&items), "{name} lacks {items}");
+        let entries = src.matches("@compute").count();
+        assert!(entries > 0, "{name} has no entry point");
+        assert_eq!(
+            src.matches("@workgroup_size(WG)").count(),
+            entries,
+            "every entry point of {name} uses WG"
+        );
+    }
     assert_eq!(skewer::backend::gpu::WORKGROUP_SIZE, 256);
 }

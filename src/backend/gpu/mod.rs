@@ -36,10 +36,35 @@ pub const ITEMS_PER_THREAD: u32 = 8;
 const PER_WORKGROUP: usize = (WORKGROUP_SIZE * ITEMS_PER_THREAD) as usize;
 
 /// Every shader, by file name: loaded here and nowhere else.
-pub const SHADERS: &[(&str, &str)] = &[(
-    "numeric.wgsl",
-    include_str!("../../../shaders/numeric.wgsl"),
-)];
+pub const SHADERS: &[(&str, &str)] = &[
+    (
+        "numeric.wgsl",
+        include_str!("../../../shaders/numeric.wgsl"),
+    ),
+    (
+        "distance.wgsl",
+        include_str!("../../../shaders/distance.wgsl"),
+    ),
+];
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+struct LinfParams {
+    n: u32,
+    _pad: u32,
+    p_total: u64,
+    q_total: u64,
+}
+
+/// One workgroup's L-infinity winner, as the `linf` kernel writes it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+struct LinfPartial {
+    hi: u64,
+    lo: u64,
+    index: u32,
+    _pad: u32,
+}
 
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
@@ -161,6 +186,9 @@ pub struct GpuContext {
     reduce: wgpu::ComputePipeline,
     sketch: wgpu::ComputePipeline,
     collect: wgpu::ComputePipeline,
+    linf: wgpu::ComputePipeline,
+    bg_linf: wgpu::BindGroup,
+    linf_params: wgpu::Buffer,
     bg_reduce: wgpu::BindGroup,
     bg_sketch: wgpu::BindGroup,
     bg_collect: wgpu::BindGroup,
@@ -275,6 +303,18 @@ impl GpuContext {
         };
         let (reduce, sketch, collect) =
             (pipeline("reduce"), pipeline("sketch"), pipeline("collect"));
+        let distance = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("distance.wgsl"),
+            source: wgpu::ShaderSource::Wgsl(SHADERS[1].1.into()),
+        });
+        let linf = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some("linf"),
+            layout: None,
+            module: &distance,
+            entry_point: Some("linf"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
         let buf = |label: &str, size: usize, usage: wgpu::BufferUsages| {
             device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),
@@ -303,7 +343,12 @@ impl GpuContext {
             U::STORAGE | U::COPY_SRC | U::COPY_DST,
         );
         let slots = buf("slots", nb * 4, U::STORAGE | U::COPY_DST);
-        let collected = buf("collected", chunk * 8, U::STORAGE | U::COPY_SRC);
+        let collected = buf(
+            "collected",
+            chunk * 8,
+            U::STORAGE | U::COPY_SRC | U::COPY_DST,
+        );
+        let linf_params = buf("linf params", 32, U::UNIFORM | U::COPY_DST);
         let collected_len = buf("collected len", 8, U::STORAGE | U::COPY_SRC | U::COPY_DST);
         let readback_size = (chunk * 8)
             .max(nb * 4)
@@ -343,6 +388,18 @@ impl GpuContext {
                 (6, &collected_len),
             ],
         );
+        // The L-infinity kernel reuses the value buffers for its two count
+        // vectors and the partials buffer (80 bytes per workgroup ≥ 24).
+        let bg_linf = bind(
+            &linf,
+            "linf",
+            &[
+                (0, &linf_params),
+                (1, &values),
+                (2, &collected),
+                (3, &partials),
+            ],
+        );
         if let Some(e) = pollster::block_on(valid.pop()) {
             return Err(gpu_err("shader or pipeline validation failed", e));
         }
@@ -358,6 +415,9 @@ impl GpuContext {
             reduce,
             sketch,
             collect,
+            linf,
+            bg_linf,
+            linf_params,
             bg_reduce,
             bg_sketch,
             bg_collect,
@@ -590,5 +650,69 @@ impl GpuContext {
             }
         }
         Ok(())
+    }
+
+    /// The L-infinity argmax of two count vectors on the device: the index
+    /// with the largest `|a_i·Q − b_i·P|`, the lowest among equals (exactly
+    /// [`crate::compare::distance::linf_argmax`]).
+    pub fn linf_argmax(&self, a: &[u64], b: &[u64], p: u64, q: u64) -> Result<Option<usize>> {
+        if a.len() != b.len() {
+            return Err(Error::Internal("count vectors of different lengths".into()));
+        }
+        let mut best: Option<(u128, usize)> = None;
+        for (ci, (ca, cb)) in a.chunks(self.chunk).zip(b.chunks(self.chunk)).enumerate() {
+            let n = ca.len();
+            self.queue
+                .write_buffer(&self.values, 0, bytemuck::cast_slice(ca));
+            self.queue
+                .write_buffer(&self.collected, 0, bytemuck::cast_slice(cb));
+            let lp = LinfParams {
+                n: n as u32,
+                _pad: 0,
+                p_total: p,
+                q_total: q,
+            };
+            self.queue
+                .write_buffer(&self.linf_params, 0, bytemuck::bytes_of(&lp));
+            let groups = n.div_ceil(PER_WORKGROUP);
+            let bytes = (groups * std::mem::size_of::<LinfPartial>()) as u64;
+            self.dispatch(
+                &self.linf,
+                &self.bg_linf,
+                n,
+                Some((&self.partials, bytes)),
+                &[],
+            )?;
+            let data = self.read(bytes)?;
+            let parts: &[LinfPartial] = bytemuck::cast_slice(&data);
+            for w in parts {
+                if w.index == u32::MAX {
+                    continue;
+                }
+                if w.index as usize >= n {
+                    return Err(Error::Gpu(format!(
+                        "the linf kernel returned index {} of a chunk of {n}",
+                        w.index
+                    )));
+                }
+                let g = ((w.hi as u128) << 64) | w.lo as u128;
+                let i = ci * self.chunk + w.index as usize;
+                // Chunks and workgroups come in index order: only a strictly
+                // larger gap replaces the winner.
+                if best.is_none_or(|(bg, _)| g > bg) {
+                    best = Some((g, i));
+                }
+            }
+        }
+        Ok(best.map(|(_, i)| i))
+    }
+}
+
+impl crate::compare::LinfKernel for GpuContext {
+    fn argmax(&self, a: &[u64], b: &[u64], p: u64, q: u64) -> Result<Option<usize>> {
+        self.linf_argmax(a, b, p, q)
+    }
+    fn name(&self) -> &'static str {
+        "gpu"
     }
 }
