@@ -74,6 +74,10 @@ pub enum Error {
     #[error("{path}: not a skewer profile: {detail}")]
     BadProfile { path: PathBuf, detail: String },
 
+    /// A schema JSON could not be read or is invalid.
+    #[error("{path}: invalid schema: {detail}")]
+    BadSchema { path: PathBuf, detail: String },
+
     /// Profiles to be merged were computed with different options or columns.
     #[error("cannot merge {path}: {detail}")]
     Incompatible { path: PathBuf, detail: String },

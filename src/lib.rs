@@ -19,6 +19,7 @@ pub mod compare;
 pub mod error;
 pub mod profile;
 pub mod report;
+pub mod schema;
 pub mod source;
 
 pub use error::{Error, Result};

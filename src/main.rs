@@ -46,6 +46,13 @@ enum Command {
     /// Compare two datasets (drift: today vs yesterday; skew: serving vs
     /// training). Exit 1 when a feature drifted.
     Compare(Box<CompareArgs>),
+    /// Schemas: `skewer schema infer PROFILE -o schema.json`.
+    #[command(subcommand)]
+    Schema(SchemaCommand),
+    /// Check data (or its profile) against a schema, and against the
+    /// previous span (drift) or the training data (skew). Exit 1 when
+    /// anomalies are found.
+    Validate(Box<ValidateArgs>),
     /// Merge profiles of shards into the profile of their union.
     Merge {
         /// Profile JSON files written by `skewer profile -o`.
@@ -77,6 +84,160 @@ struct ProfileArgs {
     /// Do not draw a progress bar even on a terminal.
     #[arg(long)]
     quiet: bool,
+}
+
+#[derive(Subcommand)]
+enum SchemaCommand {
+    /// Infer a schema from a profile (or from data, profiled first).
+    Infer(Box<InferArgs>),
+}
+
+#[derive(Args)]
+struct InferArgs {
+    /// A profile JSON or a data file.
+    profile: PathBuf,
+    /// Where to write the schema (stdout when absent).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Give string columns with at most this many distinct values a domain
+    /// (0: no domains).
+    #[arg(long, default_value_t = 100)]
+    max_domain_size: usize,
+    /// Add int and float bounds at the observed min and max.
+    #[arg(long)]
+    bounds: bool,
+    /// Add dataset bounds on the number of rows (half to twice the
+    /// profile's) and the matching drift and skew comparators.
+    #[arg(long)]
+    num_examples: bool,
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    stats: StatsArgs,
+    #[command(flatten)]
+    backend: BackendArgs,
+    /// Do not draw a progress bar even on a terminal.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct ValidateArgs {
+    /// The data to check: a data file or its profile JSON.
+    data: PathBuf,
+    /// The schema (from `skewer schema infer`, maybe edited).
+    #[arg(long)]
+    schema: PathBuf,
+    /// The previous span (data or profile): applies the drift comparators.
+    #[arg(long)]
+    previous: Option<PathBuf>,
+    /// The training data (data or profile): applies the skew comparators.
+    #[arg(long)]
+    training: Option<PathBuf>,
+    /// Print the anomalies as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Print the anomalies as Markdown.
+    #[arg(long, conflicts_with = "json")]
+    markdown: bool,
+    /// Also write the JSON anomalies to this file.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Bins of about equal mass for numeric JSD, L-infinity and PSI.
+    #[arg(long, default_value_t = 10)]
+    compare_bins: usize,
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    stats: StatsArgs,
+    #[command(flatten)]
+    backend: BackendArgs,
+    /// Do not draw a progress bar even on a terminal.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn run_infer(a: InferArgs) -> anyhow::Result<()> {
+    let mut opts = a.stats.to_options()?;
+    opts.gpu = a.backend.open()?;
+    let p = load_side(&a.profile, &None, &a.input, &opts, a.quiet)?;
+    let o = skewer::schema::InferOptions {
+        max_domain_size: a.max_domain_size,
+        bounds: a.bounds,
+        num_examples: a.num_examples,
+    };
+    let schema = skewer::schema::infer(&p, &o);
+    match &a.output {
+        Some(path) => skewer::schema::write_schema(path, &schema)?,
+        None => println!(
+            "{}",
+            serde_json::to_string_pretty(&schema).context("serializing the schema")?
+        ),
+    }
+    Ok(())
+}
+
+fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
+    if a.compare_bins == 0 {
+        bail!("--compare-bins must be at least 1");
+    }
+    let schema = skewer::schema::read_schema(&a.schema)?;
+    let mut opts = a.stats.to_options()?;
+    opts.gpu = a.backend.open()?;
+    let data = load_side(&a.data, &None, &a.input, &opts, a.quiet)?;
+    let previous = a
+        .previous
+        .as_deref()
+        .map(|p| load_side(p, &None, &a.input, &opts, a.quiet))
+        .transpose()?;
+    let training = a
+        .training
+        .as_deref()
+        .map(|p| load_side(p, &None, &a.input, &opts, a.quiet))
+        .transpose()?;
+    let run = |kernel: &dyn skewer::compare::LinfKernel| {
+        skewer::schema::validate(
+            &schema,
+            &data,
+            &skewer::schema::Checks {
+                previous: previous.as_ref(),
+                training: training.as_ref(),
+                kernel,
+                bins: a.compare_bins,
+            },
+        )
+    };
+    let anomalies = match &opts.gpu {
+        Some(g) => {
+            let g = g.lock().map_err(|_| {
+                anyhow::anyhow!("the GPU context was poisoned by an earlier failure")
+            })?;
+            run(&*g)?
+        }
+        None => run(&skewer::compare::CpuLinf)?,
+    };
+    let json = || -> anyhow::Result<String> {
+        let mut s = serde_json::to_string_pretty(&serde_json::json!({ "anomalies": anomalies }))
+            .context("serializing the anomalies")?;
+        s.push('\n');
+        Ok(s)
+    };
+    if let Some(path) = &a.output {
+        std::fs::write(path, json()?)
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    let source = a.data.display().to_string();
+    if a.json {
+        print!("{}", json()?);
+    } else if a.markdown {
+        print!(
+            "{}",
+            skewer::report::anomalies_markdown(&source, &anomalies)
+        );
+    } else {
+        print!("{}", skewer::report::anomalies_table(&source, &anomalies));
+    }
+    Ok(u8::from(!anomalies.is_empty()))
 }
 
 #[derive(Args)]
@@ -639,6 +800,8 @@ fn main() -> ExitCode {
         Command::Devices { json } => run_devices(json).map(|()| 0),
         Command::Bench(a) => run_bench(*a).map(|()| 0),
         Command::Compare(a) => run_compare(*a),
+        Command::Schema(SchemaCommand::Infer(a)) => run_infer(*a).map(|()| 0),
+        Command::Validate(a) => run_validate(*a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -250,7 +250,8 @@ fn unpaired(f: &FeatureProfile, kind: &str, why: &str) -> FeatureComparison {
     }
 }
 
-fn compare_feature(
+/// Compare one feature of the base with the same feature of the current data.
+pub fn compare_feature(
     fb: &FeatureProfile,
     fc: &FeatureProfile,
     opts: &CompareOptions,

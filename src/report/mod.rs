@@ -4,6 +4,6 @@ mod drift;
 mod table;
 mod terminal;
 
-pub use drift::{comparison_markdown, comparison_table};
+pub use drift::{anomalies_markdown, anomalies_table, comparison_markdown, comparison_table};
 pub use table::md_cell;
 pub use terminal::summary_table;

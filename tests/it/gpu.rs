@@ -197,3 +197,73 @@ fn classification_is_by_bits() {
     assert_eq!(g.sketch.min_key(), Some(key_f64(-5e-324)));
     assert_eq!(g.sketch.max_key(), Some(key_f64(1.0)));
 }
+
+/// The L-infinity kernel picks the same index as the CPU at every awkward
+/// length: with ties (the lowest index wins), with counts whose products
+/// need all 128 bits, and with the winner in the last chunk.
+#[test]
+fn linf_kernel_matches_cpu() {
+    let Some(ctx) = gpu() else { return };
+    let g = ctx.lock().unwrap();
+    let mut rng = Rng::new(77);
+    for n in lengths() {
+        for case in 0..4 {
+            let mut a: Vec<u64> = Vec::with_capacity(n);
+            let mut b: Vec<u64> = Vec::with_capacity(n);
+            for i in 0..n {
+                let (x, y) = match case {
+                    // Small counts: many exact ties.
+                    0 => (rng.below(4), rng.below(4)),
+                    // Equal shares everywhere but one place near the end.
+                    1 => {
+                        let v = if i + 3 == n { 9 } else { 5 };
+                        (v, 5)
+                    }
+                    // Huge counts: a·Q needs 128 bits.
+                    2 => (u64::MAX - rng.below(1000), rng.u64() >> 1),
+                    _ => (rng.u64() >> rng.below(64), rng.u64() >> rng.below(64)),
+                };
+                a.push(x);
+                b.push(y);
+            }
+            let (p, q) = match case {
+                2 => (u64::MAX, u64::MAX - 7),
+                _ => (
+                    a.iter().fold(1u64, |s, &x| s.saturating_add(x)),
+                    b.iter().fold(1u64, |s, &x| s.saturating_add(x)),
+                ),
+            };
+            let want = skewer::compare::distance::linf_argmax(&a, &b, p, q).map(|(i, _)| i);
+            let got = g.linf_argmax(&a, &b, p, q).unwrap();
+            assert_eq!(got, want, "n = {n}, case {case}");
+            if n > 0 {
+                assert!(got.is_some(), "the kernel found nothing in {n} counts");
+            }
+        }
+    }
+}
+
+/// `compare` with the GPU's L-infinity kernel gives the CPU's comparison,
+/// bit for bit, and says where it ran.
+#[test]
+fn compare_on_gpu_equals_cpu() {
+    let Some(ctx) = gpu() else { return };
+    use skewer::compare::{compare, CompareOptions, CpuLinf};
+    let ex = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let (src, o) = opts(512, 1 << 30);
+    let a = profile_files(&[ex.join("train.parquet")], &src, &o).unwrap();
+    let b = profile_files(&[ex.join("serve.parquet")], &src, &o).unwrap();
+    let g = ctx.lock().unwrap();
+    let copts = CompareOptions::default();
+    let on_cpu = compare(&a, &b, &copts, &CpuLinf).unwrap();
+    let mut on_gpu = compare(&a, &b, &copts, &*g).unwrap();
+    assert!(on_gpu.features.iter().all(|f| f.computed_on == "gpu"));
+    assert!(on_gpu
+        .features
+        .iter()
+        .any(|f| f.metrics.linf.unwrap_or(0.0) > 0.0));
+    for f in &mut on_gpu.features {
+        f.computed_on = "cpu".into();
+    }
+    assert_eq!(on_gpu, on_cpu);
+}

@@ -2,8 +2,10 @@
 
 mod cli;
 mod common;
+mod compare;
 mod formats;
 mod gpu;
 mod merge;
 mod oracle;
+mod schema;
 mod shaders;
