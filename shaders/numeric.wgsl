@@ -14,6 +14,13 @@
 // | 4       | storage read  array<u32>     | collect (slot per bucket, 0xffffffff = none) |
 // | 5       | storage rw    array<u64>     | collect (collected keys) |
 // | 6       | storage rw    array<atomic<u32>> | collect (number collected) |
+// | 7       | storage rw    ChunkRange   | range (writes), sketch (reads) |
+//
+// Pass one is one submission per chunk: `reduce` (per-workgroup partials),
+// `range` (one workgroup: the chunk's min/max key and the sketch's shift and
+// origin for them) and `sketch` (bucket counts at that shift and origin); the
+// host merges the chunk's sketch into the column's, exactly, because bucket
+// edges are aligned powers of two.
 //
 // Workgroup size WG = 256 (mirrored by WORKGROUP_SIZE in backend/gpu), each
 // thread takes ITEMS = 8 values, strided by WG so loads coalesce.
@@ -36,7 +43,16 @@ struct Params {
     origin_lo: u32,
     origin_hi: u32,
     buckets: u32,
-    _pad: u32,
+    // reduce → range: the number of partials (workgroups) of this chunk
+    groups: u32,
+}
+
+struct ChunkRange {
+    lo: u64,
+    hi: u64,
+    origin: u64,
+    shift: u32,
+    finite: u32,
 }
 
 struct Partial {
@@ -62,6 +78,7 @@ struct Partial {
 @group(0) @binding(4) var<storage, read> slots: array<u32>;
 @group(0) @binding(5) var<storage, read_write> collected: array<u64>;
 @group(0) @binding(6) var<storage, read_write> collected_len: array<atomic<u32>>;
+@group(0) @binding(7) var<storage, read_write> chunk_range: ChunkRange;
 
 // 0 finite, 1 NaN, 2 +inf, 3 -inf
 fn class_of(v: u64) -> u32 {
@@ -118,9 +135,8 @@ fn sketch_key(k: u64) -> u64 {
     return SIGN - 1lu - squash_h(SIGN - 1lu - k);
 }
 
-fn bucket_of(k: u64) -> u32 {
-    let origin = (u64(params.origin_hi) << 32u) | u64(params.origin_lo);
-    return u32((sketch_key(k) >> params.shift) - origin);
+fn bucket_of(k: u64, shift: u32, origin: u64) -> u32 {
+    return u32((sketch_key(k) >> shift) - origin);
 }
 
 var<workgroup> w_u32: array<u32, WG>;
@@ -255,16 +271,54 @@ fn reduce(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) 
     }
 }
 
-// Pass one, second dispatch: the sketch's bucket counts, once the host has
-// widened the sketch's range to this chunk's min/max.
+// Pass one, second dispatch (one workgroup): the chunk's min and max key over
+// the partials, and the smallest shift at which the sketch's `buckets`
+// buckets hold them (KeySketch::shift_for from 0), with its origin.
+@compute @workgroup_size(WG)
+fn range(@builtin(local_invocation_id) lid3: vec3<u32>) {
+    let lid = lid3.x;
+    var lo = 0xfffffffffffffffflu;
+    var hi = 0lu;
+    var fin = 0u;
+    for (var g = lid; g < params.groups; g += WG) {
+        let p = partials[g];
+        if p.finite > 0u {
+            lo = min(lo, p.min_key);
+            hi = max(hi, p.max_key);
+            fin += p.finite;
+        }
+    }
+    let t_lo = reduce_min(lid, lo);
+    let t_hi = reduce_max(lid, hi);
+    let t_fin = reduce_u32(lid, fin);
+    if lid == 0u {
+        var shift = 0u;
+        var origin = 0lu;
+        if t_fin > 0u {
+            let slo = sketch_key(t_lo);
+            let shi = sketch_key(t_hi);
+            let nb = u64(params.buckets);
+            while shift < 64u && (shi >> shift) - (slo >> shift) >= nb {
+                shift += 1u;
+            }
+            origin = slo >> shift;
+        }
+        chunk_range = ChunkRange(t_lo, t_hi, origin, shift, t_fin);
+    }
+}
+
+// Pass one, third dispatch: the chunk's bucket counts at the shift and origin
+// that `range` chose.
 @compute @workgroup_size(WG)
 fn sketch(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let shift = chunk_range.shift;
+    let origin = chunk_range.origin;
     for (var j = 0u; j < ITEMS; j++) {
         let i = gid.x / WG * WG * ITEMS + j * WG + gid.x % WG;
         if i < params.n {
             let v = values[i];
             if class_of(v) == 0u {
-                atomicAdd(&bucket_counts[bucket_of(key_of(v))], 1u);
+                atomicAdd(&bucket_counts[bucket_of(key_of(v), shift, origin)], 1u);
             }
         }
     }
@@ -279,7 +333,8 @@ fn collect(@builtin(global_invocation_id) gid: vec3<u32>) {
             let v = values[i];
             if class_of(v) == 0u {
                 let k = key_of(v);
-                let b = bucket_of(k);
+                let origin = (u64(params.origin_hi) << 32u) | u64(params.origin_lo);
+                let b = bucket_of(k, params.shift, origin);
                 if b < params.buckets && slots[b] != 0xffffffffu {
                     let o = atomicAdd(&collected_len[0], 1u);
                     collected[o] = k;

@@ -5,8 +5,11 @@
 //! [`Timings`] and [`GpuTimes`](crate::backend::gpu::GpuTimes): decode and
 //! host compute are summed over threads (so they can exceed the wall time on
 //! several cores); upload is the time to queue column data for the device;
-//! GPU wait is dispatch-to-readback (compute and readback together, as the
-//! kernels are not bracketed by timestamp queries yet).
+//! GPU wait is submit-to-mapped-results. Where the adapter has timestamp
+//! queries, every compute pass is bracketed by them: `compute_s` is kernel
+//! time and `readback_s` the rest of the wait (transfers, mapping, idle);
+//! `pass1_gb_per_s` is column bytes over the fused pass-one kernels' time,
+//! to set against the card's memory bandwidth.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -38,6 +41,13 @@ pub struct BenchRow {
     pub upload_s: f64,
     pub upload_gb_per_s: Option<f64>,
     pub gpu_wait_s: f64,
+    /// Kernel time from timestamp queries (None without them).
+    pub compute_s: Option<f64>,
+    /// GPU wait less kernel time (None without timestamp queries).
+    pub readback_s: Option<f64>,
+    /// Column bytes per second of the pass-one kernels (reduce, range,
+    /// sketch), from timestamp queries.
+    pub pass1_gb_per_s: Option<f64>,
     /// CPU wall time over this backend's.
     pub speedup_vs_cpu: f64,
 }
@@ -138,19 +148,28 @@ pub fn run(
         let p = profile::profile(&ds, &opts, &NoProgress)?;
         let secs = t0.elapsed().as_secs_f64();
         let ns = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed) as f64 / 1e9;
-        let (upload_s, upload_bytes, wait_s, software) = match &gpu {
+        let (upload_s, upload_bytes, wait_s, software, compute) = match &gpu {
             Some(g) => {
                 let g = g
                     .lock()
                     .map_err(|_| Error::Internal("GPU lock poisoned".into()))?;
+                let t = &g.times;
+                let compute = g.desc.timestamp_query.then(|| {
+                    (
+                        ns(&t.compute_ns),
+                        ns(&t.pass1_compute_ns),
+                        t.pass1_bytes.load(Ordering::Relaxed) as f64,
+                    )
+                });
                 (
-                    ns(&g.times.upload_ns),
-                    g.times.upload_bytes.load(Ordering::Relaxed) as f64,
-                    ns(&g.times.wait_ns),
+                    ns(&t.upload_ns),
+                    t.upload_bytes.load(Ordering::Relaxed) as f64,
+                    ns(&t.wait_ns),
                     g.desc.software,
+                    compute,
                 )
             }
-            None => (0.0, 0.0, 0.0, false),
+            None => (0.0, 0.0, 0.0, false, None),
         };
         rows.push(BenchRow {
             backend: p.backend.kind.clone(),
@@ -166,6 +185,9 @@ pub fn run(
             upload_s,
             upload_gb_per_s: (upload_s > 0.0).then(|| upload_bytes / upload_s / 1e9),
             gpu_wait_s: wait_s,
+            compute_s: compute.map(|c| c.0),
+            readback_s: compute.map(|c| (wait_s - c.0).max(0.0)),
+            pass1_gb_per_s: compute.and_then(|(_, s, b)| (s > 0.0).then(|| b / s / 1e9)),
             speedup_vs_cpu: 1.0,
         });
     }

@@ -697,8 +697,9 @@ fn run_bench(a: BenchArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    println!(
-        "{:<5} {:<40} {:>12} {:>9} {:>10} {:>9} {:>9} {:>9} {:>10} {:>9} {:>8}",
+    let opt =
+        |v: Option<f64>, p: usize| v.map(|x| format!("{x:.p$}")).unwrap_or_else(|| "-".into());
+    let header = [
         "kind",
         "device",
         "rows/s",
@@ -708,26 +709,41 @@ fn run_bench(a: BenchArgs) -> anyhow::Result<()> {
         "host s",
         "upload s",
         "upload GB/s",
-        "gpu wait",
-        "speedup"
-    );
-    for r in &rows {
-        println!(
-            "{:<5} {:<40} {:>12.0} {:>9.3} {:>10.2} {:>9.3} {:>9.3} {:>9.3} {:>10} {:>9.3} {:>7.2}x",
-            r.backend,
-            format!("{}{}", r.device.chars().take(30).collect::<String>(), if r.software { " (software)" } else { "" }),
-            r.rows_per_s,
-            r.seconds,
-            r.column_gb_per_s,
-            r.decode_s,
-            r.host_compute_s,
-            r.upload_s,
-            r.upload_gb_per_s.map(|g| format!("{g:.2}")).unwrap_or_else(|| "-".into()),
-            r.gpu_wait_s,
-            r.speedup_vs_cpu
-        );
-    }
-    println!("(decode and host times are summed over threads; gpu wait is compute and readback together)");
+        "compute s",
+        "readback s",
+        "pass1 GB/s",
+        "speedup",
+    ];
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.backend.clone(),
+                format!(
+                    "{}{}",
+                    r.device.chars().take(30).collect::<String>(),
+                    if r.software { " (software)" } else { "" }
+                ),
+                format!("{:.0}", r.rows_per_s),
+                format!("{:.3}", r.seconds),
+                format!("{:.2}", r.column_gb_per_s),
+                format!("{:.3}", r.decode_s),
+                format!("{:.3}", r.host_compute_s),
+                format!("{:.3}", r.upload_s),
+                opt(r.upload_gb_per_s, 2),
+                if r.backend == "gpu" {
+                    opt(r.compute_s, 3)
+                } else {
+                    "-".into()
+                },
+                opt(r.readback_s, 3),
+                opt(r.pass1_gb_per_s, 2),
+                format!("{:.2}x", r.speedup_vs_cpu),
+            ]
+        })
+        .collect();
+    print!("{}", skewer::report::text_table(&header, &rows, &[0, 1]));
+    println!("(decode and host times are summed over threads; compute is kernel time from timestamp queries, readback the rest of the GPU wait)");
     Ok(())
 }
 

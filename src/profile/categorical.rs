@@ -192,14 +192,42 @@ impl CatAcc {
                     None => keys.iter().for_each(|&k| per_code[k] += 1),
                     Some(n) => n.valid_indices().for_each(|i| per_code[keys[i]] += 1),
                 }
-                for (code, &c) in per_code.iter().enumerate() {
-                    if c > 0 {
-                        let v = bytes_at(values.as_ref(), code)?;
-                        self.add(v, c);
-                    }
-                }
+                self.add_code_counts(values.as_ref(), &per_code)?;
             }
             _ => for_each_bytes(array, |v| self.add(v, 1))?,
+        }
+        Ok(())
+    }
+
+    /// Add per-code counts of a dictionary's values (counted elsewhere, e.g.
+    /// on the GPU) for `present` present rows.
+    pub fn update_dictionary_counts(
+        &mut self,
+        values: &dyn Array,
+        per_code: &[u64],
+        present: u64,
+    ) -> Result<()> {
+        self.present += present;
+        self.add_code_counts(values, per_code)
+    }
+
+    /// Add a boolean array's counts (counted elsewhere, e.g. on the GPU).
+    pub fn update_bool_counts(&mut self, trues: u64, present: u64) {
+        self.present += present;
+        if trues > 0 {
+            self.add(b"true", trues);
+        }
+        if present > trues {
+            self.add(b"false", present - trues);
+        }
+    }
+
+    fn add_code_counts(&mut self, values: &dyn Array, per_code: &[u64]) -> Result<()> {
+        for (code, &c) in per_code.iter().enumerate() {
+            if c > 0 {
+                let v = bytes_at(values, code)?;
+                self.add(v, c);
+            }
         }
         Ok(())
     }

@@ -149,6 +149,9 @@ struct ColState {
     leaf: Option<usize>,
     scratch: Scratch,
     kept: Option<Vec<Box<[u64]>>>,
+    /// Batches whose values were counted on the GPU and on the CPU.
+    on_gpu: u64,
+    on_cpu: u64,
 }
 
 struct Budget {
@@ -192,6 +195,8 @@ struct Layout {
     leaves: Vec<usize>,
     cap: usize,
     gpu: Option<Arc<Mutex<GpuContext>>>,
+    /// The GPU runs numeric columns (it has SHADER_F64 and SHADER_INT64).
+    gpu_numeric: bool,
     timings: Option<Arc<Timings>>,
 }
 
@@ -232,10 +237,13 @@ impl Layout {
             values,
             leaf: self.leaf_of[col],
             scratch: Scratch::default(),
-            // With a GPU, pass two re-reads: raw values go to the device.
+            // With a GPU, raw values go to the device (and stay there for
+            // pass two while they fit).
             kept: self.leaf_of[col]
-                .filter(|_| self.gpu.is_none())
+                .filter(|_| !self.gpu_numeric)
                 .map(|_| Vec::new()),
+            on_gpu: 0,
+            on_cpu: 0,
         }
     }
 }
@@ -303,6 +311,7 @@ impl ColState {
         array: &ArrayRef,
         budget: &Budget,
         gpu: Option<&Mutex<GpuContext>>,
+        gpu_numeric: bool,
     ) -> Result<()> {
         let Some(acc) = self.values.as_mut() else {
             return Ok(());
@@ -314,13 +323,27 @@ impl ColState {
         if let Some(l) = self.list.as_mut() {
             l.null_values += values.logical_null_count() as u64;
         }
+        let gpu_numeric = gpu_numeric && gpu.is_some();
         match acc {
-            ValuesAcc::Categorical(c) => c.update(values.as_ref())?,
-            ValuesAcc::Numeric(n) if gpu.is_some() => {
+            ValuesAcc::Categorical(c) => {
+                let counted = match gpu {
+                    Some(g) => lock(Some(g))?.count_categorical(c, values.as_ref())?,
+                    None => false,
+                };
+                if counted {
+                    self.on_gpu += 1;
+                } else {
+                    c.update(values.as_ref())?;
+                    self.on_cpu += 1;
+                }
+            }
+            ValuesAcc::Numeric(n) if gpu_numeric => {
                 let raw = raw_values(values.as_ref())?;
-                lock(gpu)?.numeric_pass1(n, &raw)?;
+                lock(gpu)?.numeric_pass1(n, &raw, self.leaf)?;
+                self.on_gpu += 1;
             }
             ValuesAcc::Numeric(n) => {
+                self.on_cpu += 1;
                 n.update(values.as_ref(), &mut self.scratch)?;
                 let leaf = self.leaf.unwrap_or(0);
                 let len = self.scratch.keys.len();
@@ -345,6 +368,8 @@ impl ColState {
     }
 
     fn merge(&mut self, o: ColState) {
+        self.on_gpu += o.on_gpu;
+        self.on_cpu += o.on_cpu;
         self.present += o.present;
         self.missing += o.missing;
         if let (Some(a), Some(b)) = (self.list.as_mut(), o.list.as_ref()) {
@@ -359,6 +384,21 @@ impl ColState {
             _ => {}
         }
     }
+}
+
+/// Whether a column's values would be counted on the GPU in this run.
+fn gpu_eligible(layout: &Layout, col: usize) -> bool {
+    if layout.gpu.is_none() {
+        return false;
+    }
+    if layout.leaf_of[col].is_some() {
+        return layout.gpu_numeric;
+    }
+    let dt = match layout.fields[col].data_type() {
+        DataType::List(f) | DataType::LargeList(f) => f.data_type().clone(),
+        other => other.clone(),
+    };
+    matches!(dt, DataType::Boolean | DataType::Dictionary(_, _))
 }
 
 fn lock(gpu: Option<&Mutex<GpuContext>>) -> Result<std::sync::MutexGuard<'_, GpuContext>> {
@@ -481,15 +521,40 @@ pub fn profile(
         leaves,
         cap: opts.stats.unique_cap,
         gpu: opts.gpu.clone(),
+        gpu_numeric: match &opts.gpu {
+            Some(g) => lock(Some(g))?.numeric_supported(),
+            None => false,
+        },
         timings: opts.timings.clone(),
     };
     let budget = Budget {
         limit: opts.memory_budget,
         used: AtomicU64::new(0),
         spilled: (0..layout.leaves.len())
-            .map(|_| AtomicBool::new(layout.gpu.is_some()))
+            .map(|_| AtomicBool::new(layout.gpu_numeric))
             .collect(),
     };
+    // The same budget bounds the column data kept on the device.
+    if let Some(g) = &layout.gpu {
+        lock(Some(g))?.start_run(opts.memory_budget);
+    }
+    let result = run_passes(ds, opts, progress, &layout, &budget, warnings);
+    if let Some(g) = &layout.gpu {
+        lock(Some(g))?.end_run();
+    }
+    result
+}
+
+/// Both passes and the finish, for [`profile`].
+fn run_passes(
+    ds: &Dataset,
+    opts: &ProfileOptions,
+    progress: &dyn Progress,
+    layout: &Layout,
+    budget: &Budget,
+    warnings: Vec<String>,
+) -> Result<DatasetProfile> {
+    let schema = ds.schema().clone();
     let ncols = schema.fields().len();
     let all_cols: Vec<usize> = (0..ncols).collect();
     let threads = rayon::current_num_threads();
@@ -506,7 +571,7 @@ pub fn profile(
         items.len(),
         threads,
         window,
-        |i| pass1_item(ds, &items[i], &layout, &budget, progress),
+        |i| pass1_item(ds, &items[i], layout, budget, progress),
         |i, (n, states)| {
             if items[i].first_of_partition {
                 rows += n;
@@ -537,6 +602,18 @@ pub fn profile(
         }
     }
     let mut states2: Vec<Pass2State> = plans2.iter().map(Pass2Plan::new_state).collect();
+    // From the device, for the leaves whose chunks all stayed there.
+    if let (Some(g), true) = (&layout.gpu, layout.gpu_numeric) {
+        let g = lock(Some(g))?;
+        for (leaf, st) in states2.iter_mut().enumerate() {
+            if g.is_resident(leaf) {
+                budget.spilled[leaf].store(false, Ordering::Relaxed);
+                if plans2[leaf].needs_pass() {
+                    g.collect_resident(&plans2[leaf], plans2[leaf].domain, st, leaf)?;
+                }
+            }
+        }
+    }
     // From memory.
     states2.par_iter_mut().enumerate().for_each(|(leaf, st)| {
         if let (true, Some(chunks)) = (plans2[leaf].needs_pass(), kept[leaf].as_ref()) {
@@ -563,7 +640,7 @@ pub fn profile(
             items2.len(),
             threads,
             window,
-            |i| pass2_item(ds, &items2[i], &layout, &plans2, progress),
+            |i| pass2_item(ds, &items2[i], layout, &plans2, progress),
             |i, states| {
                 for (&col, st) in items2[i].cols.iter().zip(states) {
                     let leaf = layout.leaf_of[col].unwrap_or(0);
@@ -598,10 +675,12 @@ pub fn profile(
             kind,
             count: st.present,
             missing: st.missing,
-            computed_on: if kind == Kind::Numeric && layout.gpu.is_some() {
-                "gpu"
-            } else {
-                "cpu"
+            computed_on: match (st.on_gpu, st.on_cpu) {
+                // No data: where it would have run.
+                (0, 0) if gpu_eligible(layout, col) => "gpu",
+                (0, _) => "cpu",
+                (_, 0) => "gpu",
+                _ => "gpu+cpu",
             }
             .into(),
             values_per_row: st.list.as_ref().map(|l| values_per_row(l, st.present)),
@@ -705,13 +784,14 @@ fn pass1_item(
         }
         rows += batch.num_rows() as u64;
         let gpu = layout.gpu.as_deref();
+        let gn = layout.gpu_numeric;
         if states.len() == 1 {
-            states[0].update(batch.column(0), budget, gpu)?;
+            states[0].update(batch.column(0), budget, gpu, gn)?;
         } else {
             states
                 .par_iter_mut()
                 .zip(batch.columns().par_iter())
-                .try_for_each(|(s, a)| s.update(a, budget, gpu))?;
+                .try_for_each(|(s, a)| s.update(a, budget, gpu, gn))?;
         }
         report(progress, item, batch.num_rows() as u64, bytes, share);
         if let Some(t) = t {
@@ -760,7 +840,7 @@ fn pass2_item(
             .try_for_each(|(((st, scratch, class), a), &leaf)| -> Result<()> {
                 let values = values_of(a, None)?;
                 let plan = &plans[leaf];
-                if let Some(gpu) = layout.gpu.as_deref() {
+                if let (Some(gpu), true) = (layout.gpu.as_deref(), layout.gpu_numeric) {
                     let raw = raw_values(values.as_ref())?;
                     lock(Some(gpu))?.collect(plan, plan.domain, st, &raw)?;
                 } else {

@@ -277,25 +277,48 @@ impl KeySketch {
         self.total += keys.len() as u64;
     }
 
-    /// Widen the range for value keys `[lo, hi]` and return the `(shift,
-    /// origin)` with which a device must count them (see [`Self::add_dense`]).
-    pub fn prepare(&mut self, lo: u64, hi: u64) -> (u32, u64) {
-        self.ensure_range(self.map.fwd(lo), self.map.fwd(hi));
-        (self.shift, self.origin)
+    /// A sketch of `n` value keys in `[lo, hi]` from dense bucket counts made
+    /// (on a device) at `(shift, origin)`, which must be those of
+    /// [`Self::add_keys`] for the range `[lo, hi]` alone (the smallest shift
+    /// that fits it, from 0). Merging such chunk sketches in any order gives
+    /// the sketch of all the keys, exactly.
+    pub fn from_dense(
+        bits: u32,
+        map: KeyMap,
+        (shift, origin): (u32, u64),
+        counts: &[u32],
+        (lo, hi): (u64, u64),
+        n: u64,
+    ) -> Result<KeySketch, String> {
+        let mut s = KeySketch::new(bits, map);
+        if n == 0 {
+            return Ok(s);
+        }
+        let (slo, shi) = (map.fwd(lo), map.fwd(hi));
+        if s.shift_for(slo, shi, 0) != shift || slo >> shift != origin {
+            return Err(format!(
+                "device sketch range (shift {shift}, origin {origin}) does not match its keys [{lo}, {hi}]"
+            ));
+        }
+        if counts.len() != s.nb() as usize {
+            return Err(format!(
+                "{} device buckets, expected {}",
+                counts.len(),
+                s.nb()
+            ));
+        }
+        s.ensure_range(slo, shi);
+        for (a, &c) in s.counts.iter_mut().zip(counts) {
+            *a = c as u64;
+        }
+        s.kmin = lo;
+        s.kmax = hi;
+        s.total = n;
+        Ok(s)
     }
 
-    /// Add dense bucket counts computed (on a device) with the `(shift,
-    /// origin)` that [`Self::prepare`] returned, for `n` value keys in
-    /// `[lo, hi]`.
-    pub fn add_dense(&mut self, counts: &[u32], lo: u64, hi: u64, n: u64) {
-        for (a, &c) in self.counts.iter_mut().zip(counts) {
-            *a += c as u64;
-        }
-        self.min = self.min.min(self.map.fwd(lo));
-        self.max = self.max.max(self.map.fwd(hi));
-        self.kmin = self.kmin.min(lo);
-        self.kmax = self.kmax.max(hi);
-        self.total += n;
+    pub fn bits(&self) -> u32 {
+        self.bits
     }
 
     /// Bucket index of a value key (which must lie inside the range).

@@ -5,5 +5,5 @@ mod table;
 mod terminal;
 
 pub use drift::{anomalies_markdown, anomalies_table, comparison_markdown, comparison_table};
-pub use table::md_cell;
+pub use table::{md_cell, text as text_table};
 pub use terminal::summary_table;

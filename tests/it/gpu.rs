@@ -20,6 +20,10 @@ const CHUNK: usize = 4096;
 fn gpu() -> Option<Arc<Mutex<GpuContext>>> {
     static CTX: OnceLock<Option<Arc<Mutex<GpuContext>>>> = OnceLock::new();
     CTX.get_or_init(|| {
+        // As the binary does: keeps libwayland's probe quiet.
+        if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+            std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
+        }
         let ctx = GpuContext::try_new(Want::Any, None, Some(CHUNK)).expect("opening the GPU adapter failed");
         match ctx {
             Some(c) => {
@@ -57,20 +61,54 @@ fn lengths() -> Vec<usize> {
     ]
 }
 
-fn assert_parity(cpu: &DatasetProfile, gpu: &DatasetProfile, what: &str) {
-    assert_eq!(gpu.backend.kind, "gpu");
-    let mut numeric = 0;
-    for (c, g) in cpu.features.iter().zip(&gpu.features) {
-        if c.numeric.is_some() {
-            assert_eq!(
-                g.computed_on, "gpu",
-                "{what}: {} not computed on the GPU",
-                c.name
-            );
-            numeric += 1;
+/// Where each feature must have been computed: numeric columns on the GPU
+/// when it has the numeric features, dictionaries and booleans always,
+/// other strings on the CPU.
+fn expected_place(f: &skewer::profile::FeatureProfile, numeric_on_gpu: bool) -> &'static str {
+    let t = f
+        .type_name
+        .trim_start_matches("list<")
+        .trim_start_matches("large_list<");
+    if f.numeric.is_some() {
+        if numeric_on_gpu {
+            "gpu"
+        } else {
+            "cpu"
         }
+    } else if t.starts_with("bool") || t.starts_with("dictionary<") {
+        "gpu"
+    } else if ["utf8", "large_utf8", "binary", "large_binary"]
+        .iter()
+        .any(|p| t.starts_with(p))
+    {
+        // Dictionary-encoded in the Parquet file: read as codes, counted on
+        // the GPU (see source::Dataset's dictionary hints); else the CPU.
+        "either"
+    } else {
+        "cpu"
     }
-    assert!(numeric > 0, "{what}: no numeric column ran on the GPU");
+}
+
+fn assert_parity(cpu: &DatasetProfile, gpu: &DatasetProfile, what: &str) {
+    assert_parity_on(cpu, gpu, what, true)
+}
+
+fn assert_parity_on(cpu: &DatasetProfile, gpu: &DatasetProfile, what: &str, numeric_on_gpu: bool) {
+    assert_eq!(gpu.backend.kind, "gpu");
+    let mut on_gpu = 0;
+    for (c, g) in cpu.features.iter().zip(&gpu.features) {
+        let want = match expected_place(g, numeric_on_gpu) {
+            "either" => g.computed_on.as_str(),
+            w => w,
+        };
+        assert_eq!(
+            g.computed_on, want,
+            "{what}: {} ({}) computed on {}",
+            c.name, c.type_name, g.computed_on
+        );
+        on_gpu += (g.computed_on == "gpu") as usize;
+    }
+    assert!(on_gpu > 0, "{what}: no column ran on the GPU");
     let mut g = gpu.clone();
     for f in g.features.iter_mut() {
         f.computed_on = "cpu".into();
@@ -117,7 +155,10 @@ fn kernels_match_the_cpu_at_awkward_lengths() {
                     .to_vec(),
             };
             let mut g = NumericAcc::new(domain);
-            gpu.lock().unwrap().numeric_pass1(&mut g, &raw).unwrap();
+            gpu.lock()
+                .unwrap()
+                .numeric_pass1(&mut g, &raw, None)
+                .unwrap();
             let what = format!("{domain:?} n={n}");
             assert_eq!(g.class, cpu.class, "{what}: class counts");
             assert_eq!(g.sketch, cpu.sketch, "{what}: sketch");
@@ -180,7 +221,10 @@ fn classification_is_by_bits() {
     ];
     let raw: Vec<u64> = vals.iter().map(|v| v.to_bits()).collect();
     let mut g = NumericAcc::new(Domain::Float);
-    gpu.lock().unwrap().numeric_pass1(&mut g, &raw).unwrap();
+    gpu.lock()
+        .unwrap()
+        .numeric_pass1(&mut g, &raw, None)
+        .unwrap();
     let mut c = ClassCounts::default();
     let mut s = Scratch::default();
     extract(
@@ -266,4 +310,134 @@ fn compare_on_gpu_equals_cpu() {
         f.computed_on = "cpu".into();
     }
     assert_eq!(on_gpu, on_cpu);
+}
+
+/// Dictionary codes and booleans counted on the GPU equal the CPU's counts:
+/// lengths around the workgroup and chunk sizes, nulls, sliced arrays (a
+/// bitmap offset that is not a multiple of 32), small and large dictionaries.
+#[test]
+fn categorical_counts_match_the_cpu() {
+    use arrow::array::{Array, BooleanArray, DictionaryArray, Int32Array, StringArray};
+    use skewer::profile::categorical::CatAcc;
+    let Some(ctx) = gpu() else { return };
+    let g = ctx.lock().unwrap();
+    let mut rng = Rng::new(5);
+    let mut lens = lengths();
+    lens.extend([31, 32, 33, 2 * CHUNK + 7, 70_000]);
+    for n in lens {
+        for (k, nulls) in [(5usize, 0.0), (5000, 0.2), (1, 0.5)] {
+            let dict_values: StringArray = (0..k).map(|i| Some(format!("v{i}"))).collect();
+            let keys: Int32Array = (0..n + 5)
+                .map(|_| (!rng.chance(nulls)).then(|| rng.below(k as u64) as i32))
+                .collect();
+            let whole = DictionaryArray::try_new(keys, Arc::new(dict_values)).unwrap();
+            let bools: BooleanArray = (0..n + 5)
+                .map(|_| (!rng.chance(nulls)).then(|| rng.chance(0.3)))
+                .collect();
+            for (off, len) in [(0usize, n), (3, n), (5, n)] {
+                let d = whole.slice(off, len);
+                let b = bools.slice(off, len);
+                for a in [&d as &dyn Array, &b as &dyn Array] {
+                    let mut cpu = CatAcc::new(a.data_type(), 1 << 20);
+                    cpu.update(a).unwrap();
+                    let mut dev = CatAcc::new(a.data_type(), 1 << 20);
+                    assert!(
+                        g.count_categorical(&mut dev, a).unwrap(),
+                        "not counted on the GPU"
+                    );
+                    let what = format!("{} n={n} k={k} offset={off}", a.data_type());
+                    assert_eq!(dev.present(), cpu.present(), "{what}");
+                    assert_eq!(dev.finish(10), cpu.finish(10), "{what}");
+                    if a.len() > a.null_count() {
+                        assert!(
+                            !dev.finish(1).value_counts.is_empty(),
+                            "{what}: counted nothing"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An adapter without SHADER_F64/SHADER_INT64: numeric columns fall back to
+/// the CPU, one column at a time, and say so; dictionaries and booleans
+/// still count on the GPU; the statistics are the CPU's.
+#[test]
+fn numeric_columns_fall_back_to_the_cpu_without_f64() {
+    if gpu().is_none() {
+        return;
+    }
+    let opts_gpu = skewer::backend::gpu::GpuOptions {
+        chunk: Some(CHUNK),
+        without_f64_int64: true,
+    };
+    let ctx = GpuContext::open(Want::Any, None, &opts_gpu)
+        .unwrap()
+        .unwrap();
+    assert!(!ctx.numeric_supported());
+    let ctx = Arc::new(Mutex::new(ctx));
+    let dir = tmp();
+    let batch = all_types_batch(7, 3 * CHUNK + 5);
+    let path = dir.path().join("fallback.parquet");
+    write_parquet(
+        &path,
+        std::slice::from_ref(&batch),
+        parquet::basic::Compression::SNAPPY,
+        5000,
+    );
+    let (src, cpu_opts) = opts(3000, 1 << 30);
+    let gpu_opts = ProfileOptions {
+        gpu: Some(ctx.clone()),
+        ..cpu_opts.clone()
+    };
+    let c = profile_files(std::slice::from_ref(&path), &src, &cpu_opts).unwrap();
+    let g = profile_files(std::slice::from_ref(&path), &src, &gpu_opts).unwrap();
+    assert_parity_on(&c, &g, "without f64", false);
+    // compare's L-infinity falls back too.
+    use skewer::compare::LinfKernel;
+    assert_eq!(ctx.lock().unwrap().name(), "cpu");
+}
+
+/// Pass two over chunks kept on the device and over re-read chunks give the
+/// same profile as the CPU; the kept path uploads each value once.
+#[test]
+fn pass_two_on_the_device_and_by_rereading() {
+    if gpu().is_none() {
+        return;
+    }
+    let dir = tmp();
+    let batch = all_types_batch(9, 3 * CHUNK + 5);
+    let path = dir.path().join("resident.parquet");
+    write_parquet(
+        &path,
+        std::slice::from_ref(&batch),
+        parquet::basic::Compression::SNAPPY,
+        5000,
+    );
+    let (src, cpu_opts) = opts(3000, 1 << 30);
+    let c = profile_files(std::slice::from_ref(&path), &src, &cpu_opts).unwrap();
+    let mut uploaded = Vec::new();
+    for budget in [1u64 << 30, 0] {
+        let ctx = GpuContext::try_new(Want::Any, None, Some(CHUNK))
+            .unwrap()
+            .unwrap();
+        let ctx = Arc::new(Mutex::new(ctx));
+        let o = ProfileOptions {
+            gpu: Some(ctx.clone()),
+            memory_budget: budget,
+            ..cpu_opts.clone()
+        };
+        let g = profile_files(std::slice::from_ref(&path), &src, &o).unwrap();
+        assert_eq!(g.passes, 2);
+        assert_parity(&c, &g, &format!("budget {budget}"));
+        let t = &ctx.lock().unwrap().times;
+        uploaded.push(t.upload_bytes.load(std::sync::atomic::Ordering::Relaxed));
+    }
+    assert!(
+        uploaded[0] < uploaded[1],
+        "kept on the device: {} bytes uploaded, re-read: {}",
+        uploaded[0],
+        uploaded[1]
+    );
 }

@@ -1,39 +1,64 @@
 //! The GPU backend: wgpu compute with the WGSL kernels of `shaders/`.
 //!
-//! One [`GpuContext`] per run holds the device, queue, compiled pipelines,
-//! bind groups and fixed-size buffers; each call only writes, dispatches,
-//! copies and maps. A column is cut into chunks of at most `chunk` values
-//! (bounded by the adapter's storage-binding and buffer limits). For each
-//! chunk the `reduce` kernel writes one [`Partial`] per workgroup (class
-//! counts, min/max key, moment power sums), which the host folds in
-//! workgroup order with the CPU's own merge code; the `sketch` kernel then
-//! counts the chunk into the sketch's buckets with atomics; pass two's
-//! `collect` kernel gathers the keys of the buckets that hold quantile
-//! targets or straddle histogram edges. The partial states are the CPU
-//! backend's types, so merging and finishing are shared.
+//! One [`GpuContext`] per run holds the device, queue, compiled pipelines and
+//! fixed-size buffers; each call writes, dispatches, copies and maps. A
+//! column is cut into chunks of at most `chunk` values (bounded by the
+//! adapter's storage-binding, buffer and workgroup limits).
 //!
-//! The kernels need SHADER_F64 and SHADER_INT64 (exact int64 keys and f64
-//! moments). An adapter without them profiles numeric columns on the CPU and
-//! says so in each feature's `computed_on`; it never lowers the precision.
+//! Numeric pass one is one submission per chunk: `reduce` writes one
+//! [`Partial`] per workgroup (class counts by bits, min/max key, moment power
+//! sums), `range` finds the chunk's key range and the sketch shift for it,
+//! `sketch` counts the chunk into its buckets with atomics; one copy brings
+//! everything back. The host folds the partials in workgroup order with the
+//! CPU's own merge code and merges the chunk's sketch into the column's
+//! (exact: bucket edges are aligned powers of two). Two readback slots let
+//! the next chunk be uploaded and submitted before the previous chunk's
+//! results are mapped, so the host's copy of chunk k+1 overlaps the device's
+//! work on chunk k.
+//!
+//! Uploaded chunks stay on the device for pass two while they fit the memory
+//! budget ([`GpuContext::start_run`]); pass two's `collect` kernel then
+//! gathers the keys of the buckets holding quantile targets or straddling
+//! histogram edges without reading the source again. Columns that do not fit
+//! are read again and uploaded again.
+//!
+//! Categorical columns: dictionary codes (dictionaries of up to 65,535
+//! values) and booleans are counted by `shaders/categorical.wgsl`; strings
+//! are hashed on the CPU. The L-infinity argmax of `compare` runs in
+//! `shaders/distance.wgsl`.
+//!
+//! The numeric and distance kernels need SHADER_F64 and SHADER_INT64 (exact
+//! int64 keys and f64 moments). On an adapter without them, numeric columns
+//! are profiled on the CPU and their `computed_on` says so; precision is
+//! never lowered. The categorical kernels need nothing optional.
 
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
 
+use std::borrow::Cow;
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::DataType;
 use bytemuck::{Pod, Zeroable};
 
 use crate::error::{Error, Result};
+use crate::profile::categorical::CatAcc;
 use crate::profile::keys::Domain;
 use crate::profile::moments::Moments;
 use crate::profile::numeric::NumericAcc;
 use crate::profile::quantile::{Pass2Plan, Pass2State, NO_SLOT};
-use crate::profile::sketch::{KeyMap, PROFILE_BITS};
+use crate::profile::sketch::{KeyMap, KeySketch, PROFILE_BITS};
 
-/// Threads per workgroup, mirrored from `shaders/numeric.wgsl` (`WG`).
+/// Threads per workgroup, mirrored from the shaders (`WG`).
 pub const WORKGROUP_SIZE: u32 = 256;
-/// Values per thread, mirrored from `shaders/numeric.wgsl` (`ITEMS`).
+/// Values per thread, mirrored from the shaders (`ITEMS`).
 pub const ITEMS_PER_THREAD: u32 = 8;
 const PER_WORKGROUP: usize = (WORKGROUP_SIZE * ITEMS_PER_THREAD) as usize;
+/// Largest dictionary counted on the device (its counts buffer holds the
+/// sketch's 2^16 buckets; one slot flags out-of-range codes).
+pub const MAX_DEVICE_DICTIONARY: usize = (1 << PROFILE_BITS) - 1;
 
 /// Every shader, by file name: loaded here and nowhere else.
 pub const SHADERS: &[(&str, &str)] = &[
@@ -45,7 +70,54 @@ pub const SHADERS: &[(&str, &str)] = &[
         "distance.wgsl",
         include_str!("../../../shaders/distance.wgsl"),
     ),
+    (
+        "categorical.wgsl",
+        include_str!("../../../shaders/categorical.wgsl"),
+    ),
 ];
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+struct Params {
+    n: u32,
+    domain: u32,
+    shift: u32,
+    squash: u32,
+    origin_lo: u32,
+    origin_hi: u32,
+    buckets: u32,
+    groups: u32,
+}
+
+/// One workgroup's pass-one results, as the `reduce` kernel writes them.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct Partial {
+    pub nan: u32,
+    pub pos_inf: u32,
+    pub neg_inf: u32,
+    pub zeros: u32,
+    pub finite: u32,
+    pub _pad: u32,
+    pub min_key: u64,
+    pub max_key: u64,
+    pub m0: f64,
+    pub s1: f64,
+    pub s2: f64,
+    pub s3: f64,
+    pub s4: f64,
+}
+
+/// A chunk's key range and sketch placement, as the `range` kernel writes it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+struct ChunkRange {
+    lo: u64,
+    hi: u64,
+    origin: u64,
+    shift: u32,
+    finite: u32,
+}
 
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
@@ -68,34 +140,11 @@ struct LinfPartial {
 
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
-struct Params {
+struct CountParams {
     n: u32,
-    domain: u32,
-    shift: u32,
-    squash: u32,
-    origin_lo: u32,
-    origin_hi: u32,
-    buckets: u32,
+    k: u32,
+    has_validity: u32,
     _pad: u32,
-}
-
-/// One workgroup's pass-one results, as the `reduce` kernel writes them.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
-pub struct Partial {
-    pub nan: u32,
-    pub pos_inf: u32,
-    pub neg_inf: u32,
-    pub zeros: u32,
-    pub finite: u32,
-    pub _pad: u32,
-    pub min_key: u64,
-    pub max_key: u64,
-    pub m0: f64,
-    pub s1: f64,
-    pub s2: f64,
-    pub s3: f64,
-    pub s4: f64,
 }
 
 /// What `skewer devices` prints about an adapter.
@@ -164,16 +213,55 @@ pub enum Want {
     Any,
 }
 
+/// How to open the device.
+#[derive(Debug, Clone, Default)]
+pub struct GpuOptions {
+    /// Values per dispatch (default 4Mi, capped by the adapter's limits).
+    pub chunk: Option<usize>,
+    /// Behave as an adapter without SHADER_F64 and SHADER_INT64 (tests the
+    /// per-column CPU fallback on adapters that have them).
+    pub without_f64_int64: bool,
+}
+
 /// Time spent on the device side, for `skewer bench` (nanoseconds).
 #[derive(Debug, Default)]
 pub struct GpuTimes {
     /// Queueing uploads of column data.
     pub upload_ns: AtomicU64,
     pub upload_bytes: AtomicU64,
-    /// Waiting for dispatches to finish and results to map (compute and
-    /// readback together: this adapter path has no timestamp queries).
+    /// Waiting for submitted work to finish and its results to map: compute
+    /// and readback together.
     pub wait_ns: AtomicU64,
+    /// Kernel time measured by timestamp queries around every compute pass
+    /// (0 where the adapter has no TIMESTAMP_QUERY).
+    pub compute_ns: AtomicU64,
+    /// Of which numeric pass one (reduce, range, sketch), and the bytes of
+    /// column data it read: its GB/s against the card's bandwidth.
+    pub pass1_compute_ns: AtomicU64,
+    pub pass1_bytes: AtomicU64,
 }
+
+impl GpuTimes {
+    fn add(a: &AtomicU64, v: u64) {
+        a.fetch_add(v, Ordering::Relaxed);
+    }
+}
+
+/// Work submitted and not yet read back.
+struct Pending {
+    slot: usize,
+    n: usize,
+    groups: usize,
+    submission: wgpu::SubmissionIndex,
+}
+
+/// Longest wait for one submission before the device is declared hung.
+const GPU_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Readback layout of a pass-one chunk: range, timestamps, counts, partials.
+const RB_RANGE: u64 = 0;
+const RB_TS: u64 = 32;
+const RB_COUNTS: u64 = 48;
 
 /// The GPU state of one run.
 pub struct GpuContext {
@@ -181,25 +269,48 @@ pub struct GpuContext {
     device: wgpu::Device,
     queue: wgpu::Queue,
     pub desc: AdapterDesc,
+    /// The numeric and distance kernels are available (SHADER_F64 and
+    /// SHADER_INT64).
+    numeric_ok: bool,
     /// Values per dispatch.
     chunk: usize,
-    reduce: wgpu::ComputePipeline,
-    sketch: wgpu::ComputePipeline,
-    collect: wgpu::ComputePipeline,
-    linf: wgpu::ComputePipeline,
-    bg_linf: wgpu::BindGroup,
-    linf_params: wgpu::Buffer,
-    bg_reduce: wgpu::BindGroup,
-    bg_sketch: wgpu::BindGroup,
-    bg_collect: wgpu::BindGroup,
+    numeric: Option<NumericPipelines>,
+    count_codes: wgpu::ComputePipeline,
+    count_bools: wgpu::ComputePipeline,
     params: wgpu::Buffer,
+    linf_params: wgpu::Buffer,
+    count_params: wgpu::Buffer,
     values: wgpu::Buffer,
+    validity: wgpu::Buffer,
     partials: wgpu::Buffer,
     counts: wgpu::Buffer,
+    range: wgpu::Buffer,
     slots: wgpu::Buffer,
     collected: wgpu::Buffer,
     collected_len: wgpu::Buffer,
-    readback: wgpu::Buffer,
+    readback: [wgpu::Buffer; 2],
+    /// Two timestamps per readback slot, and where they resolve.
+    queries: Option<(wgpu::QuerySet, wgpu::Buffer, f64)>,
+    next_slot: std::cell::Cell<usize>,
+    resident: Resident,
+}
+
+struct NumericPipelines {
+    reduce: wgpu::ComputePipeline,
+    range: wgpu::ComputePipeline,
+    sketch: wgpu::ComputePipeline,
+    collect: wgpu::ComputePipeline,
+    linf: wgpu::ComputePipeline,
+}
+
+/// Chunks kept on the device between the passes, per numeric leaf.
+#[derive(Default)]
+struct Resident {
+    limit: u64,
+    bytes: u64,
+    chunks: HashMap<usize, Vec<(wgpu::Buffer, usize)>>,
+    /// Leaves with a chunk that did not fit: pass two reads them again.
+    evicted: HashSet<usize>,
 }
 
 impl std::fmt::Debug for GpuContext {
@@ -212,6 +323,10 @@ fn gpu_err(what: &str, e: impl std::fmt::Display) -> Error {
     Error::Gpu(format!("{what}: {e}"))
 }
 
+fn pod_vec<T: Pod>(bytes: &[u8]) -> Vec<T> {
+    bytemuck::pod_collect_to_vec(bytes)
+}
+
 impl GpuContext {
     /// Open an adapter (by `want`, and by name substring when `name` is
     /// given) and build everything once. `Ok(None)`: no adapter matched.
@@ -220,6 +335,18 @@ impl GpuContext {
         name: Option<&str>,
         chunk: Option<usize>,
     ) -> Result<Option<GpuContext>> {
+        Self::open(
+            want,
+            name,
+            &GpuOptions {
+                chunk,
+                ..Default::default()
+            },
+        )
+    }
+
+    /// [`Self::try_new`] with every option.
+    pub fn open(want: Want, name: Option<&str>, o: &GpuOptions) -> Result<Option<GpuContext>> {
         let mut found: Vec<wgpu::Adapter> = adapters()
             .into_iter()
             .filter(|a| {
@@ -227,8 +354,8 @@ impl GpuContext {
             })
             .filter(|a| want == Want::Any || !is_software(&a.get_info()))
             .collect();
-        // Best first: discrete, integrated, others; hardware before software;
-        // adapters with the features the kernels need before those without.
+        // Best first: adapters with the features the numeric kernels need;
+        // hardware before software; discrete, integrated, others.
         found.sort_by_key(|a| {
             let i = a.get_info();
             let rank = match i.device_type {
@@ -243,17 +370,23 @@ impl GpuContext {
         let Some(adapter) = found.into_iter().next() else {
             return Ok(None);
         };
-        let desc = describe(&adapter);
-        if !(desc.shader_f64 && desc.shader_int64) {
-            return Err(Error::Gpu(format!(
-                "adapter {} lacks SHADER_F64 or SHADER_INT64, which exact GPU statistics need; use --backend cpu",
-                desc.name
-            )));
+        let mut desc = describe(&adapter);
+        let numeric_ok = desc.shader_f64 && desc.shader_int64 && !o.without_f64_int64;
+        if o.without_f64_int64 {
+            desc.shader_f64 = false;
+            desc.shader_int64 = false;
+        }
+        let mut features = wgpu::Features::empty();
+        if numeric_ok {
+            features |= wgpu::Features::SHADER_F64 | wgpu::Features::SHADER_INT64;
+        }
+        if desc.timestamp_query {
+            features |= wgpu::Features::TIMESTAMP_QUERY;
         }
         let limits = adapter.limits();
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("skewer"),
-            required_features: wgpu::Features::SHADER_F64 | wgpu::Features::SHADER_INT64,
+            required_features: features,
             required_limits: limits.clone(),
             ..Default::default()
         }))
@@ -265,15 +398,25 @@ impl GpuContext {
             .max_storage_buffer_binding_size
             .min(limits.max_buffer_size);
         let max_wgs = limits.max_compute_workgroups_per_dimension as u64 * PER_WORKGROUP as u64;
-        let want_chunk = chunk.unwrap_or(1 << 22) as u64;
-        let chunk = want_chunk
-            .min(max_bind / 8)
-            .min(max_wgs)
-            .max(PER_WORKGROUP as u64) as usize;
-        match Self::build(device.clone(), queue.clone(), desc.clone(), chunk) {
+        let want_chunk = o.chunk.unwrap_or(1 << 22) as u64;
+        // A multiple of 64 values so that validity words split evenly.
+        let chunk = (want_chunk.min(max_bind / 8).min(max_wgs) / 64 * 64).max(PER_WORKGROUP as u64)
+            as usize;
+        let period = queue.get_timestamp_period() as f64;
+        let build = |chunk| {
+            Self::build(
+                device.clone(),
+                queue.clone(),
+                desc.clone(),
+                chunk,
+                numeric_ok,
+                period,
+            )
+        };
+        match build(chunk) {
             Err(Error::Gpu(m)) if m.contains("out of memory") && chunk > PER_WORKGROUP => {
                 // Retry once with smaller chunks before giving up.
-                Self::build(device, queue, desc, (chunk / 4).max(PER_WORKGROUP)).map(Some)
+                build((chunk / 4 / 64 * 64).max(PER_WORKGROUP)).map(Some)
             }
             r => r.map(Some),
         }
@@ -284,41 +427,44 @@ impl GpuContext {
         queue: wgpu::Queue,
         desc: AdapterDesc,
         chunk: usize,
+        numeric_ok: bool,
+        ts_period: f64,
     ) -> Result<GpuContext> {
         let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let valid = device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("numeric.wgsl"),
-            source: wgpu::ShaderSource::Wgsl(SHADERS[0].1.into()),
-        });
-        let pipeline = |entry: &str| {
+        let module = |i: usize| {
+            device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(SHADERS[i].0),
+                source: wgpu::ShaderSource::Wgsl(SHADERS[i].1.into()),
+            })
+        };
+        let pipeline = |m: &wgpu::ShaderModule, entry: &str| {
             device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some(entry),
                 layout: None,
-                module: &module,
+                module: m,
                 entry_point: Some(entry),
                 compilation_options: Default::default(),
                 cache: None,
             })
         };
-        let (reduce, sketch, collect) =
-            (pipeline("reduce"), pipeline("sketch"), pipeline("collect"));
-        let distance = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("distance.wgsl"),
-            source: wgpu::ShaderSource::Wgsl(SHADERS[1].1.into()),
+        let numeric = numeric_ok.then(|| {
+            let (num, dist) = (module(0), module(1));
+            NumericPipelines {
+                reduce: pipeline(&num, "reduce"),
+                range: pipeline(&num, "range"),
+                sketch: pipeline(&num, "sketch"),
+                collect: pipeline(&num, "collect"),
+                linf: pipeline(&dist, "linf"),
+            }
         });
-        let linf = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("linf"),
-            layout: None,
-            module: &distance,
-            entry_point: Some("linf"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
+        let cat = module(2);
+        let (count_codes, count_bools) =
+            (pipeline(&cat, "count_codes"), pipeline(&cat, "count_bools"));
         let buf = |label: &str, size: usize, usage: wgpu::BufferUsages| {
             device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),
-                size: size.max(8) as u64,
+                size: size.max(16) as u64,
                 usage,
                 mapped_at_creation: false,
             })
@@ -331,7 +477,11 @@ impl GpuContext {
             std::mem::size_of::<Params>(),
             U::UNIFORM | U::COPY_DST,
         );
+        let linf_params = buf("linf params", 32, U::UNIFORM | U::COPY_DST);
+        let count_params = buf("count params", 16, U::UNIFORM | U::COPY_DST);
         let values = buf("values", chunk * 8, U::STORAGE | U::COPY_DST);
+        // Validity of 2·chunk codes (they are 4 bytes: twice as many fit).
+        let validity = buf("validity", chunk / 4, U::STORAGE | U::COPY_DST);
         let partials = buf(
             "partials",
             groups * std::mem::size_of::<Partial>(),
@@ -342,64 +492,29 @@ impl GpuContext {
             nb * 4,
             U::STORAGE | U::COPY_SRC | U::COPY_DST,
         );
+        let range = buf("chunk range", 32, U::STORAGE | U::COPY_SRC);
         let slots = buf("slots", nb * 4, U::STORAGE | U::COPY_DST);
         let collected = buf(
             "collected",
             chunk * 8,
             U::STORAGE | U::COPY_SRC | U::COPY_DST,
         );
-        let linf_params = buf("linf params", 32, U::UNIFORM | U::COPY_DST);
         let collected_len = buf("collected len", 8, U::STORAGE | U::COPY_SRC | U::COPY_DST);
-        let readback_size = (chunk * 8)
-            .max(nb * 4)
-            .max(groups * std::mem::size_of::<Partial>());
-        let readback = buf("readback", readback_size, U::MAP_READ | U::COPY_DST);
-        let bind = |p: &wgpu::ComputePipeline, label: &str, entries: &[(u32, &wgpu::Buffer)]| {
-            device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some(label),
-                layout: &p.get_bind_group_layout(0),
-                entries: &entries
-                    .iter()
-                    .map(|(b, buf)| wgpu::BindGroupEntry {
-                        binding: *b,
-                        resource: buf.as_entire_binding(),
-                    })
-                    .collect::<Vec<_>>(),
-            })
-        };
-        let bg_reduce = bind(
-            &reduce,
-            "reduce",
-            &[(0, &params), (1, &values), (2, &partials)],
-        );
-        let bg_sketch = bind(
-            &sketch,
-            "sketch",
-            &[(0, &params), (1, &values), (3, &counts)],
-        );
-        let bg_collect = bind(
-            &collect,
-            "collect",
-            &[
-                (0, &params),
-                (1, &values),
-                (4, &slots),
-                (5, &collected),
-                (6, &collected_len),
-            ],
-        );
-        // The L-infinity kernel reuses the value buffers for its two count
-        // vectors and the partials buffer (80 bytes per workgroup ≥ 24).
-        let bg_linf = bind(
-            &linf,
-            "linf",
-            &[
-                (0, &linf_params),
-                (1, &values),
-                (2, &collected),
-                (3, &partials),
-            ],
-        );
+        let readback_size =
+            (chunk * 8).max(RB_COUNTS as usize + nb * 4 + groups * std::mem::size_of::<Partial>());
+        let readback = [
+            buf("readback 0", readback_size, U::MAP_READ | U::COPY_DST),
+            buf("readback 1", readback_size, U::MAP_READ | U::COPY_DST),
+        ];
+        let queries = desc.timestamp_query.then(|| {
+            let set = device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("pass timestamps"),
+                ty: wgpu::QueryType::Timestamp,
+                count: 4,
+            });
+            let resolve = buf("timestamps", 512, U::QUERY_RESOLVE | U::COPY_SRC);
+            (set, resolve, ts_period)
+        });
         if let Some(e) = pollster::block_on(valid.pop()) {
             return Err(gpu_err("shader or pipeline validation failed", e));
         }
@@ -411,24 +526,26 @@ impl GpuContext {
             device,
             queue,
             desc,
+            numeric_ok,
             chunk,
-            reduce,
-            sketch,
-            collect,
-            linf,
-            bg_linf,
-            linf_params,
-            bg_reduce,
-            bg_sketch,
-            bg_collect,
+            numeric,
+            count_codes,
+            count_bools,
             params,
+            linf_params,
+            count_params,
             values,
+            validity,
             partials,
             counts,
+            range,
             slots,
             collected,
             collected_len,
             readback,
+            queries,
+            next_slot: std::cell::Cell::new(0),
+            resident: Resident::default(),
         })
     }
 
@@ -436,52 +553,104 @@ impl GpuContext {
         self.chunk
     }
 
-    fn dispatch(
-        &self,
-        pipeline: &wgpu::ComputePipeline,
-        group: &wgpu::BindGroup,
-        n: usize,
-        copy: Option<(&wgpu::Buffer, u64)>,
-        clear: &[&wgpu::Buffer],
-    ) -> Result<()> {
-        let mut enc = self
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("skewer"),
-            });
-        for b in clear {
-            enc.clear_buffer(b, 0, None);
-        }
-        {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("skewer"),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(pipeline);
-            pass.set_bind_group(0, group, &[]);
-            pass.dispatch_workgroups(n.div_ceil(PER_WORKGROUP).max(1) as u32, 1, 1);
-        }
-        if let Some((src, bytes)) = copy {
-            enc.copy_buffer_to_buffer(src, 0, &self.readback, 0, bytes);
-        }
-        self.queue.submit([enc.finish()]);
-        Ok(())
+    /// Whether numeric columns (and distances) run here: the adapter has
+    /// SHADER_F64 and SHADER_INT64.
+    pub fn numeric_supported(&self) -> bool {
+        self.numeric_ok
     }
 
-    /// Map the readback buffer and copy out its first `bytes`.
-    fn read(&self, bytes: u64) -> Result<Vec<u8>> {
+    fn numeric(&self) -> Result<&NumericPipelines> {
+        self.numeric.as_ref().ok_or_else(|| {
+            Error::Internal(format!(
+                "numeric kernels used on {}, which lacks SHADER_F64 or SHADER_INT64",
+                self.desc.name
+            ))
+        })
+    }
+
+    fn bind(&self, p: &wgpu::ComputePipeline, entries: &[(u32, &wgpu::Buffer)]) -> wgpu::BindGroup {
+        self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &p.get_bind_group_layout(0),
+            entries: &entries
+                .iter()
+                .map(|(b, buf)| wgpu::BindGroupEntry {
+                    binding: *b,
+                    resource: buf.as_entire_binding(),
+                })
+                .collect::<Vec<_>>(),
+        })
+    }
+
+    /// Record one compute pass of `steps` (pipeline, bind group, workgroups),
+    /// with timestamps at its ends into `slot`'s queries where the adapter
+    /// has them.
+    fn pass(
+        &self,
+        enc: &mut wgpu::CommandEncoder,
+        slot: usize,
+        steps: &[(&wgpu::ComputePipeline, &wgpu::BindGroup, u32)],
+    ) {
+        let timestamp_writes =
+            self.queries
+                .as_ref()
+                .map(|(set, _, _)| wgpu::ComputePassTimestampWrites {
+                    query_set: set,
+                    beginning_of_pass_write_index: Some(2 * slot as u32),
+                    end_of_pass_write_index: Some(2 * slot as u32 + 1),
+                });
+        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("skewer"),
+            timestamp_writes,
+        });
+        for (p, g, groups) in steps {
+            pass.set_pipeline(p);
+            pass.set_bind_group(0, *g, &[]);
+            pass.dispatch_workgroups((*groups).max(1), 1, 1);
+        }
+    }
+
+    /// Copy `slot`'s timestamps into its readback buffer at `at`.
+    fn copy_timestamps(&self, enc: &mut wgpu::CommandEncoder, slot: usize, at: u64) {
+        if let Some((set, resolve, _)) = &self.queries {
+            let q = 2 * slot as u32;
+            enc.resolve_query_set(set, q..q + 2, resolve, 256 * slot as u64);
+            enc.copy_buffer_to_buffer(resolve, 256 * slot as u64, &self.readback[slot], at, 16);
+        }
+    }
+
+    /// Map `slot`'s readback buffer and copy out its first `bytes`, once
+    /// `submission` (by default the latest) has finished.
+    fn read(
+        &self,
+        slot: usize,
+        bytes: u64,
+        submission: Option<wgpu::SubmissionIndex>,
+    ) -> Result<Vec<u8>> {
         if bytes == 0 {
             return Ok(Vec::new());
         }
         let t0 = Instant::now();
-        let slice = self.readback.slice(..bytes);
+        let rb = &self.readback[slot];
+        let slice = rb.slice(..bytes);
         let (tx, rx) = mpsc::channel();
         slice.map_async(wgpu::MapMode::Read, move |r| {
             let _ = tx.send(r);
         });
         self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| gpu_err("waiting for the GPU (device lost?)", e))?;
+            .poll(wgpu::PollType::Wait {
+                submission_index: submission,
+                timeout: Some(GPU_TIMEOUT),
+            })
+            .map_err(|e| {
+                gpu_err(
+                    &format!(
+                        "waiting for the GPU (device lost, or no result within {} s?)",
+                        GPU_TIMEOUT.as_secs()
+                    ),
+                    e,
+                )
+            })?;
         rx.recv()
             .map_err(|e| gpu_err("reading results back", e))?
             .map_err(|e| gpu_err("reading results back", e))?;
@@ -489,118 +658,237 @@ impl GpuContext {
             .get_mapped_range()
             .map_err(|e| gpu_err("reading results back", e))?
             .to_vec();
-        self.readback.unmap();
-        self.times
-            .wait_ns
-            .fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        rb.unmap();
+        GpuTimes::add(&self.times.wait_ns, t0.elapsed().as_nanos() as u64);
         Ok(out)
     }
 
-    fn write_params(
-        &self,
-        n: usize,
-        domain: Domain,
-        map: KeyMap,
-        shift: u32,
-        origin: u64,
-        buckets: usize,
-    ) {
-        let p = Params {
-            n: n as u32,
-            domain: match domain {
-                Domain::Int => 0,
-                Domain::UInt => 1,
-                Domain::Float => 2,
-            },
-            shift,
-            squash: (map == KeyMap::FloatSquash) as u32,
-            origin_lo: origin as u32,
-            origin_hi: (origin >> 32) as u32,
-            buckets: buckets as u32,
-            _pad: 0,
-        };
+    /// Kernel nanoseconds from the timestamps at `at` of a readback.
+    fn kernel_ns(&self, data: &[u8], at: usize) -> u64 {
+        match &self.queries {
+            Some((_, _, period)) if data.len() >= at + 16 => {
+                let t: Vec<u64> = pod_vec(&data[at..at + 16]);
+                (t[1].saturating_sub(t[0]) as f64 * period) as u64
+            }
+            _ => 0,
+        }
+    }
+
+    fn upload(&self, dst: &wgpu::Buffer, bytes: &[u8]) {
+        let t0 = Instant::now();
+        self.queue.write_buffer(dst, 0, bytes);
+        GpuTimes::add(&self.times.upload_ns, t0.elapsed().as_nanos() as u64);
+        GpuTimes::add(&self.times.upload_bytes, bytes.len() as u64);
+    }
+
+    fn write_params(&self, p: Params) {
         self.queue
             .write_buffer(&self.params, 0, bytemuck::bytes_of(&p));
     }
 
-    fn upload(&self, chunk: &[u64]) {
-        let t0 = Instant::now();
-        self.queue
-            .write_buffer(&self.values, 0, bytemuck::cast_slice(chunk));
-        self.times
-            .upload_ns
-            .fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        self.times
-            .upload_bytes
-            .fetch_add(chunk.len() as u64 * 8, Ordering::Relaxed);
+    fn take_slot(&self) -> usize {
+        let s = self.next_slot.get();
+        self.next_slot.set(s ^ 1);
+        s
+    }
+
+    /// Start a profile: keep up to `limit` bytes of numeric chunks on the
+    /// device for pass two.
+    pub fn start_run(&mut self, limit: u64) {
+        self.resident = Resident {
+            limit,
+            ..Default::default()
+        };
+    }
+
+    /// Whether every chunk of a leaf is on the device (pass two can run
+    /// there without reading the source again).
+    pub fn is_resident(&self, leaf: usize) -> bool {
+        !self.resident.evicted.contains(&leaf) && self.resident.chunks.contains_key(&leaf)
+    }
+
+    /// Free the chunks kept for pass two.
+    pub fn end_run(&mut self) {
+        self.resident = Resident::default();
+    }
+
+    /// A device buffer holding `chunk`, kept for pass two when `leaf` is
+    /// given and the budget allows; else the shared values buffer.
+    fn stage_values(&mut self, chunk: &[u64], leaf: Option<usize>) -> Option<wgpu::Buffer> {
+        let bytes = chunk.len() as u64 * 8;
+        let keep = leaf.filter(|l| {
+            !self.resident.evicted.contains(l) && self.resident.bytes + bytes <= self.resident.limit
+        });
+        if let (None, Some(l)) = (keep, leaf) {
+            if self.resident.evicted.insert(l) {
+                if let Some(v) = self.resident.chunks.remove(&l) {
+                    self.resident.bytes -= v.iter().map(|(_, n)| *n as u64 * 8).sum::<u64>();
+                }
+            }
+        }
+        let Some(l) = keep else {
+            self.upload(&self.values, bytemuck::cast_slice(chunk));
+            return None;
+        };
+        let b = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("resident chunk"),
+            size: bytes.max(16),
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.upload(&b, bytemuck::cast_slice(chunk));
+        self.resident.bytes += bytes;
+        self.resident
+            .chunks
+            .entry(l)
+            .or_default()
+            .push((b.clone(), chunk.len()));
+        Some(b)
     }
 
     /// Pass one over raw values (f64 bits, i64 or u64 of the column's
-    /// domain; no nulls), folded into `acc` exactly as the CPU would.
-    pub fn numeric_pass1(&self, acc: &mut NumericAcc, raw: &[u64]) -> Result<()> {
+    /// domain; no nulls), folded into `acc` exactly as the CPU would. With
+    /// `leaf`, the chunks stay on the device for pass two if they fit.
+    pub fn numeric_pass1(
+        &mut self,
+        acc: &mut NumericAcc,
+        raw: &[u64],
+        leaf: Option<usize>,
+    ) -> Result<()> {
+        self.numeric()?;
+        let mut inflight: VecDeque<Pending> = VecDeque::new();
         for chunk in raw.chunks(self.chunk) {
+            if inflight.len() == 2 {
+                let p = inflight
+                    .pop_front()
+                    .ok_or_else(|| Error::Internal("queue".into()))?;
+                self.finish_pass1(acc, p)?;
+            }
             let n = chunk.len();
-            self.upload(chunk);
-            self.write_params(n, acc.domain, acc.sketch.map(), 0, 0, 0);
+            let slot = self.take_slot();
+            let own = self.stage_values(chunk, leaf);
+            let values = own.as_ref().unwrap_or(&self.values);
             let groups = n.div_ceil(PER_WORKGROUP);
-            let bytes = (groups * std::mem::size_of::<Partial>()) as u64;
-            self.dispatch(
-                &self.reduce,
-                &self.bg_reduce,
+            let nb = 1usize << PROFILE_BITS;
+            self.write_params(Params {
+                n: n as u32,
+                domain: domain_code(acc.domain),
+                squash: (acc.sketch.map() == KeyMap::FloatSquash) as u32,
+                buckets: nb as u32,
+                groups: groups as u32,
+                ..Default::default()
+            });
+            let np = self.numeric()?;
+            let bg_reduce = self.bind(
+                &np.reduce,
+                &[(0, &self.params), (1, values), (2, &self.partials)],
+            );
+            let bg_range = self.bind(
+                &np.range,
+                &[(0, &self.params), (2, &self.partials), (7, &self.range)],
+            );
+            let bg_sketch = self.bind(
+                &np.sketch,
+                &[
+                    (0, &self.params),
+                    (1, values),
+                    (3, &self.counts),
+                    (7, &self.range),
+                ],
+            );
+            let mut enc = self.device.create_command_encoder(&Default::default());
+            enc.clear_buffer(&self.counts, 0, None);
+            self.pass(
+                &mut enc,
+                slot,
+                &[
+                    (&np.reduce, &bg_reduce, groups as u32),
+                    (&np.range, &bg_range, 1),
+                    (&np.sketch, &bg_sketch, groups as u32),
+                ],
+            );
+            let rb = &self.readback[slot];
+            enc.copy_buffer_to_buffer(&self.range, 0, rb, RB_RANGE, 32);
+            self.copy_timestamps(&mut enc, slot, RB_TS);
+            enc.copy_buffer_to_buffer(&self.counts, 0, rb, RB_COUNTS, (nb * 4) as u64);
+            let pbytes = (groups * std::mem::size_of::<Partial>()) as u64;
+            enc.copy_buffer_to_buffer(&self.partials, 0, rb, RB_COUNTS + (nb * 4) as u64, pbytes);
+            let submission = self.queue.submit([enc.finish()]);
+            GpuTimes::add(&self.times.pass1_bytes, n as u64 * 8);
+            inflight.push_back(Pending {
+                slot,
                 n,
-                Some((&self.partials, bytes)),
-                &[],
-            )?;
-            let data = self.read(bytes)?;
-            let parts: &[Partial] = bytemuck::cast_slice(&data);
-            let (mut lo, mut hi, mut fin) = (u64::MAX, 0u64, 0u64);
-            acc.class.present += n as u64;
-            for p in parts {
-                acc.class.nan += p.nan as u64;
-                acc.class.pos_inf += p.pos_inf as u64;
-                acc.class.neg_inf += p.neg_inf as u64;
-                acc.class.zeros += p.zeros as u64;
-                if p.finite > 0 {
-                    lo = lo.min(p.min_key);
-                    hi = hi.max(p.max_key);
-                    fin += p.finite as u64;
-                    acc.moments.merge(&Moments::from_power_sums(
-                        p.finite as u64,
-                        p.m0,
-                        p.s1,
-                        p.s2,
-                        p.s3,
-                        p.s4,
-                    ));
-                }
-            }
-            if fin == 0 {
-                continue;
-            }
-            let (shift, origin) = acc.sketch.prepare(lo, hi);
-            let nb = acc.sketch.counts().len();
-            self.write_params(n, acc.domain, acc.sketch.map(), shift, origin, nb);
-            self.dispatch(
-                &self.sketch,
-                &self.bg_sketch,
-                n,
-                Some((&self.counts, (nb * 4) as u64)),
-                &[&self.counts],
-            )?;
-            let data = self.read((nb * 4) as u64)?;
-            let counts: &[u32] = bytemuck::cast_slice(&data);
-            let got: u64 = counts.iter().map(|&c| c as u64).sum();
-            if got != fin {
-                return Err(Error::Gpu(format!(
-                    "the sketch kernel counted {got} values where the reduce kernel found {fin} (a driver fault?)"
-                )));
-            }
-            acc.sketch.add_dense(counts, lo, hi, fin);
+                groups,
+                submission,
+            });
+        }
+        while let Some(p) = inflight.pop_front() {
+            self.finish_pass1(acc, p)?;
         }
         Ok(())
     }
 
-    /// Pass two over raw values: collect the keys of the planned buckets.
+    /// Read back one pass-one chunk and fold it into `acc`.
+    fn finish_pass1(&self, acc: &mut NumericAcc, p: Pending) -> Result<()> {
+        let nb = 1usize << PROFILE_BITS;
+        let pbytes = p.groups * std::mem::size_of::<Partial>();
+        let data = self.read(
+            p.slot,
+            RB_COUNTS + (nb * 4 + pbytes) as u64,
+            Some(p.submission),
+        )?;
+        let ns = self.kernel_ns(&data, RB_TS as usize);
+        GpuTimes::add(&self.times.compute_ns, ns);
+        GpuTimes::add(&self.times.pass1_compute_ns, ns);
+        let range: ChunkRange = bytemuck::pod_read_unaligned(&data[..32]);
+        let counts: Vec<u32> = pod_vec(&data[RB_COUNTS as usize..RB_COUNTS as usize + nb * 4]);
+        let parts: Vec<Partial> = pod_vec(&data[RB_COUNTS as usize + nb * 4..]);
+        let (mut lo, mut hi, mut fin) = (u64::MAX, 0u64, 0u64);
+        acc.class.present += p.n as u64;
+        for w in &parts {
+            acc.class.nan += w.nan as u64;
+            acc.class.pos_inf += w.pos_inf as u64;
+            acc.class.neg_inf += w.neg_inf as u64;
+            acc.class.zeros += w.zeros as u64;
+            if w.finite > 0 {
+                lo = lo.min(w.min_key);
+                hi = hi.max(w.max_key);
+                fin += w.finite as u64;
+                acc.moments.merge(&Moments::from_power_sums(
+                    w.finite as u64,
+                    w.m0,
+                    w.s1,
+                    w.s2,
+                    w.s3,
+                    w.s4,
+                ));
+            }
+        }
+        if fin == 0 {
+            return Ok(());
+        }
+        let got: u64 = counts.iter().map(|&c| c as u64).sum();
+        if got != fin || range.finite as u64 != fin || range.lo != lo || range.hi != hi {
+            return Err(Error::Gpu(format!(
+                "the sketch kernels counted {got} values in [{}, {}] where the reduce kernel found {fin} in [{lo}, {hi}] (a driver fault?)",
+                range.lo, range.hi
+            )));
+        }
+        let chunk = KeySketch::from_dense(
+            acc.sketch.bits(),
+            acc.sketch.map(),
+            (range.shift, range.origin),
+            &counts,
+            (lo, hi),
+            fin,
+        )
+        .map_err(|e| Error::Gpu(format!("the range kernel: {e}")))?;
+        acc.sketch.merge(&chunk);
+        Ok(())
+    }
+
+    /// Pass two over raw values read again: collect the keys of the planned
+    /// buckets.
     pub fn collect(
         &self,
         plan: &Pass2Plan,
@@ -608,6 +896,33 @@ impl GpuContext {
         state: &mut Pass2State,
         raw: &[u64],
     ) -> Result<()> {
+        self.write_slots(plan);
+        for chunk in raw.chunks(self.chunk) {
+            self.upload(&self.values, bytemuck::cast_slice(chunk));
+            self.collect_chunk(plan, domain, state, &self.values, chunk.len())?;
+        }
+        Ok(())
+    }
+
+    /// Pass two over the chunks of `leaf` kept on the device in pass one.
+    pub fn collect_resident(
+        &self,
+        plan: &Pass2Plan,
+        domain: Domain,
+        state: &mut Pass2State,
+        leaf: usize,
+    ) -> Result<()> {
+        if !self.is_resident(leaf) {
+            return Err(Error::Internal(format!("leaf {leaf} is not on the device")));
+        }
+        self.write_slots(plan);
+        for (buf, n) in self.resident.chunks.get(&leaf).into_iter().flatten() {
+            self.collect_chunk(plan, domain, state, buf, *n)?;
+        }
+        Ok(())
+    }
+
+    fn write_slots(&self, plan: &Pass2Plan) {
         let slots: Vec<u32> = plan
             .slot_of_bucket
             .iter()
@@ -615,41 +930,245 @@ impl GpuContext {
             .collect();
         self.queue
             .write_buffer(&self.slots, 0, bytemuck::cast_slice(&slots));
-        for chunk in raw.chunks(self.chunk) {
-            let n = chunk.len();
-            self.upload(chunk);
-            self.write_params(n, domain, plan.map, plan.shift, plan.origin, slots.len());
-            self.dispatch(
-                &self.collect,
-                &self.bg_collect,
-                n,
-                Some((&self.collected_len, 4)),
-                &[&self.collected_len],
-            )?;
-            let len = u32::from_le_bytes(
-                self.read(4)?[..4]
-                    .try_into()
-                    .map_err(|_| Error::Internal("short read".into()))?,
-            ) as usize;
-            if len > n {
-                return Err(Error::Gpu(format!(
-                    "the collect kernel reported {len} keys from {n} values"
-                )));
-            }
-            if len == 0 {
-                continue;
-            }
-            let mut enc = self.device.create_command_encoder(&Default::default());
-            enc.copy_buffer_to_buffer(&self.collected, 0, &self.readback, 0, (len * 8) as u64);
-            self.queue.submit([enc.finish()]);
-            let data = self.read((len * 8) as u64)?;
-            let keys: &[u64] = bytemuck::cast_slice(&data);
-            for &k in keys {
-                let b = ((plan.map.fwd(k) >> plan.shift) - plan.origin) as usize;
-                state.cands[plan.slot_of_bucket[b] as usize].push(k);
-            }
+    }
+
+    fn collect_chunk(
+        &self,
+        plan: &Pass2Plan,
+        domain: Domain,
+        state: &mut Pass2State,
+        values: &wgpu::Buffer,
+        n: usize,
+    ) -> Result<()> {
+        self.write_params(Params {
+            n: n as u32,
+            domain: domain_code(domain),
+            shift: plan.shift,
+            squash: (plan.map == KeyMap::FloatSquash) as u32,
+            origin_lo: plan.origin as u32,
+            origin_hi: (plan.origin >> 32) as u32,
+            buckets: plan.slot_of_bucket.len() as u32,
+            groups: 0,
+        });
+        let slot = self.take_slot();
+        let np = self.numeric()?;
+        let bg = self.bind(
+            &np.collect,
+            &[
+                (0, &self.params),
+                (1, values),
+                (4, &self.slots),
+                (5, &self.collected),
+                (6, &self.collected_len),
+            ],
+        );
+        let mut enc = self.device.create_command_encoder(&Default::default());
+        enc.clear_buffer(&self.collected_len, 0, None);
+        self.pass(
+            &mut enc,
+            slot,
+            &[(&np.collect, &bg, n.div_ceil(PER_WORKGROUP) as u32)],
+        );
+        enc.copy_buffer_to_buffer(&self.collected_len, 0, &self.readback[slot], 0, 8);
+        self.copy_timestamps(&mut enc, slot, 16);
+        self.queue.submit([enc.finish()]);
+        let data = self.read(slot, 32, None)?;
+        GpuTimes::add(&self.times.compute_ns, self.kernel_ns(&data, 16));
+        let len = u32::from_le_bytes([data[0], data[1], data[2], data[3]]) as usize;
+        if len > n {
+            return Err(Error::Gpu(format!(
+                "the collect kernel reported {len} keys from {n} values"
+            )));
+        }
+        if len == 0 {
+            return Ok(());
+        }
+        let mut enc = self.device.create_command_encoder(&Default::default());
+        enc.copy_buffer_to_buffer(
+            &self.collected,
+            0,
+            &self.readback[slot],
+            0,
+            (len * 8) as u64,
+        );
+        self.queue.submit([enc.finish()]);
+        let keys: Vec<u64> = pod_vec(&self.read(slot, (len * 8) as u64, None)?);
+        let nbk = plan.slot_of_bucket.len() as u64;
+        for k in keys {
+            let b = (plan.map.fwd(k) >> plan.shift).wrapping_sub(plan.origin);
+            let s = (b < nbk)
+                .then(|| plan.slot_of_bucket[b as usize])
+                .filter(|&s| s != NO_SLOT)
+                .ok_or_else(|| {
+                    Error::Gpu(format!(
+                        "the collect kernel returned key {k} outside the planned buckets"
+                    ))
+                })?;
+            state.cands[s as usize].push(k);
         }
         Ok(())
+    }
+
+    /// Count dictionary codes `< k` of the present rows (`validity`: Arrow's
+    /// bitmap re-aligned to row 0, as u32 words; None when all are present).
+    pub fn count_codes(
+        &self,
+        codes: &[u32],
+        validity: Option<&[u32]>,
+        k: usize,
+    ) -> Result<Vec<u64>> {
+        if k > MAX_DEVICE_DICTIONARY {
+            return Err(Error::Internal(format!(
+                "a dictionary of {k} values on the device"
+            )));
+        }
+        let mut total = vec![0u64; k];
+        // Codes are 4 bytes: the values buffer holds twice the chunk.
+        let per = 2 * self.chunk;
+        for (ci, chunk) in codes.chunks(per).enumerate() {
+            let n = chunk.len();
+            self.upload(&self.values, bytemuck::cast_slice(chunk));
+            if let Some(v) = validity {
+                let w0 = ci * per / 32;
+                let words = v
+                    .get(w0..w0 + n.div_ceil(32))
+                    .ok_or_else(|| Error::Internal("short validity bitmap".into()))?;
+                self.upload(&self.validity, bytemuck::cast_slice(words));
+            }
+            let got = self.count_dispatch(
+                &self.count_codes,
+                n,
+                k,
+                validity.is_some(),
+                n.div_ceil(PER_WORKGROUP),
+            )?;
+            if got[k] != 0 {
+                return Err(Error::Gpu(format!(
+                    "{} dictionary keys out of range 0..{k} (a corrupt file?)",
+                    got[k]
+                )));
+            }
+            for (t, &g) in total.iter_mut().zip(&got) {
+                *t += g as u64;
+            }
+        }
+        Ok(total)
+    }
+
+    /// Count the true values among `n` present rows: `bits` and `validity`
+    /// are Arrow's bitmaps re-aligned to row 0, as u32 words.
+    pub fn count_bools(&self, bits: &[u32], validity: Option<&[u32]>, n: usize) -> Result<u64> {
+        // As many words a dispatch as the validity buffer holds.
+        let per_words = self.chunk / 16;
+        let mut trues = 0u64;
+        for (ci, words) in bits.chunks(per_words).enumerate() {
+            let w0 = ci * per_words;
+            let rows = (n - w0 * 32).min(words.len() * 32);
+            self.upload(&self.values, bytemuck::cast_slice(words));
+            if let Some(v) = validity {
+                let vw = v
+                    .get(w0..w0 + words.len())
+                    .ok_or_else(|| Error::Internal("short validity bitmap".into()))?;
+                self.upload(&self.validity, bytemuck::cast_slice(vw));
+            }
+            let groups = words.len().div_ceil(PER_WORKGROUP);
+            let got =
+                self.count_dispatch(&self.count_bools, rows, 0, validity.is_some(), groups)?;
+            trues += got[0] as u64;
+        }
+        Ok(trues)
+    }
+
+    /// Count a dictionary (of at most [`MAX_DEVICE_DICTIONARY`] values) or a
+    /// boolean array here, into `c`; false when it is another kind (left to
+    /// the CPU).
+    pub fn count_categorical(&self, c: &mut CatAcc, a: &dyn Array) -> Result<bool> {
+        let present = (a.len() - a.logical_null_count()) as u64;
+        let validity: Option<Vec<u32>> = a
+            .logical_nulls()
+            .filter(|n| n.null_count() > 0)
+            .map(|n| aligned_words(n.inner()));
+        match a.data_type() {
+            DataType::Boolean => {
+                let b = a.as_boolean();
+                let bits = aligned_words(b.values());
+                let trues = self.count_bools(&bits, validity.as_deref(), a.len())?;
+                c.update_bool_counts(trues, present);
+                Ok(true)
+            }
+            DataType::Dictionary(_, _) => {
+                let d = a.as_any_dictionary();
+                let k = d.values().len();
+                if k > MAX_DEVICE_DICTIONARY {
+                    return Ok(false);
+                }
+                let keys = d.keys();
+                let codes: Cow<'_, [u32]> = match keys.data_type() {
+                    // Zero-copy for the usual Parquet/Arrow key type; negative
+                    // keys come out ≥ k and are rejected by the kernel.
+                    DataType::Int32 => Cow::Borrowed(bytemuck::cast_slice(
+                        keys.as_primitive::<arrow::datatypes::Int32Type>().values(),
+                    )),
+                    DataType::UInt32 => {
+                        Cow::Borrowed(keys.as_primitive::<arrow::datatypes::UInt32Type>().values())
+                    }
+                    _ => Cow::Owned(d.normalized_keys().iter().map(|&k| k as u32).collect()),
+                };
+                let per_code = self.count_codes(&codes, validity.as_deref(), k)?;
+                c.update_dictionary_counts(d.values().as_ref(), &per_code, present)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// One counting dispatch; returns counts[0..=k].
+    fn count_dispatch(
+        &self,
+        p: &wgpu::ComputePipeline,
+        n: usize,
+        k: usize,
+        has_validity: bool,
+        groups: usize,
+    ) -> Result<Vec<u32>> {
+        let cp = CountParams {
+            n: n as u32,
+            k: k as u32,
+            has_validity: has_validity as u32,
+            _pad: 0,
+        };
+        self.queue
+            .write_buffer(&self.count_params, 0, bytemuck::bytes_of(&cp));
+        let slot = self.take_slot();
+        let bg = self.bind(
+            p,
+            &[
+                (0, &self.count_params),
+                (1, &self.values),
+                (2, &self.validity),
+                (3, &self.counts),
+            ],
+        );
+        let bytes = ((k + 1) * 4) as u64;
+        let ts_at = bytes.div_ceil(8) * 8;
+        let mut enc = self.device.create_command_encoder(&Default::default());
+        enc.clear_buffer(&self.counts, 0, Some(bytes.div_ceil(4) * 4));
+        self.pass(&mut enc, slot, &[(p, &bg, groups as u32)]);
+        enc.copy_buffer_to_buffer(
+            &self.counts,
+            0,
+            &self.readback[slot],
+            0,
+            bytes.div_ceil(4) * 4,
+        );
+        self.copy_timestamps(&mut enc, slot, ts_at);
+        self.queue.submit([enc.finish()]);
+        let data = self.read(slot, ts_at + 16, None)?;
+        GpuTimes::add(
+            &self.times.compute_ns,
+            self.kernel_ns(&data, ts_at as usize),
+        );
+        Ok(pod_vec(&data[..(k + 1) * 4]))
     }
 
     /// The L-infinity argmax of two count vectors on the device: the index
@@ -662,10 +1181,8 @@ impl GpuContext {
         let mut best: Option<(u128, usize)> = None;
         for (ci, (ca, cb)) in a.chunks(self.chunk).zip(b.chunks(self.chunk)).enumerate() {
             let n = ca.len();
-            self.queue
-                .write_buffer(&self.values, 0, bytemuck::cast_slice(ca));
-            self.queue
-                .write_buffer(&self.collected, 0, bytemuck::cast_slice(cb));
+            self.upload(&self.values, bytemuck::cast_slice(ca));
+            self.upload(&self.collected, bytemuck::cast_slice(cb));
             let lp = LinfParams {
                 n: n as u32,
                 _pad: 0,
@@ -676,15 +1193,28 @@ impl GpuContext {
                 .write_buffer(&self.linf_params, 0, bytemuck::bytes_of(&lp));
             let groups = n.div_ceil(PER_WORKGROUP);
             let bytes = (groups * std::mem::size_of::<LinfPartial>()) as u64;
-            self.dispatch(
-                &self.linf,
-                &self.bg_linf,
-                n,
-                Some((&self.partials, bytes)),
-                &[],
-            )?;
-            let data = self.read(bytes)?;
-            let parts: &[LinfPartial] = bytemuck::cast_slice(&data);
+            let slot = self.take_slot();
+            let np = self.numeric()?;
+            let bg = self.bind(
+                &np.linf,
+                &[
+                    (0, &self.linf_params),
+                    (1, &self.values),
+                    (2, &self.collected),
+                    (3, &self.partials),
+                ],
+            );
+            let mut enc = self.device.create_command_encoder(&Default::default());
+            self.pass(&mut enc, slot, &[(&np.linf, &bg, groups as u32)]);
+            enc.copy_buffer_to_buffer(&self.partials, 0, &self.readback[slot], 0, bytes);
+            self.copy_timestamps(&mut enc, slot, bytes);
+            self.queue.submit([enc.finish()]);
+            let data = self.read(slot, bytes + 16, None)?;
+            GpuTimes::add(
+                &self.times.compute_ns,
+                self.kernel_ns(&data, bytes as usize),
+            );
+            let parts: Vec<LinfPartial> = pod_vec(&data[..bytes as usize]);
             for w in parts {
                 if w.index == u32::MAX {
                     continue;
@@ -708,11 +1238,41 @@ impl GpuContext {
     }
 }
 
+/// A bitmap's bits from its offset on, as little-endian u32 words from bit 0.
+fn aligned_words(b: &arrow::buffer::BooleanBuffer) -> Vec<u32> {
+    let chunks = b.bit_chunks();
+    let mut out = Vec::with_capacity(b.len().div_ceil(32) + 1);
+    for w in chunks.iter_padded() {
+        out.push(w as u32);
+        out.push((w >> 32) as u32);
+    }
+    out.truncate(b.len().div_ceil(32));
+    out
+}
+
+fn domain_code(d: Domain) -> u32 {
+    match d {
+        Domain::Int => 0,
+        Domain::UInt => 1,
+        Domain::Float => 2,
+    }
+}
+
+/// The L-infinity argmax for `compare`: on the device when it has the
+/// numeric features (SHADER_INT64), else the CPU's.
 impl crate::compare::LinfKernel for GpuContext {
     fn argmax(&self, a: &[u64], b: &[u64], p: u64, q: u64) -> Result<Option<usize>> {
-        self.linf_argmax(a, b, p, q)
+        if self.numeric_supported() {
+            self.linf_argmax(a, b, p, q)
+        } else {
+            Ok(crate::compare::distance::linf_argmax(a, b, p, q).map(|(i, _)| i))
+        }
     }
     fn name(&self) -> &'static str {
-        "gpu"
+        if self.numeric_supported() {
+            "gpu"
+        } else {
+            "cpu"
+        }
     }
 }
