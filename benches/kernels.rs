@@ -2,7 +2,10 @@
 //! `Throughput::Bytes` of column data so results read as GB/s.
 //!
 //! Run: `cargo bench --bench kernels`; CI runs each once with `-- --test`.
-//! The GPU backend will join each group on the same inputs.
+//! Where a GPU adapter exists (`SKEWER_BENCH_ADAPTER` picks one by name; a
+//! software adapter counts), the GPU backend joins the `numeric` and
+//! `value_counts` groups on the same inputs: end to end (`pass1_...`/gpu),
+//! and pass one's upload, compute and readback apart.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -10,11 +13,34 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, DictionaryArray, Float64Array, StringArray};
 use arrow::datatypes::Int32Type;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use skewer::backend::gpu::{BenchStage, GpuContext, Want};
 use skewer::profile::categorical::CatAcc;
 use skewer::profile::keys::{key_f64, Domain};
 use skewer::profile::moments::Moments;
 use skewer::profile::numeric::{extract, pass2_update, ClassCounts, NumericAcc, Scratch};
 use skewer::profile::StatsOptions;
+
+/// The adapter the GPU benches run on, if any.
+fn gpu() -> Option<GpuContext> {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
+    }
+    let name = std::env::var("SKEWER_BENCH_ADAPTER").ok();
+    match GpuContext::try_new(Want::Any, name.as_deref(), None) {
+        Ok(Some(g)) if g.numeric_supported() => {
+            eprintln!("GPU benches on {}", g.desc.name);
+            Some(g)
+        }
+        Ok(_) => {
+            eprintln!("no GPU adapter with SHADER_F64/INT64: CPU benches only");
+            None
+        }
+        Err(e) => {
+            eprintln!("no GPU benches: {e}");
+            None
+        }
+    }
+}
 
 const N: usize = 1 << 20;
 
@@ -59,6 +85,34 @@ fn numeric(c: &mut Criterion) {
             })
         },
     );
+    let mut ctx = gpu();
+    if let Some(ctx) = ctx.as_mut() {
+        let raw: Vec<u64> = vals.iter().map(|v| v.to_bits()).collect();
+        g.bench_function(
+            BenchmarkId::new("pass1_minmax_moments_sketch", "gpu"),
+            |b| {
+                b.iter(|| {
+                    let mut acc = NumericAcc::new(Domain::Float);
+                    ctx.numeric_pass1(&mut acc, black_box(&raw), None).unwrap();
+                    acc.sketch.total()
+                })
+            },
+        );
+        for (name, stage) in [
+            ("pass1_upload", BenchStage::Upload),
+            ("pass1_compute", BenchStage::Compute),
+            ("pass1_readback", BenchStage::Readback),
+        ] {
+            ctx.bench_stage(BenchStage::Upload, &raw, Domain::Float)
+                .unwrap();
+            g.bench_function(BenchmarkId::new(name, "gpu"), |b| {
+                b.iter(|| {
+                    ctx.bench_stage(stage, black_box(&raw), Domain::Float)
+                        .unwrap()
+                })
+            });
+        }
+    }
     let mut acc = NumericAcc::new(Domain::Float);
     acc.update_keys(&keys, &vals);
     let opts = StatsOptions::default();
@@ -104,6 +158,17 @@ fn value_counts(c: &mut Criterion) {
             acc.present()
         })
     });
+    if let Some(ctx) = gpu() {
+        g.bench_function(BenchmarkId::new("dictionary", "gpu"), |b| {
+            b.iter(|| {
+                let mut acc = CatAcc::new(dict.data_type(), 1_000_000);
+                assert!(ctx
+                    .count_categorical(&mut acc, black_box(dict.as_ref()))
+                    .unwrap());
+                acc.present()
+            })
+        });
+    }
     g.finish();
 }
 

@@ -223,6 +223,14 @@ pub struct GpuOptions {
     pub without_f64_int64: bool,
 }
 
+/// A stage of pass one, for [`GpuContext::bench_stage`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BenchStage {
+    Upload,
+    Compute,
+    Readback,
+}
+
 /// Time spent on the device side, for `skewer bench` (nanoseconds).
 #[derive(Debug, Default)]
 pub struct GpuTimes {
@@ -826,6 +834,90 @@ impl GpuContext {
             self.finish_pass1(acc, p)?;
         }
         Ok(())
+    }
+
+    /// One stage of pass one on one chunk (at most [`Self::chunk_len`]
+    /// values), waited for, so that benches time upload, compute and
+    /// readback apart: `Upload` copies `raw` to the device, `Compute` runs
+    /// reduce, range and sketch over what was uploaded last, `Readback`
+    /// copies their results back and maps them.
+    pub fn bench_stage(&self, stage: BenchStage, raw: &[u64], domain: Domain) -> Result<()> {
+        let n = raw.len().min(self.chunk);
+        let groups = n.div_ceil(PER_WORKGROUP);
+        let nb = 1usize << PROFILE_BITS;
+        let np = self.numeric()?;
+        let mut enc = self.device.create_command_encoder(&Default::default());
+        let slot = self.take_slot();
+        let wait_for = |enc: wgpu::CommandEncoder| -> Result<()> {
+            let idx = self.queue.submit([enc.finish()]);
+            self.device
+                .poll(wgpu::PollType::Wait {
+                    submission_index: Some(idx),
+                    timeout: Some(GPU_TIMEOUT),
+                })
+                .map(|_| ())
+                .map_err(|e| gpu_err("waiting for the GPU", e))
+        };
+        match stage {
+            BenchStage::Upload => {
+                self.upload(&self.values, bytemuck::cast_slice(&raw[..n]));
+                wait_for(enc)
+            }
+            BenchStage::Compute => {
+                self.write_params(Params {
+                    n: n as u32,
+                    domain: domain_code(domain),
+                    squash: (KeyMap::for_domain(domain) == KeyMap::FloatSquash) as u32,
+                    buckets: nb as u32,
+                    groups: groups as u32,
+                    ..Default::default()
+                });
+                let bg_reduce = self.bind(
+                    &np.reduce,
+                    &[(0, &self.params), (1, &self.values), (2, &self.partials)],
+                );
+                let bg_range = self.bind(
+                    &np.range,
+                    &[(0, &self.params), (2, &self.partials), (7, &self.range)],
+                );
+                let bg_sketch = self.bind(
+                    &np.sketch,
+                    &[
+                        (0, &self.params),
+                        (1, &self.values),
+                        (3, &self.counts),
+                        (7, &self.range),
+                    ],
+                );
+                enc.clear_buffer(&self.counts, 0, None);
+                self.pass(
+                    &mut enc,
+                    slot,
+                    &[
+                        (&np.reduce, &bg_reduce, groups as u32),
+                        (&np.range, &bg_range, 1),
+                        (&np.sketch, &bg_sketch, groups as u32),
+                    ],
+                );
+                wait_for(enc)
+            }
+            BenchStage::Readback => {
+                let rb = &self.readback[slot];
+                enc.copy_buffer_to_buffer(&self.range, 0, rb, RB_RANGE, 32);
+                enc.copy_buffer_to_buffer(&self.counts, 0, rb, RB_COUNTS, (nb * 4) as u64);
+                let pbytes = (groups * std::mem::size_of::<Partial>()) as u64;
+                enc.copy_buffer_to_buffer(
+                    &self.partials,
+                    0,
+                    rb,
+                    RB_COUNTS + (nb * 4) as u64,
+                    pbytes,
+                );
+                self.queue.submit([enc.finish()]);
+                self.read(slot, RB_COUNTS + (nb * 4) as u64 + pbytes, None)
+                    .map(|_| ())
+            }
+        }
     }
 
     /// Read back one pass-one chunk and fold it into `acc`.
