@@ -486,6 +486,10 @@ struct StatsArgs {
     /// Distinct values counted exactly per column; beyond, an estimate.
     #[arg(long, default_value_t = 1_000_000)]
     unique_cap: usize,
+    /// Integer columns to profile as categorical (value counts, top-k,
+    /// distinct values) instead of numeric (comma separated).
+    #[arg(long, value_delimiter = ',')]
+    categorical: Vec<String>,
     /// Index bits of the sketch stored in the profile (2^bits buckets at most).
     #[arg(long, default_value_t = 12)]
     sketch_bits: u32,
@@ -569,6 +573,7 @@ impl StatsArgs {
             memory_budget: parse_bytes(&self.memory_budget)?,
             gpu: None,
             timings: None,
+            categorical: self.categorical.clone(),
         };
         o.validate()?;
         Ok(o)

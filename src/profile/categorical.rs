@@ -129,7 +129,7 @@ impl CatAcc {
             len_min: u64::MAX,
             len_max: 0,
             len_sum: 0,
-            lengths: !matches!(dt, DataType::Boolean),
+            lengths: !(matches!(dt, DataType::Boolean) || dt.is_integer()),
             invalid_utf8: binary.then_some(0),
         }
     }
@@ -194,9 +194,53 @@ impl CatAcc {
                 }
                 self.add_code_counts(values.as_ref(), &per_code)?;
             }
+            t if t.is_integer() => self.count_integers(array)?,
             _ => for_each_bytes(array, |v| self.add(v, 1))?,
         }
         Ok(())
+    }
+
+    /// Integers marked categorical: counted by value, kept as their decimal
+    /// strings.
+    fn count_integers(&mut self, a: &dyn Array) -> Result<()> {
+        use arrow::datatypes::*;
+        let mut by_value: HashMap<i128, u64> = HashMap::new();
+        macro_rules! count {
+            ($t:ty) => {
+                for v in a.as_primitive::<$t>().iter().flatten() {
+                    *by_value.entry(v as i128).or_default() += 1;
+                }
+            };
+        }
+        match a.data_type() {
+            DataType::Int8 => count!(Int8Type),
+            DataType::Int16 => count!(Int16Type),
+            DataType::Int32 => count!(Int32Type),
+            DataType::Int64 => count!(Int64Type),
+            DataType::UInt8 => count!(UInt8Type),
+            DataType::UInt16 => count!(UInt16Type),
+            DataType::UInt32 => count!(UInt32Type),
+            DataType::UInt64 => count!(UInt64Type),
+            other => return Err(Error::Internal(format!("integer counting of {other}"))),
+        }
+        let mut vals: Vec<(i128, u64)> = by_value.into_iter().collect();
+        // Deterministic order for the cap.
+        vals.sort_unstable();
+        for (v, c) in vals {
+            self.add(v.to_string().as_bytes(), c);
+        }
+        Ok(())
+    }
+
+    /// Add counts of integers `base + code` (counted elsewhere, e.g. on the
+    /// GPU) for `present` present rows.
+    pub fn update_integer_counts(&mut self, base: i128, per_code: &[u64], present: u64) {
+        self.present += present;
+        for (code, &c) in per_code.iter().enumerate() {
+            if c > 0 {
+                self.add((base + code as i128).to_string().as_bytes(), c);
+            }
+        }
     }
 
     /// Add per-code counts of a dictionary's values (counted elsewhere, e.g.

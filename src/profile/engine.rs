@@ -30,6 +30,10 @@ pub struct ProfileOptions {
     pub gpu: Option<Arc<Mutex<GpuContext>>>,
     /// Collect where the time went (for `skewer bench`).
     pub timings: Option<Arc<Timings>>,
+    /// Integer columns (or lists of integers) to profile as categorical:
+    /// value counts, top-k and distinct values instead of moments and
+    /// quantiles (TFDV's `int_domain { is_categorical: true }`).
+    pub categorical: Vec<String>,
 }
 
 impl Default for ProfileOptions {
@@ -39,6 +43,7 @@ impl Default for ProfileOptions {
             memory_budget: 1 << 30,
             gpu: None,
             timings: None,
+            categorical: Vec::new(),
         }
     }
 }
@@ -496,8 +501,41 @@ pub fn profile(
     let mut plans = Vec::new();
     let mut leaf_of = Vec::new();
     let mut leaves = Vec::new();
+    for c in &opts.categorical {
+        let Some(f) = schema.fields().iter().find(|f| f.name() == c) else {
+            return Err(Error::UnknownColumn {
+                path: ds.sources().first().cloned().unwrap_or_default().into(),
+                column: c.clone(),
+                available: schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        };
+        let elem = match f.data_type() {
+            DataType::List(e) | DataType::LargeList(e) => e.data_type().clone(),
+            other => other.clone(),
+        };
+        if !elem.is_integer() {
+            return Err(Error::InvalidOption(format!(
+                "--categorical {c}: only integer columns (or lists of integers) can be marked categorical; {c:?} is {}",
+                f.data_type()
+            )));
+        }
+    }
     for (i, f) in schema.fields().iter().enumerate() {
-        let p = plan_of(f.data_type());
+        let p = if opts.categorical.contains(f.name()) {
+            match f.data_type() {
+                DataType::List(_) | DataType::LargeList(_) => {
+                    Plan::List(Box::new(Plan::Categorical))
+                }
+                _ => Plan::Categorical,
+            }
+        } else {
+            plan_of(f.data_type())
+        };
         if matches!(p, Plan::Skip) {
             warnings.push(format!(
                 "column {:?} ({}) skipped: {} columns are not profiled",

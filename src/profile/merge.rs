@@ -168,8 +168,18 @@ fn merge_feature(
                     .categorical
                     .as_ref()
                     .ok_or_else(|| bad(p, &f.name, "categorical statistics missing"))?;
-                let is_bool = f.type_name == "bool" || f.type_name == "list<bool>";
-                let a = CatAcc::from_stats(is_bool, elem_present(f), s, opts.unique_cap)
+                // Booleans and integers marked categorical have no byte lengths.
+                let elem = f
+                    .type_name
+                    .trim_start_matches("large_list<")
+                    .trim_start_matches("list<")
+                    .trim_end_matches('>');
+                let no_lengths = elem == "bool"
+                    || [
+                        "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+                    ]
+                    .contains(&elem);
+                let a = CatAcc::from_stats(no_lengths, elem_present(f), s, opts.unique_cap)
                     .map_err(|e| bad(p, &f.name, e))?;
                 match acc.as_mut() {
                     None => acc = Some(a),

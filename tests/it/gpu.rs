@@ -322,6 +322,10 @@ fn categorical_counts_match_the_cpu() {
     let Some(ctx) = gpu() else { return };
     let g = ctx.lock().unwrap();
     let mut rng = Rng::new(5);
+    // A range wider than a device dictionary is left to the CPU.
+    let wide = arrow::array::Int64Array::from(vec![0, 1 << 40]);
+    let mut acc = CatAcc::new(wide.data_type(), 100);
+    assert!(!g.count_categorical(&mut acc, &wide).unwrap());
     let mut lens = lengths();
     lens.extend([31, 32, 33, 2 * CHUNK + 7, 70_000]);
     for n in lens {
@@ -334,10 +338,25 @@ fn categorical_counts_match_the_cpu() {
             let bools: BooleanArray = (0..n + 5)
                 .map(|_| (!rng.chance(nulls)).then(|| rng.chance(0.3)))
                 .collect();
+            // Integers marked categorical: codes when non-negative and
+            // small (zero-copy), else v − min.
+            let small: arrow::array::Int32Array = (0..n + 5)
+                .map(|_| (!rng.chance(nulls)).then(|| rng.below(k as u64) as i32))
+                .collect();
+            let shifted: arrow::array::Int64Array = (0..n + 5)
+                .map(|_| (!rng.chance(nulls)).then(|| rng.below(k as u64) as i64 - 1_000_000_007))
+                .collect();
             for (off, len) in [(0usize, n), (3, n), (5, n)] {
                 let d = whole.slice(off, len);
                 let b = bools.slice(off, len);
-                for a in [&d as &dyn Array, &b as &dyn Array] {
+                let si = small.slice(off, len);
+                let sh = shifted.slice(off, len);
+                for a in [
+                    &d as &dyn Array,
+                    &b as &dyn Array,
+                    &si as &dyn Array,
+                    &sh as &dyn Array,
+                ] {
                     let mut cpu = CatAcc::new(a.data_type(), 1 << 20);
                     cpu.update(a).unwrap();
                     let mut dev = CatAcc::new(a.data_type(), 1 << 20);
@@ -440,4 +459,30 @@ fn pass_two_on_the_device_and_by_rereading() {
         uploaded[0],
         uploaded[1]
     );
+}
+
+/// Integer columns marked categorical count on the GPU (their ranges are
+/// small) and give the CPU's profile.
+#[test]
+fn integer_categorical_profile_on_gpu() {
+    let Some(gpu) = gpu() else { return };
+    let ex = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/train.parquet");
+    let (src, mut cpu_opts) = opts(512, 1 << 30);
+    cpu_opts.categorical = vec!["i_small_cat".into(), "i_count".into()];
+    let gpu_opts = ProfileOptions {
+        gpu: Some(gpu.clone()),
+        ..cpu_opts.clone()
+    };
+    let c = profile_files(std::slice::from_ref(&ex), &src, &cpu_opts).unwrap();
+    let mut g = profile_files(std::slice::from_ref(&ex), &src, &gpu_opts).unwrap();
+    for name in ["i_small_cat", "i_count"] {
+        let f = g.features.iter().find(|f| f.name == name).unwrap();
+        assert_eq!(f.computed_on, "gpu", "{name}");
+        assert!(f.categorical.is_some(), "{name}");
+    }
+    for f in g.features.iter_mut() {
+        f.computed_on = "cpu".into();
+    }
+    g.backend = c.backend.clone();
+    crate::formats::assert_same_stats(&c, &g, "integer categorical");
 }

@@ -4,6 +4,7 @@
 //! sizes that cross batch, partition and pass-two boundaries.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use arrow::array::*;
 use arrow::datatypes::*;
@@ -480,4 +481,74 @@ fn many_distinct_values_and_heavy_ties() {
             );
         }
     }
+}
+
+/// Integers marked categorical (`--categorical`): value counts of their
+/// decimal strings, top-k by count then bytes, no byte lengths, no numeric
+/// statistics; lists of integers too; unknown or non-integer columns are
+/// clear errors.
+#[test]
+fn integers_marked_categorical() {
+    use arrow::array::{ArrayRef, Int16Array, Int64Array, ListArray};
+    use arrow::datatypes::Int64Type;
+    let mut rng = Rng::new(21);
+    let n = 5000;
+    let a: Int64Array = (0..n)
+        .map(|_| (!rng.chance(0.1)).then(|| rng.below(30) as i64 - 10))
+        .collect();
+    let b: Int16Array = (0..n).map(|_| Some(rng.below(5) as i16)).collect();
+    let l = ListArray::from_iter_primitive::<Int64Type, _, _>(
+        (0..n)
+            .map(|i| (i % 7 != 0).then(|| (0..i % 4).map(|k| Some(k as i64)).collect::<Vec<_>>())),
+    );
+    let batch = RecordBatch::try_from_iter(vec![
+        ("a", Arc::new(a.clone()) as ArrayRef),
+        ("b", Arc::new(b.clone()) as ArrayRef),
+        ("l", Arc::new(l) as ArrayRef),
+        ("x", Arc::new(Float64Array::from(vec![1.0; n])) as ArrayRef),
+    ])
+    .unwrap();
+    let d = tmp();
+    let path = d.path().join("cat.parquet");
+    write_parquet(
+        &path,
+        std::slice::from_ref(&batch),
+        parquet::basic::Compression::SNAPPY,
+        1500,
+    );
+    let (src, mut o) = opts(700, 1 << 30);
+    o.categorical = vec!["a".into(), "b".into(), "l".into()];
+    let p = profile_files(std::slice::from_ref(&path), &src, &o).unwrap();
+    for (name, arr) in [("a", &a as &dyn Array), ("b", &b as &dyn Array)] {
+        let f = feature(&p, name);
+        assert!(f.numeric.is_none(), "{name}");
+        let c = f.categorical.as_ref().unwrap();
+        let mut want = std::collections::BTreeMap::<String, u64>::new();
+        let ints = arrow::compute::cast(arr, &arrow::datatypes::DataType::Int64).unwrap();
+        for v in ints.as_primitive::<Int64Type>().iter().flatten() {
+            *want.entry(v.to_string()).or_default() += 1;
+        }
+        let got: std::collections::BTreeMap<String, u64> = c
+            .value_counts
+            .iter()
+            .map(|v| (v.value.clone(), v.count))
+            .collect();
+        assert_eq!(got, want, "{name}");
+        assert_eq!(c.unique, want.len() as u64);
+        assert_eq!(c.min_length, None, "{name}: no byte lengths for integers");
+        let mut sorted: Vec<(&String, &u64)> = want.iter().collect();
+        sorted.sort_by(|x, y| y.1.cmp(x.1).then(x.0.as_bytes().cmp(y.0.as_bytes())));
+        assert_eq!(c.top_values[0].value, *sorted[0].0);
+    }
+    let l = feature(&p, "l");
+    assert_eq!(l.kind, skewer::profile::Kind::Categorical);
+    assert_eq!(l.values_per_row.as_ref().unwrap().max, Some(3));
+    assert!(feature(&p, "x").numeric.is_some());
+    // Errors name the problem.
+    o.categorical = vec!["x".into()];
+    let e = profile_files(std::slice::from_ref(&path), &src, &o).unwrap_err();
+    assert!(e.to_string().contains("only integer columns"), "{e}");
+    o.categorical = vec!["nope".into()];
+    let e = profile_files(std::slice::from_ref(&path), &src, &o).unwrap_err();
+    assert!(e.to_string().contains("no column named \"nope\""), "{e}");
 }

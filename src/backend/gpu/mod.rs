@@ -1219,6 +1219,33 @@ impl GpuContext {
                 c.update_dictionary_counts(d.values().as_ref(), &per_code, present)?;
                 Ok(true)
             }
+            t if t.is_integer() => {
+                // Integers marked categorical: counted as codes v − min when
+                // their range fits a device dictionary, else on the CPU.
+                let Some((lo, hi)) = int_range(a) else {
+                    c.update_integer_counts(0, &[], present);
+                    return Ok(true);
+                };
+                if hi - lo >= MAX_DEVICE_DICTIONARY as i128 {
+                    return Ok(false);
+                }
+                use arrow::datatypes::*;
+                // Zero-copy when the values are already codes.
+                let (base, codes): (i128, Cow<'_, [u32]>) = match t {
+                    DataType::Int32 if lo >= 0 && hi < MAX_DEVICE_DICTIONARY as i128 => (
+                        0,
+                        Cow::Borrowed(bytemuck::cast_slice(a.as_primitive::<Int32Type>().values())),
+                    ),
+                    DataType::UInt32 if hi < MAX_DEVICE_DICTIONARY as i128 => {
+                        (0, Cow::Borrowed(a.as_primitive::<UInt32Type>().values()))
+                    }
+                    _ => (lo, Cow::Owned(int_codes(a, lo)?)),
+                };
+                let k = (hi - base + 1) as usize;
+                let per_code = self.count_codes(&codes, validity.as_deref(), k)?;
+                c.update_integer_counts(base, &per_code, present);
+                Ok(true)
+            }
             _ => Ok(false),
         }
     }
@@ -1349,6 +1376,54 @@ fn aligned_words(b: &arrow::buffer::BooleanBuffer) -> Vec<u32> {
     }
     out.truncate(b.len().div_ceil(32));
     out
+}
+
+/// Min and max of an integer array's present values (None when all null).
+fn int_range(a: &dyn Array) -> Option<(i128, i128)> {
+    use arrow::compute::{max, min};
+    use arrow::datatypes::*;
+    macro_rules! mm {
+        ($t:ty) => {{
+            let p = a.as_primitive::<$t>();
+            Some((min(p)? as i128, max(p)? as i128))
+        }};
+    }
+    match a.data_type() {
+        DataType::Int8 => mm!(Int8Type),
+        DataType::Int16 => mm!(Int16Type),
+        DataType::Int32 => mm!(Int32Type),
+        DataType::Int64 => mm!(Int64Type),
+        DataType::UInt8 => mm!(UInt8Type),
+        DataType::UInt16 => mm!(UInt16Type),
+        DataType::UInt32 => mm!(UInt32Type),
+        DataType::UInt64 => mm!(UInt64Type),
+        _ => None,
+    }
+}
+
+/// `v − lo` of every slot (null slots hold anything; the kernel skips them).
+fn int_codes(a: &dyn Array, lo: i128) -> Result<Vec<u32>> {
+    use arrow::datatypes::*;
+    macro_rules! codes {
+        ($t:ty) => {
+            a.as_primitive::<$t>()
+                .values()
+                .iter()
+                .map(|&v| (v as i128 - lo) as u32)
+                .collect()
+        };
+    }
+    Ok(match a.data_type() {
+        DataType::Int8 => codes!(Int8Type),
+        DataType::Int16 => codes!(Int16Type),
+        DataType::Int32 => codes!(Int32Type),
+        DataType::Int64 => codes!(Int64Type),
+        DataType::UInt8 => codes!(UInt8Type),
+        DataType::UInt16 => codes!(UInt16Type),
+        DataType::UInt32 => codes!(UInt32Type),
+        DataType::UInt64 => codes!(UInt64Type),
+        other => return Err(Error::Internal(format!("integer codes of {other}"))),
+    })
 }
 
 fn domain_code(d: Domain) -> u32 {
