@@ -76,6 +76,14 @@ struct ProfileArgs {
     #[arg(long, value_delimiter = ',')]
     columns: Option<Vec<String>>,
     #[command(flatten)]
+    data: DataArgs,
+}
+
+/// How data files are read, profiled and where: shared by every command
+/// that profiles.
+#[derive(Args)]
+struct DataArgs {
+    #[command(flatten)]
     input: InputArgs,
     #[command(flatten)]
     stats: StatsArgs,
@@ -84,6 +92,25 @@ struct ProfileArgs {
     /// Do not draw a progress bar even on a terminal.
     #[arg(long)]
     quiet: bool,
+}
+
+impl DataArgs {
+    /// The profile options, with the backend opened.
+    fn profile_options(&self) -> anyhow::Result<ProfileOptions> {
+        let mut opts = self.stats.to_options()?;
+        opts.gpu = self.backend.open()?;
+        Ok(opts)
+    }
+
+    /// A profile JSON as it is, or data profiled now (see [`load_side`]).
+    fn load(
+        &self,
+        path: &std::path::Path,
+        columns: &Option<Vec<String>>,
+        opts: &ProfileOptions,
+    ) -> anyhow::Result<profile::DatasetProfile> {
+        load_side(path, columns, &self.input, opts, self.quiet)
+    }
 }
 
 #[derive(Subcommand)]
@@ -111,20 +138,14 @@ struct InferArgs {
     #[arg(long)]
     num_examples: bool,
     #[command(flatten)]
-    input: InputArgs,
-    #[command(flatten)]
-    stats: StatsArgs,
-    #[command(flatten)]
-    backend: BackendArgs,
-    /// Do not draw a progress bar even on a terminal.
-    #[arg(long)]
-    quiet: bool,
+    data: DataArgs,
 }
 
 #[derive(Args)]
 struct ValidateArgs {
     /// The data to check: a data file or its profile JSON.
-    data: PathBuf,
+    #[arg(value_name = "DATA")]
+    file: PathBuf,
     /// The schema (from `skewer schema infer`, maybe edited).
     #[arg(long)]
     schema: PathBuf,
@@ -147,20 +168,12 @@ struct ValidateArgs {
     #[arg(long, default_value_t = 10)]
     compare_bins: usize,
     #[command(flatten)]
-    input: InputArgs,
-    #[command(flatten)]
-    stats: StatsArgs,
-    #[command(flatten)]
-    backend: BackendArgs,
-    /// Do not draw a progress bar even on a terminal.
-    #[arg(long)]
-    quiet: bool,
+    data: DataArgs,
 }
 
 fn run_infer(a: InferArgs) -> anyhow::Result<()> {
-    let mut opts = a.stats.to_options()?;
-    opts.gpu = a.backend.open()?;
-    let p = load_side(&a.profile, &None, &a.input, &opts, a.quiet)?;
+    let opts = a.data.profile_options()?;
+    let p = a.data.load(&a.profile, &None, &opts)?;
     let o = skewer::schema::InferOptions {
         max_domain_size: a.max_domain_size,
         bounds: a.bounds,
@@ -182,18 +195,17 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
         bail!("--compare-bins must be at least 1");
     }
     let schema = skewer::schema::read_schema(&a.schema)?;
-    let mut opts = a.stats.to_options()?;
-    opts.gpu = a.backend.open()?;
-    let data = load_side(&a.data, &None, &a.input, &opts, a.quiet)?;
+    let opts = a.data.profile_options()?;
+    let data = a.data.load(&a.file, &None, &opts)?;
     let previous = a
         .previous
         .as_deref()
-        .map(|p| load_side(p, &None, &a.input, &opts, a.quiet))
+        .map(|p| a.data.load(p, &None, &opts))
         .transpose()?;
     let training = a
         .training
         .as_deref()
-        .map(|p| load_side(p, &None, &a.input, &opts, a.quiet))
+        .map(|p| a.data.load(p, &None, &opts))
         .transpose()?;
     let run = |kernel: &dyn skewer::compare::LinfKernel| {
         skewer::schema::validate(
@@ -226,7 +238,7 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
         std::fs::write(path, json()?)
             .with_context(|| format!("{}: cannot write", path.display()))?;
     }
-    let source = a.data.display().to_string();
+    let source = a.file.display().to_string();
     if a.json {
         print!("{}", json()?);
     } else if a.markdown {
@@ -261,14 +273,7 @@ struct CompareArgs {
     #[arg(long, value_delimiter = ',')]
     columns: Option<Vec<String>>,
     #[command(flatten)]
-    input: InputArgs,
-    #[command(flatten)]
-    stats: StatsArgs,
-    #[command(flatten)]
-    backend: BackendArgs,
-    /// Do not draw a progress bar even on a terminal.
-    #[arg(long)]
-    quiet: bool,
+    data: DataArgs,
 }
 
 #[derive(Args)]
@@ -332,10 +337,9 @@ fn load_side(
 fn run_compare(a: CompareArgs) -> anyhow::Result<u8> {
     let copts = a.drift.to_options();
     copts.validate()?;
-    let mut opts = a.stats.to_options()?;
-    opts.gpu = a.backend.open()?;
-    let base = load_side(&a.base, &a.columns, &a.input, &opts, a.quiet)?;
-    let cur = load_side(&a.current, &a.columns, &a.input, &opts, a.quiet)?;
+    let opts = a.data.profile_options()?;
+    let base = a.data.load(&a.base, &a.columns, &opts)?;
+    let cur = a.data.load(&a.current, &a.columns, &opts)?;
     let cmp = match &opts.gpu {
         Some(g) => {
             let g = g.lock().map_err(|_| {
@@ -642,11 +646,10 @@ static BYTES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0
 static TOTAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
-    let src = a.input.to_options(a.columns.clone())?;
-    let mut opts = a.stats.to_options()?;
-    opts.gpu = a.backend.open()?;
+    let src = a.data.input.to_options(a.columns.clone())?;
+    let opts = a.data.profile_options()?;
     let ds = Dataset::open(&a.files, &src)?;
-    let bar = Bar::new(!a.quiet);
+    let bar = Bar::new(!a.data.quiet);
     let p = profile::profile(&ds, &opts, &bar)?;
     for w in &p.warnings {
         eprintln!("warning: {w}");

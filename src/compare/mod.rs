@@ -177,6 +177,32 @@ pub struct Critical {
 }
 
 impl FeatureComparison {
+    /// No metrics yet, not drifted.
+    fn new(name: &str, kind: &str, counts: (u64, u64), computed_on: &str) -> Self {
+        FeatureComparison {
+            name: name.into(),
+            kind: kind.into(),
+            base_count: counts.0,
+            current_count: counts.1,
+            metrics: Metrics::default(),
+            bounds: Bounds::default(),
+            linf_at: None,
+            critical: Critical::default(),
+            drifted: false,
+            reason: String::new(),
+            computed_on: computed_on.into(),
+        }
+    }
+
+    /// Two sides that cannot be compared: drifted, with the reason.
+    fn incomparable(name: &str, kind: &str, counts: (u64, u64), reason: String) -> Self {
+        FeatureComparison {
+            drifted: true,
+            reason,
+            ..FeatureComparison::new(name, kind, counts, "cpu")
+        }
+    }
+
     /// How far the feature moved, for sorting: max(ks, linf), with features
     /// that cannot be compared first.
     pub fn movement(&self) -> f64 {
@@ -257,18 +283,8 @@ pub fn compare_feature(
     opts: &CompareOptions,
     kernel: &dyn LinfKernel,
 ) -> Result<FeatureComparison> {
-    let changed = |detail: String| FeatureComparison {
-        name: fb.name.clone(),
-        kind: "type_changed".into(),
-        base_count: fb.count,
-        current_count: fc.count,
-        metrics: Metrics::default(),
-        bounds: Bounds::default(),
-        linf_at: None,
-        critical: Critical::default(),
-        drifted: true,
-        reason: detail,
-        computed_on: "cpu".into(),
+    let changed = |detail: String| {
+        FeatureComparison::incomparable(&fb.name, "type_changed", (fb.count, fc.count), detail)
     };
     match (&fb.numeric, &fc.numeric, &fb.categorical, &fc.categorical) {
         (Some(a), Some(b), _, _) if a.domain == b.domain => numeric(&fb.name, a, b, opts, kernel),
@@ -344,19 +360,8 @@ fn categorical(
         share(a.other_count, al.p_total),
         share(b.other_count, al.q_total),
     );
-    let mut fc = FeatureComparison {
-        name: name.into(),
-        kind: "categorical".into(),
-        base_count: al.p_total,
-        current_count: al.q_total,
-        metrics: Metrics::default(),
-        bounds: Bounds::default(),
-        linf_at: None,
-        critical: Critical::default(),
-        drifted: false,
-        reason: String::new(),
-        computed_on: kernel.name().into(),
-    };
+    let mut fc =
+        FeatureComparison::new(name, "categorical", (al.p_total, al.q_total), kernel.name());
     if oa > 0.0 || ob > 0.0 {
         // A value counted on one side may hide in the other's "other" mass.
         fc.bounds.linf = Some(oa.max(ob));
@@ -430,19 +435,7 @@ fn numeric(
     let g = grid(a.domain, &sa, &sb);
     let (n, m) = (sa.total(), sb.total());
     let present = |s: &NumericStats| s.finite + s.nan + s.pos_inf + s.neg_inf;
-    let mut fc = FeatureComparison {
-        name: name.into(),
-        kind: "numeric".into(),
-        base_count: present(a),
-        current_count: present(b),
-        metrics: Metrics::default(),
-        bounds: Bounds::default(),
-        linf_at: None,
-        critical: Critical::default(),
-        drifted: false,
-        reason: String::new(),
-        computed_on: kernel.name().into(),
-    };
+    let mut fc = FeatureComparison::new(name, "numeric", (present(a), present(b)), kernel.name());
     if n > 0 && m > 0 {
         let (ks, ks_bound, w, w_bound) = ks_wasserstein(&g, n, m);
         fc.metrics.ks = Some(ks);

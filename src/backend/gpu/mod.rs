@@ -785,51 +785,9 @@ impl GpuContext {
             let slot = self.take_slot();
             let own = self.stage_values(chunk, leaf)?;
             let values = own.as_ref().unwrap_or(&self.values);
-            let groups = n.div_ceil(PER_WORKGROUP);
-            let nb = 1usize << PROFILE_BITS;
-            self.write_params(Params {
-                n: n as u32,
-                domain: domain_code(acc.domain),
-                squash: (acc.sketch.map() == KeyMap::FloatSquash) as u32,
-                buckets: nb as u32,
-                groups: groups as u32,
-                ..Default::default()
-            });
-            let np = self.numeric()?;
-            let bg_reduce = self.bind(
-                &np.reduce,
-                &[(0, &self.params), (1, values), (2, &self.partials)],
-            );
-            let bg_range = self.bind(
-                &np.range,
-                &[(0, &self.params), (2, &self.partials), (7, &self.range)],
-            );
-            let bg_sketch = self.bind(
-                &np.sketch,
-                &[
-                    (0, &self.params),
-                    (1, values),
-                    (3, &self.counts),
-                    (7, &self.range),
-                ],
-            );
             let mut enc = self.device.create_command_encoder(&Default::default());
-            enc.clear_buffer(&self.counts, 0, None);
-            self.pass(
-                &mut enc,
-                slot,
-                &[
-                    (&np.reduce, &bg_reduce, groups as u32),
-                    (&np.range, &bg_range, 1),
-                    (&np.sketch, &bg_sketch, groups as u32),
-                ],
-            );
-            let rb = &self.readback[slot];
-            enc.copy_buffer_to_buffer(&self.range, 0, rb, RB_RANGE, 32);
-            self.copy_timestamps(&mut enc, slot, RB_TS);
-            enc.copy_buffer_to_buffer(&self.counts, 0, rb, RB_COUNTS, (nb * 4) as u64);
-            let pbytes = (groups * std::mem::size_of::<Partial>()) as u64;
-            enc.copy_buffer_to_buffer(&self.partials, 0, rb, RB_COUNTS + (nb * 4) as u64, pbytes);
+            let groups = self.record_pass1(&mut enc, slot, values, n, acc.domain)?;
+            self.record_pass1_readback(&mut enc, slot, groups);
             let submission = self.queue.submit([enc.finish()]);
             GpuTimes::add(&self.times.pass1_bytes, n as u64 * 8);
             inflight.push_back(Pending {
@@ -854,7 +812,7 @@ impl GpuContext {
         let n = raw.len().min(self.chunk);
         let groups = n.div_ceil(PER_WORKGROUP);
         let nb = 1usize << PROFILE_BITS;
-        let np = self.numeric()?;
+        self.numeric()?;
         let mut enc = self.device.create_command_encoder(&Default::default());
         let slot = self.take_slot();
         let wait_for = |enc: wgpu::CommandEncoder| -> Result<()> {
@@ -873,60 +831,79 @@ impl GpuContext {
                 wait_for(enc)
             }
             BenchStage::Compute => {
-                self.write_params(Params {
-                    n: n as u32,
-                    domain: domain_code(domain),
-                    squash: (KeyMap::for_domain(domain) == KeyMap::FloatSquash) as u32,
-                    buckets: nb as u32,
-                    groups: groups as u32,
-                    ..Default::default()
-                });
-                let bg_reduce = self.bind(
-                    &np.reduce,
-                    &[(0, &self.params), (1, &self.values), (2, &self.partials)],
-                );
-                let bg_range = self.bind(
-                    &np.range,
-                    &[(0, &self.params), (2, &self.partials), (7, &self.range)],
-                );
-                let bg_sketch = self.bind(
-                    &np.sketch,
-                    &[
-                        (0, &self.params),
-                        (1, &self.values),
-                        (3, &self.counts),
-                        (7, &self.range),
-                    ],
-                );
-                enc.clear_buffer(&self.counts, 0, None);
-                self.pass(
-                    &mut enc,
-                    slot,
-                    &[
-                        (&np.reduce, &bg_reduce, groups as u32),
-                        (&np.range, &bg_range, 1),
-                        (&np.sketch, &bg_sketch, groups as u32),
-                    ],
-                );
+                self.record_pass1(&mut enc, slot, &self.values, n, domain)?;
                 wait_for(enc)
             }
             BenchStage::Readback => {
-                let rb = &self.readback[slot];
-                enc.copy_buffer_to_buffer(&self.range, 0, rb, RB_RANGE, 32);
-                enc.copy_buffer_to_buffer(&self.counts, 0, rb, RB_COUNTS, (nb * 4) as u64);
-                let pbytes = (groups * std::mem::size_of::<Partial>()) as u64;
-                enc.copy_buffer_to_buffer(
-                    &self.partials,
-                    0,
-                    rb,
-                    RB_COUNTS + (nb * 4) as u64,
-                    pbytes,
-                );
+                self.record_pass1_readback(&mut enc, slot, groups);
                 self.queue.submit([enc.finish()]);
+                let pbytes = (groups * std::mem::size_of::<Partial>()) as u64;
                 self.read(slot, RB_COUNTS + (nb * 4) as u64 + pbytes, None)
                     .map(|_| ())
             }
         }
+    }
+
+    /// Write pass one's parameters for `n` values of `domain` in `values` and
+    /// record reduce, range and sketch into `enc`; returns the workgroups.
+    fn record_pass1(
+        &self,
+        enc: &mut wgpu::CommandEncoder,
+        slot: usize,
+        values: &wgpu::Buffer,
+        n: usize,
+        domain: Domain,
+    ) -> Result<usize> {
+        let groups = n.div_ceil(PER_WORKGROUP);
+        let np = self.numeric()?;
+        self.write_params(Params {
+            n: n as u32,
+            domain: domain_code(domain),
+            squash: (KeyMap::for_domain(domain) == KeyMap::FloatSquash) as u32,
+            buckets: 1 << PROFILE_BITS,
+            groups: groups as u32,
+            ..Default::default()
+        });
+        let bg_reduce = self.bind(
+            &np.reduce,
+            &[(0, &self.params), (1, values), (2, &self.partials)],
+        );
+        let bg_range = self.bind(
+            &np.range,
+            &[(0, &self.params), (2, &self.partials), (7, &self.range)],
+        );
+        let bg_sketch = self.bind(
+            &np.sketch,
+            &[
+                (0, &self.params),
+                (1, values),
+                (3, &self.counts),
+                (7, &self.range),
+            ],
+        );
+        enc.clear_buffer(&self.counts, 0, None);
+        self.pass(
+            enc,
+            slot,
+            &[
+                (&np.reduce, &bg_reduce, groups as u32),
+                (&np.range, &bg_range, 1),
+                (&np.sketch, &bg_sketch, groups as u32),
+            ],
+        );
+        Ok(groups)
+    }
+
+    /// Record the copies of pass one's results into `slot`'s readback
+    /// buffer: range, timestamps, bucket counts, partials.
+    fn record_pass1_readback(&self, enc: &mut wgpu::CommandEncoder, slot: usize, groups: usize) {
+        let nb = 1u64 << PROFILE_BITS;
+        let rb = &self.readback[slot];
+        enc.copy_buffer_to_buffer(&self.range, 0, rb, RB_RANGE, 32);
+        self.copy_timestamps(enc, slot, RB_TS);
+        enc.copy_buffer_to_buffer(&self.counts, 0, rb, RB_COUNTS, nb * 4);
+        let pbytes = (groups * std::mem::size_of::<Partial>()) as u64;
+        enc.copy_buffer_to_buffer(&self.partials, 0, rb, RB_COUNTS + nb * 4, pbytes);
     }
 
     /// Read back one pass-one chunk and fold it into `acc`.
