@@ -28,10 +28,11 @@ fn rows(c: &Comparison, width: Option<usize>) -> Vec<Vec<String>> {
                 f.kind.clone(),
                 metric(m.ks),
                 metric(m.linf),
-                f.linf_at
-                    .as_deref()
-                    .map(|s| cut(s, 24))
-                    .unwrap_or_else(|| "-".into()),
+                match f.linf_at.as_deref() {
+                    None => "-".into(),
+                    Some("") => "(empty string)".into(),
+                    Some(s) => cut(s, 24),
+                },
                 metric(m.jsd),
                 metric(m.psi),
                 metric(m.wasserstein),
