@@ -344,7 +344,8 @@ impl ColState {
             }
             ValuesAcc::Numeric(n) if gpu_numeric => {
                 let raw = raw_values(values.as_ref())?;
-                lock(gpu)?.numeric_pass1(n, &raw, self.leaf)?;
+                let g = gpu.ok_or_else(|| Error::Internal("no GPU context".into()))?;
+                GpuContext::numeric_pass1_shared(g, n, &raw, self.leaf)?;
                 self.on_gpu += 1;
             }
             ValuesAcc::Numeric(n) => {

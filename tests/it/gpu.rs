@@ -486,3 +486,43 @@ fn integer_categorical_profile_on_gpu() {
     g.backend = c.backend.clone();
     crate::formats::assert_same_stats(&c, &g, "integer categorical");
 }
+
+/// Threads sharing one context submit their chunks while others wait for
+/// results (the lock is not held across the device's work); each thread's
+/// state still equals the CPU's, and does not depend on the interleaving.
+#[test]
+fn threads_share_the_device_without_mixing_results() {
+    let Some(ctx) = gpu() else { return };
+    let mut rng = Rng::new(8);
+    let inputs: Vec<Vec<u64>> = (0..6)
+        .map(|t| {
+            let a = awkward_f64(&mut rng, 3 * CHUNK + 5 + t * 77, 0.0);
+            a.values().iter().map(|v| v.to_bits()).collect()
+        })
+        .collect();
+    let results: Vec<NumericAcc> = std::thread::scope(|s| {
+        let handles: Vec<_> = inputs
+            .iter()
+            .map(|raw| {
+                let ctx = ctx.clone();
+                s.spawn(move || {
+                    let mut acc = NumericAcc::new(Domain::Float);
+                    GpuContext::numeric_pass1_shared(&ctx, &mut acc, raw, None).unwrap();
+                    acc
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (raw, g) in inputs.iter().zip(&results) {
+        let arr = arrow::array::Float64Array::from(
+            raw.iter().map(|&b| f64::from_bits(b)).collect::<Vec<_>>(),
+        );
+        let mut cpu = NumericAcc::new(Domain::Float);
+        cpu.update(&arr, &mut Scratch::default()).unwrap();
+        assert_eq!(g.class, cpu.class);
+        assert_eq!(g.sketch, cpu.sketch);
+        assert_eq!(g.moments.n, cpu.moments.n);
+        assert!(g.sketch.total() > 0);
+    }
+}

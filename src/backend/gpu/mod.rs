@@ -255,12 +255,26 @@ impl GpuTimes {
     }
 }
 
-/// Work submitted and not yet read back.
-struct Pending {
-    slot: usize,
+/// A readback buffer, with its timestamp queries, for one pass-one chunk in
+/// flight. Slots are pooled: each chunk submitted holds one until its
+/// results are read.
+pub struct Pass1Slot {
+    readback: wgpu::Buffer,
+    queries: Option<(wgpu::QuerySet, wgpu::Buffer)>,
+}
+
+/// A pass-one chunk submitted to the device: complete it (no lock on the
+/// context needed) to fold its results into the column's state, then give
+/// its slot back with [`GpuContext::recycle`].
+pub struct Pass1Ticket {
+    slot: Pass1Slot,
     n: usize,
     groups: usize,
     submission: wgpu::SubmissionIndex,
+    device: wgpu::Device,
+    times: std::sync::Arc<GpuTimes>,
+    /// Nanoseconds per timestamp tick (0 without timestamp queries).
+    period: f64,
 }
 
 /// Longest wait for one submission before the device is declared hung.
@@ -273,7 +287,7 @@ const RB_COUNTS: u64 = 48;
 
 /// The GPU state of one run.
 pub struct GpuContext {
-    pub times: GpuTimes,
+    pub times: std::sync::Arc<GpuTimes>,
     device: wgpu::Device,
     queue: wgpu::Queue,
     pub desc: AdapterDesc,
@@ -301,6 +315,8 @@ pub struct GpuContext {
     queries: Option<(wgpu::QuerySet, wgpu::Buffer, f64)>,
     next_slot: std::cell::Cell<usize>,
     resident: Resident,
+    /// Free pass-one readback slots.
+    pass1_pool: Vec<Pass1Slot>,
 }
 
 struct NumericPipelines {
@@ -530,7 +546,7 @@ impl GpuContext {
             return Err(gpu_err("out of memory allocating GPU buffers", e));
         }
         Ok(GpuContext {
-            times: GpuTimes::default(),
+            times: Default::default(),
             device,
             queue,
             desc,
@@ -554,6 +570,7 @@ impl GpuContext {
             queries,
             next_slot: std::cell::Cell::new(0),
             resident: Resident::default(),
+            pass1_pool: Vec::new(),
         })
     }
 
@@ -590,23 +607,27 @@ impl GpuContext {
         })
     }
 
+    /// `slot`'s timestamp queries (of the two general readback slots).
+    fn slot_queries(&self, slot: usize) -> Option<(&wgpu::QuerySet, u32)> {
+        self.queries
+            .as_ref()
+            .map(|(set, _, _)| (set, 2 * slot as u32))
+    }
+
     /// Record one compute pass of `steps` (pipeline, bind group, workgroups),
-    /// with timestamps at its ends into `slot`'s queries where the adapter
-    /// has them.
+    /// with timestamps at its ends into `ts` (a query set and the first of
+    /// two indices) where the adapter has them.
     fn pass(
         &self,
         enc: &mut wgpu::CommandEncoder,
-        slot: usize,
+        ts: Option<(&wgpu::QuerySet, u32)>,
         steps: &[(&wgpu::ComputePipeline, &wgpu::BindGroup, u32)],
     ) {
-        let timestamp_writes =
-            self.queries
-                .as_ref()
-                .map(|(set, _, _)| wgpu::ComputePassTimestampWrites {
-                    query_set: set,
-                    beginning_of_pass_write_index: Some(2 * slot as u32),
-                    end_of_pass_write_index: Some(2 * slot as u32 + 1),
-                });
+        let timestamp_writes = ts.map(|(set, q)| wgpu::ComputePassTimestampWrites {
+            query_set: set,
+            beginning_of_pass_write_index: Some(q),
+            end_of_pass_write_index: Some(q + 1),
+        });
         let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
             label: Some("skewer"),
             timestamp_writes,
@@ -627,6 +648,43 @@ impl GpuContext {
         }
     }
 
+    /// A free pass-one slot (a new one when all are in flight).
+    fn take_pass1_slot(&mut self) -> Pass1Slot {
+        if let Some(s) = self.pass1_pool.pop() {
+            return s;
+        }
+        let groups = self.chunk.div_ceil(PER_WORKGROUP);
+        let size = RB_COUNTS as usize
+            + (1usize << PROFILE_BITS) * 4
+            + groups * std::mem::size_of::<Partial>();
+        let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("pass-one readback"),
+            size: size as u64,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let queries = self.queries.is_some().then(|| {
+            let set = self.device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("pass-one timestamps"),
+                ty: wgpu::QueryType::Timestamp,
+                count: 2,
+            });
+            let resolve = self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("pass-one timestamps"),
+                size: 256,
+                usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            });
+            (set, resolve)
+        });
+        Pass1Slot { readback, queries }
+    }
+
+    /// Give back the slot of a completed [`Pass1Ticket`].
+    pub fn recycle(&mut self, slot: Pass1Slot) {
+        self.pass1_pool.push(slot);
+    }
+
     /// Map `slot`'s readback buffer and copy out its first `bytes`, once
     /// `submission` (by default the latest) has finished.
     fn read(
@@ -635,51 +693,18 @@ impl GpuContext {
         bytes: u64,
         submission: Option<wgpu::SubmissionIndex>,
     ) -> Result<Vec<u8>> {
-        if bytes == 0 {
-            return Ok(Vec::new());
-        }
-        let t0 = Instant::now();
-        let rb = &self.readback[slot];
-        let slice = rb.slice(..bytes);
-        let (tx, rx) = mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        self.device
-            .poll(wgpu::PollType::Wait {
-                submission_index: submission,
-                timeout: Some(GPU_TIMEOUT),
-            })
-            .map_err(|e| {
-                gpu_err(
-                    &format!(
-                        "waiting for the GPU (device lost, or no result within {} s?)",
-                        GPU_TIMEOUT.as_secs()
-                    ),
-                    e,
-                )
-            })?;
-        rx.recv()
-            .map_err(|e| gpu_err("reading results back", e))?
-            .map_err(|e| gpu_err("reading results back", e))?;
-        let out = slice
-            .get_mapped_range()
-            .map_err(|e| gpu_err("reading results back", e))?
-            .to_vec();
-        rb.unmap();
-        GpuTimes::add(&self.times.wait_ns, t0.elapsed().as_nanos() as u64);
-        Ok(out)
+        map_read(
+            &self.device,
+            &self.readback[slot],
+            bytes,
+            submission,
+            &self.times,
+        )
     }
 
     /// Kernel nanoseconds from the timestamps at `at` of a readback.
     fn kernel_ns(&self, data: &[u8], at: usize) -> u64 {
-        match &self.queries {
-            Some((_, _, period)) if data.len() >= at + 16 => {
-                let t: Vec<u64> = pod_vec(&data[at..at + 16]);
-                (t[1].saturating_sub(t[0]) as f64 * period) as u64
-            }
-            _ => 0,
-        }
+        kernel_ns(data, at, self.queries.as_ref().map_or(0.0, |q| q.2))
     }
 
     fn upload(&self, dst: &wgpu::Buffer, bytes: &[u8]) {
@@ -765,42 +790,99 @@ impl GpuContext {
 
     /// Pass one over raw values (f64 bits, i64 or u64 of the column's
     /// domain; no nulls), folded into `acc` exactly as the CPU would. With
-    /// `leaf`, the chunks stay on the device for pass two if they fit.
+    /// `leaf`, the chunks stay on the device for pass two if they fit. Two
+    /// chunks are in flight: the next is uploaded and submitted before the
+    /// previous one's results are read.
     pub fn numeric_pass1(
         &mut self,
         acc: &mut NumericAcc,
         raw: &[u64],
         leaf: Option<usize>,
     ) -> Result<()> {
-        self.numeric()?;
-        let mut inflight: VecDeque<Pending> = VecDeque::new();
+        let mut inflight: VecDeque<Pass1Ticket> = VecDeque::new();
         for chunk in raw.chunks(self.chunk) {
             if inflight.len() == 2 {
-                let p = inflight
-                    .pop_front()
-                    .ok_or_else(|| Error::Internal("queue".into()))?;
-                self.finish_pass1(acc, p)?;
+                if let Some(t) = inflight.pop_front() {
+                    let slot = t.complete(acc)?;
+                    self.recycle(slot);
+                }
             }
-            let n = chunk.len();
-            let slot = self.take_slot();
-            let own = self.stage_values(chunk, leaf)?;
-            let values = own.as_ref().unwrap_or(&self.values);
-            let mut enc = self.device.create_command_encoder(&Default::default());
-            let groups = self.record_pass1(&mut enc, slot, values, n, acc.domain)?;
-            self.record_pass1_readback(&mut enc, slot, groups);
-            let submission = self.queue.submit([enc.finish()]);
-            GpuTimes::add(&self.times.pass1_bytes, n as u64 * 8);
-            inflight.push_back(Pending {
-                slot,
-                n,
-                groups,
-                submission,
-            });
+            inflight.push_back(self.pass1_submit(chunk, acc.domain, leaf)?);
         }
-        while let Some(p) = inflight.pop_front() {
-            self.finish_pass1(acc, p)?;
+        while let Some(t) = inflight.pop_front() {
+            let slot = t.complete(acc)?;
+            self.recycle(slot);
         }
         Ok(())
+    }
+
+    /// [`Self::numeric_pass1`] on a context shared by threads: the lock is
+    /// held only to submit a chunk and to give back its slot, not while the
+    /// device computes, so one thread's chunk uploads and runs while another
+    /// thread waits for its own results.
+    pub fn numeric_pass1_shared(
+        ctx: &std::sync::Mutex<GpuContext>,
+        acc: &mut NumericAcc,
+        raw: &[u64],
+        leaf: Option<usize>,
+    ) -> Result<()> {
+        let lock = || {
+            ctx.lock()
+                .map_err(|_| Error::Internal("a thread panicked while using the GPU".into()))
+        };
+        let chunk = lock()?.chunk;
+        let mut inflight: VecDeque<Pass1Ticket> = VecDeque::new();
+        for part in raw.chunks(chunk) {
+            if inflight.len() == 2 {
+                if let Some(t) = inflight.pop_front() {
+                    let slot = t.complete(acc)?;
+                    lock()?.recycle(slot);
+                }
+            }
+            let t = lock()?.pass1_submit(part, acc.domain, leaf)?;
+            inflight.push_back(t);
+        }
+        while let Some(t) = inflight.pop_front() {
+            let slot = t.complete(acc)?;
+            lock()?.recycle(slot);
+        }
+        Ok(())
+    }
+
+    /// Upload one chunk (at most [`Self::chunk_len`] values) and submit its
+    /// pass one: reduce, range, sketch and the copies of their results.
+    pub fn pass1_submit(
+        &mut self,
+        chunk: &[u64],
+        domain: Domain,
+        leaf: Option<usize>,
+    ) -> Result<Pass1Ticket> {
+        self.numeric()?;
+        let n = chunk.len();
+        if n > self.chunk {
+            return Err(Error::Internal(format!(
+                "a pass-one chunk of {n} values (at most {})",
+                self.chunk
+            )));
+        }
+        let slot = self.take_pass1_slot();
+        let own = self.stage_values(chunk, leaf)?;
+        let values = own.as_ref().unwrap_or(&self.values);
+        let mut enc = self.device.create_command_encoder(&Default::default());
+        let ts = slot.queries.as_ref().map(|(set, _)| (set, 0));
+        let groups = self.record_pass1(&mut enc, ts, values, n, domain)?;
+        self.record_pass1_readback(&mut enc, &slot, groups);
+        let submission = self.queue.submit([enc.finish()]);
+        GpuTimes::add(&self.times.pass1_bytes, n as u64 * 8);
+        Ok(Pass1Ticket {
+            slot,
+            n,
+            groups,
+            submission,
+            device: self.device.clone(),
+            times: self.times.clone(),
+            period: self.queries.as_ref().map_or(0.0, |q| q.2),
+        })
     }
 
     /// One stage of pass one on one chunk (at most [`Self::chunk_len`]
@@ -831,15 +913,18 @@ impl GpuContext {
                 wait_for(enc)
             }
             BenchStage::Compute => {
-                self.record_pass1(&mut enc, slot, &self.values, n, domain)?;
+                self.record_pass1(&mut enc, self.slot_queries(slot), &self.values, n, domain)?;
                 wait_for(enc)
             }
             BenchStage::Readback => {
-                self.record_pass1_readback(&mut enc, slot, groups);
-                self.queue.submit([enc.finish()]);
+                let rb = &self.readback[slot];
+                enc.copy_buffer_to_buffer(&self.range, 0, rb, RB_RANGE, 32);
+                enc.copy_buffer_to_buffer(&self.counts, 0, rb, RB_COUNTS, (nb * 4) as u64);
                 let pbytes = (groups * std::mem::size_of::<Partial>()) as u64;
-                self.read(slot, RB_COUNTS + (nb * 4) as u64 + pbytes, None)
-                    .map(|_| ())
+                let at = RB_COUNTS + (nb * 4) as u64;
+                enc.copy_buffer_to_buffer(&self.partials, 0, rb, at, pbytes);
+                self.queue.submit([enc.finish()]);
+                self.read(slot, at + pbytes, None).map(|_| ())
             }
         }
     }
@@ -849,7 +934,7 @@ impl GpuContext {
     fn record_pass1(
         &self,
         enc: &mut wgpu::CommandEncoder,
-        slot: usize,
+        ts: Option<(&wgpu::QuerySet, u32)>,
         values: &wgpu::Buffer,
         n: usize,
         domain: Domain,
@@ -884,7 +969,7 @@ impl GpuContext {
         enc.clear_buffer(&self.counts, 0, None);
         self.pass(
             enc,
-            slot,
+            ts,
             &[
                 (&np.reduce, &bg_reduce, groups as u32),
                 (&np.range, &bg_range, 1),
@@ -896,73 +981,22 @@ impl GpuContext {
 
     /// Record the copies of pass one's results into `slot`'s readback
     /// buffer: range, timestamps, bucket counts, partials.
-    fn record_pass1_readback(&self, enc: &mut wgpu::CommandEncoder, slot: usize, groups: usize) {
+    fn record_pass1_readback(
+        &self,
+        enc: &mut wgpu::CommandEncoder,
+        slot: &Pass1Slot,
+        groups: usize,
+    ) {
         let nb = 1u64 << PROFILE_BITS;
-        let rb = &self.readback[slot];
+        let rb = &slot.readback;
         enc.copy_buffer_to_buffer(&self.range, 0, rb, RB_RANGE, 32);
-        self.copy_timestamps(enc, slot, RB_TS);
+        if let Some((set, resolve)) = &slot.queries {
+            enc.resolve_query_set(set, 0..2, resolve, 0);
+            enc.copy_buffer_to_buffer(resolve, 0, rb, RB_TS, 16);
+        }
         enc.copy_buffer_to_buffer(&self.counts, 0, rb, RB_COUNTS, nb * 4);
         let pbytes = (groups * std::mem::size_of::<Partial>()) as u64;
         enc.copy_buffer_to_buffer(&self.partials, 0, rb, RB_COUNTS + nb * 4, pbytes);
-    }
-
-    /// Read back one pass-one chunk and fold it into `acc`.
-    fn finish_pass1(&self, acc: &mut NumericAcc, p: Pending) -> Result<()> {
-        let nb = 1usize << PROFILE_BITS;
-        let pbytes = p.groups * std::mem::size_of::<Partial>();
-        let data = self.read(
-            p.slot,
-            RB_COUNTS + (nb * 4 + pbytes) as u64,
-            Some(p.submission),
-        )?;
-        let ns = self.kernel_ns(&data, RB_TS as usize);
-        GpuTimes::add(&self.times.compute_ns, ns);
-        GpuTimes::add(&self.times.pass1_compute_ns, ns);
-        let range: ChunkRange = bytemuck::pod_read_unaligned(&data[..32]);
-        let counts: Vec<u32> = pod_vec(&data[RB_COUNTS as usize..RB_COUNTS as usize + nb * 4]);
-        let parts: Vec<Partial> = pod_vec(&data[RB_COUNTS as usize + nb * 4..]);
-        let (mut lo, mut hi, mut fin) = (u64::MAX, 0u64, 0u64);
-        acc.class.present += p.n as u64;
-        for w in &parts {
-            acc.class.nan += w.nan as u64;
-            acc.class.pos_inf += w.pos_inf as u64;
-            acc.class.neg_inf += w.neg_inf as u64;
-            acc.class.zeros += w.zeros as u64;
-            if w.finite > 0 {
-                lo = lo.min(w.min_key);
-                hi = hi.max(w.max_key);
-                fin += w.finite as u64;
-                acc.moments.merge(&Moments::from_power_sums(
-                    w.finite as u64,
-                    w.m0,
-                    w.s1,
-                    w.s2,
-                    w.s3,
-                    w.s4,
-                ));
-            }
-        }
-        if fin == 0 {
-            return Ok(());
-        }
-        let got: u64 = counts.iter().map(|&c| c as u64).sum();
-        if got != fin || range.finite as u64 != fin || range.lo != lo || range.hi != hi {
-            return Err(Error::Gpu(format!(
-                "the sketch kernels counted {got} values in [{}, {}] where the reduce kernel found {fin} in [{lo}, {hi}] (a driver fault?)",
-                range.lo, range.hi
-            )));
-        }
-        let chunk = KeySketch::from_dense(
-            acc.sketch.bits(),
-            acc.sketch.map(),
-            (range.shift, range.origin),
-            &counts,
-            (lo, hi),
-            fin,
-        )
-        .map_err(|e| Error::Gpu(format!("the range kernel: {e}")))?;
-        acc.sketch.merge(&chunk);
-        Ok(())
     }
 
     /// Pass two over raw values read again: collect the keys of the planned
@@ -1044,7 +1078,7 @@ impl GpuContext {
         enc.clear_buffer(&self.collected_len, 0, None);
         self.pass(
             &mut enc,
-            slot,
+            self.slot_queries(slot),
             &[(&np.collect, &bg, n.div_ceil(PER_WORKGROUP) as u32)],
         );
         enc.copy_buffer_to_buffer(&self.collected_len, 0, &self.readback[slot], 0, 8);
@@ -1258,7 +1292,11 @@ impl GpuContext {
         let ts_at = bytes.div_ceil(8) * 8;
         let mut enc = self.device.create_command_encoder(&Default::default());
         enc.clear_buffer(&self.counts, 0, Some(bytes.div_ceil(4) * 4));
-        self.pass(&mut enc, slot, &[(p, &bg, groups as u32)]);
+        self.pass(
+            &mut enc,
+            self.slot_queries(slot),
+            &[(p, &bg, groups as u32)],
+        );
         enc.copy_buffer_to_buffer(
             &self.counts,
             0,
@@ -1310,7 +1348,11 @@ impl GpuContext {
                 ],
             );
             let mut enc = self.device.create_command_encoder(&Default::default());
-            self.pass(&mut enc, slot, &[(&np.linf, &bg, groups as u32)]);
+            self.pass(
+                &mut enc,
+                self.slot_queries(slot),
+                &[(&np.linf, &bg, groups as u32)],
+            );
             enc.copy_buffer_to_buffer(&self.partials, 0, &self.readback[slot], 0, bytes);
             self.copy_timestamps(&mut enc, slot, bytes);
             self.queue.submit([enc.finish()]);
@@ -1401,6 +1443,124 @@ fn int_codes(a: &dyn Array, lo: i128) -> Result<Vec<u32>> {
         DataType::UInt64 => codes!(UInt64Type),
         other => return Err(Error::Internal(format!("integer codes of {other}"))),
     })
+}
+
+impl Pass1Ticket {
+    /// Wait for the chunk, read its results back and fold them into `acc`
+    /// (in submission order, as the CPU folds batches); returns the slot.
+    pub fn complete(self, acc: &mut NumericAcc) -> Result<Pass1Slot> {
+        let p = &self;
+        let nb = 1usize << PROFILE_BITS;
+        let pbytes = p.groups * std::mem::size_of::<Partial>();
+        let data = map_read(
+            &p.device,
+            &p.slot.readback,
+            RB_COUNTS + (nb * 4 + pbytes) as u64,
+            Some(p.submission.clone()),
+            &p.times,
+        )?;
+        let ns = kernel_ns(&data, RB_TS as usize, p.period);
+        GpuTimes::add(&p.times.compute_ns, ns);
+        GpuTimes::add(&p.times.pass1_compute_ns, ns);
+        let range: ChunkRange = bytemuck::pod_read_unaligned(&data[..32]);
+        let counts: Vec<u32> = pod_vec(&data[RB_COUNTS as usize..RB_COUNTS as usize + nb * 4]);
+        let parts: Vec<Partial> = pod_vec(&data[RB_COUNTS as usize + nb * 4..]);
+        let (mut lo, mut hi, mut fin) = (u64::MAX, 0u64, 0u64);
+        acc.class.present += p.n as u64;
+        for w in &parts {
+            acc.class.nan += w.nan as u64;
+            acc.class.pos_inf += w.pos_inf as u64;
+            acc.class.neg_inf += w.neg_inf as u64;
+            acc.class.zeros += w.zeros as u64;
+            if w.finite > 0 {
+                lo = lo.min(w.min_key);
+                hi = hi.max(w.max_key);
+                fin += w.finite as u64;
+                acc.moments.merge(&Moments::from_power_sums(
+                    w.finite as u64,
+                    w.m0,
+                    w.s1,
+                    w.s2,
+                    w.s3,
+                    w.s4,
+                ));
+            }
+        }
+        if fin == 0 {
+            return Ok(self.slot);
+        }
+        let got: u64 = counts.iter().map(|&c| c as u64).sum();
+        if got != fin || range.finite as u64 != fin || range.lo != lo || range.hi != hi {
+            return Err(Error::Gpu(format!(
+                "the sketch kernels counted {got} values in [{}, {}] where the reduce kernel found {fin} in [{lo}, {hi}] (a driver fault?)",
+                range.lo, range.hi
+            )));
+        }
+        let chunk = KeySketch::from_dense(
+            acc.sketch.bits(),
+            acc.sketch.map(),
+            (range.shift, range.origin),
+            &counts,
+            (lo, hi),
+            fin,
+        )
+        .map_err(|e| Error::Gpu(format!("the range kernel: {e}")))?;
+        acc.sketch.merge(&chunk);
+        Ok(self.slot)
+    }
+}
+
+/// Map `buffer`, once `submission` (by default the latest) has finished, and
+/// copy out its first `bytes`.
+fn map_read(
+    device: &wgpu::Device,
+    buffer: &wgpu::Buffer,
+    bytes: u64,
+    submission: Option<wgpu::SubmissionIndex>,
+    times: &GpuTimes,
+) -> Result<Vec<u8>> {
+    if bytes == 0 {
+        return Ok(Vec::new());
+    }
+    let t0 = Instant::now();
+    let slice = buffer.slice(..bytes);
+    let (tx, rx) = mpsc::channel();
+    slice.map_async(wgpu::MapMode::Read, move |r| {
+        let _ = tx.send(r);
+    });
+    device
+        .poll(wgpu::PollType::Wait {
+            submission_index: submission,
+            timeout: Some(GPU_TIMEOUT),
+        })
+        .map_err(|e| {
+            gpu_err(
+                &format!(
+                    "waiting for the GPU (device lost, or no result within {} s?)",
+                    GPU_TIMEOUT.as_secs()
+                ),
+                e,
+            )
+        })?;
+    rx.recv()
+        .map_err(|e| gpu_err("reading results back", e))?
+        .map_err(|e| gpu_err("reading results back", e))?;
+    let out = slice
+        .get_mapped_range()
+        .map_err(|e| gpu_err("reading results back", e))?
+        .to_vec();
+    buffer.unmap();
+    GpuTimes::add(&times.wait_ns, t0.elapsed().as_nanos() as u64);
+    Ok(out)
+}
+
+/// Kernel nanoseconds from two timestamps at `at` (0 without them).
+fn kernel_ns(data: &[u8], at: usize, period: f64) -> u64 {
+    if period <= 0.0 || data.len() < at + 16 {
+        return 0;
+    }
+    let t: Vec<u64> = pod_vec(&data[at..at + 16]);
+    (t[1].saturating_sub(t[0]) as f64 * period) as u64
 }
 
 fn domain_code(d: Domain) -> u32 {
