@@ -11,10 +11,12 @@
 //! `sketch` counts the chunk into its buckets with atomics; one copy brings
 //! everything back. The host folds the partials in workgroup order with the
 //! CPU's own merge code and merges the chunk's sketch into the column's
-//! (exact: bucket edges are aligned powers of two). Two readback slots let
-//! the next chunk be uploaded and submitted before the previous chunk's
-//! results are mapped, so the host's copy of chunk k+1 overlaps the device's
-//! work on chunk k.
+//! (exact: bucket edges are aligned powers of two). Each submitted chunk
+//! holds a pooled readback slot (a [`Pass1Ticket`]); a column keeps two
+//! chunks in flight, and threads sharing the context hold its lock only to
+//! submit, never while waiting, so the upload and compute of one chunk
+//! overlap the wait for another (wgpu has one queue: copies and kernels
+//! still run in submission order on the device).
 //!
 //! Uploaded chunks stay on the device for pass two while they fit the memory
 //! budget ([`GpuContext::start_run`]); pass two's `collect` kernel then
