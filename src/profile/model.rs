@@ -77,7 +77,7 @@ pub enum Kind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeatureProfile {
     pub name: String,
-    /// Arrow type, e.g. "float64", "timestamp[ns, tz=UTC]", "list<int64>".
+    /// Arrow type, e.g. `float64`, `timestamp[ns, tz=UTC]`, `list<int64>`.
     #[serde(rename = "type")]
     pub type_name: String,
     pub kind: Kind,

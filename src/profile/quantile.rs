@@ -316,7 +316,7 @@ impl Pass2Plan {
     }
 }
 
-/// The bucket j with prefix[j] ≤ k < prefix[j + 1].
+/// The bucket `j` with `prefix[j] ≤ k < prefix[j + 1]`.
 pub fn bucket_holding(prefix: &[u64], k: u64) -> usize {
     prefix.partition_point(|&p| p <= k) - 1
 }

@@ -62,7 +62,7 @@ pub struct NumExamplesComparator {
 #[serde(deny_unknown_fields)]
 pub struct FeatureSchema {
     pub name: String,
-    /// The Arrow type, as the profile writes it ("float64", "list<int64>").
+    /// The Arrow type, as the profile writes it (`float64`, `list<int64>`).
     #[serde(rename = "type")]
     pub type_name: String,
     pub kind: Kind,
