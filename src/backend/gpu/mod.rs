@@ -301,6 +301,13 @@ pub struct GpuContext {
     numeric: Option<NumericPipelines>,
     count_codes: wgpu::ComputePipeline,
     count_bools: wgpu::ComputePipeline,
+    /// Bind groups built once: the numeric kernels over the shared values
+    /// buffer, `range`, `linf`, and the two counting kernels.
+    shared: Option<ValueBindings>,
+    bg_range: Option<wgpu::BindGroup>,
+    bg_linf: Option<wgpu::BindGroup>,
+    bg_count_codes: wgpu::BindGroup,
+    bg_count_bools: wgpu::BindGroup,
     params: wgpu::Buffer,
     linf_params: wgpu::Buffer,
     count_params: wgpu::Buffer,
@@ -329,12 +336,84 @@ struct NumericPipelines {
     linf: wgpu::ComputePipeline,
 }
 
+/// The bind groups of the numeric kernels that read one values buffer:
+/// built once per buffer (the shared one, and each chunk kept resident).
+struct ValueBindings {
+    reduce: wgpu::BindGroup,
+    sketch: wgpu::BindGroup,
+    collect: wgpu::BindGroup,
+}
+
+/// A chunk kept on the device for pass two (its bind groups hold the
+/// buffer).
+struct ResidentChunk {
+    n: usize,
+    bindings: ValueBindings,
+}
+
+/// The fixed buffers the bind groups refer to.
+struct Fixed<'a> {
+    params: &'a wgpu::Buffer,
+    partials: &'a wgpu::Buffer,
+    counts: &'a wgpu::Buffer,
+    range: &'a wgpu::Buffer,
+    slots: &'a wgpu::Buffer,
+    collected: &'a wgpu::Buffer,
+    collected_len: &'a wgpu::Buffer,
+}
+
+fn bind_group(
+    device: &wgpu::Device,
+    p: &wgpu::ComputePipeline,
+    entries: &[(u32, &wgpu::Buffer)],
+) -> wgpu::BindGroup {
+    device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: None,
+        layout: &p.get_bind_group_layout(0),
+        entries: &entries
+            .iter()
+            .map(|(b, buf)| wgpu::BindGroupEntry {
+                binding: *b,
+                resource: buf.as_entire_binding(),
+            })
+            .collect::<Vec<_>>(),
+    })
+}
+
+impl ValueBindings {
+    fn new(device: &wgpu::Device, np: &NumericPipelines, f: &Fixed, values: &wgpu::Buffer) -> Self {
+        ValueBindings {
+            reduce: bind_group(
+                device,
+                &np.reduce,
+                &[(0, f.params), (1, values), (2, f.partials)],
+            ),
+            sketch: bind_group(
+                device,
+                &np.sketch,
+                &[(0, f.params), (1, values), (3, f.counts), (7, f.range)],
+            ),
+            collect: bind_group(
+                device,
+                &np.collect,
+                &[
+                    (0, f.params),
+                    (1, values),
+                    (4, f.slots),
+                    (5, f.collected),
+                    (6, f.collected_len),
+                ],
+            ),
+        }
+    }
+}
+
 /// Chunks kept on the device between the passes, per numeric leaf.
 #[derive(Default)]
 struct Resident {
     limit: u64,
     bytes: u64,
-    chunks: HashMap<usize, Vec<(wgpu::Buffer, usize)>>,
+    chunks: HashMap<usize, Vec<ResidentChunk>>,
     /// Leaves with a chunk that did not fit: pass two reads them again.
     evicted: HashSet<usize>,
 }
@@ -541,6 +620,45 @@ impl GpuContext {
             let resolve = buf("timestamps", 512, U::QUERY_RESOLVE | U::COPY_SRC);
             (set, resolve, ts_period)
         });
+        let fixed = Fixed {
+            params: &params,
+            partials: &partials,
+            counts: &counts,
+            range: &range,
+            slots: &slots,
+            collected: &collected,
+            collected_len: &collected_len,
+        };
+        let shared = numeric
+            .as_ref()
+            .map(|np| ValueBindings::new(&device, np, &fixed, &values));
+        let bg_range = numeric.as_ref().map(|np| {
+            bind_group(
+                &device,
+                &np.range,
+                &[(0, &params), (2, &partials), (7, &range)],
+            )
+        });
+        let bg_linf = numeric.as_ref().map(|np| {
+            bind_group(
+                &device,
+                &np.linf,
+                &[
+                    (0, &linf_params),
+                    (1, &values),
+                    (2, &collected),
+                    (3, &partials),
+                ],
+            )
+        });
+        let count_entries = [
+            (0, &count_params),
+            (1, &values),
+            (2, &validity),
+            (3, &counts),
+        ];
+        let bg_count_codes = bind_group(&device, &count_codes, &count_entries);
+        let bg_count_bools = bind_group(&device, &count_bools, &count_entries);
         if let Some(e) = pollster::block_on(valid.pop()) {
             return Err(gpu_err("shader or pipeline validation failed", e));
         }
@@ -557,6 +675,11 @@ impl GpuContext {
             numeric,
             count_codes,
             count_bools,
+            shared,
+            bg_range,
+            bg_linf,
+            bg_count_codes,
+            bg_count_bools,
             params,
             linf_params,
             count_params,
@@ -592,20 +715,6 @@ impl GpuContext {
                 "numeric kernels used on {}, which lacks SHADER_F64 or SHADER_INT64",
                 self.desc.name
             ))
-        })
-    }
-
-    fn bind(&self, p: &wgpu::ComputePipeline, entries: &[(u32, &wgpu::Buffer)]) -> wgpu::BindGroup {
-        self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: None,
-            layout: &p.get_bind_group_layout(0),
-            entries: &entries
-                .iter()
-                .map(|(b, buf)| wgpu::BindGroupEntry {
-                    binding: *b,
-                    resource: buf.as_entire_binding(),
-                })
-                .collect::<Vec<_>>(),
         })
     }
 
@@ -749,7 +858,10 @@ impl GpuContext {
 
     /// A device buffer holding `chunk`, kept for pass two when `leaf` is
     /// given and the budget allows; else the shared values buffer.
-    fn stage_values(&mut self, chunk: &[u64], leaf: Option<usize>) -> Result<Option<wgpu::Buffer>> {
+    /// Upload `chunk`: to a new buffer kept for pass two (the last of
+    /// `leaf`'s resident chunks; returns the leaf) when `leaf` is given and
+    /// the budget allows, else to the shared values buffer (returns None).
+    fn stage_values(&mut self, chunk: &[u64], leaf: Option<usize>) -> Result<Option<usize>> {
         let bytes = chunk.len() as u64 * 8;
         let keep = leaf.filter(|l| {
             !self.resident.evicted.contains(l) && self.resident.bytes + bytes <= self.resident.limit
@@ -757,7 +869,7 @@ impl GpuContext {
         if let (None, Some(l)) = (keep, leaf) {
             if self.resident.evicted.insert(l) {
                 if let Some(v) = self.resident.chunks.remove(&l) {
-                    self.resident.bytes -= v.iter().map(|(_, n)| *n as u64 * 8).sum::<u64>();
+                    self.resident.bytes -= v.iter().map(|c| c.n as u64 * 8).sum::<u64>();
                 }
             }
         }
@@ -781,13 +893,43 @@ impl GpuContext {
         b.unmap();
         GpuTimes::add(&self.times.upload_ns, t0.elapsed().as_nanos() as u64);
         GpuTimes::add(&self.times.upload_bytes, bytes);
+        let np = self.numeric()?;
+        let fixed = Fixed {
+            params: &self.params,
+            partials: &self.partials,
+            counts: &self.counts,
+            range: &self.range,
+            slots: &self.slots,
+            collected: &self.collected,
+            collected_len: &self.collected_len,
+        };
+        let bindings = ValueBindings::new(&self.device, np, &fixed, &b);
         self.resident.bytes += bytes;
         self.resident
             .chunks
             .entry(l)
             .or_default()
-            .push((b.clone(), chunk.len()));
-        Ok(Some(b))
+            .push(ResidentChunk {
+                n: chunk.len(),
+                bindings,
+            });
+        Ok(Some(l))
+    }
+
+    /// The bindings of the values just staged by [`Self::stage_values`].
+    fn staged(&self, resident: Option<usize>) -> Result<&ValueBindings> {
+        match resident {
+            Some(l) => self
+                .resident
+                .chunks
+                .get(&l)
+                .and_then(|v| v.last())
+                .map(|c| &c.bindings)
+                .ok_or_else(|| Error::Internal("a resident chunk vanished".into())),
+            None => self.shared.as_ref().ok_or_else(|| {
+                Error::Internal("numeric bindings on an adapter without them".into())
+            }),
+        }
     }
 
     /// Pass one over raw values (f64 bits, i64 or u64 of the column's
@@ -868,11 +1010,10 @@ impl GpuContext {
             )));
         }
         let slot = self.take_pass1_slot();
-        let own = self.stage_values(chunk, leaf)?;
-        let values = own.as_ref().unwrap_or(&self.values);
+        let resident = self.stage_values(chunk, leaf)?;
         let mut enc = self.device.create_command_encoder(&Default::default());
         let ts = slot.queries.as_ref().map(|(set, _)| (set, 0));
-        let groups = self.record_pass1(&mut enc, ts, values, n, domain)?;
+        let groups = self.record_pass1(&mut enc, ts, self.staged(resident)?, n, domain)?;
         self.record_pass1_readback(&mut enc, &slot, groups);
         let submission = self.queue.submit([enc.finish()]);
         GpuTimes::add(&self.times.pass1_bytes, n as u64 * 8);
@@ -915,7 +1056,13 @@ impl GpuContext {
                 wait_for(enc)
             }
             BenchStage::Compute => {
-                self.record_pass1(&mut enc, self.slot_queries(slot), &self.values, n, domain)?;
+                self.record_pass1(
+                    &mut enc,
+                    self.slot_queries(slot),
+                    self.staged(None)?,
+                    n,
+                    domain,
+                )?;
                 wait_for(enc)
             }
             BenchStage::Readback => {
@@ -937,7 +1084,7 @@ impl GpuContext {
         &self,
         enc: &mut wgpu::CommandEncoder,
         ts: Option<(&wgpu::QuerySet, u32)>,
-        values: &wgpu::Buffer,
+        values: &ValueBindings,
         n: usize,
         domain: Domain,
     ) -> Result<usize> {
@@ -951,31 +1098,18 @@ impl GpuContext {
             groups: groups as u32,
             ..Default::default()
         });
-        let bg_reduce = self.bind(
-            &np.reduce,
-            &[(0, &self.params), (1, values), (2, &self.partials)],
-        );
-        let bg_range = self.bind(
-            &np.range,
-            &[(0, &self.params), (2, &self.partials), (7, &self.range)],
-        );
-        let bg_sketch = self.bind(
-            &np.sketch,
-            &[
-                (0, &self.params),
-                (1, values),
-                (3, &self.counts),
-                (7, &self.range),
-            ],
-        );
+        let bg_range = self
+            .bg_range
+            .as_ref()
+            .ok_or_else(|| Error::Internal("no range bindings".into()))?;
         enc.clear_buffer(&self.counts, 0, None);
         self.pass(
             enc,
             ts,
             &[
-                (&np.reduce, &bg_reduce, groups as u32),
-                (&np.range, &bg_range, 1),
-                (&np.sketch, &bg_sketch, groups as u32),
+                (&np.reduce, &values.reduce, groups as u32),
+                (&np.range, bg_range, 1),
+                (&np.sketch, &values.sketch, groups as u32),
             ],
         );
         Ok(groups)
@@ -1013,7 +1147,7 @@ impl GpuContext {
         self.write_slots(plan);
         for chunk in raw.chunks(self.chunk) {
             self.upload(&self.values, bytemuck::cast_slice(chunk));
-            self.collect_chunk(plan, domain, state, &self.values, chunk.len())?;
+            self.collect_chunk(plan, domain, state, self.staged(None)?, chunk.len())?;
         }
         Ok(())
     }
@@ -1030,8 +1164,8 @@ impl GpuContext {
             return Err(Error::Internal(format!("leaf {leaf} is not on the device")));
         }
         self.write_slots(plan);
-        for (buf, n) in self.resident.chunks.get(&leaf).into_iter().flatten() {
-            self.collect_chunk(plan, domain, state, buf, *n)?;
+        for c in self.resident.chunks.get(&leaf).into_iter().flatten() {
+            self.collect_chunk(plan, domain, state, &c.bindings, c.n)?;
         }
         Ok(())
     }
@@ -1051,7 +1185,7 @@ impl GpuContext {
         plan: &Pass2Plan,
         domain: Domain,
         state: &mut Pass2State,
-        values: &wgpu::Buffer,
+        values: &ValueBindings,
         n: usize,
     ) -> Result<()> {
         self.write_params(Params {
@@ -1066,22 +1200,16 @@ impl GpuContext {
         });
         let slot = self.take_slot();
         let np = self.numeric()?;
-        let bg = self.bind(
-            &np.collect,
-            &[
-                (0, &self.params),
-                (1, values),
-                (4, &self.slots),
-                (5, &self.collected),
-                (6, &self.collected_len),
-            ],
-        );
         let mut enc = self.device.create_command_encoder(&Default::default());
         enc.clear_buffer(&self.collected_len, 0, None);
         self.pass(
             &mut enc,
             self.slot_queries(slot),
-            &[(&np.collect, &bg, n.div_ceil(PER_WORKGROUP) as u32)],
+            &[(
+                &np.collect,
+                &values.collect,
+                n.div_ceil(PER_WORKGROUP) as u32,
+            )],
         );
         enc.copy_buffer_to_buffer(&self.collected_len, 0, &self.readback[slot], 0, 8);
         self.copy_timestamps(&mut enc, slot, 16);
@@ -1150,7 +1278,7 @@ impl GpuContext {
                 self.upload(&self.validity, bytemuck::cast_slice(words));
             }
             let got = self.count_dispatch(
-                &self.count_codes,
+                (&self.count_codes, &self.bg_count_codes),
                 n,
                 k,
                 validity.is_some(),
@@ -1186,8 +1314,13 @@ impl GpuContext {
                 self.upload(&self.validity, bytemuck::cast_slice(vw));
             }
             let groups = words.len().div_ceil(PER_WORKGROUP);
-            let got =
-                self.count_dispatch(&self.count_bools, rows, 0, validity.is_some(), groups)?;
+            let got = self.count_dispatch(
+                (&self.count_bools, &self.bg_count_bools),
+                rows,
+                0,
+                validity.is_some(),
+                groups,
+            )?;
             trues += got[0] as u64;
         }
         Ok(trues)
@@ -1266,7 +1399,7 @@ impl GpuContext {
     /// One counting dispatch; returns counts[0..=k].
     fn count_dispatch(
         &self,
-        p: &wgpu::ComputePipeline,
+        (p, bg): (&wgpu::ComputePipeline, &wgpu::BindGroup),
         n: usize,
         k: usize,
         has_validity: bool,
@@ -1281,24 +1414,11 @@ impl GpuContext {
         self.queue
             .write_buffer(&self.count_params, 0, bytemuck::bytes_of(&cp));
         let slot = self.take_slot();
-        let bg = self.bind(
-            p,
-            &[
-                (0, &self.count_params),
-                (1, &self.values),
-                (2, &self.validity),
-                (3, &self.counts),
-            ],
-        );
         let bytes = ((k + 1) * 4) as u64;
         let ts_at = bytes.div_ceil(8) * 8;
         let mut enc = self.device.create_command_encoder(&Default::default());
         enc.clear_buffer(&self.counts, 0, Some(bytes.div_ceil(4) * 4));
-        self.pass(
-            &mut enc,
-            self.slot_queries(slot),
-            &[(p, &bg, groups as u32)],
-        );
+        self.pass(&mut enc, self.slot_queries(slot), &[(p, bg, groups as u32)]);
         enc.copy_buffer_to_buffer(
             &self.counts,
             0,
@@ -1340,20 +1460,15 @@ impl GpuContext {
             let bytes = (groups * std::mem::size_of::<LinfPartial>()) as u64;
             let slot = self.take_slot();
             let np = self.numeric()?;
-            let bg = self.bind(
-                &np.linf,
-                &[
-                    (0, &self.linf_params),
-                    (1, &self.values),
-                    (2, &self.collected),
-                    (3, &self.partials),
-                ],
-            );
+            let bg = self
+                .bg_linf
+                .as_ref()
+                .ok_or_else(|| Error::Internal("no linf bindings".into()))?;
             let mut enc = self.device.create_command_encoder(&Default::default());
             self.pass(
                 &mut enc,
                 self.slot_queries(slot),
-                &[(&np.linf, &bg, groups as u32)],
+                &[(&np.linf, bg, groups as u32)],
             );
             enc.copy_buffer_to_buffer(&self.partials, 0, &self.readback[slot], 0, bytes);
             self.copy_timestamps(&mut enc, slot, bytes);
