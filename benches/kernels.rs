@@ -85,19 +85,20 @@ fn numeric(c: &mut Criterion) {
             })
         },
     );
-    let mut ctx = gpu();
-    if let Some(ctx) = ctx.as_mut() {
+    if let Some(shared) = gpu().map(std::sync::Mutex::new) {
         let raw: Vec<u64> = vals.iter().map(|v| v.to_bits()).collect();
         g.bench_function(
             BenchmarkId::new("pass1_minmax_moments_sketch", "gpu"),
             |b| {
                 b.iter(|| {
                     let mut acc = NumericAcc::new(Domain::Float);
-                    ctx.numeric_pass1(&mut acc, black_box(&raw), None).unwrap();
+                    GpuContext::numeric_pass1_shared(&shared, &mut acc, black_box(&raw), None)
+                        .unwrap();
                     acc.sketch.total()
                 })
             },
         );
+        let ctx = shared.lock().unwrap();
         for (name, stage) in [
             ("pass1_upload", BenchStage::Upload),
             ("pass1_compute", BenchStage::Compute),

@@ -102,6 +102,14 @@ impl DataArgs {
         Ok(opts)
     }
 
+    /// For data that is compared, validated or given a schema: one pass,
+    /// since only counts, moments and sketches are used.
+    fn one_pass_options(&self) -> anyhow::Result<ProfileOptions> {
+        let mut opts = self.profile_options()?;
+        opts.single_pass = true;
+        Ok(opts)
+    }
+
     /// A profile JSON as it is, or data profiled now (see [`load_side`]).
     fn load(
         &self,
@@ -172,7 +180,7 @@ struct ValidateArgs {
 }
 
 fn run_infer(a: InferArgs) -> anyhow::Result<()> {
-    let opts = a.data.profile_options()?;
+    let opts = a.data.one_pass_options()?;
     let p = a.data.load(&a.profile, &None, &opts)?;
     let o = skewer::schema::InferOptions {
         max_domain_size: a.max_domain_size,
@@ -195,7 +203,7 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
         bail!("--compare-bins must be at least 1");
     }
     let schema = skewer::schema::read_schema(&a.schema)?;
-    let opts = a.data.profile_options()?;
+    let opts = a.data.one_pass_options()?;
     let data = a.data.load(&a.file, &None, &opts)?;
     let previous = a
         .previous
@@ -337,7 +345,7 @@ fn load_side(
 fn run_compare(a: CompareArgs) -> anyhow::Result<u8> {
     let copts = a.drift.to_options();
     copts.validate()?;
-    let opts = a.data.profile_options()?;
+    let opts = a.data.one_pass_options()?;
     let base = a.data.load(&a.base, &a.columns, &opts)?;
     let cur = a.data.load(&a.current, &a.columns, &opts)?;
     let cmp = match &opts.gpu {
@@ -578,6 +586,7 @@ impl StatsArgs {
             gpu: None,
             timings: None,
             categorical: self.categorical.clone(),
+            single_pass: false,
         };
         o.validate()?;
         Ok(o)
@@ -648,6 +657,7 @@ static TOTAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0
 fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
     let src = a.data.input.to_options(a.columns.clone())?;
     let opts = a.data.profile_options()?;
+
     let ds = Dataset::open(&a.files, &src)?;
     let bar = Bar::new(!a.data.quiet);
     let p = profile::profile(&ds, &opts, &bar)?;

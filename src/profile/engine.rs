@@ -34,6 +34,11 @@ pub struct ProfileOptions {
     /// value counts, top-k and distinct values instead of moments and
     /// quantiles (TFDV's `int_domain { is_categorical: true }`).
     pub categorical: Vec<String>,
+    /// One pass only: quantiles and histograms come from the sketch
+    /// (`quantiles_exact: false`, as after a merge). For `compare`,
+    /// `validate` and `schema infer`, which use counts, moments and
+    /// sketches only, so a large dataset is not read twice.
+    pub single_pass: bool,
 }
 
 impl Default for ProfileOptions {
@@ -44,6 +49,7 @@ impl Default for ProfileOptions {
             gpu: None,
             timings: None,
             categorical: Vec::new(),
+            single_pass: false,
         }
     }
 }
@@ -566,8 +572,14 @@ pub fn profile(
         },
         timings: opts.timings.clone(),
     };
+    // One pass keeps nothing for a second.
+    let keep = if opts.single_pass {
+        0
+    } else {
+        opts.memory_budget
+    };
     let budget = Budget {
-        limit: opts.memory_budget,
+        limit: keep,
         used: AtomicU64::new(0),
         spilled: (0..layout.leaves.len())
             .map(|_| AtomicBool::new(layout.gpu_numeric))
@@ -575,13 +587,85 @@ pub fn profile(
     };
     // The same budget bounds the column data kept on the device.
     if let Some(g) = &layout.gpu {
-        lock(Some(g))?.start_run(opts.memory_budget);
+        lock(Some(g))?.start_run(keep);
     }
     let result = run_passes(ds, opts, progress, &layout, &budget, warnings);
     if let Some(g) = &layout.gpu {
         lock(Some(g))?.end_run();
     }
     result
+}
+
+/// Pass two: the exact quantiles and histograms of the numeric leaves that
+/// need them, from the chunks kept on the device, the keys kept in memory,
+/// or by reading those columns again.
+fn pass_two(
+    ds: &Dataset,
+    opts: &ProfileOptions,
+    progress: &dyn Progress,
+    layout: &Layout,
+    budget: &Budget,
+    global: &[ColState],
+    mut kept: Vec<Option<Vec<Box<[u64]>>>>,
+) -> Result<(Vec<Pass2Plan>, Vec<Pass2State>)> {
+    let threads = rayon::current_num_threads();
+    let window = 4 * threads;
+    let mut plans2: Vec<Pass2Plan> = Vec::with_capacity(layout.leaves.len());
+    for &col in &layout.leaves {
+        match &global[col].values {
+            Some(ValuesAcc::Numeric(n)) => plans2.push(n.plan_pass2(&opts.stats)?),
+            _ => return Err(Error::Internal(format!("leaf column {col} is not numeric"))),
+        }
+    }
+    let mut states2: Vec<Pass2State> = plans2.iter().map(Pass2Plan::new_state).collect();
+    // From the device, for the leaves whose chunks all stayed there.
+    if let (Some(g), true) = (&layout.gpu, layout.gpu_numeric) {
+        let g = lock(Some(g))?;
+        for (leaf, st) in states2.iter_mut().enumerate() {
+            if g.is_resident(leaf) {
+                budget.spilled[leaf].store(false, Ordering::Relaxed);
+                if plans2[leaf].needs_pass() {
+                    g.collect_resident(&plans2[leaf], plans2[leaf].domain, st, leaf)?;
+                }
+            }
+        }
+    }
+    // From memory.
+    states2.par_iter_mut().enumerate().for_each(|(leaf, st)| {
+        if let (true, Some(chunks)) = (plans2[leaf].needs_pass(), kept[leaf].as_ref()) {
+            for c in chunks {
+                pass2_update(&plans2[leaf], st, c);
+            }
+        }
+    });
+    kept.iter_mut().for_each(|k| budget.release(k));
+    // By re-reading the columns that did not fit.
+    let reread_cols: Vec<usize> = (0..layout.leaves.len())
+        .filter(|&l| plans2[l].needs_pass() && budget.is_spilled(l))
+        .map(|l| layout.leaves[l])
+        .collect();
+    if !reread_cols.is_empty() {
+        progress.start(2, ds.total_rows(), ds.total_bytes());
+        let items2 = work_items(ds, &reread_cols);
+        run_ordered(
+            items2.len(),
+            threads,
+            window,
+            |i| pass2_item(ds, &items2[i], layout, &plans2, progress),
+            |i, states| {
+                for (&col, st) in items2[i].cols.iter().zip(states) {
+                    let leaf = layout.leaf_of[col].unwrap_or(0);
+                    states2[leaf].merge(st);
+                }
+                Ok(())
+            },
+        )?;
+    }
+    states2
+        .par_iter_mut()
+        .for_each(|s| s.cands.iter_mut().for_each(Candidates::compact));
+
+    Ok((plans2, states2))
 }
 
 /// Both passes and the finish, for [`profile`].
@@ -633,65 +717,16 @@ fn run_passes(
     )?;
 
     // Pass two, for the numeric leaves whose plan needs one.
-    let mut plans2: Vec<Pass2Plan> = Vec::with_capacity(layout.leaves.len());
-    for &col in &layout.leaves {
-        match &global[col].values {
-            Some(ValuesAcc::Numeric(n)) => plans2.push(n.plan_pass2(&opts.stats)?),
-            _ => return Err(Error::Internal(format!("leaf column {col} is not numeric"))),
-        }
-    }
-    let mut states2: Vec<Pass2State> = plans2.iter().map(Pass2Plan::new_state).collect();
-    // From the device, for the leaves whose chunks all stayed there.
-    if let (Some(g), true) = (&layout.gpu, layout.gpu_numeric) {
-        let g = lock(Some(g))?;
-        for (leaf, st) in states2.iter_mut().enumerate() {
-            if g.is_resident(leaf) {
-                budget.spilled[leaf].store(false, Ordering::Relaxed);
-                if plans2[leaf].needs_pass() {
-                    g.collect_resident(&plans2[leaf], plans2[leaf].domain, st, leaf)?;
-                }
-            }
-        }
-    }
-    // From memory.
-    states2.par_iter_mut().enumerate().for_each(|(leaf, st)| {
-        if let (true, Some(chunks)) = (plans2[leaf].needs_pass(), kept[leaf].as_ref()) {
-            for c in chunks {
-                pass2_update(&plans2[leaf], st, c);
-            }
-        }
-    });
-    kept.iter_mut().for_each(|k| budget.release(k));
-    // By re-reading the columns that did not fit.
-    let reread_cols: Vec<usize> = (0..layout.leaves.len())
-        .filter(|&l| plans2[l].needs_pass() && budget.is_spilled(l))
-        .map(|l| layout.leaves[l])
-        .collect();
-    let passes = if plans2.iter().any(Pass2Plan::needs_pass) {
-        2
+    let exact = if opts.single_pass {
+        kept.iter_mut().for_each(|k| budget.release(k));
+        None
     } else {
-        1
+        Some(pass_two(ds, opts, progress, layout, budget, &global, kept)?)
     };
-    if !reread_cols.is_empty() {
-        progress.start(2, ds.total_rows(), ds.total_bytes());
-        let items2 = work_items(ds, &reread_cols);
-        run_ordered(
-            items2.len(),
-            threads,
-            window,
-            |i| pass2_item(ds, &items2[i], layout, &plans2, progress),
-            |i, states| {
-                for (&col, st) in items2[i].cols.iter().zip(states) {
-                    let leaf = layout.leaf_of[col].unwrap_or(0);
-                    states2[leaf].merge(st);
-                }
-                Ok(())
-            },
-        )?;
-    }
-    states2
-        .par_iter_mut()
-        .for_each(|s| s.cands.iter_mut().for_each(Candidates::compact));
+    let passes = match &exact {
+        Some((plans2, _)) if plans2.iter().any(Pass2Plan::needs_pass) => 2,
+        _ => 1,
+    };
 
     // Finish.
     let mut features = Vec::with_capacity(ncols);
@@ -701,7 +736,12 @@ fn run_passes(
         let (kind, numeric, categorical) = match values {
             ValuesAcc::Numeric(n) => {
                 let leaf = layout.leaf_of[col].unwrap_or(0);
-                let stats = n.finish_exact(&opts.stats, &plans2[leaf], &states2[leaf])?;
+                let stats = match &exact {
+                    Some((plans2, states2)) => {
+                        n.finish_exact(&opts.stats, &plans2[leaf], &states2[leaf])?
+                    }
+                    None => n.finish_from_sketch(&opts.stats)?,
+                };
                 (Kind::Numeric, Some(stats), None)
             }
             ValuesAcc::Categorical(c) => {

@@ -6,13 +6,6 @@ use std::process::{Command, Output, Stdio};
 
 use crate::common::*;
 
-fn skewer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_skewer"))
-        .args(args)
-        .output()
-        .expect("run skewer")
-}
-
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }

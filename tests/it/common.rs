@@ -379,3 +379,11 @@ pub fn feature<'a>(p: &'a DatasetProfile, name: &str) -> &'a FeatureProfile {
 pub fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
+
+/// Run the `skewer` binary built for these tests.
+pub fn skewer(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_skewer"))
+        .args(args)
+        .output()
+        .expect("run skewer")
+}

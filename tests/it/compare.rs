@@ -296,13 +296,6 @@ fn samples_of_one_distribution_are_not_flagged() {
     assert!(!f.drifted, "{}", f.reason);
 }
 
-fn skewer(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_skewer"))
-        .args(args)
-        .output()
-        .expect("run skewer")
-}
-
 fn flagged(json: &[u8]) -> Vec<String> {
     let v: serde_json::Value = serde_json::from_slice(json).expect("compare --json");
     let mut out: Vec<String> = v["features"]
@@ -528,4 +521,38 @@ fn bench_pair_flags_exactly_the_truth() {
     hit.dedup();
     hit.sort();
     assert_eq!(hit, truth(&s7.join("truth.json")));
+}
+
+/// compare, validate and schema infer profile data in one pass: everything
+/// they use (counts, moments, min/max, sketches, value counts) equals the
+/// two-pass profile's; only quantiles and histograms become sketch estimates.
+#[test]
+fn one_pass_profiles_carry_what_comparisons_use() {
+    let ex = examples().join("train.parquet");
+    let (src, exact_opts) = opts(512, 0);
+    let one = skewer::profile::ProfileOptions {
+        single_pass: true,
+        ..exact_opts.clone()
+    };
+    let a = profile_files(std::slice::from_ref(&ex), &src, &exact_opts).unwrap();
+    let b = profile_files(std::slice::from_ref(&ex), &src, &one).unwrap();
+    assert_eq!((a.passes, b.passes), (2, 1));
+    for (x, y) in a.features.iter().zip(&b.features) {
+        assert_eq!((x.count, x.missing), (y.count, y.missing), "{}", x.name);
+        assert_eq!(x.categorical, y.categorical, "{}", x.name);
+        if let (Some(p), Some(q)) = (&x.numeric, &y.numeric) {
+            assert_eq!(p.sketch, q.sketch, "{}", x.name);
+            assert_eq!(p.moments, q.moments, "{}", x.name);
+            assert_eq!(
+                (p.min, p.max, p.nan, p.pos_inf),
+                (q.min, q.max, q.nan, q.pos_inf)
+            );
+            assert!(p.quantiles_exact && !q.quantiles_exact, "{}", x.name);
+        }
+    }
+    let c = cmp(&a, &b);
+    assert!(c
+        .features
+        .iter()
+        .all(|f| f.metrics.ks.unwrap_or(0.0) == 0.0));
 }

@@ -117,6 +117,33 @@ fn assert_parity_on(cpu: &DatasetProfile, gpu: &DatasetProfile, what: &str, nume
     crate::formats::assert_same_stats(cpu, &g, what);
 }
 
+/// Write `batch` as Parquet (row groups of 5,000 rows) under `dir` and
+/// profile it with each of `gpus` (None: the CPU) at `budget` bytes.
+fn profile_batch(
+    dir: &std::path::Path,
+    batch: &arrow::record_batch::RecordBatch,
+    budget: u64,
+    gpus: &[Option<Arc<Mutex<GpuContext>>>],
+) -> Vec<DatasetProfile> {
+    let path = dir.join(format!("b{}.parquet", batch.num_rows()));
+    write_parquet(
+        &path,
+        std::slice::from_ref(batch),
+        parquet::basic::Compression::SNAPPY,
+        5000,
+    );
+    let (src, o) = opts(3000, budget);
+    gpus.iter()
+        .map(|g| {
+            let o = ProfileOptions {
+                gpu: g.clone(),
+                ..o.clone()
+            };
+            profile_files(std::slice::from_ref(&path), &src, &o).unwrap()
+        })
+        .collect()
+}
+
 #[test]
 fn kernels_match_the_cpu_at_awkward_lengths() {
     let Some(gpu) = gpu() else { return };
@@ -155,10 +182,7 @@ fn kernels_match_the_cpu_at_awkward_lengths() {
                     .to_vec(),
             };
             let mut g = NumericAcc::new(domain);
-            gpu.lock()
-                .unwrap()
-                .numeric_pass1(&mut g, &raw, None)
-                .unwrap();
+            GpuContext::numeric_pass1_shared(&gpu, &mut g, &raw, None).unwrap();
             let what = format!("{domain:?} n={n}");
             assert_eq!(g.class, cpu.class, "{what}: class counts");
             assert_eq!(g.sketch, cpu.sketch, "{what}: sketch");
@@ -185,23 +209,11 @@ fn profiles_match_the_cpu() {
     let dir = tmp();
     for (i, n) in lengths().into_iter().enumerate() {
         let batch = all_types_batch(100 + i as u64, n);
-        let path = dir.path().join(format!("p{n}.parquet"));
-        write_parquet(
-            &path,
-            std::slice::from_ref(&batch),
-            parquet::basic::Compression::SNAPPY,
-            5000,
-        );
-        let (src, cpu_opts) = opts(3000, 1 << 30);
-        let gpu_opts = ProfileOptions {
-            gpu: Some(gpu.clone()),
-            ..cpu_opts.clone()
-        };
-        let c = profile_files(std::slice::from_ref(&path), &src, &cpu_opts).unwrap();
-        let g = profile_files(std::slice::from_ref(&path), &src, &gpu_opts).unwrap();
-        assert_parity(&c, &g, &format!("n={n}"));
+        let p = profile_batch(dir.path(), &batch, 1 << 30, &[None, Some(gpu.clone())]);
+        assert_parity(&p[0], &p[1], &format!("n={n}"));
+        let g = &p[1];
         // And the GPU profile against the slow oracle directly.
-        crate::oracle::check_profile(&g, &batch);
+        crate::oracle::check_profile(g, &batch);
     }
 }
 
@@ -221,10 +233,7 @@ fn classification_is_by_bits() {
     ];
     let raw: Vec<u64> = vals.iter().map(|v| v.to_bits()).collect();
     let mut g = NumericAcc::new(Domain::Float);
-    gpu.lock()
-        .unwrap()
-        .numeric_pass1(&mut g, &raw, None)
-        .unwrap();
+    GpuContext::numeric_pass1_shared(&gpu, &mut g, &raw, None).unwrap();
     let mut c = ClassCounts::default();
     let mut s = Scratch::default();
     extract(
@@ -398,21 +407,8 @@ fn numeric_columns_fall_back_to_the_cpu_without_f64() {
     let ctx = Arc::new(Mutex::new(ctx));
     let dir = tmp();
     let batch = all_types_batch(7, 3 * CHUNK + 5);
-    let path = dir.path().join("fallback.parquet");
-    write_parquet(
-        &path,
-        std::slice::from_ref(&batch),
-        parquet::basic::Compression::SNAPPY,
-        5000,
-    );
-    let (src, cpu_opts) = opts(3000, 1 << 30);
-    let gpu_opts = ProfileOptions {
-        gpu: Some(ctx.clone()),
-        ..cpu_opts.clone()
-    };
-    let c = profile_files(std::slice::from_ref(&path), &src, &cpu_opts).unwrap();
-    let g = profile_files(std::slice::from_ref(&path), &src, &gpu_opts).unwrap();
-    assert_parity_on(&c, &g, "without f64", false);
+    let p = profile_batch(dir.path(), &batch, 1 << 30, &[None, Some(ctx.clone())]);
+    assert_parity_on(&p[0], &p[1], "without f64", false);
     // compare's L-infinity falls back too.
     use skewer::compare::LinfKernel;
     assert_eq!(ctx.lock().unwrap().name(), "cpu");
@@ -427,29 +423,15 @@ fn pass_two_on_the_device_and_by_rereading() {
     }
     let dir = tmp();
     let batch = all_types_batch(9, 3 * CHUNK + 5);
-    let path = dir.path().join("resident.parquet");
-    write_parquet(
-        &path,
-        std::slice::from_ref(&batch),
-        parquet::basic::Compression::SNAPPY,
-        5000,
-    );
-    let (src, cpu_opts) = opts(3000, 1 << 30);
-    let c = profile_files(std::slice::from_ref(&path), &src, &cpu_opts).unwrap();
     let mut uploaded = Vec::new();
     for budget in [1u64 << 30, 0] {
         let ctx = GpuContext::try_new(Want::Any, None, Some(CHUNK))
             .unwrap()
             .unwrap();
         let ctx = Arc::new(Mutex::new(ctx));
-        let o = ProfileOptions {
-            gpu: Some(ctx.clone()),
-            memory_budget: budget,
-            ..cpu_opts.clone()
-        };
-        let g = profile_files(std::slice::from_ref(&path), &src, &o).unwrap();
-        assert_eq!(g.passes, 2);
-        assert_parity(&c, &g, &format!("budget {budget}"));
+        let p = profile_batch(dir.path(), &batch, budget, &[None, Some(ctx.clone())]);
+        assert_eq!(p[1].passes, 2);
+        assert_parity(&p[0], &p[1], &format!("budget {budget}"));
         let t = &ctx.lock().unwrap().times;
         uploaded.push(t.upload_bytes.load(std::sync::atomic::Ordering::Relaxed));
     }

@@ -3,7 +3,6 @@
 //! the file format, hand-edit mistakes, and the command line's exit codes.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -436,13 +435,6 @@ fn hand_edit_mistakes_are_clear_errors() {
         assert!(e.contains("schema.json"), "{e}");
         assert!(e.contains(needle), "{e} should mention {needle}");
     }
-}
-
-fn skewer(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_skewer"))
-        .args(args)
-        .output()
-        .expect("run skewer")
 }
 
 #[test]

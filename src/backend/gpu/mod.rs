@@ -935,35 +935,10 @@ impl GpuContext {
     /// Pass one over raw values (f64 bits, i64 or u64 of the column's
     /// domain; no nulls), folded into `acc` exactly as the CPU would. With
     /// `leaf`, the chunks stay on the device for pass two if they fit. Two
-    /// chunks are in flight: the next is uploaded and submitted before the
-    /// previous one's results are read.
-    pub fn numeric_pass1(
-        &mut self,
-        acc: &mut NumericAcc,
-        raw: &[u64],
-        leaf: Option<usize>,
-    ) -> Result<()> {
-        let mut inflight: VecDeque<Pass1Ticket> = VecDeque::new();
-        for chunk in raw.chunks(self.chunk) {
-            if inflight.len() == 2 {
-                if let Some(t) = inflight.pop_front() {
-                    let slot = t.complete(acc)?;
-                    self.recycle(slot);
-                }
-            }
-            inflight.push_back(self.pass1_submit(chunk, acc.domain, leaf)?);
-        }
-        while let Some(t) = inflight.pop_front() {
-            let slot = t.complete(acc)?;
-            self.recycle(slot);
-        }
-        Ok(())
-    }
-
-    /// [`Self::numeric_pass1`] on a context shared by threads: the lock is
-    /// held only to submit a chunk and to give back its slot, not while the
-    /// device computes, so one thread's chunk uploads and runs while another
-    /// thread waits for its own results.
+    /// chunks of the column are in flight, and the lock on the shared
+    /// context is held only to submit a chunk and to give back its slot, not
+    /// while the device computes: one chunk uploads and runs while another
+    /// (of this column or another thread's) waits for its results.
     pub fn numeric_pass1_shared(
         ctx: &std::sync::Mutex<GpuContext>,
         acc: &mut NumericAcc,
