@@ -75,12 +75,16 @@ fn numeric(c: &mut Criterion) {
             cl
         })
     });
+    let mut scratch = Scratch {
+        keys: keys.clone(),
+        vals: vals.clone(),
+    };
     g.bench_function(
         BenchmarkId::new("pass1_minmax_moments_sketch", "cpu"),
         |b| {
             b.iter(|| {
                 let mut acc = NumericAcc::new(Domain::Float);
-                acc.update_keys(black_box(&keys), &vals);
+                acc.update_extracted(black_box(&mut scratch));
                 acc.sketch.total()
             })
         },
@@ -115,7 +119,7 @@ fn numeric(c: &mut Criterion) {
         }
     }
     let mut acc = NumericAcc::new(Domain::Float);
-    acc.update_keys(&keys, &vals);
+    acc.update_extracted(&mut scratch);
     let opts = StatsOptions::default();
     g.bench_function(BenchmarkId::new("pass2_histogram_quantiles", "cpu"), |b| {
         b.iter(|| {

@@ -201,7 +201,10 @@ fn reduce_max(lid: u32, x: u64) -> u64 {
 
 // Pass one, per workgroup: class counts, min/max key, and the moments of the
 // finite values as power sums about the workgroup's rounded mean m0 (the
-// host shifts them to the exact mean, as Moments::of_slice does).
+// host shifts them to the exact mean, as Moments::of_slice does). Integers
+// are first shifted by the workgroup's smallest key in integer arithmetic
+// (m0 and the sums are of value − min; the host adds min back exactly, as
+// Moments::of_int_keys does), so values near ±2^63 and 2^64 keep their digits.
 @compute @workgroup_size(WG)
 fn reduce(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
     let lid = lid3.x;
@@ -213,18 +216,21 @@ fn reduce(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) 
     var fin = 0u;
     var lo = 0xfffffffffffffffflu;
     var hi = 0lu;
-    var sum = 0.0lf;
+    // This thread's values, read once; bit j of `finite` marks vs[j] finite.
+    var vs: array<u64, ITEMS>;
+    var finite = 0u;
     for (var j = 0u; j < ITEMS; j++) {
         let i = base + j * WG + lid;
         if i < params.n {
             let v = values[i];
+            vs[j] = v;
             let c = class_of(v);
             if c == 0u {
+                finite |= 1u << j;
                 fin += 1u;
                 let k = key_of(v);
                 lo = min(lo, k);
                 hi = max(hi, k);
-                sum += value_of(v);
                 zeros += select(0u, 1u, is_zero(v));
             } else if c == 1u {
                 nan += 1u;
@@ -236,6 +242,14 @@ fn reduce(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) 
         }
     }
     let t_fin = reduce_u32(lid, fin);
+    let t_lo = reduce_min(lid, lo);
+    let ints = params.domain != 2u;
+    var sum = 0.0lf;
+    for (var j = 0u; j < ITEMS; j++) {
+        if (finite & (1u << j)) != 0u {
+            sum += select(value_of(vs[j]), f64(key_of(vs[j]) - t_lo), ints);
+        }
+    }
     let t_sum = reduce_f64(lid, sum);
     let m0 = select(0.0lf, t_sum / f64(t_fin), t_fin > 0u);
     var s1 = 0.0lf;
@@ -243,24 +257,19 @@ fn reduce(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) 
     var s3 = 0.0lf;
     var s4 = 0.0lf;
     for (var j = 0u; j < ITEMS; j++) {
-        let i = base + j * WG + lid;
-        if i < params.n {
-            let v = values[i];
-            if class_of(v) == 0u {
-                let d = value_of(v) - m0;
-                let d2 = d * d;
-                s1 += d;
-                s2 += d2;
-                s3 += d2 * d;
-                s4 += d2 * d2;
-            }
+        if (finite & (1u << j)) != 0u {
+            let d = select(value_of(vs[j]), f64(key_of(vs[j]) - t_lo), ints) - m0;
+            let d2 = d * d;
+            s1 += d;
+            s2 += d2;
+            s3 += d2 * d;
+            s4 += d2 * d2;
         }
     }
     let t_nan = reduce_u32(lid, nan);
     let t_pinf = reduce_u32(lid, pinf);
     let t_ninf = reduce_u32(lid, ninf);
     let t_zeros = reduce_u32(lid, zeros);
-    let t_lo = reduce_min(lid, lo);
     let t_hi = reduce_max(lid, hi);
     let t_s1 = reduce_f64(lid, s1);
     let t_s2 = reduce_f64(lid, s2);

@@ -17,6 +17,8 @@ pub mod backend;
 pub mod bench;
 pub mod compare;
 pub mod error;
+pub mod files;
+pub mod fuzz;
 pub mod profile;
 pub mod report;
 pub mod schema;
@@ -26,21 +28,29 @@ pub use error::{Error, Result};
 
 use std::path::Path;
 
-/// Read a profile JSON written by skewer.
+/// Read a profile JSON written by skewer, of the format version this
+/// skewer reads.
 pub fn read_profile(path: &Path) -> Result<profile::DatasetProfile> {
     let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    serde_json::from_reader(std::io::BufReader::new(f)).map_err(|e| Error::BadProfile {
+    let bad = |detail: String| Error::BadProfile {
         path: path.into(),
-        detail: e.to_string(),
-    })
+        detail,
+    };
+    let p: profile::DatasetProfile =
+        serde_json::from_reader(std::io::BufReader::new(f)).map_err(|e| bad(e.to_string()))?;
+    p.check_readable().map_err(bad)?;
+    Ok(p)
 }
 
-/// Write a profile as pretty JSON (deterministic: same profile, same bytes).
-pub fn write_profile(path: &Path, p: &profile::DatasetProfile) -> Result<()> {
-    let mut s = serde_json::to_string_pretty(p).map_err(|e| Error::Internal(e.to_string()))?;
+/// A value as pretty JSON with a final newline (deterministic: same value,
+/// same bytes).
+pub fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+    let mut s = serde_json::to_string_pretty(v).map_err(|e| Error::Internal(e.to_string()))?;
     s.push('\n');
-    std::fs::write(path, s).map_err(|e| Error::Write {
-        path: path.into(),
-        source: e,
-    })
+    Ok(s)
+}
+
+/// Write a profile as pretty JSON, atomically.
+pub fn write_profile(path: &Path, p: &profile::DatasetProfile) -> Result<()> {
+    files::write_atomic(path, to_json(p)?.as_bytes())
 }

@@ -8,7 +8,62 @@ use std::io::IsTerminal;
 /// mimalloc reuses the per-batch buffers that glibc would hand back to the
 /// kernel and fault in again (measured: ~10% of the profile's time).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: Allocator = Allocator(mimalloc::MiMalloc);
+
+/// mimalloc, and an error that names the input instead of an abort when
+/// memory runs out.
+struct Allocator(mimalloc::MiMalloc);
+
+// SAFETY: every call is passed to mimalloc unchanged; only a null result
+// (no memory) is acted on, and that path does not return.
+unsafe impl std::alloc::GlobalAlloc for Allocator {
+    unsafe fn alloc(&self, l: std::alloc::Layout) -> *mut u8 {
+        checked(self.0.alloc(l), l.size())
+    }
+    unsafe fn alloc_zeroed(&self, l: std::alloc::Layout) -> *mut u8 {
+        checked(self.0.alloc_zeroed(l), l.size())
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: std::alloc::Layout, size: usize) -> *mut u8 {
+        checked(self.0.realloc(p, l, size), size)
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: std::alloc::Layout) {
+        self.0.dealloc(p, l)
+    }
+}
+
+#[inline(always)]
+fn checked(p: *mut u8, size: usize) -> *mut u8 {
+    if p.is_null() {
+        out_of_memory(size)
+    }
+    p
+}
+
+/// Out of memory: say so, naming what was being read, remove the temporary
+/// files and exit 2. Nothing here allocates (the message is formatted into
+/// a stack buffer).
+#[cold]
+fn out_of_memory(size: usize) -> ! {
+    use std::io::Write;
+    let mut buf = [0u8; 1024];
+    let mut w = std::io::Cursor::new(&mut buf[..]);
+    let _ = write!(w, "error: out of memory (allocating {size} bytes)");
+    skewer::source::with_current_read(|what| {
+        let _ = write!(w, " while reading {what}");
+    });
+    let _ = writeln!(
+        w,
+        "; lower --memory-budget or --threads, or give the job more memory"
+    );
+    let n = w.position() as usize;
+    // SAFETY: writes a byte buffer to fd 2 and ends the process without
+    // running anything that could allocate.
+    unsafe {
+        libc::write(2, buf.as_ptr().cast(), n);
+    }
+    skewer::files::remove_all_temporary();
+    unsafe { libc::_exit(2) }
+}
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -17,6 +72,26 @@ use clap::{Args, Parser, Subcommand};
 use std::sync::{Arc, Mutex};
 
 use skewer::backend::gpu::{GpuContext, Want};
+
+/// `print!` that returns an error instead of panicking when stdout fails,
+/// and carries on quietly when it is a closed pipe (`skewer … | head`).
+macro_rules! out {
+    ($($t:tt)*) => { emit(format_args!($($t)*))? };
+}
+macro_rules! outln {
+    ($($t:tt)*) => { emit(format_args!("{}\n", format_args!($($t)*)))? };
+}
+
+fn emit(args: std::fmt::Arguments) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    match o.write_fmt(args).and_then(|()| o.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(e).context("cannot write to standard output"))
+        }
+        _ => Ok(()),
+    }
+}
 use skewer::profile::{self, ProfileOptions, Progress, StatsOptions};
 use skewer::source::{self, CsvOptions, Dataset, Format, SourceOptions};
 
@@ -29,6 +104,14 @@ use skewer::source::{self, CsvOptions, Dataset, Format, SourceOptions};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Worker threads (default: one per core). Fewer threads hold fewer
+    /// batches in memory at once.
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+    /// Stop with an error when reading a file makes no progress for this
+    /// many seconds (a decoder looping on corrupt data); 0: wait forever.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 120)]
+    stall_timeout: u64,
 }
 
 #[derive(Subcommand)]
@@ -190,7 +273,7 @@ fn run_infer(a: InferArgs) -> anyhow::Result<()> {
     let schema = skewer::schema::infer(&p, &o);
     match &a.output {
         Some(path) => skewer::schema::write_schema(path, &schema)?,
-        None => println!(
+        None => outln!(
             "{}",
             serde_json::to_string_pretty(&schema).context("serializing the schema")?
         ),
@@ -236,26 +319,20 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
         }
         None => run(&skewer::compare::CpuLinf)?,
     };
-    let json = || -> anyhow::Result<String> {
-        let mut s = serde_json::to_string_pretty(&serde_json::json!({ "anomalies": anomalies }))
-            .context("serializing the anomalies")?;
-        s.push('\n');
-        Ok(s)
-    };
+    let json = || skewer::to_json(&serde_json::json!({ "anomalies": anomalies }));
     if let Some(path) = &a.output {
-        std::fs::write(path, json()?)
-            .with_context(|| format!("{}: cannot write", path.display()))?;
+        skewer::files::write_atomic(path, json()?.as_bytes())?;
     }
     let source = a.file.display().to_string();
     if a.json {
-        print!("{}", json()?);
+        out!("{}", json()?);
     } else if a.markdown {
-        print!(
+        out!(
             "{}",
             skewer::report::anomalies_markdown(&source, &anomalies)
         );
     } else {
-        print!("{}", skewer::report::anomalies_table(&source, &anomalies));
+        out!("{}", skewer::report::anomalies_table(&source, &anomalies));
     }
     Ok(u8::from(!anomalies.is_empty()))
 }
@@ -357,21 +434,16 @@ fn run_compare(a: CompareArgs) -> anyhow::Result<u8> {
         }
         None => skewer::compare::compare(&base, &cur, &copts, &skewer::compare::CpuLinf)?,
     };
-    let json = || -> anyhow::Result<String> {
-        let mut s = serde_json::to_string_pretty(&cmp).context("serializing the comparison")?;
-        s.push('\n');
-        Ok(s)
-    };
+    let json = || skewer::to_json(&cmp);
     if let Some(path) = &a.output {
-        std::fs::write(path, json()?)
-            .with_context(|| format!("{}: cannot write", path.display()))?;
+        skewer::files::write_atomic(path, json()?.as_bytes())?;
     }
     if a.json {
-        print!("{}", json()?);
+        out!("{}", json()?);
     } else if a.markdown {
-        print!("{}", skewer::report::comparison_markdown(&cmp));
+        out!("{}", skewer::report::comparison_markdown(&cmp));
     } else {
-        print!("{}", skewer::report::comparison_table(&cmp));
+        out!("{}", skewer::report::comparison_table(&cmp));
     }
     Ok(u8::from(cmp.features.iter().any(|f| f.drifted)))
 }
@@ -666,7 +738,7 @@ fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
     }
     match &a.output {
         Some(path) => skewer::write_profile(path, &p)?,
-        None => print!("{}", skewer::report::summary_table(&p)),
+        None => out!("{}", skewer::report::summary_table(&p)),
     }
     Ok(())
 }
@@ -680,12 +752,38 @@ fn run_merge(profiles: Vec<PathBuf>, output: Option<PathBuf>) -> anyhow::Result<
     let merged = profile::merge::merge_profiles(loaded)?;
     match output {
         Some(path) => skewer::write_profile(&path, &merged)?,
-        None => println!(
+        None => outln!(
             "{}",
             serde_json::to_string_pretty(&merged).context("serializing the profile")?
         ),
     }
     Ok(())
+}
+
+/// A nightly job must end: a read that decodes nothing for `limit` (a
+/// decoder looping on corrupt data, which no thread can interrupt) ends the
+/// process with exit 2 naming the file, after removing temporary files.
+fn start_watchdog(limit: std::time::Duration) {
+    let every = (limit / 10).clamp(
+        std::time::Duration::from_millis(100),
+        std::time::Duration::from_secs(5),
+    );
+    let spawned = std::thread::Builder::new()
+        .name("skewer-watchdog".into())
+        .spawn(move || loop {
+            std::thread::sleep(every);
+            if let Some((what, idle)) = skewer::source::stalled_read(limit) {
+                eprintln!(
+                    "error: {what}: no progress for {} s while decoding; the file is probably corrupt (a decoder loop). Stopped (--stall-timeout sets the limit)",
+                    idle.as_secs()
+                );
+                skewer::files::remove_all_temporary();
+                std::process::exit(2);
+            }
+        });
+    if let Err(e) = spawned {
+        eprintln!("warning: no stall watchdog: {e}");
+    }
 }
 
 /// mimalloc's `mi_option_purge_delay` (the same index in its v2 and v3).
@@ -696,10 +794,10 @@ fn run_bench(a: BenchArgs) -> anyhow::Result<()> {
     let file = match (&a.file, a.synthetic) {
         (Some(f), _) => f.clone(),
         (None, Some(rows)) => {
-            tmp = tempfile_path("skewer-bench", "parquet");
-            eprintln!("writing {rows} synthetic rows to {}", tmp.0.display());
-            skewer::bench::write_synthetic(&tmp.0, rows)?;
-            tmp.0.clone()
+            tmp = skewer::files::TempFile::in_temp_dir("skewer-bench", "parquet");
+            eprintln!("writing {rows} synthetic rows to {}", tmp.path().display());
+            skewer::bench::write_synthetic(tmp.path(), rows)?;
+            tmp.path().to_path_buf()
         }
         (None, None) => bail!("give a FILE or --synthetic ROWS"),
     };
@@ -712,7 +810,7 @@ fn run_bench(a: BenchArgs) -> anyhow::Result<()> {
     }
     let rows = skewer::bench::run(&[file], &SourceOptions::default(), &opts, backends)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
     let opt =
@@ -760,33 +858,22 @@ fn run_bench(a: BenchArgs) -> anyhow::Result<()> {
             ]
         })
         .collect();
-    print!("{}", skewer::report::text_table(&header, &rows, &[0, 1]));
-    println!("(decode and host times are summed over threads; compute is kernel time from timestamp queries, readback the rest of the GPU wait)");
+    out!("{}", skewer::report::text_table(&header, &rows, &[0, 1]));
+    outln!("(decode and host times are summed over threads; compute is kernel time from timestamp queries, readback the rest of the GPU wait)");
     Ok(())
-}
-
-/// A temporary file path removed on drop.
-struct TempPath(PathBuf);
-impl Drop for TempPath {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-fn tempfile_path(stem: &str, ext: &str) -> TempPath {
-    TempPath(std::env::temp_dir().join(format!("{stem}-{}.{ext}", std::process::id())))
 }
 
 fn run_devices(json: bool) -> anyhow::Result<()> {
     let list = skewer::backend::gpu::list_adapters();
     if json {
-        println!("{}", serde_json::to_string_pretty(&list)?);
+        outln!("{}", serde_json::to_string_pretty(&list)?);
         return Ok(());
     }
     if list.is_empty() {
-        println!("no GPU adapters (install a Vulkan driver, e.g. Debian's mesa-vulkan-drivers)");
+        outln!("no GPU adapters (install a Vulkan driver, e.g. Debian's mesa-vulkan-drivers)");
     }
     for a in &list {
-        println!(
+        outln!(
             "{}\n  backend {}, {} ({}), driver {} {}\n  SHADER_F64 {}, SHADER_INT64 {}, timestamps {}\n  max storage binding {} MiB, max buffer {} MiB, max workgroups/dim {}",
             a.name,
             a.backend,
@@ -820,6 +907,17 @@ fn main() -> ExitCode {
     if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
         std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
     }
+    // Panics (arrow and parquet panic on some corrupt files) become errors
+    // that name the file; see skewer::error::catch_panic.
+    skewer::error::quiet_panic_hook();
+    // Ctrl-C or a job scheduler's SIGTERM: remove the temporary files (a
+    // half-written output, the spool of stdin) before going. Outputs are
+    // renamed into place only when complete, so none is left half-written.
+    let _ = ctrlc::set_handler(|| {
+        skewer::files::remove_all_temporary();
+        eprintln!("skewer: interrupted");
+        std::process::exit(130);
+    });
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -828,7 +926,20 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let result = match cli.command {
+    if let Some(n) = cli.threads {
+        if n == 0 {
+            eprintln!("error: --threads must be at least 1");
+            return ExitCode::from(2);
+        }
+        // Only fails if a pool exists already, and none does yet.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global();
+    }
+    if cli.stall_timeout > 0 {
+        start_watchdog(std::time::Duration::from_secs(cli.stall_timeout));
+    }
+    let result = skewer::error::catch_panic(|| match cli.command {
         Command::Profile(a) => run_profile(*a).map(|()| 0),
         Command::Merge { profiles, output } => run_merge(profiles, output).map(|()| 0),
         Command::Devices { json } => run_devices(json).map(|()| 0),
@@ -836,7 +947,8 @@ fn main() -> ExitCode {
         Command::Compare(a) => run_compare(*a),
         Command::Schema(SchemaCommand::Infer(a)) => run_infer(*a).map(|()| 0),
         Command::Validate(a) => run_validate(*a),
-    };
+    })
+    .unwrap_or_else(|m| Err(skewer::Error::Internal(format!("panic: {m}")).into()));
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

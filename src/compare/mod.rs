@@ -35,6 +35,7 @@
 
 pub mod distance;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -42,7 +43,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::profile::keys::Domain;
 use crate::profile::sketch::KeySketch;
-use crate::profile::{CategoricalStats, DatasetProfile, FeatureProfile, NumericStats};
+use crate::profile::{CategoricalStats, DatasetProfile, FeatureProfile, NumericStats, ValueCount};
 use distance::{jsd, ks_critical, linf_critical, linf_value, psi, share};
 
 /// Where the L-infinity argmax is computed.
@@ -334,13 +335,22 @@ fn categorical(
     opts: &CompareOptions,
     kernel: &dyn LinfKernel,
 ) -> Result<FeatureComparison> {
-    // The union of values, in byte order (the tie-break of the argmax).
-    let mut union: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-    for v in &a.value_counts {
-        union.entry(&v.value).or_default().0 += v.count;
-    }
-    for v in &b.value_counts {
-        union.entry(&v.value).or_default().1 += v.count;
+    // The union of values by their exact bytes, in byte order (the
+    // tie-break of the argmax), each with its label for the report.
+    let mut union: BTreeMap<Cow<[u8]>, (&ValueCount, u64, u64)> = BTreeMap::new();
+    for (side, counts) in [(0, &a.value_counts), (1, &b.value_counts)] {
+        for v in counts {
+            // read_profile checked every value_hex.
+            let bytes = v
+                .bytes()
+                .map_err(|e| Error::Internal(format!("feature {name:?}: {e}")))?;
+            let e = union.entry(bytes).or_insert((v, 0, 0));
+            if side == 0 {
+                e.1 += v.count;
+            } else {
+                e.2 += v.count;
+            }
+        }
     }
     let mut al = Aligned {
         labels: Vec::with_capacity(union.len()),
@@ -349,8 +359,8 @@ fn categorical(
         p_total: 0,
         q_total: 0,
     };
-    for (v, (x, y)) in union {
-        al.labels.push(v.to_string());
+    for (v, x, y) in union.into_values() {
+        al.labels.push(v.label());
         al.a.push(x);
         al.b.push(y);
     }

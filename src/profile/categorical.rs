@@ -306,10 +306,7 @@ impl CatAcc {
     pub fn finish(&self, top_k: usize) -> CategoricalStats {
         let mut all: Vec<(&[u8], u64)> = self.counts.iter().map(|(k, &c)| (&k[..], c)).collect();
         all.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let vc = |(v, c): &(&[u8], u64)| ValueCount {
-            value: String::from_utf8_lossy(v).into_owned(),
-            count: *c,
-        };
+        let vc = |(v, c): &(&[u8], u64)| ValueCount::of_bytes(v, *c);
         let exact = self.other == 0;
         let unique = all.len() as u64
             + if exact {
@@ -344,7 +341,9 @@ impl CatAcc {
         let mut counts = HashMap::with_capacity(s.value_counts.len());
         let mut sum = 0;
         for v in &s.value_counts {
-            counts.insert(v.value.as_bytes().to_vec(), v.count);
+            if counts.insert(v.bytes()?.into_owned(), v.count).is_some() {
+                return Err(format!("value {:?} is listed twice", v.label()));
+            }
             sum += v.count;
         }
         if sum + s.other_count != present {

@@ -265,6 +265,18 @@ fn list_values<O: OffsetSizeTrait>(
     lens: &mut ListLens,
 ) -> Result<ArrayRef> {
     let offs = a.value_offsets();
+    // A corrupt file can decode to offsets that run backwards or past the
+    // values (readers build lists unchecked): that is an error, not data.
+    let n_values = a.values().len();
+    if offs[0].as_usize() > n_values
+        || offs
+            .windows(2)
+            .any(|w| w[1] < w[0] || w[1].as_usize() > n_values)
+    {
+        return Err(Error::corrupt(
+            "list offsets out of order or beyond the values",
+        ));
+    }
     let mut contiguous = true;
     for i in 0..a.len() {
         let l = (offs[i + 1] - offs[i]).as_usize() as u64;

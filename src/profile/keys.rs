@@ -90,6 +90,19 @@ impl Domain {
         }
     }
 
+    /// The value a key stands for as a double-double `hi + lo` that is
+    /// exact for every 64-bit integer (`lo` is zero for floats).
+    pub fn exact_f64(self, k: u64) -> (f64, f64) {
+        let v: i128 = match self {
+            Domain::Int => i64_of_key(k) as i128,
+            Domain::UInt => k as i128,
+            Domain::Float => return (f64_of_key(k), 0.0),
+        };
+        let hi = v as f64;
+        // |v − hi| ≤ 2^10 here, so the difference is exact in f64.
+        (hi, (v - hi as i128) as f64)
+    }
+
     /// The key of a value of this domain.
     pub fn key(self, v: Num) -> Option<u64> {
         match (self, v) {

@@ -21,15 +21,10 @@ pub fn merge_profiles(mut profiles: Vec<(PathBuf, DatasetProfile)>) -> Result<Da
         return Err(Error::InvalidOption("no profiles to merge".into()));
     }
     for (p, d) in &profiles {
-        if d.format_version != FORMAT_VERSION {
-            return Err(Error::BadProfile {
-                path: p.clone(),
-                detail: format!(
-                    "format_version {} (this skewer reads {FORMAT_VERSION})",
-                    d.format_version
-                ),
-            });
-        }
+        d.check_readable().map_err(|detail| Error::BadProfile {
+            path: p.clone(),
+            detail,
+        })?;
     }
     if profiles.len() == 1 {
         return Ok(profiles.remove(0).1);
@@ -41,8 +36,9 @@ pub fn merge_profiles(mut profiles: Vec<(PathBuf, DatasetProfile)>) -> Result<Da
             return Err(Error::Incompatible {
                 path: p.clone(),
                 detail: format!(
-                    "computed with other options ({:?} vs {:?})",
-                    d.options, opts
+                    "computed with other options ({} vs {})",
+                    serde_json::to_string(&d.options).unwrap_or_default(),
+                    serde_json::to_string(&opts).unwrap_or_default()
                 ),
             });
         }

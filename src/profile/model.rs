@@ -34,6 +34,27 @@ pub struct DatasetProfile {
     pub warnings: Vec<String>,
 }
 
+impl DatasetProfile {
+    /// Whether this skewer can use a profile read from outside: its format
+    /// version, and every value's `value_hex`.
+    pub fn check_readable(&self) -> std::result::Result<(), String> {
+        if self.format_version != FORMAT_VERSION {
+            return Err(format!(
+                "format_version {} (this skewer reads {FORMAT_VERSION})",
+                self.format_version
+            ));
+        }
+        for f in &self.features {
+            let Some(c) = &f.categorical else { continue };
+            for v in c.value_counts.iter().chain(&c.top_values) {
+                v.bytes()
+                    .map_err(|e| format!("feature {:?}: {e}", f.name))?;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BackendInfo {
     pub kind: String,
@@ -186,6 +207,58 @@ pub struct CategoricalStats {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ValueCount {
+    /// The value; for bytes that are not UTF-8, a display form with U+FFFD
+    /// in place of the invalid sequences (the exact bytes are `value_hex`).
     pub value: String,
     pub count: u64,
+    /// The value's exact bytes in lowercase hex, present only when they are
+    /// not valid UTF-8 (binary columns), so that they survive JSON and merge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_hex: Option<String>,
+}
+
+impl ValueCount {
+    /// The count of a value given by its bytes.
+    pub fn of_bytes(bytes: &[u8], count: u64) -> ValueCount {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => ValueCount {
+                value: s.to_string(),
+                count,
+                value_hex: None,
+            },
+            Err(_) => ValueCount {
+                value: String::from_utf8_lossy(bytes).into_owned(),
+                count,
+                value_hex: Some(bytes.iter().map(|b| format!("{b:02x}")).collect()),
+            },
+        }
+    }
+
+    /// The value's exact bytes (an error names a malformed `value_hex`).
+    pub fn bytes(&self) -> std::result::Result<std::borrow::Cow<'_, [u8]>, String> {
+        let Some(h) = &self.value_hex else {
+            return Ok(std::borrow::Cow::Borrowed(self.value.as_bytes()));
+        };
+        if h.len() % 2 != 0 {
+            return Err(format!("value_hex {h:?} has an odd number of digits"));
+        }
+        (0..h.len())
+            .step_by(2)
+            .map(|i| {
+                h.get(i..i + 2)
+                    .and_then(|d| u8::from_str_radix(d, 16).ok())
+                    .ok_or_else(|| format!("value_hex {h:?} is not hexadecimal"))
+            })
+            .collect::<std::result::Result<Vec<u8>, String>>()
+            .map(std::borrow::Cow::Owned)
+    }
+
+    /// How the value is shown in tables: itself, or `0x…` for bytes that are
+    /// not UTF-8.
+    pub fn label(&self) -> String {
+        match &self.value_hex {
+            Some(h) => format!("0x{h}"),
+            None => self.value.clone(),
+        }
+    }
 }

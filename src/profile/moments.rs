@@ -9,11 +9,18 @@
 //! One-Pass Parallel Computation of Covariances and Arbitrary-Order
 //! Statistical Moments", Sandia report SAND2008-6212 (2008), eq. 3.1.
 //!
+//! Integer columns are exact too: their values are shifted by the smallest
+//! one in integer arithmetic before they become f64 ([`Moments::of_int_keys`]),
+//! so 2^63 − 1 − k keeps every digit of k, and the shift is added back to the
+//! mean as a double-double ([`Moments::shifted`]).
+//!
 //! The finished statistics are the population ones (as TFDV reports):
 //! variance = M2/n, skewness g1 = √n·M3/M2^1.5, excess kurtosis
 //! g2 = n·M4/M2² − 3.
 
 use serde::{Deserialize, Serialize};
+
+use super::keys::Domain;
 
 /// Count, mean and central power sums M2..M4 of a set of values.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -110,6 +117,35 @@ impl Moments {
         Moments::from_power_sums(xs.len() as u64, m0, s1, s2, s3, s4)
     }
 
+    /// The moments of integer values given by their order-preserving keys
+    /// (see [`Domain`]), `origin` being the smallest: each value becomes
+    /// the exact integer `key − origin` before it is converted to f64, so
+    /// values near ±2^63 or 2^64 keep their low digits (a direct conversion
+    /// rounds them to multiples of 2048). `shifted` is reused for the f64s.
+    pub fn of_int_keys(
+        keys: &[u64],
+        origin: u64,
+        domain: Domain,
+        shifted: &mut Vec<f64>,
+    ) -> Moments {
+        shifted.clear();
+        shifted.extend(keys.iter().map(|&k| (k - origin) as f64));
+        Moments::of_slice(shifted).shifted(domain.exact_f64(origin))
+    }
+
+    /// These moments with every value moved by `by`, a double-double
+    /// `hi + lo` (the central sums do not change).
+    pub fn shifted(mut self, by: (f64, f64)) -> Moments {
+        if self.n == 0 {
+            return self;
+        }
+        let (s, e) = two_sum(by.0, self.mean);
+        let (hi, lo) = two_sum(s, e + by.1 + self.mean_lo);
+        self.mean = hi;
+        self.mean_lo = lo;
+        self
+    }
+
     /// The moments of `n` values from their power sums s1..s4 about a
     /// point m0 near their mean (any m0 works; the closer, the more exact):
     /// the offset c = s1/n of the true mean from m0 shifts the sums to the
@@ -196,6 +232,95 @@ mod tests {
         let mean = xs.iter().sum::<f64>() / n;
         let m = |p: i32| xs.iter().map(|x| (x - mean).powi(p)).sum::<f64>();
         (mean, m(2), m(3), m(4))
+    }
+
+    /// Exact moments of integers from i128 sums (n·Σx² − (Σx)² has no
+    /// rounding), for the values near 2^63 that f64 cannot hold.
+    fn exact_variance(xs: &[i128]) -> f64 {
+        let n = xs.len() as i128;
+        let s: i128 = xs.iter().sum();
+        let s2: i128 = xs.iter().map(|x| (x - xs[0]) * (x - xs[0])).sum();
+        let s1: i128 = xs.iter().map(|x| x - xs[0]).sum();
+        let _ = s;
+        (n * s2 - s1 * s1) as f64 / (n * n) as f64
+    }
+
+    #[test]
+    fn integers_near_the_ends_of_64_bits_keep_their_digits() {
+        use crate::profile::keys::{key_i64, key_u64};
+        let ks: Vec<i128> = (0..1000).collect();
+        let cases: Vec<(Domain, Vec<u64>, Vec<i128>)> = vec![
+            (
+                Domain::Int,
+                ks.iter().map(|&k| key_i64(i64::MAX - k as i64)).collect(),
+                ks.iter().map(|&k| i64::MAX as i128 - k).collect(),
+            ),
+            (
+                Domain::Int,
+                ks.iter().map(|&k| key_i64(i64::MIN + k as i64)).collect(),
+                ks.iter().map(|&k| i64::MIN as i128 + k).collect(),
+            ),
+            (
+                Domain::UInt,
+                ks.iter()
+                    .map(|&k| key_u64((1u64 << 63) + k as u64))
+                    .collect(),
+                ks.iter().map(|&k| (1i128 << 63) + k).collect(),
+            ),
+            (
+                Domain::UInt,
+                ks.iter()
+                    .map(|&k| key_u64(u64::MAX - 3 * k as u64))
+                    .collect(),
+                ks.iter().map(|&k| u64::MAX as i128 - 3 * k).collect(),
+            ),
+        ];
+        for (domain, keys, exact) in cases {
+            let origin = *keys.iter().min().unwrap();
+            let mut buf = Vec::new();
+            // In two halves merged, as batches are.
+            let mut m = Moments::of_int_keys(
+                &keys[..300],
+                *keys[..300].iter().min().unwrap(),
+                domain,
+                &mut buf,
+            );
+            m.merge(&Moments::of_int_keys(
+                &keys[300..],
+                *keys[300..].iter().min().unwrap(),
+                domain,
+                &mut buf,
+            ));
+            let whole = Moments::of_int_keys(&keys, origin, domain, &mut buf);
+            let want_var = exact_variance(&exact);
+            let n = exact.len() as i128;
+            let sum: i128 = exact.iter().sum();
+            // The mean as the nearest f64 of the exact rational sum/n.
+            let want_mean = (sum / n) as f64 + (sum % n) as f64 / n as f64;
+            for got in [m, whole] {
+                let var = got.variance().unwrap();
+                assert!(
+                    (var - want_var).abs() <= 1e-12 * want_var,
+                    "{domain:?}: variance {var} vs {want_var}"
+                );
+                assert_eq!(got.mean().unwrap(), want_mean, "{domain:?}: mean");
+                assert!(
+                    got.skewness().unwrap().abs() < 1e-9,
+                    "{domain:?}: symmetric data"
+                );
+            }
+        }
+        // The issue's case: 2^63 − 1 − k, k < 1000, has variance 83,333.25.
+        let keys: Vec<u64> = (0..1000).map(|k| key_i64(i64::MAX - k)).collect();
+        let v = Moments::of_int_keys(
+            &keys,
+            *keys.iter().min().unwrap(),
+            Domain::Int,
+            &mut Vec::new(),
+        )
+        .variance()
+        .unwrap();
+        assert_eq!(v, 83_333.25);
     }
 
     #[test]

@@ -17,7 +17,8 @@ use super::quantile::{rank_index, EqualWidth, Pass2Plan, Pass2State, Resolved, N
 use super::sketch::{KeyMap, KeySketch, PROFILE_BITS};
 use crate::error::{Error, Result};
 
-/// Reusable buffers for one column's batch: finite keys and their f64 values.
+/// Reusable buffers for one column's batch: finite keys and their f64
+/// values (for integers, the values less the batch's smallest).
 #[derive(Debug, Default)]
 pub struct Scratch {
     pub keys: Vec<u64>,
@@ -78,18 +79,24 @@ impl NumericAcc {
     /// Pass one over one array. Leaves the finite keys in `scratch.keys`.
     pub fn update(&mut self, array: &dyn Array, scratch: &mut Scratch) -> Result<()> {
         extract(array, scratch, &mut self.class)?;
-        self.update_keys(&scratch.keys, &scratch.vals);
+        self.update_extracted(scratch);
         Ok(())
     }
 
-    /// The numeric kernel proper: min/max, moments and sketch of finite values.
-    pub fn update_keys(&mut self, keys: &[u64], vals: &[f64]) {
-        if keys.is_empty() {
+    /// The numeric kernel proper: min/max, moments and sketch of the finite
+    /// values that [`extract`] left in `s` (for integers, `s.vals` is
+    /// overwritten: their moments are taken from the keys, exactly).
+    pub fn update_extracted(&mut self, s: &mut Scratch) {
+        if s.keys.is_empty() {
             return;
         }
-        let (lo, hi) = crate::backend::cpu::min_max(keys);
-        self.sketch.add_keys(keys, lo, hi);
-        self.moments.merge(&Moments::of_slice(vals));
+        let (lo, hi) = crate::backend::cpu::min_max(&s.keys);
+        self.sketch.add_keys(&s.keys, lo, hi);
+        let m = match self.domain {
+            Domain::Float => Moments::of_slice(&s.vals),
+            d => Moments::of_int_keys(&s.keys, lo, d, &mut s.vals),
+        };
+        self.moments.merge(&m);
     }
 
     pub fn merge(&mut self, o: &NumericAcc) {
@@ -365,7 +372,6 @@ fn extract_ints<T: Copy>(
     vals: &[T],
     nulls: Option<&arrow::buffer::NullBuffer>,
     key: impl Fn(T) -> u64,
-    wide: impl Fn(T) -> f64,
     is_zero: impl Fn(T) -> bool,
     st: &mut (&mut Scratch, &mut ClassCounts),
 ) {
@@ -376,14 +382,12 @@ fn extract_ints<T: Copy>(
         |r, (s, c)| {
             let xs = &vals[r];
             s.keys.extend(xs.iter().map(|&v| key(v)));
-            s.vals.extend(xs.iter().map(|&v| wide(v)));
             c.zeros += xs.iter().map(|&v| is_zero(v) as u64).sum::<u64>();
         },
         |i, (s, c)| {
             let v = vals[i];
             c.zeros += is_zero(v) as u64;
             s.keys.push(key(v));
-            s.vals.push(wide(v));
         },
     );
 }
@@ -421,7 +425,6 @@ macro_rules! push_ints {
             a.values(),
             a.nulls(),
             |v| $key(v as $wide),
-            |v| v as $wide as f64,
             |v| v as $wide == 0,
             &mut ($scratch, $class),
         )
@@ -450,7 +453,8 @@ macro_rules! push_floats {
     }};
 }
 
-/// Finite keys and f64 values of a numeric array (nulls skipped), counting
+/// Finite keys of a numeric array, and for floats their f64 values (nulls
+/// skipped; integers' moments come from the keys), counting
 /// present, NaN, ±inf and zero values into `class`.
 pub fn extract(array: &dyn Array, scratch: &mut Scratch, class: &mut ClassCounts) -> Result<()> {
     use DataType::*;

@@ -60,10 +60,16 @@ pub fn run_ordered<T: Send>(
                         };
                     }
                 }
+                // A panic in `work` must not kill the worker: the consumer
+                // would wait for its item forever.
                 let r = if abort.load(Ordering::Relaxed) {
                     Err(None)
                 } else {
-                    work(i).map_err(Some)
+                    crate::error::catch_panic(|| work(i))
+                        .unwrap_or_else(|m| {
+                            Err(Error::Internal(format!("a worker thread panicked: {m}")))
+                        })
+                        .map_err(Some)
                 };
                 let Ok(mut g) = state.lock() else { return };
                 match r {
@@ -155,5 +161,27 @@ mod tests {
             |_, _| Ok(()),
         );
         assert!(matches!(r, Err(Error::Internal(m)) if m == "boom"));
+    }
+
+    #[test]
+    fn a_panicking_item_fails_the_run_instead_of_hanging() {
+        for threads in [1, 2, 4] {
+            let r = run_ordered(
+                40,
+                threads,
+                2,
+                |i| {
+                    if i == 5 {
+                        panic!("decoder exploded");
+                    }
+                    Ok(i)
+                },
+                |_, _| Ok(()),
+            );
+            match r {
+                Err(Error::Internal(m)) => assert!(m.contains("decoder exploded"), "{m}"),
+                other => panic!("expected the panic as an error, got {other:?}"),
+            }
+        }
     }
 }

@@ -63,13 +63,15 @@ impl KeyMap {
         }
     }
 
-    /// The range of magnitudes `a` with `h(a) == t`.
+    /// The range of magnitudes `a` with `h(a) == t` (clamped to the
+    /// magnitudes that exist, below 2^63, where `t` is beyond h's image: a
+    /// coarse bucket's edge can be).
     fn h_inv(t: u64) -> (u64, u64) {
         if t < TINY >> SQUASH {
             let lo = t << SQUASH;
             (lo, (lo | ((1 << SQUASH) - 1)).min(TINY - 1))
         } else {
-            let a = t - (TINY >> SQUASH) + TINY;
+            let a = (t - (TINY >> SQUASH)).saturating_add(TINY).min(ZERO - 1);
             (a, a)
         }
     }
@@ -519,6 +521,12 @@ mod tests {
         // Large magnitudes map one to one.
         let k = key_f64(0.5);
         assert_eq!(m.inv(m.fwd(k)), (k, k));
+        // Sketch keys beyond h's image (a coarse bucket's far edge) invert
+        // to the extreme keys instead of overflowing.
+        assert_eq!(m.inv(0).0, 0);
+        assert_eq!(m.inv(u64::MAX).1, u64::MAX);
+        let (lo, hi) = m.inv(ZERO - 1 - (ZERO - 1));
+        assert!(lo <= hi);
     }
 
     #[test]

@@ -271,11 +271,16 @@ fn feature(p: &DatasetProfile, f: &FeatureProfile, o: &InferOptions) -> FeatureS
 /// Read and check a schema file.
 pub fn read_schema(path: &std::path::Path) -> Result<Schema> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    parse_schema(path, &text)
+}
+
+/// Parse and check a schema's JSON text (`path` names it in errors).
+pub fn parse_schema(path: &std::path::Path, text: &str) -> Result<Schema> {
     let bad = |detail: String| Error::BadSchema {
         path: path.into(),
         detail,
     };
-    let s: Schema = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let s: Schema = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
     if s.format != SCHEMA_FORMAT {
         return Err(bad(format!(
             "\"format\" is {:?}, expected {SCHEMA_FORMAT:?}",
@@ -332,12 +337,7 @@ pub fn read_schema(path: &std::path::Path) -> Result<Schema> {
     Ok(s)
 }
 
-/// Write a schema as pretty JSON.
+/// Write a schema as pretty JSON, atomically.
 pub fn write_schema(path: &std::path::Path, s: &Schema) -> Result<()> {
-    let mut text = serde_json::to_string_pretty(s).map_err(|e| Error::Internal(e.to_string()))?;
-    text.push('\n');
-    std::fs::write(path, text).map_err(|e| Error::Write {
-        path: path.into(),
-        source: e,
-    })
+    crate::files::write_atomic(path, crate::to_json(s)?.as_bytes())
 }

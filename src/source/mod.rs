@@ -106,17 +106,8 @@ struct Input {
     file_schema: SchemaRef,
     /// Indices of the profiled columns in `file_schema`.
     projection: Vec<usize>,
-    _spool: Option<Spool>,
-}
-
-/// A temporary copy of standard input, removed on drop.
-#[derive(Debug)]
-struct Spool(PathBuf);
-
-impl Drop for Spool {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
+    /// The temporary copy of standard input, removed on drop.
+    _spool: Option<crate::files::TempFile>,
 }
 
 /// A unit of parallel reading.
@@ -147,7 +138,18 @@ impl Dataset {
         }
         let mut inputs = Vec::with_capacity(paths.len());
         for p in paths {
-            inputs.push(open_input(p, opts)?);
+            // (Not for stdin, which may be slow to arrive without being stuck.)
+            let _active = (p.as_os_str() != "-")
+                .then(|| ActiveRead::start(format!("{} (its metadata)", p.display())));
+            let input =
+                crate::error::catch_panic(|| open_input(p, opts)).unwrap_or_else(|detail| {
+                    Err(Error::Corrupt {
+                        path: p.clone(),
+                        location: String::new(),
+                        detail,
+                    })
+                })?;
+            inputs.push(input);
         }
         if inputs.iter().any(|i| i.format == Format::Csv) {
             csv::unify_schemas(&mut inputs_csv_view(&mut inputs))?;
@@ -281,7 +283,61 @@ impl Dataset {
     /// Read one partition, calling `f` with each batch (holding the columns
     /// `columns`, indices into [`Dataset::schema`]) and the input bytes it
     /// stands for.
+    ///
+    /// A panic while decoding (arrow and parquet panic on some corrupt
+    /// files) or in `f`, and corrupt values that `f` finds, become
+    /// [`Error::Corrupt`] naming the file, row group and columns.
     pub fn read(
+        &self,
+        part: &Partition,
+        columns: &[usize],
+        f: impl FnMut(RecordBatch, u64) -> Result<()>,
+    ) -> Result<()> {
+        let location = self.location(part, columns);
+        let active = ActiveRead::start(format!(
+            "{}{location}",
+            self.inputs[part.file].name.display()
+        ));
+        let mut f = f;
+        let f = |batch, bytes| {
+            active.tick();
+            f(batch, bytes)
+        };
+        let path = &self.inputs[part.file].name;
+        match crate::error::catch_panic(|| self.read_unguarded(part, columns, f)) {
+            Ok(Err(Error::Corrupt { detail, .. })) => Err(Error::Corrupt {
+                path: path.clone(),
+                location,
+                detail,
+            }),
+            Ok(r) => r,
+            Err(panic) => Err(Error::Corrupt {
+                path: path.clone(),
+                location,
+                detail: panic,
+            }),
+        }
+    }
+
+    /// ", row group N, column C" for messages about a read.
+    fn location(&self, part: &Partition, columns: &[usize]) -> String {
+        let mut location = String::new();
+        if let Some(rg) = part.row_group {
+            location += &format!(", row group {rg}");
+        }
+        let names: Vec<&str> = columns
+            .iter()
+            .map(|&c| self.schema.field(c).name().as_str())
+            .collect();
+        if names.len() == 1 {
+            location += &format!(", column {:?}", names[0]);
+        } else if names.len() <= 4 {
+            location += &format!(", columns {}", names.join(", "));
+        }
+        location
+    }
+
+    fn read_unguarded(
         &self,
         part: &Partition,
         columns: &[usize],
@@ -313,11 +369,20 @@ impl Dataset {
                     path: name.clone(),
                     source: e,
                 })?;
+                let mut got = 0u64;
                 for batch in reader {
                     let batch =
                         batch.map_err(|e| Error::arrow(name, "cannot decode Parquet", e))?;
+                    got += batch.num_rows() as u64;
                     let bytes = input.size * batch.num_rows() as u64 / rows;
                     f(batch, bytes)?;
+                }
+                // Pages whose headers disagree with the row group's metadata
+                // can decode to fewer rows: that is corrupt, not short data.
+                if let Some(want) = self.partition_rows(part).filter(|&w| w != got) {
+                    return Err(Error::corrupt(format!(
+                        "{got} rows decoded where the metadata says {want}"
+                    )));
                 }
             }
             Format::Csv => {
@@ -370,6 +435,68 @@ impl Dataset {
             }
         }
         Ok(())
+    }
+}
+
+/// Reads under way: id → (what is read, when it last made progress). For
+/// the stall watchdog ([`stalled_read`]) and for the messages that cannot
+/// carry context (out of memory, [`with_current_read`]).
+static ACTIVE: std::sync::Mutex<std::collections::BTreeMap<u64, (String, std::time::Instant)>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// One read under way, registered in [`ACTIVE`] until dropped.
+struct ActiveRead(u64);
+
+impl ActiveRead {
+    fn start(what: String) -> ActiveRead {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut a) = ACTIVE.lock() {
+            a.insert(id, (what, std::time::Instant::now()));
+        }
+        ActiveRead(id)
+    }
+
+    /// A batch was decoded.
+    fn tick(&self) {
+        if let Ok(mut a) = ACTIVE.lock() {
+            if let Some(e) = a.get_mut(&self.0) {
+                e.1 = std::time::Instant::now();
+            }
+        }
+    }
+}
+
+impl Drop for ActiveRead {
+    fn drop(&mut self) {
+        if let Ok(mut a) = ACTIVE.lock() {
+            a.remove(&self.0);
+        }
+    }
+}
+
+/// The read that has gone longest without decoding a batch, if that is
+/// longer than `limit`: what it reads ("file, row group N, column C") and
+/// for how long. A decoder that loops on corrupt data never returns, and
+/// no thread can be stopped from outside, so the program that calls this
+/// (the `skewer` binary's watchdog) ends the process with an error instead
+/// of hanging forever.
+pub fn stalled_read(limit: std::time::Duration) -> Option<(String, std::time::Duration)> {
+    let a = ACTIVE.lock().ok()?;
+    a.values()
+        .map(|(what, t)| (what, t.elapsed()))
+        .filter(|(_, idle)| *idle > limit)
+        .max_by_key(|(_, idle)| *idle)
+        .map(|(what, idle)| (what.clone(), idle))
+}
+
+/// Call `f` with the read most recently started, if any. Does not block or
+/// allocate (for an out-of-memory handler).
+pub fn with_current_read(f: impl FnOnce(&str)) {
+    if let Ok(a) = ACTIVE.try_lock() {
+        if let Some((what, _)) = a.values().next_back() {
+            f(what)
+        }
     }
 }
 
@@ -440,12 +567,8 @@ fn open_input(name: &Path, opts: &SourceOptions) -> Result<Input> {
                 format: format!("{format:?}"),
             });
         }
-        let p = std::env::temp_dir().join(format!(
-            "skewer-stdin-{}-{}.tmp",
-            std::process::id(),
-            SPOOLS.fetch_add(1, Ordering::Relaxed)
-        ));
-        let spool = Spool(p.clone());
+        let spool = crate::files::TempFile::in_temp_dir("skewer-stdin", "tmp");
+        let p = spool.path().to_path_buf();
         let mut out = File::create(&p).map_err(|e| Error::io(&p, e))?;
         std::io::copy(&mut std::io::stdin().lock(), &mut out).map_err(|e| Error::io(name, e))?;
         (p, Some(spool))
@@ -574,8 +697,6 @@ fn all_pages_dictionary(pq: &ParquetMetaData, i: usize) -> bool {
             }
     })
 }
-
-static SPOOLS: AtomicU64 = AtomicU64::new(0);
 
 /// Parse a type name given on the command line (`--type col=TYPE`).
 pub fn parse_type(s: &str) -> Result<DataType> {

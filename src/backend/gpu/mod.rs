@@ -880,12 +880,20 @@ impl GpuContext {
         // Written through a mapping at creation: no extra staging copy
         // where the device shares host memory, wgpu's own staging elsewhere.
         let t0 = Instant::now();
+        let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let b = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("resident chunk"),
             size: bytes.max(16).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT),
             usage: wgpu::BufferUsages::STORAGE,
             mapped_at_creation: true,
         });
+        if pollster::block_on(oom.pop()).is_some() {
+            // The device is fuller than the budget assumed (other programs,
+            // or a budget above its memory): this leaf is read again in pass
+            // two instead, as when it is over the budget.
+            self.resident.limit = self.resident.bytes;
+            return self.stage_values(chunk, leaf);
+        }
         b.slice(..bytes)
             .get_mapped_range_mut()
             .map_err(|e| gpu_err("writing a chunk to the device", e))?
@@ -1568,14 +1576,12 @@ impl Pass1Ticket {
                 lo = lo.min(w.min_key);
                 hi = hi.max(w.max_key);
                 fin += w.finite as u64;
-                acc.moments.merge(&Moments::from_power_sums(
-                    w.finite as u64,
-                    w.m0,
-                    w.s1,
-                    w.s2,
-                    w.s3,
-                    w.s4,
-                ));
+                let m = Moments::from_power_sums(w.finite as u64, w.m0, w.s1, w.s2, w.s3, w.s4);
+                // Integers' sums are of value − min (see numeric.wgsl's reduce).
+                acc.moments.merge(&match acc.domain {
+                    Domain::Float => m,
+                    d => m.shifted(d.exact_f64(w.min_key)),
+                });
             }
         }
         if fin == 0 {

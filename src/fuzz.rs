@@ -1,0 +1,251 @@
+//! Fuzz targets: each feeds untrusted bytes through a parser the way the
+//! command line does, and checks what must hold whatever the bytes are.
+//!
+//! A target may return an error (that is the right answer for most mutated
+//! files) but must never panic, hang or abort, and what it accepts must be
+//! consistent: every top-level column counts each row once (present or
+//! missing), a profile survives its JSON round trip and a merge with itself,
+//! and a dataset compared with itself has not drifted. A violation panics,
+//! which the fuzzer reports as a crash.
+//!
+//! The same functions serve the coverage-guided fuzzer (`fuzz/`, libFuzzer
+//! through cargo-fuzz; see docs/fuzzing.md) and the bounded, seeded run in
+//! the tests (tests/it/fuzz.rs), so CI exercises exactly what the long runs
+//! do.
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::profile::{self, DatasetProfile, NoProgress, ProfileOptions};
+use crate::source::{Dataset, Format, SourceOptions};
+
+/// What a fuzz target parses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Parquet,
+    Csv,
+    ArrowFile,
+    ArrowStream,
+    /// A profile JSON, as read by merge, compare, validate and schema infer.
+    ProfileJson,
+    /// A schema JSON, as read by validate.
+    SchemaJson,
+}
+
+impl Target {
+    pub const ALL: [Target; 6] = [
+        Target::Parquet,
+        Target::Csv,
+        Target::ArrowFile,
+        Target::ArrowStream,
+        Target::ProfileJson,
+        Target::SchemaJson,
+    ];
+
+    /// The name of the target (and of its corpus folder under `fuzz/corpus`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Parquet => "parquet",
+            Target::Csv => "csv",
+            Target::ArrowFile => "ipc_file",
+            Target::ArrowStream => "ipc_stream",
+            Target::ProfileJson => "profile_json",
+            Target::SchemaJson => "schema_json",
+        }
+    }
+
+    fn format(self) -> Option<Format> {
+        match self {
+            Target::Parquet => Some(Format::Parquet),
+            Target::Csv => Some(Format::Csv),
+            Target::ArrowFile => Some(Format::ArrowFile),
+            Target::ArrowStream => Some(Format::ArrowStream),
+            Target::ProfileJson | Target::SchemaJson => None,
+        }
+    }
+}
+
+/// Set-up of a fuzzing process: the panics skewer turns into errors (a
+/// dependency's, on corrupt input) stay quiet, as in the `skewer` binary.
+/// With `SKEWER_FUZZ_PANICS=1` the fuzzer's own hook stays, which aborts on
+/// every panic, caught or not: that is how the dependencies' panic sites are
+/// found and reported upstream.
+pub fn init() {
+    if std::env::var_os("SKEWER_FUZZ_PANICS").is_none() {
+        crate::error::quiet_panic_hook();
+    }
+}
+
+/// Run one input through a target. Returns the error the command line would
+/// have reported, if any; panics only when an invariant is broken.
+pub fn run(target: Target, data: &[u8]) -> Result<()> {
+    match target.format() {
+        Some(format) => data_file(format, data),
+        None if target == Target::ProfileJson => profile_json(data),
+        None => schema_json(data),
+    }
+}
+
+/// A data file: open, profile in two passes (small batches, a small memory
+/// budget so both of pass two's paths run), round-trip and merge.
+fn data_file(format: Format, data: &[u8]) -> Result<()> {
+    let tmp = crate::files::TempFile::in_temp_dir("skewer-fuzz", "bin");
+    std::fs::write(tmp.path(), data).map_err(|e| Error::io(tmp.path(), e))?;
+    let src = SourceOptions {
+        format: Some(format),
+        batch_size: 97,
+        csv: crate::source::CsvOptions {
+            infer_rows: 64,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let ds = Dataset::open(&[tmp.path().to_path_buf()], &src)?;
+    let opts = ProfileOptions {
+        memory_budget: 4096,
+        ..Default::default()
+    };
+    let p = profile::profile(&ds, &opts, &NoProgress)?;
+    for f in &p.features {
+        assert_eq!(
+            f.count + f.missing,
+            p.num_rows,
+            "column {:?}: {} present + {} missing rows of {}",
+            f.name,
+            f.count,
+            f.missing,
+            p.num_rows
+        );
+    }
+    profile_checks(&p)
+}
+
+/// What every command does with a profile it accepted: JSON round trip,
+/// merge with itself, compare with itself, schema inference and validation,
+/// and the reports.
+fn profile_checks(p: &DatasetProfile) -> Result<()> {
+    let json = crate::to_json(p)?;
+    let back: DatasetProfile =
+        serde_json::from_str(&json).map_err(|e| Error::Internal(format!("round trip: {e}")))?;
+    assert_eq!(
+        crate::to_json(&back)?,
+        json,
+        "a profile changed in its JSON round trip"
+    );
+    let twice = profile::merge::merge_profiles(vec![
+        ("a".into(), back.clone()),
+        ("b".into(), back.clone()),
+    ])?;
+    for (f, g) in p.features.iter().zip(&twice.features) {
+        assert_eq!(g.count, 2 * f.count, "merge: column {:?}", f.name);
+        if let (Some(a), Some(b)) = (&f.categorical, &g.categorical) {
+            if a.unique_exact && b.unique_exact {
+                assert_eq!(a.unique, b.unique, "merge: distinct values of {:?}", f.name);
+            }
+        }
+    }
+    let cmp = crate::compare::compare(p, p, &Default::default(), &crate::compare::CpuLinf)?;
+    assert!(
+        cmp.features.iter().all(|f| !f.drifted),
+        "a profile drifted from itself"
+    );
+    let schema = crate::schema::infer(p, &Default::default());
+    let checks = crate::schema::Checks {
+        previous: Some(p),
+        training: None,
+        kernel: &crate::compare::CpuLinf,
+        bins: 10,
+    };
+    crate::schema::validate(&schema, p, &checks)?;
+    let _ = crate::report::summary_table(p);
+    let _ = crate::report::comparison_markdown(&cmp);
+    Ok(())
+}
+
+fn profile_json(data: &[u8]) -> Result<()> {
+    let bad = |detail: String| Error::BadProfile {
+        path: "fuzz.json".into(),
+        detail,
+    };
+    let p: DatasetProfile = serde_json::from_slice(data).map_err(|e| bad(e.to_string()))?;
+    p.check_readable().map_err(bad)?;
+    // Merge (of two copies: one copy is returned as it is) and compare are
+    // where a hand-edited or corrupt profile is used.
+    let merged = profile::merge::merge_profiles(vec![
+        ("a.json".into(), p.clone()),
+        ("b.json".into(), p.clone()),
+    ])?;
+    let _ = crate::compare::compare(&p, &merged, &Default::default(), &crate::compare::CpuLinf)?;
+    let schema = crate::schema::infer(&p, &Default::default());
+    let checks = crate::schema::Checks {
+        previous: Some(&merged),
+        training: Some(&p),
+        kernel: &crate::compare::CpuLinf,
+        bins: 10,
+    };
+    crate::schema::validate(&schema, &p, &checks)?;
+    let _ = crate::report::summary_table(&p);
+    Ok(())
+}
+
+fn schema_json(data: &[u8]) -> Result<()> {
+    let text = String::from_utf8_lossy(data);
+    let schema = crate::schema::parse_schema(Path::new("fuzz-schema.json"), &text)?;
+    let p = reference_profile();
+    let checks = crate::schema::Checks {
+        previous: Some(p),
+        training: Some(p),
+        kernel: &crate::compare::CpuLinf,
+        bins: 10,
+    };
+    let anomalies = crate::schema::validate(&schema, p, &checks)?;
+    let _ = crate::report::anomalies_markdown("fuzz", &anomalies);
+    Ok(())
+}
+
+/// A small profile with every kind of feature: what the schema target
+/// validates (its seeds are schemas inferred from it).
+pub fn reference_profile() -> &'static DatasetProfile {
+    static P: std::sync::OnceLock<DatasetProfile> = std::sync::OnceLock::new();
+    P.get_or_init(|| {
+        use arrow::array::*;
+        use std::sync::Arc;
+        let n = 200;
+        let cols: Vec<(&str, ArrayRef)> = vec![
+            (
+                "f",
+                Arc::new(Float64Array::from_iter(
+                    (0..n).map(|i| (i % 7 != 0).then_some(i as f64 * 0.5)),
+                )),
+            ),
+            (
+                "i",
+                Arc::new(Int64Array::from_iter_values((0..n).map(|i| i % 13))),
+            ),
+            (
+                "s",
+                Arc::new(StringArray::from_iter(
+                    (0..n).map(|i| (i % 5 != 0).then(|| format!("v{}", i % 4))),
+                )),
+            ),
+            (
+                "b",
+                Arc::new(BooleanArray::from_iter((0..n).map(|i| Some(i % 3 == 0)))),
+            ),
+        ];
+        let batch = arrow::record_batch::RecordBatch::try_from_iter(cols)
+            .unwrap_or_else(|e| panic!("the reference batch: {e}"));
+        let tmp = crate::files::TempFile::in_temp_dir("skewer-fuzz-ref", "arrows");
+        let write = || -> std::result::Result<(), arrow::error::ArrowError> {
+            let f = std::fs::File::create(tmp.path())?;
+            let mut w = arrow::ipc::writer::StreamWriter::try_new(f, &batch.schema())?;
+            w.write(&batch)?;
+            w.finish()
+        };
+        write().unwrap_or_else(|e| panic!("the reference file: {e}"));
+        let ds = Dataset::open(&[tmp.path().to_path_buf()], &SourceOptions::default())
+            .unwrap_or_else(|e| panic!("the reference file: {e}"));
+        profile::profile(&ds, &ProfileOptions::default(), &NoProgress)
+            .unwrap_or_else(|e| panic!("the reference profile: {e}"))
+    })
+}
