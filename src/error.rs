@@ -53,6 +53,10 @@ pub enum Error {
         available: String,
     },
 
+    /// Two columns share a name (features are matched by name).
+    #[error("{path}: two columns are named {column:?}; rename one (features are matched by name)")]
+    DuplicateColumn { path: PathBuf, column: String },
+
     /// The input has no columns at all (or none left after projection).
     #[error("{path}: the file has no columns")]
     NoColumns { path: PathBuf },

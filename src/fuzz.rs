@@ -86,8 +86,8 @@ pub fn run(target: Target, data: &[u8]) -> Result<()> {
     }
 }
 
-/// A data file: open, profile in two passes (small batches, a small memory
-/// budget so both of pass two's paths run), round-trip and merge.
+/// A data file: open, decode, then profile in two passes (small batches, a
+/// small memory budget so both of pass two's paths run), round-trip and merge.
 fn data_file(format: Format, data: &[u8]) -> Result<()> {
     let tmp = crate::files::TempFile::in_temp_dir("skewer-fuzz", "bin");
     std::fs::write(tmp.path(), data).map_err(|e| Error::io(tmp.path(), e))?;
@@ -101,6 +101,12 @@ fn data_file(format: Format, data: &[u8]) -> Result<()> {
         ..Default::default()
     };
     let ds = Dataset::open(&[tmp.path().to_path_buf()], &src)?;
+    // Decode everything first (cheap; most mutants fail here) and profile
+    // only what decodes: the fuzzer then spends its time on the readers.
+    let all: Vec<usize> = (0..ds.schema().fields().len()).collect();
+    for part in ds.partitions() {
+        ds.read(&part, &all, |_, _| Ok(()))?;
+    }
     let opts = ProfileOptions {
         memory_budget: 4096,
         ..Default::default()

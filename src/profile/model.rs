@@ -44,6 +44,10 @@ impl DatasetProfile {
                 self.format_version
             ));
         }
+        let mut names = std::collections::HashSet::new();
+        if let Some(f) = self.features.iter().find(|f| !names.insert(&f.name)) {
+            return Err(format!("feature {:?} is listed twice", f.name));
+        }
         for f in &self.features {
             let Some(c) = &f.categorical else { continue };
             for v in c.value_counts.iter().chain(&c.top_values) {

@@ -161,6 +161,15 @@ impl Dataset {
             .iter()
             .map(|&i| first.file_schema.field(i).clone())
             .collect();
+        // Features are known by name (compare, validate and merge match them
+        // so): two columns of one name would be compared with each other.
+        let mut seen = std::collections::HashSet::new();
+        if let Some(dup) = fields.iter().find(|f| !seen.insert(f.name())) {
+            return Err(Error::DuplicateColumn {
+                path: first.name.clone(),
+                column: dup.name().clone(),
+            });
+        }
         let first_name = first.name.clone();
         for input in inputs.iter_mut() {
             let proj = project(&input.name, &input.file_schema, opts.columns.as_deref())?;
@@ -310,6 +319,9 @@ impl Dataset {
                 location,
                 detail,
             }),
+            // A GPU failure (out of device memory, a lost device) says what
+            // was being profiled.
+            Ok(Err(Error::Gpu(m))) => Err(Error::Gpu(format!("{}{location}: {m}", path.display()))),
             Ok(r) => r,
             Err(panic) => Err(Error::Corrupt {
                 path: path.clone(),

@@ -223,19 +223,30 @@ fn fuzz_targets_survive_seeds_reproducers_and_mutations() {
     assert!(total >= 6 * 3 * per_seed);
 }
 
-/// Every regression reproducer is an error, never a profile (each was a file
-/// whose bytes are corrupt), named with the file.
+/// Every regression reproducer (a corrupt file that made a dependency
+/// panic, or skewer misbehave) is an error for people: the file named, no
+/// Debug dump, never a profile.
 #[test]
 fn regression_reproducers_are_clear_errors() {
+    let mut n = 0;
     for target in Target::ALL {
         for r in files_in(&fuzz_dir().join("regressions").join(target.name())) {
             let data = std::fs::read(&r).unwrap();
-            if let Err(e) = run(target, &data) {
-                let msg = e.to_string();
-                assert!(!msg.contains(" { "), "{}: a Debug dump: {msg}", r.display());
-            }
+            let e = match std::panic::catch_unwind(|| run(target, &data)) {
+                Ok(Err(e)) => e.to_string(),
+                Ok(Ok(())) => panic!("{}: accepted", r.display()),
+                Err(_) => panic!("{}: a panic escaped", r.display()),
+            };
+            assert!(
+                e.contains("skewer-fuzz-"),
+                "{}: the file is not named: {e}",
+                r.display()
+            );
+            assert!(!e.contains(" { "), "{}: a Debug dump: {e}", r.display());
+            n += 1;
         }
     }
+    assert!(n >= 8, "only {n} reproducers");
 }
 
 // ---- the seed corpus ----

@@ -27,10 +27,10 @@ fn example() -> String {
         .to_string()
 }
 
-/// i64 near both ends and u64 near 2^63 and 2^64: the moments are those of
-/// the exact integers, as Python's integers compute them.
-#[test]
-fn moments_of_64_bit_integers_near_their_ends_are_exact() {
+/// i64 near both ends and u64 near 2^63 and 2^64, with the exact mean of
+/// each column: {c·k : k < 1000} shifted, whose population variance is
+/// c²·(1000² − 1)/12 and excess kurtosis −1.2000024000024.
+pub(crate) fn int_extremes() -> (RecordBatch, Vec<(&'static str, f64, f64)>) {
     let k = 0..1000i64;
     let batch = RecordBatch::try_from_iter(vec![
         (
@@ -59,25 +59,29 @@ fn moments_of_64_bit_integers_near_their_ends_are_exact() {
         ),
     ])
     .unwrap();
-    let dir = tmp();
-    let path = dir.path().join("big.parquet");
-    // Batches of 97 rows: the moments of many batches are merged.
-    write_parquet(&path, &[batch], parquet::basic::Compression::SNAPPY, 300);
-    let (src, p) = opts(97, 1 << 20);
-    let prof = profile_files(&[path], &src, &p).unwrap();
-    // Population variance of {c·k : k < 1000} is c²·(1000² − 1)/12.
-    for (name, step, mean) in [
+    // (name, step c, the mean rounded to f64)
+    let want = vec![
         ("top", 1.0, 9223372036854775807.0 - 499.5),
         ("bottom", 2.0, -9223372036854775808.0 + 999.0),
         ("u_mid", 1.0, 9223372036854775808.0 + 499.5),
         ("u_top", 3.0, 18446744073709551615.0 - 1498.5),
-    ] {
-        let n = feature(&prof, name).numeric.as_ref().unwrap();
-        let want = step * step * (1000.0 * 1000.0 - 1.0) / 12.0;
-        let var = n.variance.unwrap();
+    ];
+    (batch, want)
+}
+
+/// Checks a profile of [`int_extremes`] (on any backend).
+pub(crate) fn assert_exact_int_moments(
+    prof: &skewer::profile::DatasetProfile,
+    want: &[(&str, f64, f64)],
+) {
+    for &(name, step, mean) in want {
+        let n = feature(prof, name).numeric.as_ref().unwrap();
+        let var = step * step * (1000.0 * 1000.0 - 1.0) / 12.0;
+        let got = n.variance.unwrap();
         assert!(
-            (var - want).abs() <= 1e-9 * want,
-            "{name}: variance {var}, exactly {want}"
+            (got - var).abs() <= 1e-12 * var,
+            "{name} on {}: variance {got}, exactly {var}",
+            prof.backend.kind
         );
         assert_eq!(n.mean, Some(mean), "{name}: mean");
         assert!(n.skewness.unwrap().abs() < 1e-9, "{name}: skewness");
@@ -87,6 +91,17 @@ fn moments_of_64_bit_integers_near_their_ends_are_exact() {
             n.kurtosis
         );
     }
+}
+
+#[test]
+fn moments_of_64_bit_integers_near_their_ends_are_exact() {
+    let (batch, want) = int_extremes();
+    let dir = tmp();
+    let path = dir.path().join("big.parquet");
+    write_parquet(&path, &[batch], parquet::basic::Compression::SNAPPY, 300);
+    // Batches of 97 rows: the moments of many batches are merged.
+    let (src, p) = opts(97, 1 << 20);
+    assert_exact_int_moments(&profile_files(&[path], &src, &p).unwrap(), &want);
 }
 
 /// Seven distinct byte strings that are not UTF-8 (each would print as
@@ -405,5 +420,46 @@ fn out_of_memory_is_an_error_naming_the_file() {
     assert!(
         named > 0,
         "no limit ran out of memory while reading the file"
+    );
+}
+
+/// Two columns of one name (a corrupt or hand-made file) would be compared
+/// with each other by compare and validate: an error instead, for data and
+/// for profiles. (Found by the fuzzer: a mutated IPC file "drifted" from
+/// itself.)
+#[test]
+fn duplicate_column_names_are_an_error() {
+    let dir = tmp();
+    let a: ArrayRef = Arc::new(Int64Array::from_iter_values(0..10));
+    let b: ArrayRef = Arc::new(Int64Array::from_iter_values(100..110));
+    let schema = Arc::new(arrow::datatypes::Schema::new(vec![
+        arrow::datatypes::Field::new("x", arrow::datatypes::DataType::Int64, false),
+        arrow::datatypes::Field::new("x", arrow::datatypes::DataType::Int64, false),
+    ]));
+    let batch = RecordBatch::try_new(schema, vec![a, b]).unwrap();
+    let data = dir.path().join("dup.arrow");
+    write_ipc_file(&data, &[batch]);
+    let o = skewer(&["profile", data.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("dup.arrow") && err.contains("two columns are named \"x\""),
+        "{err}"
+    );
+
+    let good = dir.path().join("p.json");
+    let o = skewer(&["profile", &example(), "-o", good.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&good).unwrap()).unwrap();
+    let first = v["features"][0].clone();
+    v["features"].as_array_mut().unwrap().push(first);
+    let bad = dir.path().join("dup.json");
+    std::fs::write(&bad, serde_json::to_string(&v).unwrap()).unwrap();
+    let o = skewer(&["compare", good.to_str().unwrap(), bad.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("dup.json") && err.contains("listed twice"),
+        "{err}"
     );
 }
