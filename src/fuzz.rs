@@ -72,6 +72,10 @@ impl Target {
 /// found and reported upstream.
 pub fn init() {
     if std::env::var_os("SKEWER_FUZZ_PANICS").is_none() {
+        // Drop the fuzzer's aborting hook first, so that the quiet hook
+        // (which prints through the previous one under RUST_BACKTRACE)
+        // never chains to it.
+        drop(std::panic::take_hook());
         crate::error::quiet_panic_hook();
     }
 }
