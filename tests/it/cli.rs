@@ -2,24 +2,9 @@
 //! problem, determinism, stdin, and the merge command. Never a panic.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use crate::common::*;
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Exit 2 with a message containing every `needles`, and no panic.
-fn fails_with(args: &[&str], needles: &[&str]) {
-    let o = skewer(args);
-    let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-    assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
-    for n in needles {
-        assert!(err.contains(n), "{args:?}: {err:?} should mention {n:?}");
-    }
-}
 
 fn example() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -387,3 +387,19 @@ pub fn skewer(args: &[&str]) -> std::process::Output {
         .output()
         .expect("run skewer")
 }
+
+pub fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `skewer ARGS` exits 2 with a message containing every one of `needles`,
+/// and no panic.
+pub fn fails_with(args: &[&str], needles: &[&str]) {
+    let o = skewer(args);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    for n in needles {
+        assert!(err.contains(n), "{args:?}: {err:?} should mention {n:?}");
+    }
+}

@@ -20,7 +20,7 @@ use parquet::basic::{Compression, Encoding};
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
 use skewer::fuzz::{run, Target};
 
-use crate::common::{all_types_batch, Rng};
+use crate::common::{all_types_batch, write_csv, write_ipc_file, write_ipc_stream, Rng};
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
@@ -262,36 +262,24 @@ fn parquet_bytes(batches: &[RecordBatch], props: WriterProperties) -> Vec<u8> {
     out
 }
 
+/// The bytes a file writer of the test helpers writes.
+fn bytes_of(write: impl FnOnce(&Path)) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("f");
+    write(&p);
+    std::fs::read(&p).unwrap()
+}
+
 fn ipc_file_bytes(batches: &[RecordBatch]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut w = arrow::ipc::writer::FileWriter::try_new(&mut out, &batches[0].schema()).unwrap();
-    for b in batches {
-        w.write(b).unwrap();
-    }
-    w.finish().unwrap();
-    drop(w);
-    out
+    bytes_of(|p| write_ipc_file(p, batches))
 }
 
 fn ipc_stream_bytes(batches: &[RecordBatch]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut w = arrow::ipc::writer::StreamWriter::try_new(&mut out, &batches[0].schema()).unwrap();
-    for b in batches {
-        w.write(b).unwrap();
-    }
-    w.finish().unwrap();
-    drop(w);
-    out
+    bytes_of(|p| write_ipc_stream(p, batches))
 }
 
 fn csv_bytes(batch: &RecordBatch) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut w = arrow::csv::WriterBuilder::new()
-        .with_header(true)
-        .build(&mut out);
-    w.write(batch).unwrap();
-    drop(w);
-    out
+    bytes_of(|p| write_csv(p, std::slice::from_ref(batch)))
 }
 
 /// The all-types batch without its struct column (which skewer skips).
@@ -450,7 +438,11 @@ fn seeds() -> Vec<(Target, String, Vec<u8>)> {
         // A coarse sketch keeps the seeds small (the fuzzer mutates every byte).
         let mut o = skewer::profile::ProfileOptions::default();
         o.stats.sketch_bits = 5;
-        crate::common::profile_files(&[p], &Default::default(), &o).unwrap()
+        let mut prof = crate::common::profile_files(&[p], &Default::default(), &o).unwrap();
+        // The same seeds on every machine.
+        prof.sources = vec![name.into()];
+        prof.backend.device = "cpu".into();
+        prof
     };
     let pa = prof("a.parquet", &out[0].2);
     let pe = prof("e.arrow", &ipc_file_bytes(std::slice::from_ref(&e)));

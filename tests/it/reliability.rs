@@ -221,12 +221,9 @@ fn every_command_checks_the_profile_format_version() {
             vec!["validate", g, "--schema", s, "--previous", b],
             vec!["validate", g, "--schema", s, "--training", b],
         ] {
-            let o = skewer(&args);
-            let err = String::from_utf8_lossy(&o.stderr);
-            assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-            assert!(
-                err.contains(&format!("format_version {v}")) && err.contains(&format!("v{v}.json")),
-                "{args:?}: {err}"
+            fails_with(
+                &args,
+                &[&format!("format_version {v}"), &format!("v{v}.json")],
             );
         }
     }
@@ -240,12 +237,9 @@ fn every_command_checks_the_profile_format_version() {
         .unwrap();
     cat["categorical"]["value_counts"][0]["value_hex"] = "zz".into();
     std::fs::write(&hex, serde_json::to_string(&v).unwrap()).unwrap();
-    let o = skewer(&["compare", good.to_str().unwrap(), hex.to_str().unwrap()]);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("hex.json") && err.contains("value_hex"),
-        "{err}"
+    fails_with(
+        &["compare", good.to_str().unwrap(), hex.to_str().unwrap()],
+        &["hex.json", "value_hex"],
     );
 }
 
@@ -439,12 +433,9 @@ fn duplicate_column_names_are_an_error() {
     let batch = RecordBatch::try_new(schema, vec![a, b]).unwrap();
     let data = dir.path().join("dup.arrow");
     write_ipc_file(&data, &[batch]);
-    let o = skewer(&["profile", data.to_str().unwrap()]);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("dup.arrow") && err.contains("two columns are named \"x\""),
-        "{err}"
+    fails_with(
+        &["profile", data.to_str().unwrap()],
+        &["dup.arrow", "two columns are named \"x\""],
     );
 
     let good = dir.path().join("p.json");
@@ -455,11 +446,8 @@ fn duplicate_column_names_are_an_error() {
     v["features"].as_array_mut().unwrap().push(first);
     let bad = dir.path().join("dup.json");
     std::fs::write(&bad, serde_json::to_string(&v).unwrap()).unwrap();
-    let o = skewer(&["compare", good.to_str().unwrap(), bad.to_str().unwrap()]);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("dup.json") && err.contains("listed twice"),
-        "{err}"
+    fails_with(
+        &["compare", good.to_str().unwrap(), bad.to_str().unwrap()],
+        &["dup.json", "listed twice"],
     );
 }
