@@ -9,6 +9,7 @@
 //! temporary file first, because exact quantiles may need a second pass.
 
 mod csv;
+mod footer;
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -587,7 +588,7 @@ fn open_input(name: &Path, opts: &SourceOptions) -> Result<Input> {
     } else {
         (name.to_path_buf(), None)
     };
-    let file = File::open(&path).map_err(|e| Error::io(name, e))?;
+    let mut file = File::open(&path).map_err(|e| Error::io(name, e))?;
     let md = file.metadata().map_err(|e| Error::io(name, e))?;
     if md.is_dir() {
         return Err(Error::io(
@@ -609,6 +610,13 @@ fn open_input(name: &Path, opts: &SourceOptions) -> Result<Input> {
     };
     match format {
         Format::Parquet => {
+            footer::check(&mut file, size)
+                .map_err(|e| Error::io(name, e))?
+                .map_err(|detail| Error::Corrupt {
+                    path: name.into(),
+                    location: String::new(),
+                    detail,
+                })?;
             let meta =
                 ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(|e| {
                     Error::Parquet {

@@ -451,3 +451,21 @@ fn duplicate_column_names_are_an_error() {
         &["dup.json", "listed twice"],
     );
 }
+
+/// A footer whose unknown field is a list of 2^31 booleans made the parquet
+/// crate's skip loop for minutes (20 such fields: 82 s on this machine);
+/// the footer walk refuses it at once.
+#[test]
+fn a_footer_that_makes_the_parser_spin_is_refused_at_once() {
+    let f = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions/parquet/thrift-skip-of-2e31-booleans-spins");
+    let t0 = Instant::now();
+    fails_with(
+        &["profile", f.to_str().unwrap(), "--format", "parquet"],
+        &[
+            "thrift-skip-of-2e31-booleans-spins",
+            "claims a list of 2147483647 elements",
+        ],
+    );
+    assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
+}
