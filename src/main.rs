@@ -51,10 +51,19 @@ fn out_of_memory(size: usize) -> ! {
     skewer::source::with_current_read(|what| {
         let _ = write!(w, " while reading {what}");
     });
-    let _ = writeln!(
-        w,
-        "; lower --memory-budget or --threads, or give the job more memory"
-    );
+    // No machine has a terabyte to give one allocation: a length or count
+    // read from a corrupt file asked for it.
+    let _ = if size >= 1 << 40 {
+        writeln!(
+            w,
+            "; the file is probably corrupt (a length or count in it is absurd)"
+        )
+    } else {
+        writeln!(
+            w,
+            "; lower --memory-budget or --threads, or give the job more memory"
+        )
+    };
     let n = w.position() as usize;
     // SAFETY: writes a byte buffer to fd 2 and ends the process without
     // running anything that could allocate.

@@ -1,5 +1,6 @@
-//! A bounded walk over a Parquet file's footer before the parquet crate
-//! parses it.
+//! Checks of a file's footer before its reader trusts it: a Parquet
+//! footer walked with bounds ([`check`]), and the blocks an Arrow IPC
+//! file's footer points to kept inside the file ([`check_ipc_file`]).
 //!
 //! The footer is Thrift's compact protocol. The parquet crate (60.x) skips
 //! a field it does not know element by element, and skips a boolean
@@ -39,6 +40,53 @@ pub(crate) fn check(f: &mut File, size: u64) -> std::io::Result<Result<(), Strin
     f.read_exact(&mut meta)?;
     f.seek(SeekFrom::Start(0))?;
     Ok(walk_footer(&meta))
+}
+
+/// Check that every block an Arrow IPC file's footer lists (dictionaries
+/// and record batches) lies inside the file. The reader allocates and zeroes
+/// a block's claimed length before reading it: a corrupt length of 2 GB in
+/// a 24 KB file cost 2 GB of memory. `Ok` for a footer this check cannot
+/// parse (the reader reports that itself).
+pub(crate) fn check_ipc_file(f: &mut File, size: u64) -> std::io::Result<Result<(), String>> {
+    if size < 10 {
+        return Ok(Ok(()));
+    }
+    let mut tail = [0u8; 10];
+    f.seek(SeekFrom::Start(size - 10))?;
+    f.read_exact(&mut tail)?;
+    let Ok(len) = arrow::ipc::reader::read_footer_length(tail) else {
+        f.seek(SeekFrom::Start(0))?;
+        return Ok(Ok(()));
+    };
+    if len as u64 > size - 10 {
+        f.seek(SeekFrom::Start(0))?;
+        return Ok(Ok(()));
+    }
+    let mut buf = vec![0u8; len];
+    f.seek(SeekFrom::Start(size - 10 - len as u64))?;
+    f.read_exact(&mut buf)?;
+    f.seek(SeekFrom::Start(0))?;
+    let Ok(footer) = arrow::ipc::root_as_footer(&buf) else {
+        return Ok(Ok(()));
+    };
+    let blocks = footer
+        .dictionaries()
+        .into_iter()
+        .flatten()
+        .chain(footer.recordBatches().into_iter().flatten());
+    for (i, b) in blocks.enumerate() {
+        let parts = [b.offset(), b.metaDataLength() as i64, b.bodyLength()];
+        let end = parts.iter().try_fold(0i64, |acc, &x| {
+            (x >= 0).then(|| acc.checked_add(x)).flatten()
+        });
+        if end.is_none_or(|e| e as u64 > size) {
+            return Ok(Err(format!(
+                "block {i} of the footer (offset {}, metadata {} bytes, body {} bytes) lies outside the file's {size} bytes",
+                parts[0], parts[1], parts[2]
+            )));
+        }
+    }
+    Ok(Ok(()))
 }
 
 /// Walk a footer (the FileMetaData struct) as the parquet crate skips it.

@@ -632,6 +632,13 @@ fn open_input(name: &Path, opts: &SourceOptions) -> Result<Input> {
             input.file_schema = Arc::new(csv::infer(name, &opts.csv, BufReader::new(file))?);
         }
         Format::ArrowFile => {
+            footer::check_ipc_file(&mut file, size)
+                .map_err(|e| Error::io(name, e))?
+                .map_err(|detail| Error::Corrupt {
+                    path: name.into(),
+                    location: String::new(),
+                    detail,
+                })?;
             let r = arrow::ipc::reader::FileReader::try_new(BufReader::new(file), None)
                 .map_err(|e| Error::arrow(name, "cannot read Arrow IPC file", e))?;
             input.file_schema = r.schema();

@@ -469,3 +469,20 @@ fn a_footer_that_makes_the_parser_spin_is_refused_at_once() {
     );
     assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
 }
+
+/// A page header whose value count is absurd makes the parquet crate ask
+/// for 6.3·10^18 bytes (found by the fuzzer). In-process that aborts, so
+/// the binary's allocator turns it into exit 2 naming the file and column,
+/// and calls the file corrupt rather than asking for more memory.
+#[test]
+fn an_absurd_allocation_from_a_corrupt_page_is_an_error() {
+    let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/absurd-page-allocation.parquet");
+    fails_with(
+        &["profile", f.to_str().unwrap(), "--backend", "cpu"],
+        &[
+            "absurd-page-allocation.parquet",
+            "column \"s\"",
+            "probably corrupt",
+        ],
+    );
+}
