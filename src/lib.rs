@@ -23,6 +23,7 @@ pub mod profile;
 pub mod report;
 pub mod schema;
 pub mod source;
+pub mod watchdog;
 
 pub use error::{Error, Result};
 

@@ -1,9 +1,20 @@
 //! The `skewer` command line: argument parsing, printing and exit codes.
 //! Everything else lives in the library.
 //!
-//! Exit codes: 0 success (and no anomalies), 1 anomalies found, 2 error.
+//! Exit codes: 0 success (and no anomalies), 1 anomalies found, 2 error,
+//! 130 interrupted.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+
+use skewer::backend::gpu::{GpuContext, Want};
+use skewer::profile::{self, ProfileOptions, Progress, StatsOptions};
+use skewer::source::{self, CsvOptions, Dataset, Format, SourceOptions};
 
 /// mimalloc reuses the per-batch buffers that glibc would hand back to the
 /// kernel and fault in again (measured: ~10% of the profile's time).
@@ -34,53 +45,10 @@ unsafe impl std::alloc::GlobalAlloc for Allocator {
 #[inline(always)]
 fn checked(p: *mut u8, size: usize) -> *mut u8 {
     if p.is_null() {
-        out_of_memory(size)
+        skewer::watchdog::out_of_memory(size)
     }
     p
 }
-
-/// Out of memory: say so, naming what was being read, remove the temporary
-/// files and exit 2. Nothing here allocates (the message is formatted into
-/// a stack buffer).
-#[cold]
-fn out_of_memory(size: usize) -> ! {
-    use std::io::Write;
-    let mut buf = [0u8; 1024];
-    let mut w = std::io::Cursor::new(&mut buf[..]);
-    let _ = write!(w, "error: out of memory (allocating {size} bytes)");
-    skewer::source::with_current_read(|what| {
-        let _ = write!(w, " while reading {what}");
-    });
-    // No machine has a terabyte to give one allocation: a length or count
-    // read from a corrupt file asked for it.
-    let _ = if size >= 1 << 40 {
-        writeln!(
-            w,
-            "; the file is probably corrupt (a length or count in it is absurd)"
-        )
-    } else {
-        writeln!(
-            w,
-            "; lower --memory-budget or --threads, or give the job more memory"
-        )
-    };
-    let n = w.position() as usize;
-    // SAFETY: writes a byte buffer to fd 2 and ends the process without
-    // running anything that could allocate.
-    unsafe {
-        libc::write(2, buf.as_ptr().cast(), n);
-    }
-    skewer::files::remove_all_temporary();
-    unsafe { libc::_exit(2) }
-}
-use std::path::PathBuf;
-use std::process::ExitCode;
-
-use anyhow::{bail, Context};
-use clap::{Args, Parser, Subcommand};
-use std::sync::{Arc, Mutex};
-
-use skewer::backend::gpu::{GpuContext, Want};
 
 /// `print!` that returns an error instead of panicking when stdout fails,
 /// and carries on quietly when it is a closed pipe (`skewer … | head`).
@@ -101,8 +69,6 @@ fn emit(args: std::fmt::Arguments) -> anyhow::Result<()> {
         _ => Ok(()),
     }
 }
-use skewer::profile::{self, ProfileOptions, Progress, StatsOptions};
-use skewer::source::{self, CsvOptions, Dataset, Format, SourceOptions};
 
 #[derive(Parser)]
 #[command(
@@ -769,32 +735,6 @@ fn run_merge(profiles: Vec<PathBuf>, output: Option<PathBuf>) -> anyhow::Result<
     Ok(())
 }
 
-/// A nightly job must end: a read that decodes nothing for `limit` (a
-/// decoder looping on corrupt data, which no thread can interrupt) ends the
-/// process with exit 2 naming the file, after removing temporary files.
-fn start_watchdog(limit: std::time::Duration) {
-    let every = (limit / 10).clamp(
-        std::time::Duration::from_millis(100),
-        std::time::Duration::from_secs(5),
-    );
-    let spawned = std::thread::Builder::new()
-        .name("skewer-watchdog".into())
-        .spawn(move || loop {
-            std::thread::sleep(every);
-            if let Some((what, idle)) = skewer::source::stalled_read(limit) {
-                eprintln!(
-                    "error: {what}: no progress for {} s while decoding; the file is probably corrupt (a decoder loop). Stopped (--stall-timeout sets the limit)",
-                    idle.as_secs()
-                );
-                skewer::files::remove_all_temporary();
-                std::process::exit(2);
-            }
-        });
-    if let Err(e) = spawned {
-        eprintln!("warning: no stall watchdog: {e}");
-    }
-}
-
 /// mimalloc's `mi_option_purge_delay` (the same index in its v2 and v3).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
@@ -946,7 +886,7 @@ fn main() -> ExitCode {
             .build_global();
     }
     if cli.stall_timeout > 0 {
-        start_watchdog(std::time::Duration::from_secs(cli.stall_timeout));
+        skewer::watchdog::start(std::time::Duration::from_secs(cli.stall_timeout));
     }
     let result = skewer::error::catch_panic(|| match cli.command {
         Command::Profile(a) => run_profile(*a).map(|()| 0),
