@@ -15,11 +15,15 @@ largest moment difference and exits 0. Needs only the standard library.
 import json
 import sys
 
-# The finished moments, and the raw power sums of the mergeable state.
-# compare's Wasserstein distance is normalised by the base std (a moment).
-MOMENTS = {"mean", "variance", "std_dev", "skewness", "kurtosis", "m2", "m3", "m4", "wasserstein"}
+# Moments compared relative to their size; compare's Wasserstein distance is
+# normalised by the base std, so it is one too.
+MOMENTS = {"mean", "variance", "std_dev", "m2", "wasserstein"}
+# Skewness and kurtosis are ratios that can be near zero (symmetric data):
+# compared with an absolute tolerance of REL (relative where larger than 1).
+SHAPE = {"skewness", "kurtosis"}
 # mean_lo is below the last bit of mean (a double-double): mean is compared.
-IGNORED = {"backend", "computed_on", "skewer_version", "mean_lo"}
+# m3 and m4 are the raw sums behind skewness and kurtosis, which are compared.
+IGNORED = {"backend", "computed_on", "skewer_version", "mean_lo", "m3", "m4"}
 
 
 def walk(a, b, path, out, rel, worst):
@@ -37,8 +41,9 @@ def walk(a, b, path, out, rel, worst):
             return
         for i, (x, y) in enumerate(zip(a, b)):
             walk(x, y, f"{path}[{i}]", out, rel, worst)
-    elif path.rsplit("/", 1)[-1] in MOMENTS and isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        d = abs(a - b) / max(abs(a), abs(b), 1e-300)
+    elif path.rsplit("/", 1)[-1] in MOMENTS | SHAPE and isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        floor = 1.0 if path.rsplit("/", 1)[-1] in SHAPE else 1e-300
+        d = abs(a - b) / max(abs(a), abs(b), floor)
         worst[0] = max(worst[0], d)
         if d > rel:
             out.append(f"{path}: {a!r} vs {b!r} (relative {d:.3g})")

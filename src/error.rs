@@ -239,9 +239,18 @@ impl Error {
     /// Corrupt data found where the file is not known; [`crate::source::Dataset::read`]
     /// names it.
     pub(crate) fn corrupt(detail: impl Into<String>) -> Self {
+        Error::corrupt_at(PathBuf::new(), "", detail)
+    }
+
+    /// Corrupt data in `path` at `location` (", row group N, column C" or "").
+    pub(crate) fn corrupt_at(
+        path: impl Into<PathBuf>,
+        location: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
         Error::Corrupt {
-            path: PathBuf::new(),
-            location: String::new(),
+            path: path.into(),
+            location: location.into(),
             detail: detail.into(),
         }
     }

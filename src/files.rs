@@ -10,36 +10,45 @@
 //! calls [`remove_all_temporary`] before it exits, and [`TempFile`]'s `Drop`
 //! covers returns and errors.
 
+use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use crate::error::{Error, Result};
 
 /// Temporary files that exist now, for a signal handler to remove.
 static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// Set when the process is stopping: no temporary file is created after.
+static CLOSING: AtomicBool = AtomicBool::new(false);
 
-/// A temporary file path, registered while it lives and removed on drop.
+/// A temporary file, registered while it lives and removed on drop.
 #[derive(Debug)]
 pub struct TempFile(PathBuf);
 
 impl TempFile {
-    /// Register `path` (not created here) as temporary.
-    pub fn register(path: PathBuf) -> TempFile {
-        if let Ok(mut l) = LIVE.lock() {
-            l.push(path.clone());
+    /// Create `path` (which must not exist) for writing, as a temporary
+    /// file. It is created and registered under one lock, which the
+    /// interrupt handler takes for good before it removes the registered
+    /// files, so no temporary file can appear after that sweep.
+    pub fn create(path: PathBuf) -> std::io::Result<(TempFile, File)> {
+        let mut live = LIVE.lock().unwrap_or_else(|p| p.into_inner());
+        if CLOSING.load(Ordering::SeqCst) {
+            return Err(std::io::Error::other("skewer is stopping"));
         }
-        TempFile(path)
+        let f = File::options().write(true).create_new(true).open(&path)?;
+        live.push(path.clone());
+        Ok((TempFile(path), f))
     }
 
-    /// A fresh path in the system's temp folder: `{stem}-{pid}-{n}.{ext}`.
-    pub fn in_temp_dir(stem: &str, ext: &str) -> TempFile {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static N: AtomicU64 = AtomicU64::new(0);
-        TempFile::register(std::env::temp_dir().join(format!(
+    /// A new temporary file in the system's temp folder:
+    /// `{stem}-{pid}-{n}.{ext}`.
+    pub fn create_in_temp_dir(stem: &str, ext: &str) -> std::io::Result<(TempFile, File)> {
+        TempFile::create(std::env::temp_dir().join(format!(
             "{stem}-{}-{}.{ext}",
             std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
+            next()
         )))
     }
 
@@ -61,57 +70,83 @@ impl Drop for TempFile {
     }
 }
 
+fn next() -> u64 {
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
 fn unregister(path: &Path) {
     if let Ok(mut l) = LIVE.lock() {
         l.retain(|p| p != path);
     }
 }
 
-/// Remove every registered temporary file (from a signal handler's thread,
-/// just before the process exits).
+/// Remove every registered temporary file, for a process about to exit (an
+/// interrupt handler's thread): waits for the registry, removes what it
+/// lists, and keeps it locked so that no thread creates another before the
+/// exit.
 pub fn remove_all_temporary() {
-    // A handler may run while another thread holds the lock mid-update:
-    // take what is there rather than wait.
-    let paths = match LIVE.try_lock() {
-        Ok(mut l) => std::mem::take(&mut *l),
-        Err(std::sync::TryLockError::Poisoned(p)) => std::mem::take(&mut *p.into_inner()),
-        Err(std::sync::TryLockError::WouldBlock) => {
-            std::thread::sleep(std::time::Duration::from_millis(50));
-            LIVE.try_lock()
-                .map(|mut l| std::mem::take(&mut *l))
-                .unwrap_or_default()
-        }
-    };
-    for p in paths {
+    CLOSING.store(true, Ordering::SeqCst);
+    let live = LIVE.lock().unwrap_or_else(|p| p.into_inner());
+    for p in live.iter() {
         let _ = std::fs::remove_file(p);
+    }
+    std::mem::forget(live);
+}
+
+/// [`remove_all_temporary`] for the out-of-memory exit, which may run on a
+/// thread that holds the registry already: it does not wait.
+pub fn remove_all_temporary_now() {
+    CLOSING.store(true, Ordering::SeqCst);
+    if let Ok(live) = LIVE.try_lock() {
+        for p in live.iter() {
+            let _ = std::fs::remove_file(p);
+        }
+        std::mem::forget(live);
     }
 }
 
 /// Write `bytes` to `path` atomically: to a temporary file beside it, then
-/// renamed over it. On any failure the old file is untouched and the
-/// temporary file is gone.
+/// renamed over it, keeping an existing file's permissions. On any failure
+/// the old file is untouched and the temporary file is gone. A symbolic
+/// link is followed (its target is replaced, not the link); a target that
+/// is not a regular file (`/dev/null`, a pipe) is written in place.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let err = |source: std::io::Error| Error::Write {
         path: path.into(),
         source,
     };
-    let dir = match path.parent() {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let target = if is_link {
+        std::fs::canonicalize(path).map_err(err)?
+    } else {
+        path.to_path_buf()
+    };
+    let existing = std::fs::metadata(&target).ok();
+    if existing.as_ref().is_some_and(|m| !m.is_file()) {
+        return std::fs::write(&target, bytes).map_err(err);
+    }
+    let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let name = path
+    let name = target
         .file_name()
         .ok_or_else(|| err(std::io::Error::other("not a file name")))?;
-    let tmp = TempFile::register(dir.join(format!(
-        ".{}.{}.skewer-tmp",
+    let (tmp, mut f) = TempFile::create(dir.join(format!(
+        ".{}.{}-{}.skewer-tmp",
         name.to_string_lossy(),
-        std::process::id()
-    )));
-    let mut f = std::fs::File::create(tmp.path()).map_err(err)?;
+        std::process::id(),
+        next()
+    )))
+    .map_err(err)?;
     f.write_all(bytes).map_err(err)?;
+    if let Some(m) = existing {
+        f.set_permissions(m.permissions()).map_err(err)?;
+    }
     f.sync_all().map_err(err)?;
     drop(f);
-    std::fs::rename(tmp.path(), path).map_err(err)?;
+    std::fs::rename(tmp.path(), &target).map_err(err)?;
     tmp.keep();
     Ok(())
 }
@@ -121,14 +156,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn atomic_writes_and_temporary_files_leave_nothing_behind() {
+    fn atomic_writes_leave_nothing_behind_and_respect_what_is_there() {
+        use std::os::unix::fs::PermissionsExt;
         let dir = std::env::temp_dir().join(format!("skewer-files-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let target = dir.join("out.json");
         std::fs::write(&target, "old").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).unwrap();
         write_atomic(&target, b"new contents").unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "new contents");
-        // A failed write (a folder in the way) keeps nothing and reports the path.
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o640);
+        // Through a symbolic link: the link stays, its target is replaced.
+        let link = dir.join("link.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_atomic(&link, b"via link").unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "via link");
+        // A device is written in place, never replaced.
+        write_atomic(Path::new("/dev/null"), b"x").unwrap();
+        assert!(!std::fs::metadata("/dev/null").unwrap().is_file());
+        // A failed write (a folder in the way) keeps nothing and names the path.
         let blocked = dir.join("sub");
         std::fs::create_dir_all(blocked.join("x")).unwrap();
         let e = write_atomic(&blocked, b"x").unwrap_err();
@@ -140,14 +191,5 @@ mod tests {
         assert!(left.iter().all(|n| !n.contains("skewer-tmp")), "{left:?}");
         assert!(LIVE.lock().unwrap().iter().all(|p| !p.starts_with(&dir)));
         std::fs::remove_dir_all(&dir).unwrap();
-
-        // What a signal handler does (in the same test: it removes every
-        // registered file of the process).
-        let t = TempFile::in_temp_dir("skewer-files-test", "tmp");
-        std::fs::write(t.path(), "x").unwrap();
-        let p = t.path().to_path_buf();
-        std::mem::forget(t); // as if the process were interrupted
-        remove_all_temporary();
-        assert!(!p.exists());
     }
 }

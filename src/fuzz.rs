@@ -93,8 +93,10 @@ pub fn run(target: Target, data: &[u8]) -> Result<()> {
 /// A data file: open, decode, then profile in two passes (small batches, a
 /// small memory budget so both of pass two's paths run), round-trip and merge.
 fn data_file(format: Format, data: &[u8]) -> Result<()> {
-    let tmp = crate::files::TempFile::in_temp_dir("skewer-fuzz", "bin");
-    std::fs::write(tmp.path(), data).map_err(|e| Error::io(tmp.path(), e))?;
+    let (tmp, mut f) = crate::files::TempFile::create_in_temp_dir("skewer-fuzz", "bin")
+        .map_err(|e| Error::io("the fuzz input", e))?;
+    std::io::Write::write_all(&mut f, data).map_err(|e| Error::io(tmp.path(), e))?;
+    drop(f);
     let src = SourceOptions {
         format: Some(format),
         batch_size: 97,
@@ -173,12 +175,7 @@ fn profile_checks(p: &DatasetProfile) -> Result<()> {
 }
 
 fn profile_json(data: &[u8]) -> Result<()> {
-    let bad = |detail: String| Error::BadProfile {
-        path: "fuzz.json".into(),
-        detail,
-    };
-    let p: DatasetProfile = serde_json::from_slice(data).map_err(|e| bad(e.to_string()))?;
-    p.check_readable().map_err(bad)?;
+    let p = crate::parse_profile(Path::new("fuzz.json"), data)?;
     // Merge (of two copies: one copy is returned as it is) and compare are
     // where a hand-edited or corrupt profile is used.
     let merged = profile::merge::merge_profiles(vec![
@@ -245,9 +242,9 @@ pub fn reference_profile() -> &'static DatasetProfile {
         ];
         let batch = arrow::record_batch::RecordBatch::try_from_iter(cols)
             .unwrap_or_else(|e| panic!("the reference batch: {e}"));
-        let tmp = crate::files::TempFile::in_temp_dir("skewer-fuzz-ref", "arrows");
+        let (tmp, f) = crate::files::TempFile::create_in_temp_dir("skewer-fuzz-ref", "arrows")
+            .unwrap_or_else(|e| panic!("the reference file: {e}"));
         let write = || -> std::result::Result<(), arrow::error::ArrowError> {
-            let f = std::fs::File::create(tmp.path())?;
             let mut w = arrow::ipc::writer::StreamWriter::try_new(f, &batch.schema())?;
             w.write(&batch)?;
             w.finish()

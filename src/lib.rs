@@ -32,13 +32,18 @@ use std::path::Path;
 /// Read a profile JSON written by skewer, of the format version this
 /// skewer reads.
 pub fn read_profile(path: &Path) -> Result<profile::DatasetProfile> {
-    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    parse_profile(path, &bytes)
+}
+
+/// Parse and check a profile's JSON (`path` names it in errors).
+pub fn parse_profile(path: &Path, json: &[u8]) -> Result<profile::DatasetProfile> {
     let bad = |detail: String| Error::BadProfile {
         path: path.into(),
         detail,
     };
     let p: profile::DatasetProfile =
-        serde_json::from_reader(std::io::BufReader::new(f)).map_err(|e| bad(e.to_string()))?;
+        serde_json::from_slice(json).map_err(|e| bad(e.to_string()))?;
     p.check_readable().map_err(bad)?;
     Ok(p)
 }

@@ -743,7 +743,9 @@ fn run_bench(a: BenchArgs) -> anyhow::Result<()> {
     let file = match (&a.file, a.synthetic) {
         (Some(f), _) => f.clone(),
         (None, Some(rows)) => {
-            tmp = skewer::files::TempFile::in_temp_dir("skewer-bench", "parquet");
+            tmp = skewer::files::TempFile::create_in_temp_dir("skewer-bench", "parquet")
+                .context("creating the synthetic file")?
+                .0;
             eprintln!("writing {rows} synthetic rows to {}", tmp.path().display());
             skewer::bench::write_synthetic(tmp.path(), rows)?;
             tmp.path().to_path_buf()

@@ -62,7 +62,7 @@ pub fn out_of_memory(size: usize) -> ! {
     unsafe {
         libc::write(2, buf.as_ptr().cast(), n);
     }
-    crate::files::remove_all_temporary();
+    crate::files::remove_all_temporary_now();
     // SAFETY: ends the process at once; nothing after this runs, so nothing
     // can allocate.
     unsafe { libc::_exit(2) }

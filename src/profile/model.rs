@@ -243,8 +243,10 @@ impl ValueCount {
         let Some(h) = &self.value_hex else {
             return Ok(std::borrow::Cow::Borrowed(self.value.as_bytes()));
         };
-        if h.len() % 2 != 0 {
-            return Err(format!("value_hex {h:?} has an odd number of digits"));
+        if h.len() % 2 != 0 || !h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(format!(
+                "value_hex {h:?} is not an even number of lowercase hexadecimal digits"
+            ));
         }
         (0..h.len())
             .step_by(2)

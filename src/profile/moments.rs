@@ -128,6 +128,7 @@ impl Moments {
         domain: Domain,
         shifted: &mut Vec<f64>,
     ) -> Moments {
+        debug_assert!(keys.iter().all(|&k| k >= origin), "origin above a key");
         shifted.clear();
         shifted.extend(keys.iter().map(|&k| (k - origin) as f64));
         Moments::of_slice(shifted).shifted(domain.exact_f64(origin))
@@ -238,10 +239,8 @@ mod tests {
     /// rounding), for the values near 2^63 that f64 cannot hold.
     fn exact_variance(xs: &[i128]) -> f64 {
         let n = xs.len() as i128;
-        let s: i128 = xs.iter().sum();
         let s2: i128 = xs.iter().map(|x| (x - xs[0]) * (x - xs[0])).sum();
         let s1: i128 = xs.iter().map(|x| x - xs[0]).sum();
-        let _ = s;
         (n * s2 - s1 * s1) as f64 / (n * n) as f64
     }
 

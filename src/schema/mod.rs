@@ -260,7 +260,8 @@ fn feature(p: &DatasetProfile, f: &FeatureProfile, o: &InferOptions) -> FeatureS
     if let Some(c) = &f.categorical {
         let is_bool = f.type_name == "bool" || f.type_name == "list<bool>";
         if !is_bool && c.unique_exact && c.unique as usize <= o.max_domain_size && c.unique > 0 {
-            let mut d: Vec<String> = c.value_counts.iter().map(|v| v.value.clone()).collect();
+            // Values that are not UTF-8 by their exact bytes ("0x…").
+            let mut d: Vec<String> = c.value_counts.iter().map(|v| v.label()).collect();
             d.sort();
             s.domain = Some(d);
         }

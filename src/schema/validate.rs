@@ -357,9 +357,9 @@ fn feature_checks(out: &mut Vec<Anomaly>, fs: &FeatureSchema, f: &FeatureProfile
         let bad: Vec<UnexpectedValue> = c
             .value_counts
             .iter()
-            .filter(|v| !allowed.contains(v.value.as_str()))
+            .filter(|v| !allowed.contains(v.label().as_str()))
             .map(|v| UnexpectedValue {
-                value: v.value.clone(),
+                value: v.label(),
                 count: v.count,
                 share: share(v.count),
             })

@@ -201,7 +201,8 @@ impl Walker<'_> {
             }
             STRUCT => loop {
                 let h = self.byte()?;
-                if h == 0 {
+                // The parser ends a struct at any header of type 0 (stop).
+                if h & 0x0f == 0 {
                     return Ok(());
                 }
                 if h >> 4 == 0 {
@@ -209,7 +210,7 @@ impl Walker<'_> {
                 }
                 self.skip(h & 0x0f, depth + 1)?;
             },
-            16 => self.advance(16), // uuid
+            13 => self.advance(16), // uuid
             other => Err(format!(
                 "the footer's metadata has a value of unknown type {other}"
             )),

@@ -142,14 +142,8 @@ impl Dataset {
             // (Not for stdin, which may be slow to arrive without being stuck.)
             let _active = (p.as_os_str() != "-")
                 .then(|| ActiveRead::start(format!("{} (its metadata)", p.display())));
-            let input =
-                crate::error::catch_panic(|| open_input(p, opts)).unwrap_or_else(|detail| {
-                    Err(Error::Corrupt {
-                        path: p.clone(),
-                        location: String::new(),
-                        detail,
-                    })
-                })?;
+            let input = crate::error::catch_panic(|| open_input(p, opts))
+                .unwrap_or_else(|detail| Err(Error::corrupt_at(p, "", detail)))?;
             inputs.push(input);
         }
         if inputs.iter().any(|i| i.format == Format::Csv) {
@@ -304,31 +298,25 @@ impl Dataset {
         f: impl FnMut(RecordBatch, u64) -> Result<()>,
     ) -> Result<()> {
         let location = self.location(part, columns);
-        let active = ActiveRead::start(format!(
+        let _active = ActiveRead::start(format!(
             "{}{location}",
             self.inputs[part.file].name.display()
         ));
         let mut f = f;
         let f = |batch, bytes| {
-            active.tick();
+            progress();
             f(batch, bytes)
         };
         let path = &self.inputs[part.file].name;
         match crate::error::catch_panic(|| self.read_unguarded(part, columns, f)) {
-            Ok(Err(Error::Corrupt { detail, .. })) => Err(Error::Corrupt {
-                path: path.clone(),
-                location,
-                detail,
-            }),
+            Ok(Err(Error::Corrupt { detail, .. })) => {
+                Err(Error::corrupt_at(path, location, detail))
+            }
             // A GPU failure (out of device memory, a lost device) says what
             // was being profiled.
             Ok(Err(Error::Gpu(m))) => Err(Error::Gpu(format!("{}{location}: {m}", path.display()))),
             Ok(r) => r,
-            Err(panic) => Err(Error::Corrupt {
-                path: path.clone(),
-                location,
-                detail: panic,
-            }),
+            Err(panic) => Err(Error::corrupt_at(path, location, panic)),
         }
     }
 
@@ -457,8 +445,20 @@ impl Dataset {
 static ACTIVE: std::sync::Mutex<std::collections::BTreeMap<u64, (String, std::time::Instant)>> =
     std::sync::Mutex::new(std::collections::BTreeMap::new());
 
-/// One read under way, registered in [`ACTIVE`] until dropped.
-struct ActiveRead(u64);
+thread_local! {
+    /// The read this thread is doing ([`NO_READ`] when none).
+    static CURRENT: std::cell::Cell<u64> = const { std::cell::Cell::new(NO_READ) };
+}
+const NO_READ: u64 = u64::MAX;
+
+/// One read under way, registered in [`ACTIVE`] (and as this thread's
+/// current read) until dropped.
+struct ActiveRead {
+    id: u64,
+    /// The thread's read before this one (reads do not nest today, but the
+    /// registry must not lose one if they do).
+    outer: u64,
+}
 
 impl ActiveRead {
     fn start(what: String) -> ActiveRead {
@@ -467,23 +467,31 @@ impl ActiveRead {
         if let Ok(mut a) = ACTIVE.lock() {
             a.insert(id, (what, std::time::Instant::now()));
         }
-        ActiveRead(id)
-    }
-
-    /// A batch was decoded.
-    fn tick(&self) {
-        if let Ok(mut a) = ACTIVE.lock() {
-            if let Some(e) = a.get_mut(&self.0) {
-                e.1 = std::time::Instant::now();
-            }
+        ActiveRead {
+            id,
+            outer: CURRENT.replace(id),
         }
     }
 }
 
 impl Drop for ActiveRead {
     fn drop(&mut self) {
+        CURRENT.set(self.outer);
         if let Ok(mut a) = ACTIVE.lock() {
-            a.remove(&self.0);
+            a.remove(&self.id);
+        }
+    }
+}
+
+/// This thread's read made progress (a batch decoded, bytes read).
+fn progress() {
+    let id = CURRENT.get();
+    if id == NO_READ {
+        return;
+    }
+    if let Ok(mut a) = ACTIVE.lock() {
+        if let Some(e) = a.get_mut(&id) {
+            e.1 = std::time::Instant::now();
         }
     }
 }
@@ -503,11 +511,13 @@ pub fn stalled_read(limit: std::time::Duration) -> Option<(String, std::time::Du
         .map(|(what, idle)| (what.clone(), idle))
 }
 
-/// Call `f` with the read most recently started, if any. Does not block or
-/// allocate (for an out-of-memory handler).
+/// Call `f` with what this thread is reading or, on a thread that is not
+/// reading (a worker of a parallel computation), the read most recently
+/// started. Does not block or allocate (for an out-of-memory handler).
 pub fn with_current_read(f: impl FnOnce(&str)) {
+    let id = CURRENT.try_with(|c| c.get()).unwrap_or(NO_READ);
     if let Ok(a) = ACTIVE.try_lock() {
-        if let Some((what, _)) = a.values().next_back() {
+        if let Some((what, _)) = a.get(&id).or_else(|| a.values().next_back()) {
             f(what)
         }
     }
@@ -523,6 +533,8 @@ impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let k = self.inner.read(buf)?;
         self.n.fetch_add(k as u64, Ordering::Relaxed);
+        // Bytes arriving is progress too (a slow pipe is not stuck).
+        progress();
         Ok(k)
     }
 }
@@ -580,9 +592,9 @@ fn open_input(name: &Path, opts: &SourceOptions) -> Result<Input> {
                 format: format!("{format:?}"),
             });
         }
-        let spool = crate::files::TempFile::in_temp_dir("skewer-stdin", "tmp");
+        let (spool, mut out) = crate::files::TempFile::create_in_temp_dir("skewer-stdin", "tmp")
+            .map_err(|e| Error::io(std::env::temp_dir(), e))?;
         let p = spool.path().to_path_buf();
-        let mut out = File::create(&p).map_err(|e| Error::io(&p, e))?;
         std::io::copy(&mut std::io::stdin().lock(), &mut out).map_err(|e| Error::io(name, e))?;
         (p, Some(spool))
     } else {
@@ -612,11 +624,7 @@ fn open_input(name: &Path, opts: &SourceOptions) -> Result<Input> {
         Format::Parquet => {
             footer::check(&mut file, size)
                 .map_err(|e| Error::io(name, e))?
-                .map_err(|detail| Error::Corrupt {
-                    path: name.into(),
-                    location: String::new(),
-                    detail,
-                })?;
+                .map_err(|detail| Error::corrupt_at(name, "", detail))?;
             let meta =
                 ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(|e| {
                     Error::Parquet {
@@ -634,11 +642,7 @@ fn open_input(name: &Path, opts: &SourceOptions) -> Result<Input> {
         Format::ArrowFile => {
             footer::check_ipc_file(&mut file, size)
                 .map_err(|e| Error::io(name, e))?
-                .map_err(|detail| Error::Corrupt {
-                    path: name.into(),
-                    location: String::new(),
-                    detail,
-                })?;
+                .map_err(|detail| Error::corrupt_at(name, "", detail))?;
             let r = arrow::ipc::reader::FileReader::try_new(BufReader::new(file), None)
                 .map_err(|e| Error::arrow(name, "cannot read Arrow IPC file", e))?;
             input.file_schema = r.schema();

@@ -212,7 +212,9 @@ fn fuzz_targets_survive_seeds_reproducers_and_mutations() {
                 total += 1;
             }
         }
-        // The mutations must reach past the first check of the format.
+        // Some mutations must get past the formats' first checks (else
+        // this exercised nothing but them).
+        assert!(accepted > 0, "{}: no mutation was accepted", target.name());
         eprintln!(
             "{}: {} seeds, {} mutations, {accepted} accepted",
             target.name(),
@@ -220,7 +222,7 @@ fn fuzz_targets_survive_seeds_reproducers_and_mutations() {
             seeds.len() * per_seed
         );
     }
-    assert!(total >= 6 * 3 * per_seed);
+    eprintln!("{total} inputs in all");
 }
 
 /// Every regression reproducer (a corrupt file that made a dependency
