@@ -56,21 +56,7 @@ impl Default for ProfileOptions {
 
 impl ProfileOptions {
     pub fn validate(&self) -> Result<()> {
-        let s = &self.stats;
-        if s.bins == 0 || s.quantile_bins == 0 {
-            return Err(Error::InvalidOption("bins must be at least 1".into()));
-        }
-        if let Some(p) = s.quantile_ranks.iter().find(|p| !(0.0..=1.0).contains(*p)) {
-            return Err(Error::InvalidOption(format!(
-                "quantile rank {p} is outside [0, 1]"
-            )));
-        }
-        if !(1..=16).contains(&s.sketch_bits) {
-            return Err(Error::InvalidOption(
-                "sketch bits must be within 1..=16".into(),
-            ));
-        }
-        Ok(())
+        self.stats.check().map_err(Error::InvalidOption)
     }
 }
 

@@ -36,7 +36,8 @@ pub struct DatasetProfile {
 
 impl DatasetProfile {
     /// Whether this skewer can use a profile read from outside: its format
-    /// version, and every value's `value_hex`.
+    /// version, its options, unique feature names, and every value's
+    /// `value_hex`.
     pub fn check_readable(&self) -> std::result::Result<(), String> {
         if self.format_version != FORMAT_VERSION {
             return Err(format!(
@@ -44,6 +45,7 @@ impl DatasetProfile {
                 self.format_version
             ));
         }
+        self.options.check().map_err(|e| format!("options: {e}"))?;
         let mut names = std::collections::HashSet::new();
         if let Some(f) = self.features.iter().find(|f| !names.insert(&f.name)) {
             return Err(format!("feature {:?} is listed twice", f.name));
@@ -77,6 +79,29 @@ pub struct StatsOptions {
     pub quantile_ranks: Vec<f64>,
     pub unique_cap: usize,
     pub sketch_bits: u32,
+}
+
+impl StatsOptions {
+    /// The options make sense: 1 to 1,000,000 bins, quantile ranks in
+    /// [0, 1], sketch bits within 1..=16.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        // (A profile read from outside sizes its buffers by these.)
+        const MAX_BINS: usize = 1_000_000;
+        if !(1..=MAX_BINS).contains(&self.bins) || !(1..=MAX_BINS).contains(&self.quantile_bins) {
+            return Err(format!("bins must be within 1..={MAX_BINS}"));
+        }
+        if let Some(p) = self
+            .quantile_ranks
+            .iter()
+            .find(|p| !(0.0..=1.0).contains(*p))
+        {
+            return Err(format!("quantile rank {p} is outside [0, 1]"));
+        }
+        if !(1..=16).contains(&self.sketch_bits) {
+            return Err("sketch bits must be within 1..=16".into());
+        }
+        Ok(())
+    }
 }
 
 impl Default for StatsOptions {

@@ -239,8 +239,13 @@ fn regression_reproducers_are_clear_errors() {
                 Ok(Ok(())) => panic!("{}: accepted", r.display()),
                 Err(_) => panic!("{}: a panic escaped", r.display()),
             };
+            let name = match target {
+                Target::ProfileJson => "fuzz.json",
+                Target::SchemaJson => "fuzz-schema.json",
+                _ => "skewer-fuzz-",
+            };
             assert!(
-                e.contains("skewer-fuzz-"),
+                e.contains(name),
                 "{}: the file is not named: {e}",
                 r.display()
             );
