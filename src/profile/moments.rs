@@ -9,10 +9,12 @@
 //! One-Pass Parallel Computation of Covariances and Arbitrary-Order
 //! Statistical Moments", Sandia report SAND2008-6212 (2008), eq. 3.1.
 //!
-//! Integer columns are exact too: their values are shifted by the smallest
-//! one in integer arithmetic before they become f64 ([`Moments::of_int_keys`]),
-//! so 2^63 − 1 − k keeps every digit of k, and the shift is added back to the
-//! mean as a double-double ([`Moments::shifted`]).
+//! 64-bit integers keep their precision the same way: each batch's values
+//! are shifted by its smallest one in integer arithmetic before they become
+//! f64 ([`Moments::of_int_keys`]), so the rounding is relative to the spread
+//! of the values, not to their magnitude (2^63 − 1 − k keeps every digit of
+//! k, where a plain conversion rounds to multiples of 1024), and the shift
+//! is added back to the mean exactly, as a double-double ([`Moments::shifted`]).
 //!
 //! The finished statistics are the population ones (as TFDV reports):
 //! variance = M2/n, skewness g1 = √n·M3/M2^1.5, excess kurtosis
