@@ -36,8 +36,8 @@ pub struct DatasetProfile {
 
 impl DatasetProfile {
     /// Whether this skewer can use a profile read from outside: its format
-    /// version, its options, unique feature names, and every value's
-    /// `value_hex`.
+    /// version, its options, unique feature names, every numeric feature's
+    /// sketch, and every value's `value_hex`.
     pub fn check_readable(&self) -> std::result::Result<(), String> {
         if self.format_version != FORMAT_VERSION {
             return Err(format!(
@@ -51,10 +51,13 @@ impl DatasetProfile {
             return Err(format!("feature {:?} is listed twice", f.name));
         }
         for f in &self.features {
+            let at = |e: String| format!("feature {:?}: {e}", f.name);
+            if let Some(n) = &f.numeric {
+                super::sketch::KeySketch::from_stored(&n.sketch).map_err(at)?;
+            }
             let Some(c) = &f.categorical else { continue };
             for v in c.value_counts.iter().chain(&c.top_values) {
-                v.bytes()
-                    .map_err(|e| format!("feature {:?}: {e}", f.name))?;
+                v.bytes().map_err(at)?;
             }
         }
         Ok(())

@@ -470,6 +470,25 @@ impl KeySketch {
         if s.min > s.max || !inside(s.min) || !inside(s.max) {
             return Err("sketch min/max keys outside its buckets".into());
         }
+        // The smallest and largest keys lie in the first and last non-empty
+        // buckets (re-bucketing relies on it).
+        let (first, last) = ((s.min >> s.shift) - s.origin, (s.max >> s.shift) - s.origin);
+        let nonzero = |i: &(u32, u64)| i.1 > 0;
+        let lo = st
+            .buckets
+            .iter()
+            .filter(|b| nonzero(b))
+            .map(|b| b.0 as u64)
+            .min();
+        let hi = st
+            .buckets
+            .iter()
+            .filter(|b| nonzero(b))
+            .map(|b| b.0 as u64)
+            .max();
+        if lo != Some(first) || hi != Some(last) {
+            return Err("sketch buckets do not start at its min key and end at its max key".into());
+        }
         Ok(s)
     }
 
