@@ -473,19 +473,8 @@ impl KeySketch {
         // The smallest and largest keys lie in the first and last non-empty
         // buckets (re-bucketing relies on it).
         let (first, last) = ((s.min >> s.shift) - s.origin, (s.max >> s.shift) - s.origin);
-        let nonzero = |i: &(u32, u64)| i.1 > 0;
-        let lo = st
-            .buckets
-            .iter()
-            .filter(|b| nonzero(b))
-            .map(|b| b.0 as u64)
-            .min();
-        let hi = st
-            .buckets
-            .iter()
-            .filter(|b| nonzero(b))
-            .map(|b| b.0 as u64)
-            .max();
+        let lo = s.counts.iter().position(|&c| c > 0).map(|i| i as u64);
+        let hi = s.counts.iter().rposition(|&c| c > 0).map(|i| i as u64);
         if lo != Some(first) || hi != Some(last) {
             return Err("sketch buckets do not start at its min key and end at its max key".into());
         }
