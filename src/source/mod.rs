@@ -637,7 +637,13 @@ fn open_input(name: &Path, opts: &SourceOptions) -> Result<Input> {
             input.parquet = Some(with_dictionary_hints(meta));
         }
         Format::Csv => {
-            input.file_schema = Arc::new(csv::infer(name, &opts.csv, BufReader::new(file))?);
+            // Through `Counting`, so that a pipe that is slow to fill is
+            // progress for the watchdog, not a stall.
+            let counted = Counting {
+                inner: file,
+                n: Arc::new(AtomicU64::new(0)),
+            };
+            input.file_schema = Arc::new(csv::infer(name, &opts.csv, BufReader::new(counted))?);
         }
         Format::ArrowFile => {
             footer::check_ipc_file(&mut file, size)
