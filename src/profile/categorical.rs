@@ -339,18 +339,16 @@ impl CatAcc {
         cap: usize,
     ) -> std::result::Result<CatAcc, String> {
         let mut counts = HashMap::with_capacity(s.value_counts.len());
-        let mut sum = 0;
+        let mut sum = s.other_count;
         for v in &s.value_counts {
             if counts.insert(v.bytes()?.into_owned(), v.count).is_some() {
                 return Err(format!("value {:?} is listed twice", v.label()));
             }
-            sum += v.count;
+            sum = sum.checked_add(v.count).ok_or("value counts overflow")?;
         }
-        if sum + s.other_count != present {
+        if sum != present {
             return Err(format!(
-                "value counts add up to {} but {} values are present",
-                sum + s.other_count,
-                present
+                "value counts add up to {sum} but {present} values are present"
             ));
         }
         let hll = s.other_hll.as_deref().map(Hll::from_hex).transpose()?;

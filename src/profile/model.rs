@@ -50,10 +50,40 @@ impl DatasetProfile {
         if let Some(f) = self.features.iter().find(|f| !names.insert(&f.name)) {
             return Err(format!("feature {:?} is listed twice", f.name));
         }
+        // Counts beyond 2^56 (no dataset has 7·10^16 rows) are corrupt; below
+        // it, adding two profiles' counts (merge) cannot overflow.
+        const MAX_COUNT: u64 = 1 << 56;
+        let big = |what: &str, x: u64| {
+            (x > MAX_COUNT).then(|| format!("{what} {x} is beyond any dataset"))
+        };
+        if let Some(e) = big("num_rows", self.num_rows) {
+            return Err(e);
+        }
         for f in &self.features {
             let at = |e: String| format!("feature {:?}: {e}", f.name);
+            let mut counts = vec![("count", f.count), ("missing", f.missing)];
+            if let Some(v) = &f.values_per_row {
+                counts.extend([("values", v.total), ("null values", v.null_values)]);
+            }
             if let Some(n) = &f.numeric {
-                super::sketch::KeySketch::from_stored(&n.sketch).map_err(at)?;
+                counts.extend([
+                    ("nan", n.nan),
+                    ("pos_inf", n.pos_inf),
+                    ("neg_inf", n.neg_inf),
+                    ("zeros", n.zeros),
+                    ("finite", n.finite),
+                ]);
+            }
+            if let Some(c) = &f.categorical {
+                counts.extend([("unique", c.unique), ("other_count", c.other_count)]);
+                counts.extend(c.value_counts.iter().map(|v| ("a value's count", v.count)));
+            }
+            if let Some(e) = counts.iter().find_map(|&(what, x)| big(what, x)) {
+                return Err(at(e));
+            }
+            if let Some(n) = &f.numeric {
+                // The sketch, and that it agrees with the counts and moments.
+                super::numeric::NumericAcc::from_stats(n).map_err(at)?;
             }
             let Some(c) = &f.categorical else { continue };
             for v in c.value_counts.iter().chain(&c.top_values) {

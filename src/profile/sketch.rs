@@ -455,8 +455,10 @@ impl KeySketch {
             if i as u64 >= s.nb() {
                 return Err(format!("sketch bucket {i} out of range"));
             }
-            s.counts[i as usize] += c;
-            s.total += c;
+            // Counts from outside: a sum that overflows is not a profile.
+            let add = |x: u64| x.checked_add(c).ok_or("sketch counts overflow");
+            s.counts[i as usize] = add(s.counts[i as usize])?;
+            s.total = add(s.total)?;
         }
         s.kmin = st.min_key;
         s.kmax = st.max_key;
