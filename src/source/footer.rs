@@ -18,28 +18,29 @@
 //! are left to the stall watchdog of the command line.
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
+
+/// `n` bytes of `f` at `at` (positional: the file's cursor does not move).
+fn read_at(f: &File, at: u64, n: usize) -> std::io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; n];
+    f.read_exact_at(&mut buf, at)?;
+    Ok(buf)
+}
 
 /// Check the footer of the Parquet file `f` of `size` bytes. `Ok` when it
 /// is sound or when it is not one this walk understands (no `PAR1` magic,
 /// a length beyond the file, an encrypted footer): the parser then reports
 /// its own error.
-pub(crate) fn check(f: &mut File, size: u64) -> std::io::Result<Result<(), String>> {
+pub(crate) fn check(f: &File, size: u64) -> std::io::Result<Result<(), String>> {
     if size < 12 {
         return Ok(Ok(()));
     }
-    let mut tail = [0u8; 8];
-    f.seek(SeekFrom::Start(size - 8))?;
-    f.read_exact(&mut tail)?;
+    let tail = read_at(f, size - 8, 8)?;
     let len = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]) as u64;
     if &tail[4..] != b"PAR1" || len > size - 12 {
         return Ok(Ok(()));
     }
-    let mut meta = vec![0u8; len as usize];
-    f.seek(SeekFrom::Start(size - 8 - len))?;
-    f.read_exact(&mut meta)?;
-    f.seek(SeekFrom::Start(0))?;
-    Ok(walk_footer(&meta))
+    Ok(walk_footer(&read_at(f, size - 8 - len, len as usize)?))
 }
 
 /// Check that every block an Arrow IPC file's footer lists (dictionaries
@@ -47,25 +48,19 @@ pub(crate) fn check(f: &mut File, size: u64) -> std::io::Result<Result<(), Strin
 /// a block's claimed length before reading it: a corrupt length of 2 GB in
 /// a 24 KB file cost 2 GB of memory. `Ok` for a footer this check cannot
 /// parse (the reader reports that itself).
-pub(crate) fn check_ipc_file(f: &mut File, size: u64) -> std::io::Result<Result<(), String>> {
+pub(crate) fn check_ipc_file(f: &File, size: u64) -> std::io::Result<Result<(), String>> {
     if size < 10 {
         return Ok(Ok(()));
     }
     let mut tail = [0u8; 10];
-    f.seek(SeekFrom::Start(size - 10))?;
-    f.read_exact(&mut tail)?;
+    f.read_exact_at(&mut tail, size - 10)?;
     let Ok(len) = arrow::ipc::reader::read_footer_length(tail) else {
-        f.seek(SeekFrom::Start(0))?;
         return Ok(Ok(()));
     };
     if len as u64 > size - 10 {
-        f.seek(SeekFrom::Start(0))?;
         return Ok(Ok(()));
     }
-    let mut buf = vec![0u8; len];
-    f.seek(SeekFrom::Start(size - 10 - len as u64))?;
-    f.read_exact(&mut buf)?;
-    f.seek(SeekFrom::Start(0))?;
+    let buf = read_at(f, size - 10 - len as u64, len)?;
     let Ok(footer) = arrow::ipc::root_as_footer(&buf) else {
         return Ok(Ok(()));
     };

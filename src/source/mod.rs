@@ -600,7 +600,7 @@ fn open_input(name: &Path, opts: &SourceOptions) -> Result<Input> {
     } else {
         (name.to_path_buf(), None)
     };
-    let mut file = File::open(&path).map_err(|e| Error::io(name, e))?;
+    let file = File::open(&path).map_err(|e| Error::io(name, e))?;
     let md = file.metadata().map_err(|e| Error::io(name, e))?;
     if md.is_dir() {
         return Err(Error::io(
@@ -622,7 +622,7 @@ fn open_input(name: &Path, opts: &SourceOptions) -> Result<Input> {
     };
     match format {
         Format::Parquet => {
-            footer::check(&mut file, size)
+            footer::check(&file, size)
                 .map_err(|e| Error::io(name, e))?
                 .map_err(|detail| Error::corrupt_at(name, "", detail))?;
             let meta =
@@ -646,7 +646,7 @@ fn open_input(name: &Path, opts: &SourceOptions) -> Result<Input> {
             input.file_schema = Arc::new(csv::infer(name, &opts.csv, BufReader::new(counted))?);
         }
         Format::ArrowFile => {
-            footer::check_ipc_file(&mut file, size)
+            footer::check_ipc_file(&file, size)
                 .map_err(|e| Error::io(name, e))?
                 .map_err(|detail| Error::corrupt_at(name, "", detail))?;
             let r = arrow::ipc::reader::FileReader::try_new(BufReader::new(file), None)
