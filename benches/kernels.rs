@@ -13,7 +13,7 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, DictionaryArray, Float64Array, StringArray};
 use arrow::datatypes::Int32Type;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use skewer::backend::gpu::{BenchStage, GpuContext, Want};
+use skewer::backend::gpu::{BenchStage, Gpu, GpuOptions, Want};
 use skewer::profile::categorical::CatAcc;
 use skewer::profile::keys::{key_f64, Domain};
 use skewer::profile::moments::Moments;
@@ -21,12 +21,9 @@ use skewer::profile::numeric::{extract, pass2_update, ClassCounts, NumericAcc, S
 use skewer::profile::StatsOptions;
 
 /// The adapter the GPU benches run on, if any.
-fn gpu() -> Option<GpuContext> {
-    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
-        std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
-    }
+fn gpu() -> Option<Gpu> {
     let name = std::env::var("SKEWER_BENCH_ADAPTER").ok();
-    match GpuContext::try_new(Want::Any, name.as_deref(), None) {
+    match Gpu::open(Want::Any, name.as_deref(), &GpuOptions::default()) {
         Ok(Some(g)) if g.numeric_supported() => {
             eprintln!("GPU benches on {}", g.desc.name);
             Some(g)
@@ -89,30 +86,29 @@ fn numeric(c: &mut Criterion) {
             })
         },
     );
-    if let Some(shared) = gpu().map(std::sync::Mutex::new) {
+    if let Some(gpu) = gpu() {
         let raw: Vec<u64> = vals.iter().map(|v| v.to_bits()).collect();
         g.bench_function(
             BenchmarkId::new("pass1_minmax_moments_sketch", "gpu"),
             |b| {
                 b.iter(|| {
                     let mut acc = NumericAcc::new(Domain::Float);
-                    GpuContext::numeric_pass1_shared(&shared, &mut acc, black_box(&raw), None)
+                    gpu.numeric_pass1_raw(&mut acc, black_box(&raw), None)
                         .unwrap();
                     acc.sketch.total()
                 })
             },
         );
-        let ctx = shared.lock().unwrap();
         for (name, stage) in [
             ("pass1_upload", BenchStage::Upload),
             ("pass1_compute", BenchStage::Compute),
             ("pass1_readback", BenchStage::Readback),
         ] {
-            ctx.bench_stage(BenchStage::Upload, &raw, Domain::Float)
+            gpu.bench_stage(BenchStage::Upload, &raw, Domain::Float)
                 .unwrap();
             g.bench_function(BenchmarkId::new(name, "gpu"), |b| {
                 b.iter(|| {
-                    ctx.bench_stage(stage, black_box(&raw), Domain::Float)
+                    gpu.bench_stage(stage, black_box(&raw), Domain::Float)
                         .unwrap()
                 })
             });

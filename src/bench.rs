@@ -13,16 +13,16 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use arrow::array::{ArrayRef, Float32Array, Float64Array, Int64Array, StringArray};
 use arrow::record_batch::RecordBatch;
 use serde::Serialize;
 
-use crate::backend::gpu::GpuContext;
+use crate::backend::Backend;
+use crate::engine::{self, NoProgress, ProfileOptions, Timings};
 use crate::error::{Error, Result};
-use crate::profile::{self, NoProgress, ProfileOptions, Timings};
 use crate::source::{Dataset, SourceOptions};
 
 /// One backend's result.
@@ -128,31 +128,28 @@ impl XorShift {
     }
 }
 
-/// Profile `files` once per backend (None: the CPU) and report each.
+/// Profile `files` once per backend and report each.
 pub fn run(
     files: &[PathBuf],
     src: &SourceOptions,
     base: &ProfileOptions,
-    backends: Vec<Option<Arc<Mutex<GpuContext>>>>,
+    backends: Vec<Arc<Backend>>,
 ) -> Result<Vec<BenchRow>> {
     let ds = Dataset::open(files, src)?;
     let mut rows = Vec::new();
-    for gpu in backends {
+    for backend in backends {
         let timings = Arc::new(Timings::default());
         let opts = ProfileOptions {
-            gpu: gpu.clone(),
+            backend: backend.clone(),
             timings: Some(timings.clone()),
             ..base.clone()
         };
         let t0 = Instant::now();
-        let p = profile::profile(&ds, &opts, &NoProgress)?;
+        let p = engine::profile(&ds, &opts, &NoProgress)?;
         let secs = t0.elapsed().as_secs_f64();
         let ns = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed) as f64 / 1e9;
-        let (upload_s, upload_bytes, wait_s, software, compute) = match &gpu {
+        let (upload_s, upload_bytes, wait_s, software, compute) = match backend.gpu() {
             Some(g) => {
-                let g = g
-                    .lock()
-                    .map_err(|_| Error::Internal("GPU lock poisoned".into()))?;
                 let t = &g.times;
                 let compute = g.desc.timestamp_query.then(|| {
                     (

@@ -15,8 +15,9 @@
 
 use std::path::Path;
 
+use crate::engine::{self, NoProgress, ProfileOptions};
 use crate::error::{Error, Result};
-use crate::profile::{self, DatasetProfile, NoProgress, ProfileOptions};
+use crate::profile::DatasetProfile;
 use crate::source::{Dataset, Format, SourceOptions};
 
 /// What a fuzz target parses.
@@ -117,7 +118,7 @@ fn data_file(format: Format, data: &[u8]) -> Result<()> {
         memory_budget: 4096,
         ..Default::default()
     };
-    let p = profile::profile(&ds, &opts, &NoProgress)?;
+    let p = engine::profile(&ds, &opts, &NoProgress)?;
     for f in &p.features {
         assert_eq!(
             f.count + f.missing,
@@ -144,7 +145,7 @@ fn profile_checks(p: &DatasetProfile) -> Result<()> {
         json,
         "a profile changed in its JSON round trip"
     );
-    let twice = profile::merge::merge_profiles(vec![
+    let twice = crate::profile::merge::merge_profiles(vec![
         ("a".into(), back.clone()),
         ("b".into(), back.clone()),
     ])?;
@@ -178,7 +179,7 @@ fn profile_json(data: &[u8]) -> Result<()> {
     let p = crate::parse_profile(Path::new("fuzz.json"), data)?;
     // Merge (of two copies: one copy is returned as it is) and compare are
     // where a hand-edited or corrupt profile is used.
-    let merged = profile::merge::merge_profiles(vec![
+    let merged = crate::profile::merge::merge_profiles(vec![
         ("a.json".into(), p.clone()),
         ("b.json".into(), p.clone()),
     ])?;
@@ -252,7 +253,7 @@ pub fn reference_profile() -> &'static DatasetProfile {
         write().unwrap_or_else(|e| panic!("the reference file: {e}"));
         let ds = Dataset::open(&[tmp.path().to_path_buf()], &SourceOptions::default())
             .unwrap_or_else(|e| panic!("the reference file: {e}"));
-        profile::profile(&ds, &ProfileOptions::default(), &NoProgress)
+        engine::profile(&ds, &ProfileOptions::default(), &NoProgress)
             .unwrap_or_else(|e| panic!("the reference profile: {e}"))
     })
 }

@@ -1,14 +1,15 @@
 //! skewer: profile columnar ML data, exactly, on the CPU or the GPU.
 //!
 //! The library reads Parquet, CSV and Arrow IPC files as streams of Arrow
-//! record batches ([`source`]), computes per-column statistics in at most two
-//! passes with bounded memory ([`profile`]), and renders them ([`report`]).
+//! record batches ([`source`]), computes per-column statistics ([`profile`])
+//! in at most two passes with bounded memory ([`engine`]) on a CPU or GPU
+//! [`backend`], and renders them ([`report`]).
 //! The `skewer` binary is a thin command line over this API:
 //!
 //! ```no_run
-//! use skewer::{profile, source};
+//! use skewer::{engine, source};
 //! let ds = source::Dataset::open(&["train.parquet".into()], &Default::default())?;
-//! let p = profile::profile(&ds, &Default::default(), &profile::NoProgress)?;
+//! let p = engine::profile(&ds, &Default::default(), &engine::NoProgress)?;
 //! println!("{}", serde_json::to_string_pretty(&p).unwrap());
 //! # Ok::<(), skewer::Error>(())
 //! ```
@@ -16,6 +17,7 @@
 pub mod backend;
 pub mod bench;
 pub mod compare;
+pub mod engine;
 pub mod error;
 pub mod files;
 pub mod fuzz;
@@ -54,6 +56,43 @@ pub fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
     let mut s = serde_json::to_string_pretty(v).map_err(|e| Error::Internal(e.to_string()))?;
     s.push('\n');
     Ok(s)
+}
+
+/// What `compare`, `validate` and `schema infer` take for each side: a
+/// profile JSON (`*.json`) as it is, restricted to `src.columns` when given,
+/// or data profiled now with `opts`.
+pub fn profile_or_read(
+    path: &Path,
+    src: &source::SourceOptions,
+    opts: &engine::ProfileOptions,
+    progress: &dyn engine::Progress,
+) -> Result<profile::DatasetProfile> {
+    let is_json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if !is_json {
+        let ds = source::Dataset::open(&[path.to_path_buf()], src)?;
+        return engine::profile(&ds, opts, progress);
+    }
+    let mut p = read_profile(path)?;
+    if let Some(cols) = &src.columns {
+        for c in cols {
+            if !p.features.iter().any(|f| &f.name == c) {
+                return Err(Error::UnknownColumn {
+                    path: path.into(),
+                    column: c.clone(),
+                    available: p
+                        .features
+                        .iter()
+                        .map(|f| f.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+        }
+        p.features.retain(|f| cols.contains(&f.name));
+    }
+    Ok(p)
 }
 
 /// Write a profile as pretty JSON, atomically.

@@ -7,13 +7,14 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 
-use skewer::backend::gpu::{GpuContext, Want};
-use skewer::profile::{self, ProfileOptions, Progress, StatsOptions};
+use skewer::backend::{self, gpu, Backend, Choice};
+use skewer::engine::{self, ProfileOptions, Progress};
+use skewer::profile::{self, StatsOptions};
 use skewer::source::{self, CsvOptions, Dataset, Format, SourceOptions};
 
 /// mimalloc reuses the per-batch buffers that glibc would hand back to the
@@ -152,11 +153,22 @@ struct DataArgs {
     quiet: bool,
 }
 
+/// How results are printed: a table (the default), JSON or Markdown.
+#[derive(Args)]
+struct OutputFormat {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Print Markdown instead of a table (for CI logs and pull requests).
+    #[arg(long, conflicts_with = "json")]
+    markdown: bool,
+}
+
 impl DataArgs {
     /// The profile options, with the backend opened.
     fn profile_options(&self) -> anyhow::Result<ProfileOptions> {
         let mut opts = self.stats.to_options()?;
-        opts.gpu = self.backend.open()?;
+        opts.backend = Arc::new(self.backend.open()?);
         Ok(opts)
     }
 
@@ -168,14 +180,19 @@ impl DataArgs {
         Ok(opts)
     }
 
-    /// A profile JSON as it is, or data profiled now (see [`load_side`]).
+    /// A profile JSON as it is, or data profiled now.
     fn load(
         &self,
         path: &std::path::Path,
         columns: &Option<Vec<String>>,
         opts: &ProfileOptions,
     ) -> anyhow::Result<profile::DatasetProfile> {
-        load_side(path, columns, &self.input, opts, self.quiet)
+        let src = self.input.to_options(columns.clone())?;
+        let p = skewer::profile_or_read(path, &src, opts, &Bar::new(!self.quiet))?;
+        for w in &p.warnings {
+            eprintln!("warning: {}: {w}", path.display());
+        }
+        Ok(p)
     }
 }
 
@@ -221,12 +238,8 @@ struct ValidateArgs {
     /// The training data (data or profile): applies the skew comparators.
     #[arg(long)]
     training: Option<PathBuf>,
-    /// Print the anomalies as JSON.
-    #[arg(long)]
-    json: bool,
-    /// Print the anomalies as Markdown.
-    #[arg(long, conflicts_with = "json")]
-    markdown: bool,
+    #[command(flatten)]
+    format: OutputFormat,
     /// Also write the JSON anomalies to this file.
     #[arg(short, long)]
     output: Option<PathBuf>,
@@ -273,35 +286,24 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
         .as_deref()
         .map(|p| a.data.load(p, &None, &opts))
         .transpose()?;
-    let run = |kernel: &dyn skewer::compare::LinfKernel| {
-        skewer::schema::validate(
-            &schema,
-            &data,
-            &skewer::schema::Checks {
-                previous: previous.as_ref(),
-                training: training.as_ref(),
-                kernel,
-                bins: a.compare_bins,
-            },
-        )
-    };
-    let anomalies = match &opts.gpu {
-        Some(g) => {
-            let g = g.lock().map_err(|_| {
-                anyhow::anyhow!("the GPU context was poisoned by an earlier failure")
-            })?;
-            run(&*g)?
-        }
-        None => run(&skewer::compare::CpuLinf)?,
-    };
+    let anomalies = skewer::schema::validate(
+        &schema,
+        &data,
+        &skewer::schema::Checks {
+            previous: previous.as_ref(),
+            training: training.as_ref(),
+            kernel: &*opts.backend,
+            bins: a.compare_bins,
+        },
+    )?;
     let json = || skewer::to_json(&serde_json::json!({ "anomalies": anomalies }));
     if let Some(path) = &a.output {
         skewer::files::write_atomic(path, json()?.as_bytes())?;
     }
     let source = a.file.display().to_string();
-    if a.json {
+    if a.format.json {
         out!("{}", json()?);
-    } else if a.markdown {
+    } else if a.format.markdown {
         out!(
             "{}",
             skewer::report::anomalies_markdown(&source, &anomalies)
@@ -318,12 +320,8 @@ struct CompareArgs {
     base: PathBuf,
     /// The data to check against it: a profile JSON or a data file.
     current: PathBuf,
-    /// Print the comparison as JSON.
-    #[arg(long)]
-    json: bool,
-    /// Print the comparison as Markdown (for CI logs and pull requests).
-    #[arg(long, conflicts_with = "json")]
-    markdown: bool,
+    #[command(flatten)]
+    format: OutputFormat,
     /// Also write the JSON comparison to this file.
     #[arg(short, long)]
     output: Option<PathBuf>,
@@ -361,61 +359,20 @@ impl DriftArgs {
     }
 }
 
-/// A profile JSON as it is, or data profiled now.
-fn load_side(
-    path: &std::path::Path,
-    columns: &Option<Vec<String>>,
-    input: &InputArgs,
-    opts: &ProfileOptions,
-    quiet: bool,
-) -> anyhow::Result<profile::DatasetProfile> {
-    let is_json = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    if is_json {
-        let mut p = skewer::read_profile(path)?;
-        if let Some(cols) = columns {
-            for c in cols {
-                if !p.features.iter().any(|f| &f.name == c) {
-                    bail!("{}: no column named {c:?} in the profile", path.display());
-                }
-            }
-            p.features.retain(|f| cols.contains(&f.name));
-        }
-        return Ok(p);
-    }
-    let src = input.to_options(columns.clone())?;
-    let ds = Dataset::open(&[path.to_path_buf()], &src)?;
-    let bar = Bar::new(!quiet);
-    let p = profile::profile(&ds, opts, &bar)?;
-    for w in &p.warnings {
-        eprintln!("warning: {}: {w}", path.display());
-    }
-    Ok(p)
-}
-
 fn run_compare(a: CompareArgs) -> anyhow::Result<u8> {
     let copts = a.drift.to_options();
     copts.validate()?;
     let opts = a.data.one_pass_options()?;
     let base = a.data.load(&a.base, &a.columns, &opts)?;
     let cur = a.data.load(&a.current, &a.columns, &opts)?;
-    let cmp = match &opts.gpu {
-        Some(g) => {
-            let g = g.lock().map_err(|_| {
-                anyhow::anyhow!("the GPU context was poisoned by an earlier failure")
-            })?;
-            skewer::compare::compare(&base, &cur, &copts, &*g)?
-        }
-        None => skewer::compare::compare(&base, &cur, &copts, &skewer::compare::CpuLinf)?,
-    };
+    let cmp = skewer::compare::compare(&base, &cur, &copts, &*opts.backend)?;
     let json = || skewer::to_json(&cmp);
     if let Some(path) = &a.output {
         skewer::files::write_atomic(path, json()?.as_bytes())?;
     }
-    if a.json {
+    if a.format.json {
         out!("{}", json()?);
-    } else if a.markdown {
+    } else if a.format.markdown {
         out!("{}", skewer::report::comparison_markdown(&cmp));
     } else {
         out!("{}", skewer::report::comparison_table(&cmp));
@@ -446,11 +403,9 @@ struct BenchArgs {
 
 #[derive(Args)]
 struct BackendArgs {
-    /// Where numeric statistics are computed: auto (a hardware GPU if there
-    /// is one, never a software adapter, else the CPU), cpu, or gpu (the best
-    /// adapter, software if that is all there is).
-    #[arg(long, default_value = "auto", value_parser = ["auto", "cpu", "gpu"])]
-    backend: String,
+    /// Where statistics are computed.
+    #[arg(long, value_enum, default_value_t = Choice::Auto)]
+    backend: Choice,
     /// Use the adapter whose name contains this (see `skewer devices`).
     #[arg(long)]
     adapter: Option<String>,
@@ -460,55 +415,36 @@ struct BackendArgs {
 }
 
 impl BackendArgs {
-    fn open(&self) -> anyhow::Result<Option<Arc<Mutex<GpuContext>>>> {
-        let ctx = match self.backend.as_str() {
-            "cpu" => return Ok(None),
-            "auto" => match GpuContext::try_new(
-                Want::HardwareOnly,
-                self.adapter.as_deref(),
-                self.gpu_chunk,
-            ) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("note: {e}; using the CPU backend");
-                    None
-                }
+    fn open(&self) -> anyhow::Result<Backend> {
+        let opened = backend::open(&backend::Request {
+            choice: self.backend,
+            adapter: self.adapter.clone(),
+            gpu: gpu::GpuOptions {
+                chunk: self.gpu_chunk,
+                ..Default::default()
             },
-            _ => {
-                let c = GpuContext::try_new(Want::Any, self.adapter.as_deref(), self.gpu_chunk)?;
-                let Some(c) = c else {
-                    bail!(
-                        "no GPU adapter{} found: install a Vulkan driver (Debian: mesa-vulkan-drivers) or use --backend cpu",
-                        self.adapter.as_deref().map(|a| format!(" matching {a:?}")).unwrap_or_default()
-                    );
-                };
-                if c.desc.software {
-                    eprintln!(
-                        "note: {} is a software adapter (the GPU backend runs on the CPU, slower than --backend cpu)",
-                        c.desc.name
-                    );
-                }
-                Some(c)
-            }
-        };
-        Ok(ctx.map(|c| Arc::new(Mutex::new(c))))
+        })?;
+        for n in &opened.notes {
+            eprintln!("note: {n}");
+        }
+        Ok(opened.backend)
     }
 }
 
 #[derive(Args)]
 struct InputArgs {
     /// Input format, overriding the file extension: parquet, csv, arrow, arrow-stream.
-    #[arg(long)]
-    format: Option<String>,
+    #[arg(long, value_parser = Format::parse)]
+    format: Option<Format>,
     /// CSV field delimiter (one byte; "\t" for tab).
-    #[arg(long, default_value = ",")]
-    delimiter: String,
+    #[arg(long, default_value = ",", value_parser = one_byte)]
+    delimiter: u8,
     /// CSV quote character.
-    #[arg(long, default_value = "\"")]
-    quote: String,
+    #[arg(long, default_value = "\"", value_parser = one_byte)]
+    quote: u8,
     /// CSV escape character (none by default: quotes are doubled).
-    #[arg(long)]
-    escape: Option<String>,
+    #[arg(long, value_parser = one_byte)]
+    escape: Option<u8>,
     /// The CSV files have no header row (columns are named column_1, ...).
     #[arg(long)]
     no_header: bool,
@@ -554,8 +490,8 @@ struct StatsArgs {
     sketch_bits: u32,
     /// Memory for keeping numeric values between the two passes (e.g. 512MiB, 2GiB);
     /// columns beyond it are read again.
-    #[arg(long, default_value = "1GiB")]
-    memory_budget: String,
+    #[arg(long, default_value = "1GiB", value_parser = parse_bytes)]
+    memory_budget: u64,
 }
 
 fn parse_bytes(s: &str) -> anyhow::Result<u64> {
@@ -573,19 +509,19 @@ fn parse_bytes(s: &str) -> anyhow::Result<u64> {
         "mib" => 1024.0 * 1024.0,
         "g" | "gb" => 1e9,
         "gib" => 1024.0 * 1024.0 * 1024.0,
-        other => bail!("invalid size unit {other:?} in {s:?} (use B, KiB, MiB, GiB, KB, MB, GB)"),
+        other => bail!("invalid size unit {other:?} (use B, KiB, MiB, GiB, KB, MB, GB)"),
     };
     Ok((n * mult) as u64)
 }
 
-fn one_byte(name: &str, s: &str) -> anyhow::Result<u8> {
+fn one_byte(s: &str) -> anyhow::Result<u8> {
     let s = match s {
         "\\t" | "tab" => "\t",
         other => other,
     };
     match s.as_bytes() {
         [b] => Ok(*b),
-        _ => bail!("--{name} must be a single byte, got {s:?}"),
+        _ => bail!("must be a single byte"),
     }
 }
 
@@ -599,15 +535,11 @@ impl InputArgs {
             types.push((col.to_string(), source::parse_type(ty)?));
         }
         Ok(SourceOptions {
-            format: self.format.as_deref().map(Format::parse).transpose()?,
+            format: self.format,
             csv: CsvOptions {
-                delimiter: one_byte("delimiter", &self.delimiter)?,
-                quote: one_byte("quote", &self.quote)?,
-                escape: self
-                    .escape
-                    .as_deref()
-                    .map(|e| one_byte("escape", e))
-                    .transpose()?,
+                delimiter: self.delimiter,
+                quote: self.quote,
+                escape: self.escape,
                 has_header: !self.no_header,
                 infer_rows: self.infer_rows,
                 types,
@@ -629,8 +561,8 @@ impl StatsArgs {
                 unique_cap: self.unique_cap,
                 sketch_bits: self.sketch_bits,
             },
-            memory_budget: parse_bytes(&self.memory_budget)?,
-            gpu: None,
+            memory_budget: self.memory_budget,
+            backend: Backend::cpu(),
             timings: None,
             categorical: self.categorical.clone(),
             single_pass: false,
@@ -707,7 +639,7 @@ fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
 
     let ds = Dataset::open(&a.files, &src)?;
     let bar = Bar::new(!a.data.quiet);
-    let p = profile::profile(&ds, &opts, &bar)?;
+    let p = engine::profile(&ds, &opts, &bar)?;
     for w in &p.warnings {
         eprintln!("warning: {w}");
     }
@@ -753,9 +685,13 @@ fn run_bench(a: BenchArgs) -> anyhow::Result<()> {
         (None, None) => bail!("give a FILE or --synthetic ROWS"),
     };
     let opts = a.stats.to_options()?;
-    let mut backends = vec![None];
-    match GpuContext::try_new(Want::Any, a.adapter.as_deref(), a.gpu_chunk) {
-        Ok(Some(g)) => backends.push(Some(Arc::new(Mutex::new(g)))),
+    let mut backends = vec![Backend::cpu()];
+    let gpu_options = gpu::GpuOptions {
+        chunk: a.gpu_chunk,
+        ..Default::default()
+    };
+    match gpu::Gpu::open(gpu::Want::Any, a.adapter.as_deref(), &gpu_options) {
+        Ok(Some(g)) => backends.push(Arc::new(Backend::from(g))),
         Ok(None) => eprintln!("note: no GPU adapter; benchmarking the CPU backend only"),
         Err(e) => eprintln!("note: {e}; benchmarking the CPU backend only"),
     }
@@ -815,7 +751,7 @@ fn run_bench(a: BenchArgs) -> anyhow::Result<()> {
 }
 
 fn run_devices(json: bool) -> anyhow::Result<()> {
-    let list = skewer::backend::gpu::list_adapters();
+    let list = gpu::list_adapters();
     if json {
         outln!("{}", serde_json::to_string_pretty(&list)?);
         return Ok(());
@@ -850,14 +786,8 @@ fn main() -> ExitCode {
     // unchanged (it is a high-water mark either way).
     // SAFETY: sets a process-wide allocator option; no memory is touched.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
-    // Enumerating Vulkan adapters makes libwayland look for a compositor;
-    // without XDG_RUNTIME_DIR it prints "error: XDG_RUNTIME_DIR is invalid"
-    // on stderr, which reads like a skewer failure in a nightly job's log.
-    // Point it at the temp dir (no compositor there: the probe fails quietly).
-    // Done before any thread starts.
-    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
-        std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
-    }
+    // Before any thread starts (it may set an environment variable).
+    gpu::quiet_display_probe();
     // Panics (arrow and parquet panic on some corrupt files) become errors
     // that name the file; see skewer::error::catch_panic.
     skewer::error::quiet_panic_hook();

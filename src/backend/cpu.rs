@@ -1,33 +1,77 @@
-//! CPU kernels shared by the profile engine.
+//! The CPU backend: the statistics' own reference kernels
+//! ([`NumericAcc::update`], [`pass2_update`], [`CatAcc::update`],
+//! [`linf_argmax`](crate::compare::distance::linf_argmax)), run in parallel
+//! across partitions and columns by the engine. Pass one keeps each numeric
+//! batch's finite keys in host memory for pass two while the budget allows.
 
-/// Smallest and largest key of a non-empty slice.
-#[inline]
-pub fn min_max(keys: &[u64]) -> (u64, u64) {
-    // Eight independent lanes so the compiler emits vector min/max.
-    const L: usize = 8;
-    let mut lo = [u64::MAX; L];
-    let mut hi = [0u64; L];
-    let chunks = keys.chunks_exact(L);
-    let rest = chunks.remainder();
-    for c in chunks {
-        for i in 0..L {
-            lo[i] = lo[i].min(c[i]);
-            hi[i] = hi[i].max(c[i]);
+use arrow::array::Array;
+
+use super::budget::{Budget, Kept};
+use crate::error::Result;
+use crate::profile::categorical::CatAcc;
+use crate::profile::numeric::{extract, pass2_update, ClassCounts, NumericAcc, Scratch};
+use crate::profile::quantile::{Pass2Plan, Pass2State};
+
+/// Finite keys of one batch kept for pass two.
+pub type HostChunk = Box<[u64]>;
+
+/// Numeric pass one over `values`; with `keep`, the batch's finite keys go
+/// to the store (the scratch buffer is handed over, not copied).
+pub fn numeric_pass1(
+    acc: &mut NumericAcc,
+    values: &dyn Array,
+    scratch: &mut Scratch,
+    keep: Option<(&Kept<HostChunk>, &Budget, usize)>,
+) -> Result<()> {
+    acc.update(values, scratch)?;
+    if let Some((kept, budget, leaf)) = keep {
+        if kept.is_spilled(leaf) {
+            return Ok(());
         }
+        let len = scratch.keys.len();
+        if !budget.fits(len as u64 * 8) {
+            kept.spill(budget, leaf);
+            return Ok(());
+        }
+        let keys = std::mem::take(&mut scratch.keys);
+        let chunk: HostChunk = if keys.capacity() == len {
+            keys.into_boxed_slice()
+        } else {
+            keys.as_slice().into()
+        };
+        kept.keep(budget, leaf, len as u64 * 8, chunk);
     }
-    let mut a = lo.iter().copied().min().unwrap_or(u64::MAX);
-    let mut b = hi.iter().copied().max().unwrap_or(0);
-    for &k in rest {
-        a = a.min(k);
-        b = b.max(k);
+    Ok(())
+}
+
+/// Pass two over values read again: collect the keys of the planned buckets.
+pub fn collect(
+    plan: &Pass2Plan,
+    state: &mut Pass2State,
+    values: &dyn Array,
+    scratch: &mut Scratch,
+) -> Result<()> {
+    extract(values, scratch, &mut ClassCounts::default())?;
+    pass2_update(plan, state, &scratch.keys);
+    Ok(())
+}
+
+/// Pass two over the keys kept in pass one.
+pub fn collect_kept(plan: &Pass2Plan, state: &mut Pass2State, chunks: &[HostChunk]) {
+    for c in chunks {
+        pass2_update(plan, state, c);
     }
-    (a, b)
+}
+
+/// Categorical counting.
+pub fn count_categorical(acc: &mut CatAcc, values: &dyn Array) -> Result<()> {
+    acc.update(values)
 }
 
 /// A description of the CPU for the profile's backend field (no thread
 /// count: the profile is the same whatever the number of threads).
 pub fn device_name() -> String {
-    let model = std::fs::read_to_string("/proc/cpuinfo")
+    std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
             s.lines()
@@ -35,6 +79,5 @@ pub fn device_name() -> String {
                 .and_then(|l| l.split(':').nth(1))
                 .map(|m| m.trim().to_string())
         })
-        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
-    model
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
 }

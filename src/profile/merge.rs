@@ -10,8 +10,8 @@
 use std::path::{Path, PathBuf};
 
 use super::categorical::CatAcc;
-use super::engine::{values_per_row, ListLens};
 use super::model::*;
+use super::model::{values_per_row, ListLens};
 use super::numeric::NumericAcc;
 use crate::error::{Error, Result};
 

@@ -188,6 +188,26 @@ pub struct ValuesPerRow {
     pub null_values: u64,
 }
 
+/// Pass-one state of a list column's lengths.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ListLens {
+    pub(crate) min: u64,
+    pub(crate) max: u64,
+    pub(crate) total: u64,
+    pub(crate) null_values: u64,
+}
+
+/// The profile's list statistics from merged [`ListLens`].
+pub(crate) fn values_per_row(l: &ListLens, present: u64) -> ValuesPerRow {
+    ValuesPerRow {
+        min: (present > 0).then_some(l.min),
+        max: (present > 0).then_some(l.max),
+        mean: (present > 0).then(|| l.total as f64 / present as f64),
+        total: l.total,
+        null_values: l.null_values,
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NumericStats {
     pub domain: Domain,

@@ -8,6 +8,7 @@
 //! quantiles.
 
 use arrow::array::{Array, AsArray};
+use arrow::buffer::NullBuffer;
 use arrow::datatypes::*;
 
 use super::keys::{key_f64, key_i64, key_u64, Domain};
@@ -57,6 +58,30 @@ pub fn domain_of(dt: &DataType) -> Option<Domain> {
     })
 }
 
+/// Smallest and largest key of a non-empty slice.
+#[inline]
+pub fn min_max(keys: &[u64]) -> (u64, u64) {
+    // Eight independent lanes so the compiler emits vector min/max.
+    const L: usize = 8;
+    let mut lo = [u64::MAX; L];
+    let mut hi = [0u64; L];
+    let chunks = keys.chunks_exact(L);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for i in 0..L {
+            lo[i] = lo[i].min(c[i]);
+            hi[i] = hi[i].max(c[i]);
+        }
+    }
+    let mut a = lo.iter().copied().min().unwrap_or(u64::MAX);
+    let mut b = hi.iter().copied().max().unwrap_or(0);
+    for &k in rest {
+        a = a.min(k);
+        b = b.max(k);
+    }
+    (a, b)
+}
+
 /// Pass-one state of a numeric column.
 #[derive(Debug, Clone)]
 pub struct NumericAcc {
@@ -90,7 +115,7 @@ impl NumericAcc {
         if s.keys.is_empty() {
             return;
         }
-        let (lo, hi) = crate::backend::cpu::min_max(&s.keys);
+        let (lo, hi) = min_max(&s.keys);
         self.sketch.add_keys(&s.keys, lo, hi);
         let m = match self.domain {
             Domain::Float => Moments::of_slice(&s.vals),
@@ -343,7 +368,7 @@ fn pass2_kernel(plan: &Pass2Plan, state: &mut Pass2State, keys: &[u64], fwd: imp
 #[inline(always)]
 fn for_present<S>(
     len: usize,
-    nulls: Option<&arrow::buffer::NullBuffer>,
+    nulls: Option<&NullBuffer>,
     state: &mut S,
     block: impl Fn(std::ops::Range<usize>, &mut S),
     one: impl Fn(usize, &mut S),
@@ -370,7 +395,7 @@ fn for_present<S>(
 
 fn extract_ints<T: Copy>(
     vals: &[T],
-    nulls: Option<&arrow::buffer::NullBuffer>,
+    nulls: Option<&NullBuffer>,
     key: impl Fn(T) -> u64,
     is_zero: impl Fn(T) -> bool,
     st: &mut (&mut Scratch, &mut ClassCounts),
@@ -394,7 +419,7 @@ fn extract_ints<T: Copy>(
 
 fn extract_floats<T: Copy>(
     vals: &[T],
-    nulls: Option<&arrow::buffer::NullBuffer>,
+    nulls: Option<&NullBuffer>,
     conv: impl Fn(T) -> f64,
     st: &mut (&mut Scratch, &mut ClassCounts),
 ) {
@@ -446,11 +471,52 @@ fn push_float(v: f64, scratch: &mut Scratch, class: &mut ClassCounts) {
     }
 }
 
-macro_rules! push_floats {
-    ($a:expr, $scratch:expr, $class:expr, $conv:expr) => {{
-        let a = $a;
-        extract_floats(a.values(), a.nulls(), $conv, &mut ($scratch, $class))
-    }};
+/// Pass one's extraction as a [`FloatVisitor`].
+struct ExtractFloats<'a, 'b>(&'a mut (&'b mut Scratch, &'b mut ClassCounts));
+
+impl FloatVisitor for ExtractFloats<'_, '_> {
+    type Out = ();
+    fn visit<T: Copy>(self, vals: &[T], nulls: Option<&NullBuffer>, conv: impl Fn(T) -> f64) {
+        extract_floats(vals, nulls, conv, self.0)
+    }
+}
+
+/// Something done with the values of a floating-point or decimal array,
+/// given its native values, their validity and their conversion to f64.
+pub trait FloatVisitor {
+    type Out;
+    fn visit<T: Copy>(
+        self,
+        vals: &[T],
+        nulls: Option<&NullBuffer>,
+        conv: impl Fn(T) -> f64,
+    ) -> Self::Out;
+}
+
+/// Visit a Float16, Float32, Float64 or Decimal128 array with its
+/// conversion to f64 (None for other types). This is the one place that
+/// says how each is widened; both backends read floats through it.
+pub fn visit_floats<V: FloatVisitor>(a: &dyn Array, v: V) -> Option<V::Out> {
+    Some(match a.data_type() {
+        DataType::Float16 => {
+            let p = a.as_primitive::<Float16Type>();
+            v.visit(p.values(), p.nulls(), f64::from)
+        }
+        DataType::Float32 => {
+            let p = a.as_primitive::<Float32Type>();
+            v.visit(p.values(), p.nulls(), f64::from)
+        }
+        DataType::Float64 => {
+            let p = a.as_primitive::<Float64Type>();
+            v.visit(p.values(), p.nulls(), |x: f64| x)
+        }
+        DataType::Decimal128(_, scale) => {
+            let div = 10f64.powi(*scale as i32);
+            let p = a.as_primitive::<Decimal128Type>();
+            v.visit(p.values(), p.nulls(), move |x: i128| x as f64 / div)
+        }
+        _ => return None,
+    })
 }
 
 /// Finite keys of a numeric array, and for floats their f64 values (nulls
@@ -579,17 +645,8 @@ pub fn extract(array: &dyn Array, scratch: &mut Scratch, class: &mut ClassCounts
                 i64
             )
         }
-        Float16 => push_floats!(array.as_primitive::<Float16Type>(), s, class, f64::from),
-        Float32 => push_floats!(array.as_primitive::<Float32Type>(), s, class, f64::from),
-        Float64 => push_floats!(array.as_primitive::<Float64Type>(), s, class, |v: f64| v),
-        Decimal128(_, scale) => {
-            let div = 10f64.powi(*scale as i32);
-            push_floats!(
-                array.as_primitive::<Decimal128Type>(),
-                s,
-                class,
-                |v: i128| v as f64 / div
-            )
+        Float16 | Float32 | Float64 | Decimal128(_, _) => {
+            visit_floats(array, ExtractFloats(&mut (s, class)));
         }
         other => {
             return Err(Error::Internal(format!(

@@ -1,12 +1,15 @@
 //! Seeded data, file writers and profile helpers shared by the tests.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use arrow::array::*;
 use arrow::datatypes::*;
 use arrow::record_batch::RecordBatch;
-use skewer::profile::{self, DatasetProfile, FeatureProfile, NoProgress, ProfileOptions};
+use skewer::backend::gpu::{Gpu, GpuOptions, Want};
+use skewer::backend::Backend;
+use skewer::engine::{self, NoProgress, ProfileOptions};
+use skewer::profile::{DatasetProfile, FeatureProfile};
 use skewer::source::{Dataset, SourceOptions};
 
 /// SplitMix64: a tiny seeded generator, so tests need no RNG crate.
@@ -347,6 +350,45 @@ pub fn write_csv(path: &Path, batches: &[RecordBatch]) {
     }
 }
 
+/// Values per GPU dispatch in the tests: small, so that test data spans
+/// many chunks and workgroups.
+pub const GPU_CHUNK: usize = 4096;
+
+/// The GPU backend the tests share (chunks of [`GPU_CHUNK`]), or None
+/// without an adapter: the tests that need it skip with a notice, unless
+/// SKEWER_REQUIRE_GPU=1 (as in CI, on Mesa's lavapipe), where they fail.
+pub fn gpu_backend() -> Option<Arc<Backend>> {
+    static GPU: OnceLock<Option<Arc<Backend>>> = OnceLock::new();
+    GPU.get_or_init(|| {
+        let o = GpuOptions {
+            chunk: Some(GPU_CHUNK),
+            ..Default::default()
+        };
+        match Gpu::open(Want::Any, None, &o).expect("opening the GPU adapter failed") {
+            Some(g) => {
+                eprintln!("GPU tests on {} ({})", g.desc.name, g.desc.driver);
+                Some(Arc::new(Backend::from(g)))
+            }
+            None if std::env::var("SKEWER_REQUIRE_GPU").as_deref() == Ok("1") => {
+                panic!("SKEWER_REQUIRE_GPU=1 but no GPU adapter was found (install mesa-vulkan-drivers)")
+            }
+            None => {
+                eprintln!("NOTICE: no GPU adapter; GPU tests skipped (set SKEWER_REQUIRE_GPU=1 to fail instead)");
+                None
+            }
+        }
+    })
+    .clone()
+}
+
+/// Every backend this machine has: the CPU, and the GPU where an adapter
+/// exists. Suites that must hold on every backend loop over these.
+pub fn backends() -> Vec<Arc<Backend>> {
+    std::iter::once(Backend::cpu())
+        .chain(gpu_backend())
+        .collect()
+}
+
 /// Small batches and a small memory budget make tests cross every merge.
 pub fn opts(batch_size: usize, budget: u64) -> (SourceOptions, ProfileOptions) {
     let src = SourceOptions {
@@ -366,7 +408,7 @@ pub fn profile_files(
     p: &ProfileOptions,
 ) -> skewer::Result<DatasetProfile> {
     let ds = Dataset::open(paths, src)?;
-    profile::profile(&ds, p, &NoProgress)
+    engine::profile(&ds, p, &NoProgress)
 }
 
 pub fn feature<'a>(p: &'a DatasetProfile, name: &str) -> &'a FeatureProfile {

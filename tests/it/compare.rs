@@ -530,7 +530,7 @@ fn bench_pair_flags_exactly_the_truth() {
 fn one_pass_profiles_carry_what_comparisons_use() {
     let ex = examples().join("train.parquet");
     let (src, exact_opts) = opts(512, 0);
-    let one = skewer::profile::ProfileOptions {
+    let one = skewer::engine::ProfileOptions {
         single_pass: true,
         ..exact_opts.clone()
     };

@@ -443,7 +443,7 @@ fn seeds() -> Vec<(Target, String, Vec<u8>)> {
         let p = dir.path().join(name);
         std::fs::write(&p, bytes).unwrap();
         // A coarse sketch keeps the seeds small (the fuzzer mutates every byte).
-        let mut o = skewer::profile::ProfileOptions::default();
+        let mut o = skewer::engine::ProfileOptions::default();
         o.stats.sketch_bits = 5;
         let mut prof = crate::common::profile_files(&[p], &Default::default(), &o).unwrap();
         // The same seeds on every machine.

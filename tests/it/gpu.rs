@@ -6,40 +6,26 @@
 //! must have SHADER_F64). Without an adapter the tests skip with a notice,
 //! unless SKEWER_REQUIRE_GPU=1 (as in CI, on Mesa's lavapipe), where they fail.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
-use skewer::backend::gpu::{GpuContext, Want, ITEMS_PER_THREAD, WORKGROUP_SIZE};
+use skewer::backend::gpu::{Gpu, GpuOptions, Want, ITEMS_PER_THREAD, WORKGROUP_SIZE};
+use skewer::backend::Backend;
+use skewer::engine::ProfileOptions;
 use skewer::profile::keys::{key_f64, Domain};
 use skewer::profile::numeric::{extract, ClassCounts, NumericAcc, Scratch};
-use skewer::profile::{DatasetProfile, ProfileOptions};
+use skewer::profile::DatasetProfile;
 
 use crate::common::*;
 
-const CHUNK: usize = 4096;
+/// A GPU backend of its own (not the shared one of [`gpu_backend`]).
+fn open_gpu(o: GpuOptions) -> Arc<Backend> {
+    let g = Gpu::open(Want::Any, None, &o).unwrap().unwrap();
+    Arc::new(Backend::from(g))
+}
 
-fn gpu() -> Option<Arc<Mutex<GpuContext>>> {
-    static CTX: OnceLock<Option<Arc<Mutex<GpuContext>>>> = OnceLock::new();
-    CTX.get_or_init(|| {
-        // As the binary does: keeps libwayland's probe quiet.
-        if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
-            std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
-        }
-        let ctx = GpuContext::try_new(Want::Any, None, Some(CHUNK)).expect("opening the GPU adapter failed");
-        match ctx {
-            Some(c) => {
-                eprintln!("GPU parity tests on {} ({})", c.desc.name, c.desc.driver);
-                Some(Arc::new(Mutex::new(c)))
-            }
-            None if std::env::var("SKEWER_REQUIRE_GPU").as_deref() == Ok("1") => {
-                panic!("SKEWER_REQUIRE_GPU=1 but no GPU adapter was found (install mesa-vulkan-drivers)")
-            }
-            None => {
-                eprintln!("NOTICE: no GPU adapter; GPU parity tests skipped (set SKEWER_REQUIRE_GPU=1 to fail instead)");
-                None
-            }
-        }
-    })
-    .clone()
+/// The shared GPU backend's device.
+fn gpu() -> Option<Arc<Backend>> {
+    gpu_backend()
 }
 
 fn lengths() -> Vec<usize> {
@@ -54,10 +40,10 @@ fn lengths() -> Vec<usize> {
         g - 1,
         g,
         g + 1,
-        CHUNK - 1,
-        CHUNK,
-        CHUNK + 1,
-        3 * CHUNK + 5,
+        GPU_CHUNK - 1,
+        GPU_CHUNK,
+        GPU_CHUNK + 1,
+        3 * GPU_CHUNK + 5,
     ]
 }
 
@@ -118,12 +104,12 @@ fn assert_parity_on(cpu: &DatasetProfile, gpu: &DatasetProfile, what: &str, nume
 }
 
 /// Write `batch` as Parquet (row groups of 5,000 rows) under `dir` and
-/// profile it with each of `gpus` (None: the CPU) at `budget` bytes.
+/// profile it with each of `backends` at `budget` bytes.
 fn profile_batch(
     dir: &std::path::Path,
     batch: &arrow::record_batch::RecordBatch,
     budget: u64,
-    gpus: &[Option<Arc<Mutex<GpuContext>>>],
+    backends: &[Arc<Backend>],
 ) -> Vec<DatasetProfile> {
     let path = dir.join(format!("b{}.parquet", batch.num_rows()));
     write_parquet(
@@ -133,10 +119,11 @@ fn profile_batch(
         5000,
     );
     let (src, o) = opts(3000, budget);
-    gpus.iter()
-        .map(|g| {
+    backends
+        .iter()
+        .map(|b| {
             let o = ProfileOptions {
-                gpu: g.clone(),
+                backend: b.clone(),
                 ..o.clone()
             };
             profile_files(std::slice::from_ref(&path), &src, &o).unwrap()
@@ -146,7 +133,8 @@ fn profile_batch(
 
 #[test]
 fn kernels_match_the_cpu_at_awkward_lengths() {
-    let Some(gpu) = gpu() else { return };
+    let Some(b) = gpu() else { return };
+    let gpu = b.gpu().unwrap();
     let mut rng = Rng::new(42);
     for n in lengths() {
         let arrays: Vec<(Domain, arrow::array::ArrayRef)> = vec![
@@ -182,7 +170,7 @@ fn kernels_match_the_cpu_at_awkward_lengths() {
                     .to_vec(),
             };
             let mut g = NumericAcc::new(domain);
-            GpuContext::numeric_pass1_shared(&gpu, &mut g, &raw, None).unwrap();
+            gpu.numeric_pass1_raw(&mut g, &raw, None).unwrap();
             let what = format!("{domain:?} n={n}");
             assert_eq!(g.class, cpu.class, "{what}: class counts");
             assert_eq!(g.sketch, cpu.sketch, "{what}: sketch");
@@ -209,7 +197,7 @@ fn profiles_match_the_cpu() {
     let dir = tmp();
     for (i, n) in lengths().into_iter().enumerate() {
         let batch = all_types_batch(100 + i as u64, n);
-        let p = profile_batch(dir.path(), &batch, 1 << 30, &[None, Some(gpu.clone())]);
+        let p = profile_batch(dir.path(), &batch, 1 << 30, &[Backend::cpu(), gpu.clone()]);
         assert_parity(&p[0], &p[1], &format!("n={n}"));
         let g = &p[1];
         // And the GPU profile against the slow oracle directly.
@@ -219,7 +207,8 @@ fn profiles_match_the_cpu() {
 
 #[test]
 fn classification_is_by_bits() {
-    let Some(gpu) = gpu() else { return };
+    let Some(b) = gpu() else { return };
+    let gpu = b.gpu().unwrap();
     let vals = [
         f64::NAN,
         -f64::NAN,
@@ -233,7 +222,7 @@ fn classification_is_by_bits() {
     ];
     let raw: Vec<u64> = vals.iter().map(|v| v.to_bits()).collect();
     let mut g = NumericAcc::new(Domain::Float);
-    GpuContext::numeric_pass1_shared(&gpu, &mut g, &raw, None).unwrap();
+    gpu.numeric_pass1_raw(&mut g, &raw, None).unwrap();
     let mut c = ClassCounts::default();
     let mut s = Scratch::default();
     extract(
@@ -256,8 +245,8 @@ fn classification_is_by_bits() {
 /// need all 128 bits, and with the winner in the last chunk.
 #[test]
 fn linf_kernel_matches_cpu() {
-    let Some(ctx) = gpu() else { return };
-    let g = ctx.lock().unwrap();
+    let Some(b) = gpu() else { return };
+    let g = b.gpu().unwrap();
     let mut rng = Rng::new(77);
     for n in lengths() {
         for case in 0..4 {
@@ -300,16 +289,15 @@ fn linf_kernel_matches_cpu() {
 /// bit for bit, and says where it ran.
 #[test]
 fn compare_on_gpu_equals_cpu() {
-    let Some(ctx) = gpu() else { return };
-    use skewer::compare::{compare, CompareOptions, CpuLinf};
+    let Some(gpu) = gpu() else { return };
+    use skewer::compare::{compare, CompareOptions};
     let ex = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let (src, o) = opts(512, 1 << 30);
     let a = profile_files(&[ex.join("train.parquet")], &src, &o).unwrap();
     let b = profile_files(&[ex.join("serve.parquet")], &src, &o).unwrap();
-    let g = ctx.lock().unwrap();
     let copts = CompareOptions::default();
-    let on_cpu = compare(&a, &b, &copts, &CpuLinf).unwrap();
-    let mut on_gpu = compare(&a, &b, &copts, &*g).unwrap();
+    let on_cpu = compare(&a, &b, &copts, &*Backend::cpu()).unwrap();
+    let mut on_gpu = compare(&a, &b, &copts, &*gpu).unwrap();
     assert!(on_gpu.features.iter().all(|f| f.computed_on == "gpu"));
     assert!(on_gpu
         .features
@@ -328,15 +316,15 @@ fn compare_on_gpu_equals_cpu() {
 fn categorical_counts_match_the_cpu() {
     use arrow::array::{Array, BooleanArray, DictionaryArray, Int32Array, StringArray};
     use skewer::profile::categorical::CatAcc;
-    let Some(ctx) = gpu() else { return };
-    let g = ctx.lock().unwrap();
+    let Some(b) = gpu() else { return };
+    let g = b.gpu().unwrap();
     let mut rng = Rng::new(5);
     // A range wider than a device dictionary is left to the CPU.
     let wide = arrow::array::Int64Array::from(vec![0, 1 << 40]);
     let mut acc = CatAcc::new(wide.data_type(), 100);
     assert!(!g.count_categorical(&mut acc, &wide).unwrap());
     let mut lens = lengths();
-    lens.extend([31, 32, 33, 2 * CHUNK + 7, 70_000]);
+    lens.extend([31, 32, 33, 2 * GPU_CHUNK + 7, 70_000]);
     for n in lens {
         for (k, nulls) in [(5usize, 0.0), (5000, 0.2), (1, 0.5)] {
             let dict_values: StringArray = (0..k).map(|i| Some(format!("v{i}"))).collect();
@@ -396,22 +384,22 @@ fn numeric_columns_fall_back_to_the_cpu_without_f64() {
     if gpu().is_none() {
         return;
     }
-    let opts_gpu = skewer::backend::gpu::GpuOptions {
-        chunk: Some(CHUNK),
+    let backend = open_gpu(GpuOptions {
+        chunk: Some(GPU_CHUNK),
         without_f64_int64: true,
-    };
-    let ctx = GpuContext::open(Want::Any, None, &opts_gpu)
-        .unwrap()
-        .unwrap();
-    assert!(!ctx.numeric_supported());
-    let ctx = Arc::new(Mutex::new(ctx));
+    });
+    assert!(!backend.gpu().unwrap().numeric_supported());
     let dir = tmp();
-    let batch = all_types_batch(7, 3 * CHUNK + 5);
-    let p = profile_batch(dir.path(), &batch, 1 << 30, &[None, Some(ctx.clone())]);
+    let batch = all_types_batch(7, 3 * GPU_CHUNK + 5);
+    let p = profile_batch(
+        dir.path(),
+        &batch,
+        1 << 30,
+        &[Backend::cpu(), backend.clone()],
+    );
     assert_parity_on(&p[0], &p[1], "without f64", false);
     // compare's L-infinity falls back too.
-    use skewer::compare::LinfKernel;
-    assert_eq!(ctx.lock().unwrap().name(), "cpu");
+    assert_eq!(backend.linf_placement().label(), "cpu");
 }
 
 /// Pass two over chunks kept on the device and over re-read chunks give the
@@ -422,17 +410,22 @@ fn pass_two_on_the_device_and_by_rereading() {
         return;
     }
     let dir = tmp();
-    let batch = all_types_batch(9, 3 * CHUNK + 5);
+    let batch = all_types_batch(9, 3 * GPU_CHUNK + 5);
     let mut uploaded = Vec::new();
     for budget in [1u64 << 30, 0] {
-        let ctx = GpuContext::try_new(Want::Any, None, Some(CHUNK))
-            .unwrap()
-            .unwrap();
-        let ctx = Arc::new(Mutex::new(ctx));
-        let p = profile_batch(dir.path(), &batch, budget, &[None, Some(ctx.clone())]);
+        let backend = open_gpu(GpuOptions {
+            chunk: Some(GPU_CHUNK),
+            ..Default::default()
+        });
+        let p = profile_batch(
+            dir.path(),
+            &batch,
+            budget,
+            &[Backend::cpu(), backend.clone()],
+        );
         assert_eq!(p[1].passes, 2);
         assert_parity(&p[0], &p[1], &format!("budget {budget}"));
-        let t = &ctx.lock().unwrap().times;
+        let t = &backend.gpu().unwrap().times;
         uploaded.push(t.upload_bytes.load(std::sync::atomic::Ordering::Relaxed));
     }
     assert!(
@@ -452,7 +445,7 @@ fn integer_categorical_profile_on_gpu() {
     let (src, mut cpu_opts) = opts(512, 1 << 30);
     cpu_opts.categorical = vec!["i_small_cat".into(), "i_count".into()];
     let gpu_opts = ProfileOptions {
-        gpu: Some(gpu.clone()),
+        backend: gpu.clone(),
         ..cpu_opts.clone()
     };
     let c = profile_files(std::slice::from_ref(&ex), &src, &cpu_opts).unwrap();
@@ -474,11 +467,12 @@ fn integer_categorical_profile_on_gpu() {
 /// state still equals the CPU's, and does not depend on the interleaving.
 #[test]
 fn threads_share_the_device_without_mixing_results() {
-    let Some(ctx) = gpu() else { return };
+    let Some(b) = gpu() else { return };
+    let gpu = b.gpu().unwrap();
     let mut rng = Rng::new(8);
     let inputs: Vec<Vec<u64>> = (0..6)
         .map(|t| {
-            let a = awkward_f64(&mut rng, 3 * CHUNK + 5 + t * 77, 0.0);
+            let a = awkward_f64(&mut rng, 3 * GPU_CHUNK + 5 + t * 77, 0.0);
             a.values().iter().map(|v| v.to_bits()).collect()
         })
         .collect();
@@ -486,10 +480,9 @@ fn threads_share_the_device_without_mixing_results() {
         let handles: Vec<_> = inputs
             .iter()
             .map(|raw| {
-                let ctx = ctx.clone();
                 s.spawn(move || {
                     let mut acc = NumericAcc::new(Domain::Float);
-                    GpuContext::numeric_pass1_shared(&ctx, &mut acc, raw, None).unwrap();
+                    gpu.numeric_pass1_raw(&mut acc, raw, None).unwrap();
                     acc
                 })
             })
@@ -516,7 +509,7 @@ fn moments_of_64_bit_integers_near_their_ends_are_exact() {
     let Some(gpu) = gpu() else { return };
     let (batch, want) = crate::reliability::int_extremes();
     let dir = tmp();
-    let p = profile_batch(dir.path(), &batch, 1 << 30, &[None, Some(gpu)]);
+    let p = profile_batch(dir.path(), &batch, 1 << 30, &[Backend::cpu(), gpu]);
     assert_eq!(feature(&p[1], "top").computed_on, "gpu");
     for prof in &p {
         crate::reliability::assert_exact_int_moments(prof, &want);

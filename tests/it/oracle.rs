@@ -423,8 +423,10 @@ pub fn check_profile(p: &DatasetProfile, batch: &RecordBatch) {
     );
 }
 
+/// Every backend (the CPU, and the GPU where an adapter exists) against the
+/// slow oracle: one definition, run on each.
 #[test]
-fn cpu_matches_oracle_at_awkward_sizes() {
+fn every_backend_matches_the_oracle_at_awkward_sizes() {
     let dir = tmp();
     for (seed, n) in [(1, 0), (2, 1), (3, 2), (4, 3), (5, 999), (6, 4099)] {
         let batch = all_types_batch(seed, n);
@@ -435,16 +437,20 @@ fn cpu_matches_oracle_at_awkward_sizes() {
             parquet::basic::Compression::SNAPPY,
             700,
         );
-        for (bs, budget) in [(64, 0), (1000, 1 << 30), (7, 1 << 30)] {
-            let (src, po) = opts(bs, budget);
-            let p = profile_files(std::slice::from_ref(&path), &src, &po).unwrap();
-            check_profile(&p, &batch);
+        for backend in backends() {
+            for (bs, budget) in [(64, 0), (1000, 1 << 30), (7, 1 << 30)] {
+                let (src, mut po) = opts(bs, budget);
+                po.backend = backend.clone();
+                let p = profile_files(std::slice::from_ref(&path), &src, &po).unwrap();
+                assert_eq!(p.backend.kind, backend.kind());
+                check_profile(&p, &batch);
+            }
         }
     }
 }
 
 #[test]
-fn many_distinct_values_and_heavy_ties() {
+fn many_distinct_values_and_heavy_ties_on_every_backend() {
     // One bucket of the sketch holds most values (ties), another holds many
     // distinct values close together: both must stay exact.
     let mut rng = Rng::new(99);
@@ -469,8 +475,12 @@ fn many_distinct_values_and_heavy_ties() {
     let dir = tmp();
     let path = dir.path().join("ties.arrow");
     write_ipc_file(&path, std::slice::from_ref(&batch));
-    for budget in [0, 1 << 30] {
-        let (src, po) = opts(4096, budget);
+    for (backend, budget) in backends()
+        .into_iter()
+        .flat_map(|b| [(b.clone(), 0), (b, 1 << 30)])
+    {
+        let (src, mut po) = opts(4096, budget);
+        po.backend = backend;
         let p = profile_files(std::slice::from_ref(&path), &src, &po).unwrap();
         for (field, arr) in batch.schema().fields().iter().zip(batch.columns()) {
             check_numeric(

@@ -1,33 +1,48 @@
-//! The two-pass profile engine (see the module docs of [`super`]).
+//! The profile engine: drives a [`Backend`] over a [`Dataset`] in at most
+//! two passes, with bounded memory.
+//!
+//! 1. every partition (Parquet row group or whole file) is read in parallel
+//!    and folded into per-column partial states (counts, min/max, moments,
+//!    key sketch, value counts); the partials are merged in partition order,
+//!    so the result never depends on thread scheduling;
+//! 2. numeric columns that need the global [min, max] or global ranks (the
+//!    equal-width histogram and the exact quantiles) get a second pass, over
+//!    their values kept during pass one (host keys on the CPU, device
+//!    buffers on the GPU) while they fit the memory budget, else by reading
+//!    only those columns again.
+//!
+//! The engine decides what each column is and in which order states merge;
+//! the backend's [`Session`] runs every kernel.
 
-use std::borrow::Cow;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+mod schedule;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, OffsetSizeTrait};
 use arrow::datatypes::{DataType, Field};
 use arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
 
-use super::categorical::{is_categorical, CatAcc};
-use super::keys::Domain;
-use super::model::*;
-use super::numeric::{domain_of, extract, pass2_update, ClassCounts, NumericAcc, Scratch};
-use super::quantile::{Candidates, Pass2Plan, Pass2State};
-use super::schedule::run_ordered;
-use crate::backend::gpu::GpuContext;
+use crate::backend::{Backend, Placements, Session};
 use crate::error::{Error, Result};
+use crate::profile::categorical::{is_categorical, CatAcc};
+use crate::profile::keys::Domain;
+use crate::profile::numeric::{domain_of, NumericAcc, Scratch};
+use crate::profile::quantile::{Candidates, Pass2Plan, Pass2State};
+use crate::profile::*;
 use crate::source::{Dataset, Partition};
+use schedule::run_ordered;
 
 /// Options of one profile run.
 #[derive(Debug, Clone)]
 pub struct ProfileOptions {
     pub stats: StatsOptions,
-    /// Bytes of finite numeric keys that may be kept in memory between the
-    /// passes; columns beyond it are re-read in pass two.
+    /// Bytes of numeric values that may be kept between the passes (in
+    /// memory, or on the GPU); columns beyond it are read again in pass two.
     pub memory_budget: u64,
-    /// Compute numeric columns on this GPU (None: the CPU backend).
-    pub gpu: Option<Arc<Mutex<GpuContext>>>,
+    /// Where the statistics are computed.
+    pub backend: Arc<Backend>,
     /// Collect where the time went (for `skewer bench`).
     pub timings: Option<Arc<Timings>>,
     /// Integer columns (or lists of integers) to profile as categorical:
@@ -46,7 +61,7 @@ impl Default for ProfileOptions {
         ProfileOptions {
             stats: StatsOptions::default(),
             memory_budget: 1 << 30,
-            gpu: None,
+            backend: Backend::cpu(),
             timings: None,
             categorical: Vec::new(),
             single_pass: false,
@@ -65,7 +80,7 @@ impl ProfileOptions {
 pub struct Timings {
     /// Reading and decoding the source into Arrow batches.
     pub decode_ns: AtomicU64,
-    /// Computing statistics on the host (everything but the GPU's share).
+    /// Computing statistics (the batch callbacks, GPU calls included).
     pub compute_ns: AtomicU64,
     /// Bytes of Arrow column data decoded.
     pub column_bytes: AtomicU64,
@@ -127,14 +142,6 @@ enum ValuesAcc {
     Categorical(CatAcc),
 }
 
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ListLens {
-    pub(crate) min: u64,
-    pub(crate) max: u64,
-    pub(crate) total: u64,
-    pub(crate) null_values: u64,
-}
-
 /// Pass-one state of one column in one partition.
 #[derive(Debug)]
 struct ColState {
@@ -145,42 +152,8 @@ struct ColState {
     /// Numeric columns: index of the leaf (for the budget and pass two).
     leaf: Option<usize>,
     scratch: Scratch,
-    kept: Option<Vec<Box<[u64]>>>,
-    /// Batches whose values were counted on the GPU and on the CPU.
-    on_gpu: u64,
-    on_cpu: u64,
-}
-
-struct Budget {
-    limit: u64,
-    used: AtomicU64,
-    spilled: Vec<AtomicBool>,
-}
-
-impl Budget {
-    fn try_keep(&self, leaf: usize, bytes: u64) -> bool {
-        if self.spilled[leaf].load(Ordering::Relaxed) {
-            return false;
-        }
-        let prev = self.used.fetch_add(bytes, Ordering::Relaxed);
-        if prev + bytes > self.limit {
-            self.used.fetch_sub(bytes, Ordering::Relaxed);
-            self.spilled[leaf].store(true, Ordering::Relaxed);
-            return false;
-        }
-        true
-    }
-
-    fn release(&self, kept: &mut Option<Vec<Box<[u64]>>>) {
-        if let Some(k) = kept.take() {
-            let bytes: usize = k.iter().map(|c| c.len() * 8).sum();
-            self.used.fetch_sub(bytes as u64, Ordering::Relaxed);
-        }
-    }
-
-    fn is_spilled(&self, leaf: usize) -> bool {
-        self.spilled[leaf].load(Ordering::Relaxed)
-    }
+    /// Batches whose values were computed on each backend.
+    placed: Placements,
 }
 
 /// The column layout shared by all partitions.
@@ -191,9 +164,6 @@ struct Layout {
     leaf_of: Vec<Option<usize>>,
     leaves: Vec<usize>,
     cap: usize,
-    gpu: Option<Arc<Mutex<GpuContext>>>,
-    /// The GPU runs numeric columns (it has SHADER_F64 and SHADER_INT64).
-    gpu_numeric: bool,
     timings: Option<Arc<Timings>>,
 }
 
@@ -234,13 +204,7 @@ impl Layout {
             values,
             leaf: self.leaf_of[col],
             scratch: Scratch::default(),
-            // With a GPU, raw values go to the device (and stay there for
-            // pass two while they fit).
-            kept: self.leaf_of[col]
-                .filter(|_| !self.gpu_numeric)
-                .map(|_| Vec::new()),
-            on_gpu: 0,
-            on_cpu: 0,
+            placed: Placements::default(),
         }
     }
 }
@@ -315,13 +279,7 @@ fn values_of(array: &ArrayRef, lens: Option<&mut ListLens>) -> Result<ArrayRef> 
 }
 
 impl ColState {
-    fn update(
-        &mut self,
-        array: &ArrayRef,
-        budget: &Budget,
-        gpu: Option<&Mutex<GpuContext>>,
-        gpu_numeric: bool,
-    ) -> Result<()> {
+    fn update(&mut self, array: &ArrayRef, session: &Session) -> Result<()> {
         let Some(acc) = self.values.as_mut() else {
             return Ok(());
         };
@@ -332,54 +290,19 @@ impl ColState {
         if let Some(l) = self.list.as_mut() {
             l.null_values += values.logical_null_count() as u64;
         }
-        let gpu_numeric = gpu_numeric && gpu.is_some();
-        match acc {
-            ValuesAcc::Categorical(c) => {
-                let counted = match gpu {
-                    Some(g) => lock(Some(g))?.count_categorical(c, values.as_ref())?,
-                    None => false,
-                };
-                if counted {
-                    self.on_gpu += 1;
-                } else {
-                    c.update(values.as_ref())?;
-                    self.on_cpu += 1;
-                }
-            }
-            ValuesAcc::Numeric(n) if gpu_numeric => {
-                let raw = raw_values(values.as_ref())?;
-                let g = gpu.ok_or_else(|| Error::Internal("no GPU context".into()))?;
-                GpuContext::numeric_pass1_shared(g, n, &raw, self.leaf)?;
-                self.on_gpu += 1;
-            }
+        let placed = match acc {
+            ValuesAcc::Categorical(c) => session.backend().count_categorical(c, values.as_ref())?,
             ValuesAcc::Numeric(n) => {
-                self.on_cpu += 1;
-                n.update(values.as_ref(), &mut self.scratch)?;
                 let leaf = self.leaf.unwrap_or(0);
-                let len = self.scratch.keys.len();
-                if self.kept.is_some() {
-                    if budget.try_keep(leaf, len as u64 * 8) {
-                        if let Some(k) = self.kept.as_mut() {
-                            // Hand the buffer over rather than copy it.
-                            let keys = std::mem::take(&mut self.scratch.keys);
-                            k.push(if keys.capacity() == len {
-                                keys.into_boxed_slice()
-                            } else {
-                                keys.as_slice().into()
-                            });
-                        }
-                    } else {
-                        budget.release(&mut self.kept);
-                    }
-                }
+                session.numeric_pass1(leaf, n, values.as_ref(), &mut self.scratch)?
             }
-        }
+        };
+        self.placed.add(placed);
         Ok(())
     }
 
     fn merge(&mut self, o: ColState) {
-        self.on_gpu += o.on_gpu;
-        self.on_cpu += o.on_cpu;
+        self.placed.merge(&o.placed);
         self.present += o.present;
         self.missing += o.missing;
         if let (Some(a), Some(b)) = (self.list.as_mut(), o.list.as_ref()) {
@@ -396,105 +319,17 @@ impl ColState {
     }
 }
 
-/// Whether a column's values would be counted on the GPU in this run.
-fn gpu_eligible(layout: &Layout, col: usize) -> bool {
-    if layout.gpu.is_none() {
-        return false;
-    }
-    if layout.leaf_of[col].is_some() {
-        return layout.gpu_numeric;
-    }
+/// Where a column's values would have been computed (for columns without
+/// values).
+fn placement_of(layout: &Layout, backend: &Backend, col: usize) -> crate::backend::Placement {
     let dt = match layout.fields[col].data_type() {
         DataType::List(f) | DataType::LargeList(f) => f.data_type().clone(),
         other => other.clone(),
     };
-    matches!(dt, DataType::Boolean | DataType::Dictionary(_, _))
+    backend.placement_of(&dt, layout.leaf_of[col].is_some())
 }
 
-fn lock(gpu: Option<&Mutex<GpuContext>>) -> Result<std::sync::MutexGuard<'_, GpuContext>> {
-    gpu.ok_or_else(|| Error::Internal("no GPU context".into()))?
-        .lock()
-        .map_err(|_| Error::Internal("a thread panicked while using the GPU".into()))
-}
-
-/// The present values of a numeric array as raw 64-bit words of its domain
-/// (f64 bits, i64 or u64), nulls dropped: what the GPU kernels read.
-fn raw_values(a: &dyn Array) -> Result<Cow<'_, [u64]>> {
-    use arrow::datatypes::*;
-    let no_nulls = a.null_count() == 0;
-    match a.data_type() {
-        DataType::Float64 if no_nulls => {
-            return Ok(Cow::Borrowed(bytemuck::cast_slice(
-                a.as_primitive::<Float64Type>().values(),
-            )))
-        }
-        DataType::Int64 if no_nulls => {
-            return Ok(Cow::Borrowed(bytemuck::cast_slice(
-                a.as_primitive::<Int64Type>().values(),
-            )))
-        }
-        DataType::UInt64 if no_nulls => {
-            return Ok(Cow::Borrowed(bytemuck::cast_slice(
-                a.as_primitive::<UInt64Type>().values(),
-            )))
-        }
-        _ => {}
-    }
-    // Everything else through the CPU extraction's own conversions, so both
-    // backends see the same f64 for f16, f32 and decimals.
-    let domain = domain_of(a.data_type())
-        .ok_or_else(|| Error::Internal(format!("raw values of {}", a.data_type())))?;
-    let target = match domain {
-        Domain::Int => DataType::Int64,
-        Domain::UInt => DataType::UInt64,
-        Domain::Float => DataType::Float64,
-    };
-    let out: Vec<u64> = match (domain, a.data_type()) {
-        (Domain::Float, DataType::Decimal128(_, scale)) => {
-            let div = 10f64.powi(*scale as i32);
-            a.as_primitive::<Decimal128Type>()
-                .iter()
-                .flatten()
-                .map(|v| (v as f64 / div).to_bits())
-                .collect()
-        }
-        (Domain::Float, DataType::Float16) => a
-            .as_primitive::<Float16Type>()
-            .iter()
-            .flatten()
-            .map(|v| f64::from(v).to_bits())
-            .collect(),
-        (Domain::Float, DataType::Float32) => a
-            .as_primitive::<Float32Type>()
-            .iter()
-            .flatten()
-            .map(|v| f64::from(v).to_bits())
-            .collect(),
-        _ => {
-            let c = arrow::compute::cast(a, &target)
-                .map_err(|e| Error::Internal(format!("widening {}: {e}", a.data_type())))?;
-            match domain {
-                Domain::Int => c
-                    .as_primitive::<Int64Type>()
-                    .iter()
-                    .flatten()
-                    .map(|v| v as u64)
-                    .collect(),
-                Domain::UInt => c.as_primitive::<UInt64Type>().iter().flatten().collect(),
-                Domain::Float => c
-                    .as_primitive::<Float64Type>()
-                    .iter()
-                    .flatten()
-                    .map(f64::to_bits)
-                    .collect(),
-            }
-        }
-    };
-    Ok(Cow::Owned(out))
-}
-
-/// Profile a dataset on the CPU backend, or with numeric columns on the GPU
-/// when `opts.gpu` is set.
+/// Profile a dataset on `opts.backend`.
 pub fn profile(
     ds: &Dataset,
     opts: &ProfileOptions,
@@ -563,11 +398,6 @@ pub fn profile(
         leaf_of,
         leaves,
         cap: opts.stats.unique_cap,
-        gpu: opts.gpu.clone(),
-        gpu_numeric: match &opts.gpu {
-            Some(g) => lock(Some(g))?.numeric_supported(),
-            None => false,
-        },
         timings: opts.timings.clone(),
     };
     // One pass keeps nothing for a second.
@@ -576,35 +406,20 @@ pub fn profile(
     } else {
         opts.memory_budget
     };
-    let budget = Budget {
-        limit: keep,
-        used: AtomicU64::new(0),
-        spilled: (0..layout.leaves.len())
-            .map(|_| AtomicBool::new(layout.gpu_numeric))
-            .collect(),
-    };
-    // The same budget bounds the column data kept on the device.
-    if let Some(g) = &layout.gpu {
-        lock(Some(g))?.start_run(keep);
-    }
-    let result = run_passes(ds, opts, progress, &layout, &budget, warnings);
-    if let Some(g) = &layout.gpu {
-        lock(Some(g))?.end_run();
-    }
-    result
+    let session = opts.backend.session(layout.leaves.len(), keep);
+    run_passes(ds, opts, progress, &layout, &session, warnings)
 }
 
 /// Pass two: the exact quantiles and histograms of the numeric leaves that
-/// need them, from the chunks kept on the device, the keys kept in memory,
-/// or by reading those columns again.
+/// need them, from the values pass one kept, or by reading those columns
+/// again.
 fn pass_two(
     ds: &Dataset,
     opts: &ProfileOptions,
     progress: &dyn Progress,
     layout: &Layout,
-    budget: &Budget,
+    session: &Session,
     global: &[ColState],
-    mut kept: Vec<Option<Vec<Box<[u64]>>>>,
 ) -> Result<(Vec<Pass2Plan>, Vec<Pass2State>)> {
     let threads = rayon::current_num_threads();
     let window = 4 * threads;
@@ -616,30 +431,18 @@ fn pass_two(
         }
     }
     let mut states2: Vec<Pass2State> = plans2.iter().map(Pass2Plan::new_state).collect();
-    // From the device, for the leaves whose chunks all stayed there.
-    if let (Some(g), true) = (&layout.gpu, layout.gpu_numeric) {
-        let g = lock(Some(g))?;
-        for (leaf, st) in states2.iter_mut().enumerate() {
-            if g.is_resident(leaf) {
-                budget.spilled[leaf].store(false, Ordering::Relaxed);
-                if plans2[leaf].needs_pass() {
-                    g.collect_resident(&plans2[leaf], plans2[leaf].domain, st, leaf)?;
-                }
-            }
-        }
-    }
-    // From memory.
-    states2.par_iter_mut().enumerate().for_each(|(leaf, st)| {
-        if let (true, Some(chunks)) = (plans2[leaf].needs_pass(), kept[leaf].as_ref()) {
-            for c in chunks {
-                pass2_update(&plans2[leaf], st, c);
-            }
-        }
-    });
-    kept.iter_mut().for_each(|k| budget.release(k));
-    // By re-reading the columns that did not fit.
+    // From what pass one kept; the leaves it could not keep are read again.
+    let kept: Vec<bool> = states2
+        .par_iter_mut()
+        .enumerate()
+        .map(|(leaf, st)| match plans2[leaf].needs_pass() {
+            true => session.collect_kept(leaf, &plans2[leaf], st),
+            false => Ok(true),
+        })
+        .collect::<Result<_>>()?;
+    session.release_kept();
     let reread_cols: Vec<usize> = (0..layout.leaves.len())
-        .filter(|&l| plans2[l].needs_pass() && budget.is_spilled(l))
+        .filter(|&l| !kept[l])
         .map(|l| layout.leaves[l])
         .collect();
     if !reread_cols.is_empty() {
@@ -649,7 +452,7 @@ fn pass_two(
             items2.len(),
             threads,
             window,
-            |i| pass2_item(ds, &items2[i], layout, &plans2, progress),
+            |i| pass2_item(ds, &items2[i], layout, &plans2, session.backend(), progress),
             |i, states| {
                 for (&col, st) in items2[i].cols.iter().zip(states) {
                     let leaf = layout.leaf_of[col].unwrap_or(0);
@@ -672,7 +475,7 @@ fn run_passes(
     opts: &ProfileOptions,
     progress: &dyn Progress,
     layout: &Layout,
-    budget: &Budget,
+    session: &Session,
     warnings: Vec<String>,
 ) -> Result<DatasetProfile> {
     let schema = ds.schema().clone();
@@ -686,28 +489,16 @@ fn run_passes(
     progress.start(1, ds.total_rows(), ds.total_bytes());
     let mut rows = 0u64;
     let mut global: Vec<ColState> = (0..ncols).map(|c| layout.new_state(c)).collect();
-    let mut kept: Vec<Option<Vec<Box<[u64]>>>> =
-        (0..layout.leaves.len()).map(|_| Some(Vec::new())).collect();
     run_ordered(
         items.len(),
         threads,
         window,
-        |i| pass1_item(ds, &items[i], layout, budget, progress),
+        |i| pass1_item(ds, &items[i], layout, session, progress),
         |i, (n, states)| {
             if items[i].first_of_partition {
                 rows += n;
             }
-            for (&col, mut s) in items[i].cols.iter().zip(states) {
-                if let Some(leaf) = s.leaf {
-                    let k = s.kept.take();
-                    if budget.is_spilled(leaf) {
-                        let mut k = k;
-                        budget.release(&mut k);
-                        budget.release(&mut kept[leaf]);
-                    } else if let (Some(dst), Some(src)) = (kept[leaf].as_mut(), k) {
-                        dst.extend(src);
-                    }
-                }
+            for (&col, s) in items[i].cols.iter().zip(states) {
                 global[col].merge(s);
             }
             Ok(())
@@ -716,10 +507,10 @@ fn run_passes(
 
     // Pass two, for the numeric leaves whose plan needs one.
     let exact = if opts.single_pass {
-        kept.iter_mut().for_each(|k| budget.release(k));
+        session.release_kept();
         None
     } else {
-        Some(pass_two(ds, opts, progress, layout, budget, &global, kept)?)
+        Some(pass_two(ds, opts, progress, layout, session, &global)?)
     };
     let passes = match &exact {
         Some((plans2, _)) if plans2.iter().any(Pass2Plan::needs_pass) => 2,
@@ -752,14 +543,10 @@ fn run_passes(
             kind,
             count: st.present,
             missing: st.missing,
-            computed_on: match (st.on_gpu, st.on_cpu) {
-                // No data: where it would have run.
-                (0, 0) if gpu_eligible(layout, col) => "gpu",
-                (0, _) => "cpu",
-                (_, 0) => "gpu",
-                _ => "gpu+cpu",
-            }
-            .into(),
+            computed_on: st
+                .placed
+                .label(placement_of(layout, session.backend(), col))
+                .into(),
             values_per_row: st.list.as_ref().map(|l| values_per_row(l, st.present)),
             numeric,
             categorical,
@@ -771,40 +558,12 @@ fn run_passes(
         skewer_version: env!("CARGO_PKG_VERSION").into(),
         num_rows: rows,
         sources: ds.sources(),
-        backend: match &layout.gpu {
-            None => BackendInfo {
-                kind: "cpu".into(),
-                device: crate::backend::cpu::device_name(),
-                driver: None,
-            },
-            Some(g) => {
-                let g = lock(Some(g))?;
-                BackendInfo {
-                    kind: "gpu".into(),
-                    device: g.desc.name.clone(),
-                    driver: Some(
-                        format!("{} {}", g.desc.driver, g.desc.driver_info)
-                            .trim()
-                            .to_string(),
-                    ),
-                }
-            }
-        },
+        backend: session.backend().info(),
         options: opts.stats.clone(),
         passes,
         features,
         warnings,
     })
-}
-
-pub(crate) fn values_per_row(l: &ListLens, present: u64) -> ValuesPerRow {
-    ValuesPerRow {
-        min: (present > 0).then_some(l.min),
-        max: (present > 0).then_some(l.max),
-        mean: (present > 0).then(|| l.total as f64 / present as f64),
-        total: l.total,
-        null_values: l.null_values,
-    }
 }
 
 /// One unit of parallel work: some columns of one partition.
@@ -844,7 +603,7 @@ fn pass1_item(
     ds: &Dataset,
     item: &WorkItem,
     layout: &Layout,
-    budget: &Budget,
+    session: &Session,
     progress: &dyn Progress,
 ) -> Result<(u64, Vec<ColState>)> {
     let mut states: Vec<ColState> = item.cols.iter().map(|&c| layout.new_state(c)).collect();
@@ -860,15 +619,13 @@ fn pass1_item(
             mark = std::time::Instant::now();
         }
         rows += batch.num_rows() as u64;
-        let gpu = layout.gpu.as_deref();
-        let gn = layout.gpu_numeric;
         if states.len() == 1 {
-            states[0].update(batch.column(0), budget, gpu, gn)?;
+            states[0].update(batch.column(0), session)?;
         } else {
             states
                 .par_iter_mut()
                 .zip(batch.columns().par_iter())
-                .try_for_each(|(s, a)| s.update(a, budget, gpu, gn))?;
+                .try_for_each(|(s, a)| s.update(a, session))?;
         }
         report(progress, item, batch.num_rows() as u64, bytes, share);
         if let Some(t) = t {
@@ -891,6 +648,7 @@ fn pass2_item(
     item: &WorkItem,
     layout: &Layout,
     plans: &[Pass2Plan],
+    backend: &Backend,
     progress: &dyn Progress,
 ) -> Result<Vec<Pass2State>> {
     let leaves: Vec<usize> = item
@@ -898,15 +656,9 @@ fn pass2_item(
         .iter()
         .map(|&c| layout.leaf_of[c].unwrap_or(0))
         .collect();
-    let mut states: Vec<(Pass2State, Scratch, ClassCounts)> = leaves
+    let mut states: Vec<(Pass2State, Scratch)> = leaves
         .iter()
-        .map(|&l| {
-            (
-                plans[l].new_state(),
-                Scratch::default(),
-                ClassCounts::default(),
-            )
-        })
+        .map(|&l| (plans[l].new_state(), Scratch::default()))
         .collect();
     let share = item.cols.len() as f64 / ds.schema().fields().len().max(1) as f64;
     ds.read(&item.part, &item.cols, |batch, bytes| {
@@ -914,22 +666,14 @@ fn pass2_item(
             .par_iter_mut()
             .zip(batch.columns().par_iter())
             .zip(leaves.par_iter())
-            .try_for_each(|(((st, scratch, class), a), &leaf)| -> Result<()> {
+            .try_for_each(|(((st, scratch), a), &leaf)| -> Result<()> {
                 let values = values_of(a, None)?;
-                let plan = &plans[leaf];
-                if let (Some(gpu), true) = (layout.gpu.as_deref(), layout.gpu_numeric) {
-                    let raw = raw_values(values.as_ref())?;
-                    lock(Some(gpu))?.collect(plan, plan.domain, st, &raw)?;
-                } else {
-                    extract(values.as_ref(), scratch, class)?;
-                    pass2_update(plan, st, &scratch.keys);
-                }
-                Ok(())
+                backend.collect(&plans[leaf], st, values.as_ref(), scratch)
             })?;
         report(progress, item, batch.num_rows() as u64, bytes, share);
         Ok(())
     })?;
-    Ok(states.into_iter().map(|(s, _, _)| s).collect())
+    Ok(states.into_iter().map(|(s, _)| s).collect())
 }
 
 fn kind_word(dt: &DataType) -> &'static str {
