@@ -195,3 +195,55 @@ pub fn run(
     }
     Ok(rows)
 }
+
+/// The rows as an aligned text table, with a note on what the times mean.
+pub fn table(rows: &[BenchRow]) -> String {
+    let opt =
+        |v: Option<f64>, p: usize| v.map(|x| format!("{x:.p$}")).unwrap_or_else(|| "-".into());
+    let header = [
+        "kind",
+        "device",
+        "rows/s",
+        "wall s",
+        "col GB/s",
+        "decode s",
+        "host s",
+        "upload s",
+        "upload GB/s",
+        "compute s",
+        "readback s",
+        "pass1 GB/s",
+        "speedup",
+    ];
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.backend.clone(),
+                format!(
+                    "{}{}",
+                    r.device.chars().take(30).collect::<String>(),
+                    if r.software { " (software)" } else { "" }
+                ),
+                format!("{:.0}", r.rows_per_s),
+                format!("{:.3}", r.seconds),
+                format!("{:.2}", r.column_gb_per_s),
+                format!("{:.3}", r.decode_s),
+                format!("{:.3}", r.host_compute_s),
+                format!("{:.3}", r.upload_s),
+                opt(r.upload_gb_per_s, 2),
+                if r.backend == "gpu" {
+                    opt(r.compute_s, 3)
+                } else {
+                    "-".into()
+                },
+                opt(r.readback_s, 3),
+                opt(r.pass1_gb_per_s, 2),
+                format!("{:.2}x", r.speedup_vs_cpu),
+            ]
+        })
+        .collect();
+    let mut s = crate::report::text_table(&header, &cells, &[0, 1]);
+    s.push_str("(decode and host times are summed over threads; compute is kernel time from timestamp queries, readback the rest of the GPU wait)\n");
+    s
+}

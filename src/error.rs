@@ -38,7 +38,7 @@ pub enum Error {
     },
 
     /// The input's format could not be determined from its name.
-    #[error("{path}: cannot tell the format from the file name; pass --format (parquet, csv, arrow, arrow-stream)")]
+    #[error("{path}: cannot tell the format from the file name; name it (parquet, csv, arrow, arrow-stream)")]
     UnknownFormat { path: PathBuf },
 
     /// The format cannot be read from standard input.

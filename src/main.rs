@@ -4,7 +4,6 @@
 //! Exit codes: 0 success (and no anomalies), 1 anomalies found, 2 error,
 //! 130 interrupted.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -13,43 +12,15 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 
 use skewer::backend::{self, gpu, Backend, Choice};
-use skewer::engine::{self, ProfileOptions, Progress};
+use skewer::engine::{self, ProfileOptions};
 use skewer::profile::{self, StatsOptions};
 use skewer::source::{self, CsvOptions, Dataset, Format, SourceOptions};
 
 /// mimalloc reuses the per-batch buffers that glibc would hand back to the
-/// kernel and fault in again (measured: ~10% of the profile's time).
+/// kernel and fault in again (measured: ~10% of the profile's time); the
+/// wrapper turns running out of memory into an error naming the input.
 #[global_allocator]
-static GLOBAL: Allocator = Allocator(mimalloc::MiMalloc);
-
-/// mimalloc, and an error that names the input instead of an abort when
-/// memory runs out.
-struct Allocator(mimalloc::MiMalloc);
-
-// SAFETY: every call is passed to mimalloc unchanged; only a null result
-// (no memory) is acted on, and that path does not return.
-unsafe impl std::alloc::GlobalAlloc for Allocator {
-    unsafe fn alloc(&self, l: std::alloc::Layout) -> *mut u8 {
-        checked(self.0.alloc(l), l.size())
-    }
-    unsafe fn alloc_zeroed(&self, l: std::alloc::Layout) -> *mut u8 {
-        checked(self.0.alloc_zeroed(l), l.size())
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: std::alloc::Layout, size: usize) -> *mut u8 {
-        checked(self.0.realloc(p, l, size), size)
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: std::alloc::Layout) {
-        self.0.dealloc(p, l)
-    }
-}
-
-#[inline(always)]
-fn checked(p: *mut u8, size: usize) -> *mut u8 {
-    if p.is_null() {
-        skewer::watchdog::out_of_memory(size)
-    }
-    p
-}
+static GLOBAL: skewer::watchdog::Allocator = skewer::watchdog::Allocator(mimalloc::MiMalloc);
 
 /// `print!` that returns an error instead of panicking when stdout fails,
 /// and carries on quietly when it is a closed pipe (`skewer … | head`).
@@ -188,7 +159,12 @@ impl DataArgs {
         opts: &ProfileOptions,
     ) -> anyhow::Result<profile::DatasetProfile> {
         let src = self.input.to_options(columns.clone())?;
-        let p = skewer::profile_or_read(path, &src, opts, &Bar::new(!self.quiet))?;
+        let p = skewer::profile_or_read(
+            path,
+            &src,
+            opts,
+            &skewer::report::progress::Bar::new(!self.quiet),
+        )?;
         for w in &p.warnings {
             eprintln!("warning: {}: {w}", path.display());
         }
@@ -572,73 +548,12 @@ impl StatsArgs {
     }
 }
 
-/// A progress bar on stderr (drawn only when stderr is a terminal).
-struct Bar(indicatif::ProgressBar);
-
-impl Bar {
-    fn new(enabled: bool) -> Bar {
-        if enabled && std::io::stderr().is_terminal() {
-            Bar(indicatif::ProgressBar::new(0))
-        } else {
-            Bar(indicatif::ProgressBar::hidden())
-        }
-    }
-}
-
-impl Progress for Bar {
-    fn start(&self, pass: u32, total_rows: Option<u64>, total_bytes: u64) {
-        let style = match total_rows {
-            Some(_) => {
-                "pass {prefix} [{bar:30}] {human_pos}/{human_len} rows  {rate}  {msg}  eta {eta}"
-            }
-            None => "pass {prefix} {spinner} {human_pos} rows  {rate}  {msg}",
-        };
-        if let Ok(s) = indicatif::ProgressStyle::with_template(style) {
-            let s = s.with_key(
-                "rate",
-                |st: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                    let _ = write!(w, "{} rows/s", indicatif::HumanCount(st.per_sec() as u64));
-                },
-            );
-            self.0.set_style(s.progress_chars("=> "));
-        }
-        self.0.set_prefix(format!("{pass}"));
-        self.0.set_length(total_rows.unwrap_or(0));
-        self.0.set_position(0);
-        self.0
-            .set_message(format!("0 B of {}", indicatif::HumanBytes(total_bytes)));
-        self.0.set_draw_target(if self.0.is_hidden() {
-            indicatif::ProgressDrawTarget::hidden()
-        } else {
-            indicatif::ProgressDrawTarget::stderr()
-        });
-        BYTES.store(0, std::sync::atomic::Ordering::Relaxed);
-        TOTAL.store(total_bytes, std::sync::atomic::Ordering::Relaxed);
-    }
-    fn advance(&self, rows: u64, bytes: u64) {
-        use std::sync::atomic::Ordering;
-        let done = BYTES.fetch_add(bytes, Ordering::Relaxed) + bytes;
-        self.0.set_message(format!(
-            "{} of {}",
-            indicatif::HumanBytes(done),
-            indicatif::HumanBytes(TOTAL.load(Ordering::Relaxed))
-        ));
-        self.0.inc(rows);
-    }
-    fn finish(&self) {
-        self.0.finish_and_clear();
-    }
-}
-
-static BYTES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-static TOTAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
 fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
     let src = a.data.input.to_options(a.columns.clone())?;
     let opts = a.data.profile_options()?;
 
     let ds = Dataset::open(&a.files, &src)?;
-    let bar = Bar::new(!a.data.quiet);
+    let bar = skewer::report::progress::Bar::new(!a.data.quiet);
     let p = engine::profile(&ds, &opts, &bar)?;
     for w in &p.warnings {
         eprintln!("warning: {w}");
@@ -700,53 +615,7 @@ fn run_bench(a: BenchArgs) -> anyhow::Result<()> {
         outln!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    let opt =
-        |v: Option<f64>, p: usize| v.map(|x| format!("{x:.p$}")).unwrap_or_else(|| "-".into());
-    let header = [
-        "kind",
-        "device",
-        "rows/s",
-        "wall s",
-        "col GB/s",
-        "decode s",
-        "host s",
-        "upload s",
-        "upload GB/s",
-        "compute s",
-        "readback s",
-        "pass1 GB/s",
-        "speedup",
-    ];
-    let rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            vec![
-                r.backend.clone(),
-                format!(
-                    "{}{}",
-                    r.device.chars().take(30).collect::<String>(),
-                    if r.software { " (software)" } else { "" }
-                ),
-                format!("{:.0}", r.rows_per_s),
-                format!("{:.3}", r.seconds),
-                format!("{:.2}", r.column_gb_per_s),
-                format!("{:.3}", r.decode_s),
-                format!("{:.3}", r.host_compute_s),
-                format!("{:.3}", r.upload_s),
-                opt(r.upload_gb_per_s, 2),
-                if r.backend == "gpu" {
-                    opt(r.compute_s, 3)
-                } else {
-                    "-".into()
-                },
-                opt(r.readback_s, 3),
-                opt(r.pass1_gb_per_s, 2),
-                format!("{:.2}x", r.speedup_vs_cpu),
-            ]
-        })
-        .collect();
-    out!("{}", skewer::report::text_table(&header, &rows, &[0, 1]));
-    outln!("(decode and host times are summed over threads; compute is kernel time from timestamp queries, readback the rest of the GPU wait)");
+    out!("{}", skewer::bench::table(&rows));
     Ok(())
 }
 
@@ -756,27 +625,18 @@ fn run_devices(json: bool) -> anyhow::Result<()> {
         outln!("{}", serde_json::to_string_pretty(&list)?);
         return Ok(());
     }
-    if list.is_empty() {
-        outln!("no GPU adapters (install a Vulkan driver, e.g. Debian's mesa-vulkan-drivers)");
-    }
-    for a in &list {
-        outln!(
-            "{}\n  backend {}, {} ({}), driver {} {}\n  SHADER_F64 {}, SHADER_INT64 {}, timestamps {}\n  max storage binding {} MiB, max buffer {} MiB, max workgroups/dim {}",
-            a.name,
-            a.backend,
-            a.device_type,
-            if a.software { "software" } else { "hardware" },
-            a.driver,
-            a.driver_info,
-            a.shader_f64,
-            a.shader_int64,
-            a.timestamp_query,
-            a.max_storage_buffer_binding_size >> 20,
-            a.max_buffer_size >> 20,
-            a.max_compute_workgroups_per_dimension
-        );
-    }
+    out!("{}", gpu::adapter::describe_all(&list));
     Ok(())
+}
+
+/// The flag that answers a library error, where one does (the library's
+/// messages do not know the command line).
+fn flag_hint(e: &anyhow::Error) -> &'static str {
+    match e.downcast_ref::<skewer::Error>() {
+        Some(skewer::Error::UnknownFormat { .. }) => " with --format",
+        Some(skewer::Error::InvalidOption(m)) if m.contains("as categorical") => " (--categorical)",
+        _ => "",
+    }
 }
 
 fn main() -> ExitCode {
@@ -833,7 +693,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {e}{}", flag_hint(&e));
             ExitCode::from(2)
         }
     }

@@ -67,3 +67,32 @@ pub fn out_of_memory(size: usize) -> ! {
     // can allocate.
     unsafe { libc::_exit(2) }
 }
+
+/// The binary's global allocator: mimalloc, and an error that names the input instead of an abort when
+/// memory runs out.
+pub struct Allocator(pub mimalloc::MiMalloc);
+
+// SAFETY: every call is passed to mimalloc unchanged; only a null result
+// (no memory) is acted on, and that path does not return.
+unsafe impl std::alloc::GlobalAlloc for Allocator {
+    unsafe fn alloc(&self, l: std::alloc::Layout) -> *mut u8 {
+        checked(self.0.alloc(l), l.size())
+    }
+    unsafe fn alloc_zeroed(&self, l: std::alloc::Layout) -> *mut u8 {
+        checked(self.0.alloc_zeroed(l), l.size())
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: std::alloc::Layout, size: usize) -> *mut u8 {
+        checked(self.0.realloc(p, l, size), size)
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: std::alloc::Layout) {
+        self.0.dealloc(p, l)
+    }
+}
+
+#[inline(always)]
+fn checked(p: *mut u8, size: usize) -> *mut u8 {
+    if p.is_null() {
+        out_of_memory(size)
+    }
+    p
+}

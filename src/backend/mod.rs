@@ -360,3 +360,41 @@ impl crate::compare::LinfKernel for Backend {
         self.linf_placement().label()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn computed_on_names_where_batches_ran() {
+        let mut p = Placements::default();
+        assert_eq!(
+            p.label(Placement::Gpu),
+            "gpu",
+            "no values: where it would run"
+        );
+        assert_eq!(p.label(Placement::Cpu), "cpu");
+        p.add(Placement::Cpu);
+        assert_eq!(p.label(Placement::Gpu), "cpu");
+        let mut q = Placements::default();
+        q.add(Placement::Gpu);
+        assert_eq!(q.label(Placement::Cpu), "gpu");
+        q.merge(&p);
+        assert_eq!(q.label(Placement::Cpu), "gpu+cpu");
+    }
+
+    #[test]
+    fn the_cpu_backend_touches_no_gpu() {
+        let b = open(&Request {
+            choice: Choice::Cpu,
+            adapter: Some("no-such-adapter".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(b.backend.gpu().is_none() && b.notes.is_empty());
+        assert_eq!(b.backend.info().kind, "cpu");
+        assert_eq!(b.backend.linf_placement(), Placement::Cpu);
+        let dict = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+        assert_eq!(b.backend.placement_of(&dict, false), Placement::Cpu);
+    }
+}

@@ -360,7 +360,7 @@ pub fn profile(
         };
         if !elem.is_integer() {
             return Err(Error::InvalidOption(format!(
-                "--categorical {c}: only integer columns (or lists of integers) can be marked categorical; {c:?} is {}",
+                "column {c:?} cannot be profiled as categorical: only integer columns (or lists of integers) can; it is {}",
                 f.data_type()
             )));
         }

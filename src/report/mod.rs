@@ -1,6 +1,7 @@
 //! Rendering for people: terminal tables and Markdown for CI logs.
 
 mod drift;
+pub mod progress;
 mod table;
 mod terminal;
 

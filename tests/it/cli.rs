@@ -214,3 +214,30 @@ fn bench_and_devices_commands() {
         &["no GPU adapter", "no-such-adapter-xyz"],
     );
 }
+
+/// Option values are parsed where the command line is read: a bad value is
+/// exit 2 naming the flag and the problem, before any file is opened; and
+/// library errors that a flag answers get the flag from the command line.
+#[test]
+fn option_values_are_checked_as_they_are_parsed() {
+    let ex = example();
+    for (flag, value, needle) in [
+        ("--backend", "fast", "possible values: auto, cpu, gpu"),
+        ("--memory-budget", "1XB", "invalid size unit"),
+        ("--delimiter", "ab", "single byte"),
+        ("--format", "xml", "unknown format"),
+    ] {
+        fails_with(&["profile", &ex, flag, value], &[flag, needle]);
+    }
+    let d = tmp();
+    let odd = d.path().join("data.bin");
+    std::fs::copy(&ex, &odd).unwrap();
+    fails_with(
+        &["profile", odd.to_str().unwrap()],
+        &["cannot tell the format", "--format"],
+    );
+    fails_with(
+        &["profile", &ex, "--categorical", "f_normal"],
+        &["only integer columns", "--categorical"],
+    );
+}

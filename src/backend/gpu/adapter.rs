@@ -116,3 +116,34 @@ pub(super) fn choose(want: Want, name: Option<&str>) -> Option<wgpu::Adapter> {
     });
     found.into_iter().next()
 }
+
+/// What `skewer devices` prints: each adapter with the features skewer
+/// needs and its limits.
+pub fn describe_all(list: &[AdapterDesc]) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    if list.is_empty() {
+        s.push_str(
+            "no GPU adapters (install a Vulkan driver, e.g. Debian's mesa-vulkan-drivers)\n",
+        );
+    }
+    for a in list {
+        let _ = writeln!(
+            s,
+            "{}\n  backend {}, {} ({}), driver {} {}\n  SHADER_F64 {}, SHADER_INT64 {}, timestamps {}\n  max storage binding {} MiB, max buffer {} MiB, max workgroups/dim {}",
+            a.name,
+            a.backend,
+            a.device_type,
+            if a.software { "software" } else { "hardware" },
+            a.driver,
+            a.driver_info,
+            a.shader_f64,
+            a.shader_int64,
+            a.timestamp_query,
+            a.max_storage_buffer_binding_size >> 20,
+            a.max_buffer_size >> 20,
+            a.max_compute_workgroups_per_dimension
+        );
+    }
+    s
+}
