@@ -91,19 +91,19 @@ impl CompareOptions {
     pub fn validate(&self) -> Result<()> {
         if !(self.threshold >= 0.0 && self.threshold <= 1.0) {
             return Err(Error::InvalidOption(format!(
-                "--threshold must be in [0, 1], got {}",
+                "threshold must be in [0, 1], got {}",
                 self.threshold
             )));
         }
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
             return Err(Error::InvalidOption(format!(
-                "--alpha must be in (0, 1), got {}",
+                "alpha must be in (0, 1), got {}",
                 self.alpha
             )));
         }
         if self.bins == 0 {
             return Err(Error::InvalidOption(
-                "--compare-bins must be at least 1".into(),
+                "metric bins must be at least 1".into(),
             ));
         }
         Ok(())
