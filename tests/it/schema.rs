@@ -183,8 +183,18 @@ fn clean_data_has_no_anomalies_and_the_schema_round_trips() {
     assert_eq!(f("f").presence.min_fraction, Some(1.0));
     assert_eq!(f("l").values_per_row.as_ref().unwrap().max, Some(3));
     assert!(f("b").domain.is_none(), "no domain for booleans");
-    assert!(f("f").drift_comparator.as_ref().unwrap().ks.is_some());
-    assert!(f("s").drift_comparator.as_ref().unwrap().ks.is_none());
+    assert!(f("f")
+        .drift_comparator
+        .as_ref()
+        .unwrap()
+        .threshold("ks")
+        .is_some());
+    assert!(f("s")
+        .drift_comparator
+        .as_ref()
+        .unwrap()
+        .threshold("ks")
+        .is_none());
     assert_eq!(back.dataset.min_num_examples, Some(1000));
 }
 
@@ -330,10 +340,10 @@ fn comparator_anomalies_for_drift_and_skew() {
     {
         for c in [&mut f.drift_comparator, &mut f.skew_comparator] {
             let c = c.as_mut().unwrap();
-            c.jsd = Some(0.01);
+            c.set_threshold("jsd", Some(0.01)).unwrap();
             if f.name == "f" {
-                c.psi = Some(0.1);
-                c.wasserstein = Some(0.1);
+                c.set_threshold("psi", Some(0.1)).unwrap();
+                c.set_threshold("wasserstein", Some(0.1)).unwrap();
             }
         }
     }
@@ -428,6 +438,19 @@ fn hand_edit_mistakes_are_clear_errors() {
             text.replacen("\"name\": \"i\"", "\"name\": \"f\"", 1),
             "twice",
         ),
+        // Comparator thresholds are keyed by the metric table's names.
+        (
+            text.replacen("\"linf\": 0.03", "\"linfty\": 0.03", 1),
+            "linfty",
+        ),
+        (
+            text.replacen("\"linf\": 0.03", "\"linf\": -0.03", 1),
+            "linf must be a number",
+        ),
+        (
+            text.replacen("\"linf\": 0.03", "\"linf\": 0.03, \"linf\": 0.1", 1),
+            "duplicate field `linf`",
+        ),
         ("{".to_string(), "EOF"),
     ] {
         std::fs::write(&path, edit).unwrap();
@@ -506,4 +529,48 @@ fn cli_exit_codes_json_and_markdown() {
     let o = skewer(&["validate", &serve, "--schema", &schema]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("invalid schema"));
+}
+
+/// A schema's comparator keys are the metric table's names, written in the
+/// table's order; the existing shape is read and written unchanged.
+#[test]
+fn comparator_thresholds_by_metric_name() {
+    use skewer::schema::{parse_schema, Comparator};
+    let c: Comparator =
+        serde_json::from_str(r#"{"linf": 0.03, "ks": 0.03, "alpha": 1e-4}"#).unwrap();
+    assert_eq!(c.threshold("linf"), Some(0.03));
+    assert_eq!(c.threshold("jsd"), None);
+    assert_eq!(
+        serde_json::to_string(&c).unwrap(),
+        r#"{"linf":0.03,"ks":0.03,"alpha":0.0001}"#
+    );
+    // Any order and null (not checked) are read; the table's order is written.
+    let c: Comparator = serde_json::from_str(
+        r#"{"wasserstein": 0.2, "alpha": 0.01, "psi": null, "jsd": 0.1, "linf": 0.05}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        serde_json::to_string(&c).unwrap(),
+        r#"{"linf":0.05,"jsd":0.1,"wasserstein":0.2,"alpha":0.01}"#
+    );
+    let mut d = Comparator::default();
+    assert!(d
+        .set_threshold("wasserstein_distance", Some(0.1))
+        .unwrap_err()
+        .to_string()
+        .contains("wasserstein_distance"));
+    d.set_threshold("wasserstein", Some(0.1)).unwrap();
+    assert_eq!(d.threshold("wasserstein"), Some(0.1));
+    d.set_threshold("wasserstein", None).unwrap();
+    assert_eq!(d, Comparator::default());
+    // An unknown key names the file, the key and the metrics there are.
+    let text = r#"{"format": "skewer-schema", "version": 1, "features": [
+        {"name": "x", "type": "int64", "kind": "numeric", "presence": {},
+         "drift_comparator": {"linf": 0.03, "wasserstien": 0.1}}]}"#;
+    let e = parse_schema(Path::new("dir/s.json"), text)
+        .unwrap_err()
+        .to_string();
+    for needle in ["dir/s.json", "wasserstien", "`wasserstein`", "`alpha`"] {
+        assert!(e.contains(needle), "{e} should mention {needle}");
+    }
 }
