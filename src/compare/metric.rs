@@ -165,8 +165,22 @@ pub const WASSERSTEIN: Metric = Metric {
     drift: None,
 };
 
+pub const HELLINGER: Metric = Metric {
+    name: "hellinger",
+    numeric: true,
+    categorical: true,
+    compute: Compute::Counts(distance::hellinger),
+    value: field!(hellinger),
+    bound: Bound::Other(field!(hellinger), distance::hellinger_other_bound),
+    critical: None,
+    // TFDV has no Hellinger comparator: skewer's own name, in TFDV's style.
+    anomaly: "COMPARATOR_HELLINGER_DISTANCE_HIGH",
+    words: "Hellinger distance",
+    drift: None,
+};
+
 /// Every metric, in the order of the schema's thresholds and anomalies.
-pub const METRICS: &[Metric] = &[LINF, KS, JSD, PSI, WASSERSTEIN];
+pub const METRICS: &[Metric] = &[LINF, KS, JSD, PSI, WASSERSTEIN, HELLINGER];
 
 impl Metric {
     /// Applies to numeric (`true`) or categorical (`false`) features.

@@ -21,7 +21,9 @@
 //! - `psi` (numeric): population stability index over the metric bins;
 //! - `wasserstein` (numeric): ∫|F_base − F_cur| dx over finite values, divided
 //!   by the base's standard deviation (the current's when the base is
-//!   constant); `bounds.wasserstein` is its error bound.
+//!   constant); `bounds.wasserstein` is its error bound;
+//! - `hellinger`: Hellinger distance √(1 − Σ √(p·q)), in [0, 1], over the
+//!   categories of `linf`.
 //!
 //! The numeric *metric bins* are `bins` (default 10) groups of whole common
 //! buckets of about equal pooled mass (the deciles of the two distributions
@@ -163,6 +165,7 @@ pub struct Metrics {
     pub ks: Option<f64>,
     pub psi: Option<f64>,
     pub wasserstein: Option<f64>,
+    pub hellinger: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -175,6 +178,8 @@ pub struct Bounds {
     pub ks: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wasserstein: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hellinger: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
