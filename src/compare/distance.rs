@@ -80,6 +80,44 @@ fn jsd_term(p: f64, q: f64) -> f64 {
     t
 }
 
+/// Hellinger distance in [0, 1]: `√(1 − Σ √(p·q))`, computed as
+/// `√(½ Σ (√p − √q)²)` (the same number without the cancellation of
+/// `1 − Σ √(p·q)`, so equal shares give exactly 0). `a_other`/`b_other`
+/// enter as one more category each side, as in [`jsd`].
+pub fn hellinger(a: &[u64], b: &[u64], p_total: u64, q_total: u64) -> f64 {
+    let term = |x: u64, y: u64| {
+        let d = share(x, p_total).sqrt() - share(y, q_total).sqrt();
+        d * d
+    };
+    let mut s: f64 = a.iter().zip(b).map(|(&x, &y)| term(x, y)).sum();
+    let (ra, rb) = (
+        p_total.saturating_sub(a.iter().sum()),
+        q_total.saturating_sub(b.iter().sum()),
+    );
+    if ra > 0 || rb > 0 {
+        s += term(ra, rb);
+    }
+    (0.5 * s).sqrt().clamp(0.0, 1.0)
+}
+
+/// How far [`hellinger`] can be from the distance between the true
+/// distributions when the sides' "other" masses (shares `oa` and `ob`) are
+/// each one category: `√(oa + ob − √(oa·ob))`.
+///
+/// With `u = √p`, `v = √q` over all values (the true distributions) and
+/// `ũ`, `ṽ` as computed (each side's other mass moved onto one shared
+/// category ω), `H = ‖u − v‖/√2` and `H̃ = ‖ũ − ṽ‖/√2`, so
+/// `|H − H̃| ≤ ‖(u − ũ) − (v − ṽ)‖/√2`. `u − ũ` is `√p` on the values a's
+/// table does not list (squared mass `oa`) and `−√oa` on ω; likewise for
+/// `v − ṽ`. The squared norm of the difference is `(√oa − √ob)²` on ω plus
+/// `oa + ob` less twice the (non-negative) `Σ √(p·q)` over the values
+/// neither table lists: at most `2(oa + ob − √(oa·ob))`. The bound is
+/// reached when both tables list the same values and the two other masses
+/// are disjoint and equal.
+pub fn hellinger_other_bound(oa: f64, ob: f64) -> f64 {
+    (oa + ob - (oa * ob).sqrt()).max(0.0).sqrt()
+}
+
 /// Population stability index `Σ (p − q)·ln(p/q)` with Jeffreys smoothing
 /// (`p = (a + ½)/(P + K/2)`, K categories) so that empty bins stay finite.
 pub fn psi(a: &[u64], b: &[u64]) -> f64 {
@@ -179,6 +217,30 @@ mod tests {
         // PSI of identical vectors is 0, and symmetric.
         assert_eq!(psi(&[5, 5], &[5, 5]), 0.0);
         assert_eq!(psi(&[1, 9], &[7, 3]), psi(&[7, 3], &[1, 9]));
+    }
+
+    #[test]
+    fn hellinger_hand_computed() {
+        // The textbook form on p = (.5, .5), q = (.25, .75).
+        let want = (1.0 - (0.5f64 * 0.25).sqrt() - (0.5f64 * 0.75).sqrt()).sqrt();
+        assert!((hellinger(&[2, 2], &[1, 3], 4, 4) - want).abs() < 1e-15);
+        // Equal shares: exactly 0; disjoint supports: 1.
+        assert_eq!(hellinger(&[3, 5], &[6, 10], 8, 16), 0.0);
+        assert!((hellinger(&[1, 0], &[0, 1], 1, 1) - 1.0).abs() < 1e-15);
+        // Symmetric, and the other mass is one more category.
+        assert_eq!(
+            hellinger(&[1, 9, 4], &[7, 3, 2], 20, 12),
+            hellinger(&[7, 3, 2], &[1, 9, 4], 12, 20)
+        );
+        assert_eq!(
+            hellinger(&[1, 9], &[7, 3], 20, 12),
+            hellinger(&[1, 9, 10], &[7, 3, 2], 20, 12)
+        );
+        // The bound: √o for one side's other mass o, and for equal ones.
+        assert_eq!(hellinger_other_bound(0.0, 0.0), 0.0);
+        assert!((hellinger_other_bound(0.01, 0.0) - 0.1).abs() < 1e-15);
+        assert!((hellinger_other_bound(0.04, 0.04) - 0.2).abs() < 1e-15);
+        assert!(hellinger_other_bound(1.0, 1.0) <= 1.0);
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! values spread inside a bucket; where a metric depends on it, the result
 //! comes with the largest error that spread could cause.
 //!
-//! Metrics (all in `metrics`, `null` where undefined):
+//! The metrics are the rows of [`metric::METRICS`] (all in `metrics`, `null`
+//! where undefined):
 //! - `linf`: max |p − q| over categories (numeric: over the metric bins below
 //!   plus NaN, −inf and +inf), with the category where it is reached;
 //! - `jsd`: Jensen-Shannon divergence, log base 2, in [0, 1], over the same
@@ -20,7 +21,9 @@
 //! - `psi` (numeric): population stability index over the metric bins;
 //! - `wasserstein` (numeric): ∫|F_base − F_cur| dx over finite values, divided
 //!   by the base's standard deviation (the current's when the base is
-//!   constant); `bounds.wasserstein` is its error bound.
+//!   constant); `bounds.wasserstein` is its error bound;
+//! - `hellinger`: Hellinger distance √(1 − Σ √(p·q)), in [0, 1], over the
+//!   categories of `linf`.
 //!
 //! The numeric *metric bins* are `bins` (default 10) groups of whole common
 //! buckets of about equal pooled mass (the deciles of the two distributions
@@ -31,9 +34,11 @@
 //! least `threshold` (default 0.03: 3% of the probability mass moved) *and*
 //! above the critical value of a test at level `alpha` (default 1e-4) for
 //! the two sample sizes, so that two samples of one distribution are not
-//! flagged however small they are. docs/compare.md explains the defaults.
+//! flagged however small they are ([`metric::judge`], the rule the schema's
+//! comparators apply too). docs/compare.md explains the defaults.
 
 pub mod distance;
+pub mod metric;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -44,7 +49,8 @@ use crate::error::{Error, Result};
 use crate::profile::keys::Domain;
 use crate::profile::sketch::KeySketch;
 use crate::profile::{CategoricalStats, DatasetProfile, FeatureProfile, NumericStats, ValueCount};
-use distance::{jsd, ks_critical, linf_critical, linf_value, psi, share};
+use distance::{ks_critical, linf_critical, linf_value, share};
+use metric::{judge, Bound, Compute, Verdict, METRICS};
 
 /// Where the L-infinity argmax is computed.
 pub trait LinfKernel {
@@ -91,19 +97,19 @@ impl CompareOptions {
     pub fn validate(&self) -> Result<()> {
         if !(self.threshold >= 0.0 && self.threshold <= 1.0) {
             return Err(Error::InvalidOption(format!(
-                "--threshold must be in [0, 1], got {}",
+                "threshold must be in [0, 1], got {}",
                 self.threshold
             )));
         }
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
             return Err(Error::InvalidOption(format!(
-                "--alpha must be in (0, 1), got {}",
+                "alpha must be in (0, 1), got {}",
                 self.alpha
             )));
         }
         if self.bins == 0 {
             return Err(Error::InvalidOption(
-                "--compare-bins must be at least 1".into(),
+                "metric bins must be at least 1".into(),
             ));
         }
         Ok(())
@@ -150,6 +156,8 @@ pub struct FeatureComparison {
     pub computed_on: String,
 }
 
+/// The value of each metric of [`metric::METRICS`] (which says which field
+/// is whose).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
     pub linf: Option<f64>,
@@ -157,6 +165,7 @@ pub struct Metrics {
     pub ks: Option<f64>,
     pub psi: Option<f64>,
     pub wasserstein: Option<f64>,
+    pub hellinger: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -169,6 +178,8 @@ pub struct Bounds {
     pub ks: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wasserstein: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hellinger: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -178,8 +189,9 @@ pub struct Critical {
 }
 
 impl FeatureComparison {
-    /// No metrics yet, not drifted.
-    fn new(name: &str, kind: &str, counts: (u64, u64), computed_on: &str) -> Self {
+    /// No metrics yet, not drifted; `computed_on` is set by
+    /// [`compare_feature`].
+    fn new(name: &str, kind: &str, counts: (u64, u64)) -> Self {
         FeatureComparison {
             name: name.into(),
             kind: kind.into(),
@@ -191,7 +203,7 @@ impl FeatureComparison {
             critical: Critical::default(),
             drifted: false,
             reason: String::new(),
-            computed_on: computed_on.into(),
+            computed_on: String::new(),
         }
     }
 
@@ -200,18 +212,22 @@ impl FeatureComparison {
         FeatureComparison {
             drifted: true,
             reason,
-            ..FeatureComparison::new(name, kind, counts, "cpu")
+            computed_on: "cpu".into(),
+            ..FeatureComparison::new(name, kind, counts)
         }
     }
 
-    /// How far the feature moved, for sorting: max(ks, linf), with features
-    /// that cannot be compared first.
+    /// How far the feature moved, for sorting: the largest of the metrics
+    /// that decide `drifted` (ks, linf), with features that cannot be
+    /// compared first.
     pub fn movement(&self) -> f64 {
         if !matches!(self.kind.as_str(), "numeric" | "categorical") {
             return f64::INFINITY;
         }
-        let m = &self.metrics;
-        m.ks.unwrap_or(0.0).max(m.linf.unwrap_or(0.0))
+        METRICS
+            .iter()
+            .filter(|m| m.drift.is_some())
+            .fold(0.0, |x, m| x.max(m.value_of(self).unwrap_or(0.0)))
     }
 }
 
@@ -287,18 +303,24 @@ pub fn compare_feature(
     let changed = |detail: String| {
         FeatureComparison::incomparable(&fb.name, "type_changed", (fb.count, fc.count), detail)
     };
-    match (&fb.numeric, &fc.numeric, &fb.categorical, &fc.categorical) {
-        (Some(a), Some(b), _, _) if a.domain == b.domain => numeric(&fb.name, a, b, opts, kernel),
-        (Some(a), Some(b), _, _) => Ok(changed(format!(
-            "the type changed from {} ({:?}) to {} ({:?}): distributions are not compared",
-            fb.type_name, a.domain, fc.type_name, b.domain
-        ))),
-        (_, _, Some(a), Some(b)) => categorical(&fb.name, a, b, opts, kernel),
-        _ => Ok(changed(format!(
-            "the kind changed from {} ({:?}) to {} ({:?})",
-            fb.type_name, fb.kind, fc.type_name, fc.kind
-        ))),
-    }
+    let mut out = match (&fb.numeric, &fc.numeric, &fb.categorical, &fc.categorical) {
+        (Some(a), Some(b), _, _) if a.domain == b.domain => numeric(&fb.name, a, b, opts, kernel)?,
+        (Some(a), Some(b), _, _) => {
+            return Ok(changed(format!(
+                "the type changed from {} ({:?}) to {} ({:?}): distributions are not compared",
+                fb.type_name, a.domain, fc.type_name, b.domain
+            )))
+        }
+        (_, _, Some(a), Some(b)) => categorical(&fb.name, a, b, opts, kernel)?,
+        _ => {
+            return Ok(changed(format!(
+                "the kind changed from {} ({:?}) to {} ({:?})",
+                fb.type_name, fb.kind, fc.type_name, fc.kind
+            )))
+        }
+    };
+    out.computed_on = kernel.name().into();
+    Ok(out)
 }
 
 /// Counts of a union of categories, in a fixed order, with totals.
@@ -310,22 +332,37 @@ struct Aligned {
     q_total: u64,
 }
 
-/// Result of the L-infinity part: value, label, critical value.
-fn linf_part(
+/// The metrics of the aligned counts ([`Compute::Argmax`] and
+/// [`Compute::Counts`]): none when a side is empty.
+fn count_metrics(
+    fc: &mut FeatureComparison,
     al: &Aligned,
+    numeric: bool,
     opts: &CompareOptions,
     kernel: &dyn LinfKernel,
-) -> Result<Option<(f64, String, f64)>> {
+) -> Result<()> {
     if al.p_total == 0 || al.q_total == 0 {
-        return Ok(None);
+        return Ok(());
     }
     let Some(i) = kernel.argmax(&al.a, &al.b, al.p_total, al.q_total)? else {
-        return Ok(None);
+        return Ok(());
     };
-    let v = linf_value(al.a[i], al.b[i], al.p_total, al.q_total);
+    fc.metrics.linf = Some(linf_value(al.a[i], al.b[i], al.p_total, al.q_total));
+    fc.linf_at = Some(al.labels[i].clone());
     let pooled = (al.a[i] + al.b[i]) as f64 / (al.p_total + al.q_total) as f64;
-    let crit = linf_critical(opts.alpha, pooled, al.a.len(), al.p_total, al.q_total);
-    Ok(Some((v, al.labels[i].clone(), crit)))
+    fc.critical.linf = Some(linf_critical(
+        opts.alpha,
+        pooled,
+        al.a.len(),
+        al.p_total,
+        al.q_total,
+    ));
+    for m in METRICS.iter().filter(|m| m.applies(numeric)) {
+        if let Compute::Counts(f) = m.compute {
+            *(m.value.slot)(&mut fc.metrics) = Some(f(&al.a, &al.b, al.p_total, al.q_total));
+        }
+    }
+    Ok(())
 }
 
 fn categorical(
@@ -370,19 +407,16 @@ fn categorical(
         share(a.other_count, al.p_total),
         share(b.other_count, al.q_total),
     );
-    let mut fc =
-        FeatureComparison::new(name, "categorical", (al.p_total, al.q_total), kernel.name());
+    let mut fc = FeatureComparison::new(name, "categorical", (al.p_total, al.q_total));
     if oa > 0.0 || ob > 0.0 {
         // A value counted on one side may hide in the other's "other" mass.
-        fc.bounds.linf = Some(oa.max(ob));
-        fc.bounds.jsd = Some(0.5 * (oa + ob));
+        for m in METRICS.iter().filter(|m| m.categorical) {
+            if let Bound::Other(field, f) = m.bound {
+                *(field.slot)(&mut fc.bounds) = Some(f(oa, ob));
+            }
+        }
     }
-    if let Some((v, at, crit)) = linf_part(&al, opts, kernel)? {
-        fc.metrics.linf = Some(v);
-        fc.linf_at = Some(at);
-        fc.critical.linf = Some(crit);
-        fc.metrics.jsd = Some(jsd(&al.a, &al.b, al.p_total, al.q_total));
-    }
+    count_metrics(&mut fc, &al, false, opts, kernel)?;
     decide(&mut fc, opts);
     Ok(fc)
 }
@@ -445,7 +479,7 @@ fn numeric(
     let g = grid(a.domain, &sa, &sb);
     let (n, m) = (sa.total(), sb.total());
     let present = |s: &NumericStats| s.finite + s.nan + s.pos_inf + s.neg_inf;
-    let mut fc = FeatureComparison::new(name, "numeric", (present(a), present(b)), kernel.name());
+    let mut fc = FeatureComparison::new(name, "numeric", (present(a), present(b)));
     if n > 0 && m > 0 {
         let (ks, ks_bound, w, w_bound) = ks_wasserstein(&g, n, m);
         fc.metrics.ks = Some(ks);
@@ -482,13 +516,7 @@ fn numeric(
     }
     al.p_total = al.a.iter().sum();
     al.q_total = al.b.iter().sum();
-    if let Some((v, at, crit)) = linf_part(&al, opts, kernel)? {
-        fc.metrics.linf = Some(v);
-        fc.linf_at = Some(at);
-        fc.critical.linf = Some(crit);
-        fc.metrics.jsd = Some(jsd(&al.a, &al.b, al.p_total, al.q_total));
-        fc.metrics.psi = Some(psi(&al.a, &al.b));
-    }
+    count_metrics(&mut fc, &al, true, opts, kernel)?;
     decide(&mut fc, opts);
     Ok(fc)
 }
@@ -591,27 +619,32 @@ fn fmt_num(d: Domain, k: u64) -> String {
     }
 }
 
-/// Set `drifted` and `reason` from the metrics and the critical values.
+/// Set `drifted` and `reason` from the metrics that decide it
+/// ([`metric::Metric::drift`]) and their critical values.
 fn decide(fc: &mut FeatureComparison, opts: &CompareOptions) {
     let t = opts.threshold;
     let mut hits = Vec::new();
     let mut misses = Vec::new();
-    for (name, v, crit) in [
-        ("ks", fc.metrics.ks, fc.critical.ks),
-        ("linf", fc.metrics.linf, fc.critical.linf),
-    ] {
-        let (Some(v), Some(crit)) = (v, crit) else {
+    let drivers = metric::drift_metrics();
+    for m in &drivers {
+        let Some(v) = m.value_of(fc) else {
             continue;
         };
-        if v >= t && v >= crit {
-            hits.push(format!(
+        let name = m.name;
+        match judge(v, t, m.critical_of(fc)) {
+            Verdict::High {
+                critical: Some(crit),
+            } => hits.push(format!(
                 "{name} {v:.4} ≥ threshold {t} and ≥ the critical value {crit:.4} at alpha {}",
                 opts.alpha
-            ));
-        } else if v >= t {
-            misses.push(format!(
+            )),
+            Verdict::High { critical: None } => {
+                hits.push(format!("{name} {v:.4} ≥ threshold {t}"))
+            }
+            Verdict::NotSignificant { critical: crit } => misses.push(format!(
                 "{name} {v:.4} ≥ {t} but below the critical value {crit:.4} for these sample sizes (not significant)"
-            ));
+            )),
+            Verdict::Below => {}
         }
     }
     fc.drifted = !hits.is_empty();
@@ -619,7 +652,7 @@ fn decide(fc: &mut FeatureComparison, opts: &CompareOptions) {
         hits.join("; ")
     } else if !misses.is_empty() {
         misses.join("; ")
-    } else if fc.metrics.linf.is_none() && fc.metrics.ks.is_none() {
+    } else if drivers.iter().all(|m| m.value_of(fc).is_none()) {
         if fc.base_count == 0 && fc.current_count == 0 {
             "no values on either side".into()
         } else {

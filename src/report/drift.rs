@@ -3,6 +3,7 @@
 
 use super::table;
 use super::terminal::{ellipsize, float};
+use crate::compare::metric::{self, Metric, LINF, METRICS};
 use crate::compare::{Comparison, FeatureComparison};
 use crate::schema::Anomaly;
 
@@ -13,49 +14,106 @@ fn metric(v: Option<f64>) -> String {
     }
 }
 
-fn rows(c: &Comparison, width: Option<usize>) -> Vec<Vec<String>> {
-    let cut = |s: &str, w: usize| match width {
-        Some(_) => ellipsize(s, w),
-        None => s.to_string(),
-    };
-    c.features
-        .iter()
-        .map(|f: &FeatureComparison| {
-            let m = &f.metrics;
-            vec![
-                if f.drifted { "DRIFT" } else { "ok" }.to_string(),
-                cut(&f.name, 28),
-                f.kind.clone(),
-                metric(m.ks),
-                metric(m.linf),
-                match f.linf_at.as_deref() {
-                    None => "-".into(),
-                    Some("") => "(empty string)".into(),
-                    Some(s) => cut(s, 24),
-                },
-                metric(m.jsd),
-                metric(m.psi),
-                metric(m.wasserstein),
-                format!("{} / {}", f.base_count, f.current_count),
-                cut(&f.reason, width.unwrap_or(usize::MAX)),
-            ]
-        })
-        .collect()
+/// A column of the comparison tables.
+#[derive(Clone, Copy)]
+enum Col {
+    Status,
+    Feature,
+    Kind,
+    Metric(&'static Metric),
+    /// Where `linf` is reached, after the `linf` column.
+    LinfAt,
+    Counts,
+    Why,
 }
 
-const HEADER: [&str; 11] = [
-    "",
-    "feature",
-    "kind",
-    "ks",
-    "linf",
-    "linf at",
-    "jsd",
-    "psi",
-    "wasserstein",
-    "n base / current",
-    "why",
-];
+impl Col {
+    /// The metrics that decide `drifted` (in their order), where `linf`
+    /// is reached, the other metrics in the table's order.
+    fn all() -> Vec<Col> {
+        let mut cols = vec![Col::Status, Col::Feature, Col::Kind];
+        let others = METRICS.iter().filter(|m| m.drift.is_none());
+        for m in metric::drift_metrics().into_iter().chain(others) {
+            cols.push(Col::Metric(m));
+            if m.name == LINF.name {
+                cols.push(Col::LinfAt);
+            }
+        }
+        cols.extend([Col::Counts, Col::Why]);
+        cols
+    }
+
+    /// The header; Markdown names the status column.
+    fn header(self, markdown: bool) -> &'static str {
+        match self {
+            Col::Status if markdown => "status",
+            Col::Status => "",
+            Col::Feature => "feature",
+            Col::Kind => "kind",
+            Col::Metric(m) => m.name,
+            Col::LinfAt => "linf at",
+            Col::Counts => "n base / current",
+            Col::Why => "why",
+        }
+    }
+
+    /// Right-aligned in the terminal: the numbers.
+    fn text_right(self) -> bool {
+        matches!(self, Col::Metric(_) | Col::Counts)
+    }
+
+    /// Right-aligned in Markdown: the metrics.
+    fn md_right(self) -> bool {
+        matches!(self, Col::Metric(_))
+    }
+
+    /// The cell of `f`; `width` ellipsizes long text for the terminal.
+    fn cell(self, f: &FeatureComparison, width: Option<usize>) -> String {
+        let cut = |s: &str, w: usize| match width {
+            Some(_) => ellipsize(s, w),
+            None => s.to_string(),
+        };
+        match self {
+            Col::Status => if f.drifted { "DRIFT" } else { "ok" }.to_string(),
+            Col::Feature => cut(&f.name, 28),
+            Col::Kind => f.kind.clone(),
+            Col::Metric(m) => metric(m.value_of(f)),
+            Col::LinfAt => match f.linf_at.as_deref() {
+                None => "-".into(),
+                Some("") => "(empty string)".into(),
+                Some(s) => cut(s, 24),
+            },
+            Col::Counts => format!("{} / {}", f.base_count, f.current_count),
+            Col::Why => cut(&f.reason, width.unwrap_or(usize::MAX)),
+        }
+    }
+}
+
+/// Header, rows, and the indices of the left-aligned (terminal) or
+/// right-aligned (Markdown) columns.
+fn table_parts(
+    c: &Comparison,
+    markdown: bool,
+) -> (Vec<&'static str>, Vec<Vec<String>>, Vec<usize>) {
+    let cols = Col::all();
+    let width = (!markdown).then_some(60);
+    let header = cols.iter().map(|col| col.header(markdown)).collect();
+    let rows = c
+        .features
+        .iter()
+        .map(|f| cols.iter().map(|col| col.cell(f, width)).collect())
+        .collect();
+    let align = (0..cols.len())
+        .filter(|&i| {
+            if markdown {
+                cols[i].md_right()
+            } else {
+                !cols[i].text_right()
+            }
+        })
+        .collect();
+    (header, rows, align)
+}
 
 fn headline(c: &Comparison) -> (usize, String) {
     let drifted = c.features.iter().filter(|f| f.drifted).count();
@@ -79,7 +137,8 @@ fn headline(c: &Comparison) -> (usize, String) {
 pub fn comparison_table(c: &Comparison) -> String {
     let (_, head) = headline(c);
     let mut out = format!("{head}\n\n");
-    out.push_str(&table::text(&HEADER, &rows(c, Some(60)), &[0, 1, 2, 5, 10]));
+    let (header, rows, left) = table_parts(c, false);
+    out.push_str(&table::text(&header, &rows, &left));
     out
 }
 
@@ -95,9 +154,8 @@ pub fn comparison_markdown(c: &Comparison) -> String {
         },
         table::md_cell(&head)
     );
-    let mut h = HEADER;
-    h[0] = "status";
-    out.push_str(&table::markdown(&h, &rows(c, None), &[3, 4, 6, 7, 8]));
+    let (header, rows, right) = table_parts(c, true);
+    out.push_str(&table::markdown(&header, &rows, &right));
     out
 }
 

@@ -7,8 +7,14 @@
 
 pub mod validate;
 
-use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
 
+use serde::de::{self, MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::compare::metric::{self, Metric, METRICS};
 use crate::compare::CompareOptions;
 use crate::error::{Error, Result};
 use crate::profile::keys::{Domain, Num};
@@ -123,28 +129,21 @@ pub struct Bounds {
     pub max: Option<Num>,
 }
 
-/// Thresholds of one comparator (drift or skew); a metric without a
-/// threshold is not checked.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Thresholds of one comparator (drift or skew), keyed by the names of
+/// [`METRICS`]; a metric without a threshold is not checked. Its anomaly
+/// ([`Metric::anomaly`]) is raised at or above the threshold, and, for the
+/// metrics with a critical value (`linf`, `ks`), when significant at
+/// `alpha`: the rule of `compare` ([`metric::judge`]).
+///
+/// In JSON, one number per threshold, in the table's order, then `alpha`:
+/// `{"linf": 0.03, "ks": 0.03, "alpha": 0.0001}`. A key that names no
+/// metric is an error.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Comparator {
-    /// COMPARATOR_L_INFTY_HIGH at or above this (and significant).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub linf: Option<f64>,
-    /// COMPARATOR_KOLMOGOROV_SMIRNOV_HIGH at or above this (and significant).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ks: Option<f64>,
-    /// COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH at or above this.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jsd: Option<f64>,
-    /// COMPARATOR_POPULATION_STABILITY_INDEX_HIGH at or above this.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub psi: Option<f64>,
-    /// COMPARATOR_WASSERSTEIN_DISTANCE_HIGH at or above this.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wasserstein: Option<f64>,
-    /// Significance level guarding `linf` and `ks` against sampling noise.
-    #[serde(default = "default_alpha")]
+    /// By [`Metric::name`] (the table's own `&'static str`s).
+    thresholds: BTreeMap<&'static str, f64>,
+    /// Significance level guarding the metrics with a critical value
+    /// against sampling noise.
     pub alpha: f64,
 }
 
@@ -153,17 +152,127 @@ fn default_alpha() -> f64 {
 }
 
 impl Comparator {
-    /// The defaults: L-infinity (and KS for numeric features) at 0.03.
+    /// No thresholds, the default alpha.
+    pub fn new() -> Comparator {
+        Comparator {
+            thresholds: BTreeMap::new(),
+            alpha: default_alpha(),
+        }
+    }
+
+    /// The defaults: the metrics that decide `compare`'s `drifted` flag
+    /// (L-infinity, and KS for numeric features) at 0.03.
     pub fn default_for(kind: Kind) -> Comparator {
         let d = CompareOptions::default();
-        Comparator {
-            linf: Some(d.threshold),
-            ks: (kind == Kind::Numeric).then_some(d.threshold),
-            jsd: None,
-            psi: None,
-            wasserstein: None,
-            alpha: d.alpha,
+        let mut c = Comparator::new();
+        for m in METRICS.iter().filter(|m| m.drift.is_some()) {
+            if m.applies(kind == Kind::Numeric) {
+                c.thresholds.insert(m.name, d.threshold);
+            }
         }
+        c.alpha = d.alpha;
+        c
+    }
+
+    /// The threshold of the metric named `metric`, if set.
+    pub fn threshold(&self, metric: &str) -> Option<f64> {
+        self.thresholds.get(metric).copied()
+    }
+
+    /// Set (or with `None` clear) the threshold of the metric named
+    /// `metric`; an error if no metric has that name.
+    pub fn set_threshold(&mut self, metric: &str, t: Option<f64>) -> Result<()> {
+        let m = metric::by_name(metric).ok_or_else(|| {
+            Error::InvalidOption(format!(
+                "no metric named {metric:?} (the metrics: {})",
+                metric_names()
+            ))
+        })?;
+        match t {
+            Some(t) => self.thresholds.insert(m.name, t),
+            None => self.thresholds.remove(m.name),
+        };
+        Ok(())
+    }
+
+    /// The thresholds that are set, in the table's order.
+    pub fn thresholds(&self) -> impl Iterator<Item = (&'static Metric, f64)> + '_ {
+        METRICS
+            .iter()
+            .filter_map(|m| self.threshold(m.name).map(|t| (m, t)))
+    }
+}
+
+impl Default for Comparator {
+    fn default() -> Self {
+        Comparator::new()
+    }
+}
+
+/// "`linf`, `ks`, …" for error messages.
+fn metric_names() -> String {
+    let v: Vec<String> = METRICS.iter().map(|m| format!("`{}`", m.name)).collect();
+    v.join(", ")
+}
+
+impl Serialize for Comparator {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.thresholds.len() + 1))?;
+        for (m, t) in self.thresholds() {
+            map.serialize_entry(m.name, &t)?;
+        }
+        map.serialize_entry("alpha", &self.alpha)?;
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Comparator {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Comparator;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(
+                    f,
+                    "a comparator: thresholds of {} and `alpha`",
+                    metric_names()
+                )
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Comparator, A::Error> {
+                let mut c = Comparator::new();
+                let mut alpha = None;
+                let mut seen = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "alpha" {
+                        if alpha.is_some() {
+                            return Err(de::Error::duplicate_field("alpha"));
+                        }
+                        alpha = Some(map.next_value::<f64>()?);
+                        continue;
+                    }
+                    let Some(m) = metric::by_name(&key) else {
+                        return Err(de::Error::custom(format!(
+                            "unknown field `{key}`, expected one of {}, `alpha`",
+                            metric_names()
+                        )));
+                    };
+                    if seen.contains(&m.name) {
+                        return Err(de::Error::duplicate_field(m.name));
+                    }
+                    seen.push(m.name);
+                    // `null`: not checked, as when the key is absent.
+                    if let Some(t) = map.next_value::<Option<f64>>()? {
+                        c.thresholds.insert(m.name, t);
+                    }
+                }
+                c.alpha = alpha.unwrap_or_else(default_alpha);
+                Ok(c)
+            }
+        }
+        d.deserialize_map(V)
     }
 }
 
@@ -310,17 +419,11 @@ pub fn parse_schema(path: &std::path::Path, text: &str) -> Result<Schema> {
                         f.name, c.alpha
                     )));
                 }
-                for (m, v) in [
-                    ("linf", c.linf),
-                    ("ks", c.ks),
-                    ("jsd", c.jsd),
-                    ("psi", c.psi),
-                    ("wasserstein", c.wasserstein),
-                ] {
-                    if v.is_some_and(|v| v.is_nan() || v < 0.0) {
+                for (m, v) in c.thresholds() {
+                    if v.is_nan() || v < 0.0 {
                         return Err(bad(format!(
-                            "feature {:?}: {what}.{m} must be a number ≥ 0",
-                            f.name
+                            "feature {:?}: {what}.{} must be a number ≥ 0",
+                            f.name, m.name
                         )));
                     }
                 }

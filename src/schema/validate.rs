@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{Comparator, FeatureSchema, NumExamplesComparator, Schema};
+use crate::compare::metric::{judge, Verdict, LINF};
 use crate::compare::{compare_feature, CompareOptions, FeatureComparison, LinfKernel};
 use crate::error::Result;
 use crate::profile::keys::Num;
@@ -480,6 +481,8 @@ fn feature_checks(out: &mut Vec<Anomaly>, fs: &FeatureSchema, f: &FeatureProfile
     }
 }
 
+/// The anomalies of one comparator: each metric with a threshold, by the
+/// rule of `compare` ([`judge`]), in the order of the metric table.
 fn comparator(
     out: &mut Vec<Anomaly>,
     name: &str,
@@ -492,71 +495,32 @@ fn comparator(
     } else {
         "training and serving"
     };
-    let m = &fc.metrics;
-    let checks = [
-        (
-            "COMPARATOR_L_INFTY_HIGH",
-            "Linfty distance",
-            c.linf,
-            m.linf,
-            fc.critical.linf,
-        ),
-        (
-            "COMPARATOR_KOLMOGOROV_SMIRNOV_HIGH",
-            "Kolmogorov-Smirnov statistic",
-            c.ks,
-            m.ks,
-            fc.critical.ks,
-        ),
-        (
-            "COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH",
-            "Jensen-Shannon divergence",
-            c.jsd,
-            m.jsd,
-            None,
-        ),
-        (
-            "COMPARATOR_POPULATION_STABILITY_INDEX_HIGH",
-            "population stability index",
-            c.psi,
-            m.psi,
-            None,
-        ),
-        (
-            "COMPARATOR_WASSERSTEIN_DISTANCE_HIGH",
-            "normalized Wasserstein distance",
-            c.wasserstein,
-            m.wasserstein,
-            None,
-        ),
-    ];
-    for (kind, what, threshold, value, critical) in checks {
-        let (Some(t), Some(v)) = (threshold, value) else {
+    for (m, t) in c.thresholds() {
+        let Some(v) = m.value_of(fc) else {
             continue;
         };
-        if v < t {
+        // Below the threshold, or large but within what sampling noise
+        // gives at these sizes: nothing to report.
+        let Verdict::High { critical } = judge(v, t, m.critical_of(fc)) else {
             continue;
-        }
+        };
+        let what = m.words;
         let mut long =
             format!("The {what} between {between} is {v:.6}, at or above the threshold {t}.");
         if let Some(crit) = critical {
-            if v < crit {
-                // Large, but within what sampling noise gives at these sizes.
-                continue;
-            }
             long.push_str(&format!(
                 " It is significant at alpha {} for {} and {} values (critical value {crit:.6}).",
                 c.alpha, fc.base_count, fc.current_count
             ));
         }
-        if kind == "COMPARATOR_L_INFTY_HIGH" {
+        if m.name == LINF.name {
             if let Some(at) = &fc.linf_at {
                 long.push_str(&format!(" The largest difference is at {at:?}."));
             }
         }
         out.push(anomaly(
             Some(name),
-            kind,
+            m.anomaly,
             &format!("High {what} between {between}"),
             long,
             json!(v),

@@ -151,6 +151,13 @@ fn numeric_metrics_against_slow_reference() {
         );
         let jsd = f.metrics.jsd.unwrap();
         assert!((0.0..=1.0).contains(&jsd));
+        // Over the same bins as linf: linf ≤ total variation ≤ √2·H.
+        let (h, linf) = (f.metrics.hellinger.unwrap(), f.metrics.linf.unwrap());
+        assert!((0.0..=1.0).contains(&h), "case {case}: {h}");
+        assert!(
+            linf <= std::f64::consts::SQRT_2 * h + 1e-12,
+            "case {case}: {linf} {h}"
+        );
     }
 }
 
@@ -173,10 +180,11 @@ fn categorical_metrics_against_slow_reference() {
         cb.values().sum::<u64>() as f64,
     );
     let keys: std::collections::BTreeSet<&String> = ca.keys().chain(cb.keys()).collect();
-    let (mut linf, mut at, mut jsd) = (0.0f64, String::new(), 0.0f64);
+    let (mut linf, mut at, mut jsd, mut bc) = (0.0f64, String::new(), 0.0f64, 0.0f64);
     for k in keys {
         let p = *ca.get(k).unwrap_or(&0) as f64 / na;
         let q = *cb.get(k).unwrap_or(&0) as f64 / nb;
+        bc += (p * q).sqrt();
         if (p - q).abs() > linf {
             linf = (p - q).abs();
             at = k.clone();
@@ -195,6 +203,10 @@ fn categorical_metrics_against_slow_reference() {
     assert_eq!(f.metrics.linf, Some(linf));
     assert_eq!(f.linf_at, Some(at));
     assert!((f.metrics.jsd.unwrap() - jsd).abs() < 1e-12);
+    // Hellinger, the textbook way: √(1 − Σ √(p·q)).
+    let h = (1.0 - bc).sqrt();
+    assert!((f.metrics.hellinger.unwrap() - h).abs() < 1e-12, "{h}");
+    assert_eq!(f.bounds.hellinger, None, "no other mass: exact");
 }
 
 #[test]
@@ -214,7 +226,7 @@ fn identical_symmetric_and_in_range() {
     let same = cmp(&a, &a);
     for f in &same.features {
         let m = &f.metrics;
-        for v in [m.linf, m.jsd, m.ks, m.psi, m.wasserstein]
+        for v in [m.linf, m.jsd, m.ks, m.psi, m.wasserstein, m.hellinger]
             .into_iter()
             .flatten()
         {
@@ -229,12 +241,19 @@ fn identical_symmetric_and_in_range() {
         assert_eq!(f.linf_at, g.linf_at, "{}", f.name);
         assert_eq!(f.metrics.ks, g.metrics.ks, "{}", f.name);
         assert_eq!(f.metrics.jsd, g.metrics.jsd, "{}", f.name);
+        assert_eq!(f.metrics.hellinger, g.metrics.hellinger, "{}", f.name);
+        assert!(f.metrics.hellinger.is_some(), "{}", f.name);
         if let (Some(x), Some(y)) = (f.metrics.psi, g.metrics.psi) {
             assert!((x - y).abs() <= 1e-12 * x.abs().max(1.0), "{}", f.name);
         }
-        for v in [f.metrics.linf, f.metrics.jsd, f.metrics.ks]
-            .into_iter()
-            .flatten()
+        for v in [
+            f.metrics.linf,
+            f.metrics.jsd,
+            f.metrics.ks,
+            f.metrics.hellinger,
+        ]
+        .into_iter()
+        .flatten()
         {
             assert!((0.0..=1.0).contains(&v), "{}: {v}", f.name);
         }
@@ -246,6 +265,141 @@ fn identical_symmetric_and_in_range() {
     let f = cmp(&c, &e).features[0].clone();
     assert_eq!(f.metrics.jsd, Some(1.0));
     assert_eq!(f.metrics.linf, Some(2.0 / 3.0));
+    assert!((f.metrics.hellinger.unwrap() - 1.0).abs() < 1e-15);
+}
+
+/// Rows with each value repeated its count of times, in value order.
+fn repeat<T: Clone>(values: &[T], counts: &[usize]) -> Vec<T> {
+    values
+        .iter()
+        .zip(counts)
+        .flat_map(|(v, &k)| std::iter::repeat_n(v.clone(), k))
+        .collect()
+}
+
+/// Hellinger against values numpy computed from the same counts, by the
+/// textbook formula (skewer computes √(½ Σ (√p − √q)²)):
+///
+/// ```python
+/// import numpy as np
+/// def hellinger(a, b):
+///     p = np.asarray(a, dtype=np.float64) / np.sum(a)
+///     q = np.asarray(b, dtype=np.float64) / np.sum(b)
+///     return float(np.sqrt(1.0 - np.sum(np.sqrt(p * q))))
+/// # Categorical: counts of "a", "b", "c", "d", "e" on each side.
+/// print(repr(hellinger([5, 3, 2, 0, 0], [0, 4, 4, 7, 1])))
+/// # Numeric: counts of 1, 2, 4, 8, 16, NaN, +inf on each side.
+/// print(repr(hellinger([30, 20, 25, 15, 20, 6, 4], [15, 25, 20, 30, 25, 0, 5])))
+/// ```
+///
+/// (numpy 2, Python 3.) In the numeric case each value holds at least a
+/// tenth of the pooled mass, so each is a metric bin of its own, and NaN
+/// and +inf are categories of their own.
+#[test]
+fn hellinger_matches_numpy() {
+    const CATEGORICAL: f64 = 0.7088948606792392;
+    const NUMERIC: f64 = 0.22396833572356234;
+    let d = tmp();
+    let cats = ["a", "b", "c", "d", "e"];
+    let nums = [1.0, 2.0, 4.0, 8.0, 16.0, f64::NAN, f64::INFINITY];
+    let side = |name: &str, c: [usize; 5], n: [usize; 7]| {
+        let (s, x) = (repeat(&cats, &c), repeat(&nums, &n));
+        // Equal lengths: pad the shorter column with nulls.
+        let len = s.len().max(x.len());
+        let s: StringArray = (0..len).map(|i| s.get(i).copied()).collect();
+        let x: Float64Array = (0..len).map(|i| x.get(i).copied()).collect();
+        profile_cols(
+            d.path(),
+            name,
+            vec![
+                ("s", Arc::new(s) as ArrayRef),
+                ("x", Arc::new(x) as ArrayRef),
+            ],
+        )
+    };
+    let a = side("a", [5, 3, 2, 0, 0], [30, 20, 25, 15, 20, 6, 4]);
+    let b = side("b", [0, 4, 4, 7, 1], [15, 25, 20, 30, 25, 0, 5]);
+    for (x, y) in [(&a, &b), (&b, &a)] {
+        let c = cmp(x, y);
+        let s = feat(&c, "s").metrics.hellinger.unwrap();
+        assert!((s - CATEGORICAL).abs() < 1e-14, "{s} vs {CATEGORICAL}");
+        let n = feat(&c, "x").metrics.hellinger.unwrap();
+        assert!((n - NUMERIC).abs() < 1e-14, "{n} vs {NUMERIC}");
+    }
+}
+
+/// Values beyond the distinct-value cap are one "other" mass: the true
+/// Hellinger distance stays within `bounds.hellinger` of the reported one,
+/// and the bound is reached when both sides list the same values and
+/// their other masses differ entirely.
+#[test]
+fn hellinger_bound_covers_the_other_mass() {
+    let d = tmp();
+    let capped = |name: &str, cap: usize, v: &[String]| {
+        let p = d.path().join(format!("{name}.parquet"));
+        let s: StringArray = v.iter().map(|x| Some(x.as_str())).collect();
+        let batch = RecordBatch::try_from_iter([("s", Arc::new(s) as ArrayRef)]).unwrap();
+        write_parquet(
+            &p,
+            &[batch],
+            parquet::basic::Compression::UNCOMPRESSED,
+            1 << 20,
+        );
+        let (src, mut o) = opts(4096, 1 << 30);
+        o.stats.unique_cap = cap;
+        profile_files(&[p], &src, &o).unwrap()
+    };
+    let exact = |a: &[String], b: &[String]| {
+        let count = |v: &[String]| {
+            let mut m = std::collections::BTreeMap::<String, f64>::new();
+            for x in v {
+                *m.entry(x.clone()).or_default() += 1.0 / v.len() as f64;
+            }
+            m
+        };
+        let (p, q) = (count(a), count(b));
+        let bc: f64 = p
+            .iter()
+            .map(|(k, x)| (x * q.get(k).unwrap_or(&0.0)).sqrt())
+            .sum();
+        (1.0 - bc).max(0.0).sqrt()
+    };
+    // The same listed value, and other masses of 10% on disjoint values.
+    let side = |tag: &str| -> Vec<String> {
+        let mut v = vec!["x".to_string(); 90];
+        v.extend((0..10).map(|i| format!("{tag}{i}")));
+        v
+    };
+    let (a, b) = (side("y"), side("z"));
+    let f = cmp(&capped("a", 1, &a), &capped("b", 1, &b)).features[0].clone();
+    let (h, bound, truth) = (
+        f.metrics.hellinger.unwrap(),
+        f.bounds.hellinger.unwrap(),
+        exact(&a, &b),
+    );
+    assert_eq!(h, 0.0, "x and the other mass: the same shares");
+    assert!((truth - 0.1f64.sqrt()).abs() < 1e-12, "{truth}");
+    assert!((bound - truth).abs() < 1e-12, "tight: {bound} vs {truth}");
+    // Random data at several caps: the truth within the bound.
+    let mut rng = Rng::new(17);
+    for cap in [3usize, 10, 40] {
+        let draw = |rng: &mut Rng, n: usize, k: u64| -> Vec<String> {
+            (0..n).map(|_| format!("v{}", rng.below(k))).collect()
+        };
+        let a = draw(&mut rng, 3000, 60);
+        let b = draw(&mut rng, 2000, 80);
+        let f = cmp(&capped("a", cap, &a), &capped("b", cap, &b)).features[0].clone();
+        let (h, bound, truth) = (
+            f.metrics.hellinger.unwrap(),
+            f.bounds.hellinger.unwrap(),
+            exact(&a, &b),
+        );
+        assert!(bound > 0.0, "cap {cap}");
+        assert!(
+            (h - truth).abs() <= bound + 1e-12,
+            "cap {cap}: {h} vs exact {truth}, bound {bound}"
+        );
+    }
 }
 
 /// The significance guard: samples of one distribution, small or with
@@ -293,6 +447,7 @@ fn samples_of_one_distribution_are_not_flagged() {
         f.metrics.jsd.unwrap() > 0.1,
         "the noise this guards against"
     );
+    assert!(f.metrics.hellinger.unwrap() > 0.1, "Hellinger too");
     assert!(!f.drifted, "{}", f.reason);
 }
 
@@ -387,6 +542,10 @@ fn cli_flags_the_shifted_columns_of_the_example_pair() {
     ]);
     let md = String::from_utf8_lossy(&md.stdout);
     assert!(md.contains("| DRIFT | b_flag | categorical |"), "{md}");
+    assert!(
+        md.contains("| status | feature | kind | ks | linf | linf at | jsd | psi | wasserstein | hellinger | n base / current | why |"),
+        "{md}"
+    );
     // Same data on both sides: exit 0, nothing drifted.
     let same = skewer(&[
         "compare",

@@ -183,8 +183,27 @@ fn clean_data_has_no_anomalies_and_the_schema_round_trips() {
     assert_eq!(f("f").presence.min_fraction, Some(1.0));
     assert_eq!(f("l").values_per_row.as_ref().unwrap().max, Some(3));
     assert!(f("b").domain.is_none(), "no domain for booleans");
-    assert!(f("f").drift_comparator.as_ref().unwrap().ks.is_some());
-    assert!(f("s").drift_comparator.as_ref().unwrap().ks.is_none());
+    assert!(f("f")
+        .drift_comparator
+        .as_ref()
+        .unwrap()
+        .threshold("ks")
+        .is_some());
+    assert!(f("s")
+        .drift_comparator
+        .as_ref()
+        .unwrap()
+        .threshold("ks")
+        .is_none());
+    assert_eq!(
+        f("f")
+            .skew_comparator
+            .as_ref()
+            .unwrap()
+            .threshold("hellinger"),
+        None,
+        "not set by default"
+    );
     assert_eq!(back.dataset.min_num_examples, Some(1000));
 }
 
@@ -330,10 +349,10 @@ fn comparator_anomalies_for_drift_and_skew() {
     {
         for c in [&mut f.drift_comparator, &mut f.skew_comparator] {
             let c = c.as_mut().unwrap();
-            c.jsd = Some(0.01);
+            c.set_threshold("jsd", Some(0.01)).unwrap();
             if f.name == "f" {
-                c.psi = Some(0.1);
-                c.wasserstein = Some(0.1);
+                c.set_threshold("psi", Some(0.1)).unwrap();
+                c.set_threshold("wasserstein", Some(0.1)).unwrap();
             }
         }
     }
@@ -428,6 +447,19 @@ fn hand_edit_mistakes_are_clear_errors() {
             text.replacen("\"name\": \"i\"", "\"name\": \"f\"", 1),
             "twice",
         ),
+        // Comparator thresholds are keyed by the metric table's names.
+        (
+            text.replacen("\"linf\": 0.03", "\"linfty\": 0.03", 1),
+            "linfty",
+        ),
+        (
+            text.replacen("\"linf\": 0.03", "\"linf\": -0.03", 1),
+            "linf must be a number",
+        ),
+        (
+            text.replacen("\"linf\": 0.03", "\"linf\": 0.03, \"linf\": 0.1", 1),
+            "duplicate field `linf`",
+        ),
         ("{".to_string(), "EOF"),
     ] {
         std::fs::write(&path, edit).unwrap();
@@ -506,4 +538,126 @@ fn cli_exit_codes_json_and_markdown() {
     let o = skewer(&["validate", &serve, "--schema", &schema]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("invalid schema"));
+}
+
+/// A schema's comparator keys are the metric table's names: `hellinger`
+/// is one, written after the older metrics; the existing shape is read and
+/// written unchanged.
+#[test]
+fn comparator_thresholds_by_metric_name() {
+    use skewer::schema::{parse_schema, Comparator};
+    let c: Comparator =
+        serde_json::from_str(r#"{"linf": 0.03, "ks": 0.03, "alpha": 1e-4}"#).unwrap();
+    assert_eq!(c.threshold("linf"), Some(0.03));
+    assert_eq!(c.threshold("jsd"), None);
+    assert_eq!(
+        serde_json::to_string(&c).unwrap(),
+        r#"{"linf":0.03,"ks":0.03,"alpha":0.0001}"#
+    );
+    // Any order and null (not checked) are read; the table's order is written.
+    let c: Comparator = serde_json::from_str(
+        r#"{"hellinger": 0.2, "alpha": 0.01, "psi": null, "jsd": 0.1, "linf": 0.05}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        serde_json::to_string(&c).unwrap(),
+        r#"{"linf":0.05,"jsd":0.1,"hellinger":0.2,"alpha":0.01}"#
+    );
+    let mut d = Comparator::default();
+    assert!(d
+        .set_threshold("hellinger_distance", Some(0.1))
+        .unwrap_err()
+        .to_string()
+        .contains("hellinger_distance"));
+    d.set_threshold("hellinger", Some(0.1)).unwrap();
+    assert_eq!(d.threshold("hellinger"), Some(0.1));
+    d.set_threshold("hellinger", None).unwrap();
+    assert_eq!(d, Comparator::default());
+    // An unknown key names the file, the key and the metrics there are.
+    let text = r#"{"format": "skewer-schema", "version": 1, "features": [
+        {"name": "x", "type": "int64", "kind": "numeric", "presence": {},
+         "drift_comparator": {"linf": 0.03, "helinger": 0.1}}]}"#;
+    let e = parse_schema(Path::new("dir/s.json"), text)
+        .unwrap_err()
+        .to_string();
+    for needle in ["dir/s.json", "helinger", "`hellinger`", "`alpha`"] {
+        assert!(e.contains(needle), "{e} should mention {needle}");
+    }
+}
+
+/// The Hellinger comparator (not set by default) fires on a shift, for
+/// drift and skew, and stays quiet on another sample of one distribution.
+#[test]
+fn hellinger_comparator_fires_and_stays_quiet() {
+    let d = tmp();
+    let base = profile(d.path(), "base", &data(2000, 1));
+    let mut schema = full_schema(&base);
+    for f in schema.features.iter_mut() {
+        for c in [&mut f.drift_comparator, &mut f.skew_comparator] {
+            let c = c.as_mut().unwrap();
+            // Only Hellinger: the default linf and ks thresholds off.
+            *c = skewer::schema::Comparator::default();
+            c.set_threshold("hellinger", Some(0.1)).unwrap();
+        }
+    }
+    // Another sample of the same distribution: nothing.
+    let other = profile(d.path(), "other", &data(2000, 2));
+    assert_eq!(found(&schema, &other, Some(&base), Some(&base)), vec![]);
+    // f shifted up by 30 (of 100), s mostly "a": both fire, nothing else.
+    let mut moved = data(2000, 2);
+    for v in moved.f.iter_mut().skip(2) {
+        *v = v.map(|x| (x + 30.0).min(100.0));
+    }
+    for (k, v) in moved.s.iter_mut().enumerate() {
+        if k % 3 != 0 {
+            *v = Some("a".into());
+        }
+    }
+    let cur = profile(d.path(), "moved", &moved);
+    let want = pairs(&[
+        ("f", "COMPARATOR_HELLINGER_DISTANCE_HIGH"),
+        ("s", "COMPARATOR_HELLINGER_DISTANCE_HIGH"),
+    ]);
+    assert_eq!(found(&schema, &cur, Some(&base), None), want);
+    assert_eq!(found(&schema, &cur, None, Some(&base)), want);
+    // Above the shift's distance: quiet again.
+    for f in schema.features.iter_mut() {
+        for c in [&mut f.drift_comparator, &mut f.skew_comparator] {
+            c.as_mut()
+                .unwrap()
+                .set_threshold("hellinger", Some(0.9))
+                .unwrap();
+        }
+    }
+    assert_eq!(found(&schema, &cur, Some(&base), Some(&base)), vec![]);
+    // The anomaly as written: skewer's own type name, words, value.
+    let checks = Checks {
+        previous: Some(&base),
+        training: None,
+        kernel: &CpuLinf,
+        bins: 10,
+    };
+    for f in schema.features.iter_mut() {
+        let c = f.drift_comparator.as_mut().unwrap();
+        c.set_threshold("hellinger", Some(0.1)).unwrap();
+    }
+    let list = validate(&schema, &cur, &checks).unwrap();
+    let a = list
+        .iter()
+        .find(|a| a.feature.as_deref() == Some("s"))
+        .unwrap();
+    assert_eq!(
+        a.short,
+        "High Hellinger distance between current and previous"
+    );
+    assert!(a
+        .long
+        .starts_with("The Hellinger distance between current and previous is "));
+    assert!(
+        !a.long.contains("significant"),
+        "no critical value: {}",
+        a.long
+    );
+    assert_eq!(a.threshold, serde_json::json!(0.1));
+    assert!(a.value.as_f64().unwrap() >= 0.1);
 }
