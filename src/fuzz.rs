@@ -157,7 +157,7 @@ fn profile_checks(p: &DatasetProfile) -> Result<()> {
             }
         }
     }
-    let cmp = crate::compare::compare(p, p, &Default::default(), &crate::compare::CpuLinf)?;
+    let cmp = crate::compare::compare(p, p, &Default::default(), &crate::backend::Backend::Cpu)?;
     assert!(
         cmp.features.iter().all(|f| !f.drifted),
         "a profile drifted from itself"
@@ -166,7 +166,7 @@ fn profile_checks(p: &DatasetProfile) -> Result<()> {
     let checks = crate::schema::Checks {
         previous: Some(p),
         training: None,
-        kernel: &crate::compare::CpuLinf,
+        backend: &crate::backend::Backend::Cpu,
         bins: 10,
     };
     crate::schema::validate(&schema, p, &checks)?;
@@ -183,12 +183,17 @@ fn profile_json(data: &[u8]) -> Result<()> {
         ("a.json".into(), p.clone()),
         ("b.json".into(), p.clone()),
     ])?;
-    let _ = crate::compare::compare(&p, &merged, &Default::default(), &crate::compare::CpuLinf)?;
+    let _ = crate::compare::compare(
+        &p,
+        &merged,
+        &Default::default(),
+        &crate::backend::Backend::Cpu,
+    )?;
     let schema = crate::schema::infer(&p, &Default::default());
     let checks = crate::schema::Checks {
         previous: Some(&merged),
         training: Some(&p),
-        kernel: &crate::compare::CpuLinf,
+        backend: &crate::backend::Backend::Cpu,
         bins: 10,
     };
     crate::schema::validate(&schema, &p, &checks)?;
@@ -203,7 +208,7 @@ fn schema_json(data: &[u8]) -> Result<()> {
     let checks = crate::schema::Checks {
         previous: Some(p),
         training: Some(p),
-        kernel: &crate::compare::CpuLinf,
+        backend: &crate::backend::Backend::Cpu,
         bins: 10,
     };
     let anomalies = crate::schema::validate(&schema, p, &checks)?;

@@ -268,7 +268,7 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
         &skewer::schema::Checks {
             previous: previous.as_ref(),
             training: training.as_ref(),
-            kernel: &*opts.backend,
+            backend: &opts.backend,
             bins: a.compare_bins,
         },
     )?;
@@ -341,7 +341,7 @@ fn run_compare(a: CompareArgs) -> anyhow::Result<u8> {
     let opts = a.data.one_pass_options()?;
     let base = a.data.load(&a.base, &a.columns, &opts)?;
     let cur = a.data.load(&a.current, &a.columns, &opts)?;
-    let cmp = skewer::compare::compare(&base, &cur, &copts, &*opts.backend)?;
+    let cmp = skewer::compare::compare(&base, &cur, &copts, &opts.backend)?;
     let json = || skewer::to_json(&cmp);
     if let Some(path) = &a.output {
         skewer::files::write_atomic(path, json()?.as_bytes())?;

@@ -352,15 +352,6 @@ impl Session<'_> {
     }
 }
 
-impl crate::compare::LinfKernel for Backend {
-    fn argmax(&self, a: &[u64], b: &[u64], p: u64, q: u64) -> Result<Option<usize>> {
-        self.linf_argmax(a, b, p, q)
-    }
-    fn name(&self) -> &'static str {
-        self.linf_placement().label()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

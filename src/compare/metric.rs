@@ -44,7 +44,7 @@ macro_rules! field {
 /// How a metric's value is computed.
 #[derive(Clone, Copy)]
 pub enum Compute {
-    /// The L-infinity argmax over the aligned counts, on the kernel, with
+    /// The L-infinity argmax over the aligned counts, on the backend, with
     /// the category where it is reached and its critical value
     /// (`linf_part` in compare/mod.rs).
     Argmax,

@@ -45,32 +45,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::profile::keys::Domain;
 use crate::profile::sketch::KeySketch;
 use crate::profile::{CategoricalStats, DatasetProfile, FeatureProfile, NumericStats, ValueCount};
 use distance::{ks_critical, linf_critical, linf_value, share};
 use metric::{judge, Bound, Compute, Verdict, METRICS};
-
-/// Where the L-infinity argmax is computed.
-pub trait LinfKernel {
-    /// Index of the largest `|a_i·Q − b_i·P|`, lowest index among equals.
-    fn argmax(&self, a: &[u64], b: &[u64], p: u64, q: u64) -> Result<Option<usize>>;
-    /// "cpu" or "gpu".
-    fn name(&self) -> &'static str;
-}
-
-/// The reference kernel.
-pub struct CpuLinf;
-
-impl LinfKernel for CpuLinf {
-    fn argmax(&self, a: &[u64], b: &[u64], p: u64, q: u64) -> Result<Option<usize>> {
-        Ok(distance::linf_argmax(a, b, p, q).map(|(i, _)| i))
-    }
-    fn name(&self) -> &'static str {
-        "cpu"
-    }
-}
 
 /// Drift-test settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -236,7 +217,7 @@ pub fn compare(
     base: &DatasetProfile,
     cur: &DatasetProfile,
     opts: &CompareOptions,
-    kernel: &dyn LinfKernel,
+    backend: &Backend,
 ) -> Result<Comparison> {
     opts.validate()?;
     let by_name: BTreeMap<&str, &FeatureProfile> =
@@ -245,7 +226,7 @@ pub fn compare(
     for fb in &base.features {
         let fc = by_name.get(fb.name.as_str());
         out.push(match fc {
-            Some(fc) => compare_feature(fb, fc, opts, kernel)?,
+            Some(fc) => compare_feature(fb, fc, opts, backend)?,
             None => unpaired(fb, "only_in_base", "missing from the current data"),
         });
     }
@@ -298,20 +279,20 @@ pub fn compare_feature(
     fb: &FeatureProfile,
     fc: &FeatureProfile,
     opts: &CompareOptions,
-    kernel: &dyn LinfKernel,
+    backend: &Backend,
 ) -> Result<FeatureComparison> {
     let changed = |detail: String| {
         FeatureComparison::incomparable(&fb.name, "type_changed", (fb.count, fc.count), detail)
     };
     let mut out = match (&fb.numeric, &fc.numeric, &fb.categorical, &fc.categorical) {
-        (Some(a), Some(b), _, _) if a.domain == b.domain => numeric(&fb.name, a, b, opts, kernel)?,
+        (Some(a), Some(b), _, _) if a.domain == b.domain => numeric(&fb.name, a, b, opts, backend)?,
         (Some(a), Some(b), _, _) => {
             return Ok(changed(format!(
                 "the type changed from {} ({:?}) to {} ({:?}): distributions are not compared",
                 fb.type_name, a.domain, fc.type_name, b.domain
             )))
         }
-        (_, _, Some(a), Some(b)) => categorical(&fb.name, a, b, opts, kernel)?,
+        (_, _, Some(a), Some(b)) => categorical(&fb.name, a, b, opts, backend)?,
         _ => {
             return Ok(changed(format!(
                 "the kind changed from {} ({:?}) to {} ({:?})",
@@ -319,7 +300,7 @@ pub fn compare_feature(
             )))
         }
     };
-    out.computed_on = kernel.name().into();
+    out.computed_on = backend.linf_placement().label().into();
     Ok(out)
 }
 
@@ -339,12 +320,12 @@ fn count_metrics(
     al: &Aligned,
     numeric: bool,
     opts: &CompareOptions,
-    kernel: &dyn LinfKernel,
+    backend: &Backend,
 ) -> Result<()> {
     if al.p_total == 0 || al.q_total == 0 {
         return Ok(());
     }
-    let Some(i) = kernel.argmax(&al.a, &al.b, al.p_total, al.q_total)? else {
+    let Some(i) = backend.linf_argmax(&al.a, &al.b, al.p_total, al.q_total)? else {
         return Ok(());
     };
     fc.metrics.linf = Some(linf_value(al.a[i], al.b[i], al.p_total, al.q_total));
@@ -370,7 +351,7 @@ fn categorical(
     a: &CategoricalStats,
     b: &CategoricalStats,
     opts: &CompareOptions,
-    kernel: &dyn LinfKernel,
+    backend: &Backend,
 ) -> Result<FeatureComparison> {
     // The union of values by their exact bytes, in byte order (the
     // tie-break of the argmax), each with its label for the report.
@@ -416,7 +397,7 @@ fn categorical(
             }
         }
     }
-    count_metrics(&mut fc, &al, false, opts, kernel)?;
+    count_metrics(&mut fc, &al, false, opts, backend)?;
     decide(&mut fc, opts);
     Ok(fc)
 }
@@ -469,7 +450,7 @@ fn numeric(
     a: &NumericStats,
     b: &NumericStats,
     opts: &CompareOptions,
-    kernel: &dyn LinfKernel,
+    backend: &Backend,
 ) -> Result<FeatureComparison> {
     let bad = |side: &str, e: String| {
         Error::Internal(format!("{name}: the {side} profile's sketch: {e}"))
@@ -516,7 +497,7 @@ fn numeric(
     }
     al.p_total = al.a.iter().sum();
     al.q_total = al.b.iter().sum();
-    count_metrics(&mut fc, &al, true, opts, kernel)?;
+    count_metrics(&mut fc, &al, true, opts, backend)?;
     decide(&mut fc, opts);
     Ok(fc)
 }

@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{Comparator, FeatureSchema, NumExamplesComparator, Schema};
+use crate::backend::Backend;
 use crate::compare::metric::{judge, Verdict, LINF};
-use crate::compare::{compare_feature, CompareOptions, FeatureComparison, LinfKernel};
+use crate::compare::{compare_feature, CompareOptions, FeatureComparison};
 use crate::error::Result;
 use crate::profile::keys::Num;
 use crate::profile::{DatasetProfile, FeatureProfile};
@@ -52,7 +53,7 @@ pub struct Checks<'a> {
     /// `--training`: the skew comparators.
     pub training: Option<&'a DatasetProfile>,
     /// Where the L-infinity argmax runs.
-    pub kernel: &'a dyn LinfKernel,
+    pub backend: &'a Backend,
     /// Metric bins of numeric features (see [`CompareOptions::bins`]).
     pub bins: usize,
 }
@@ -176,7 +177,7 @@ pub fn validate(schema: &Schema, p: &DatasetProfile, checks: &Checks) -> Result<
                 alpha: c.alpha,
                 bins: checks.bins,
             };
-            let fc = compare_feature(base, f, &opts, checks.kernel)?;
+            let fc = compare_feature(base, f, &opts, checks.backend)?;
             comparator(&mut out, &fs.name, c, &fc, drift);
         }
     }

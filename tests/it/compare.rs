@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
 use arrow::record_batch::RecordBatch;
-use skewer::compare::{compare, CompareOptions, Comparison, CpuLinf, FeatureComparison};
+use skewer::backend::Backend;
+use skewer::compare::{compare, CompareOptions, Comparison, FeatureComparison};
 use skewer::profile::DatasetProfile;
 
 use crate::common::*;
@@ -27,7 +28,7 @@ pub fn profile_cols(dir: &Path, name: &str, cols: Vec<(&str, ArrayRef)>) -> Data
 }
 
 fn cmp(a: &DatasetProfile, b: &DatasetProfile) -> Comparison {
-    compare(a, b, &CompareOptions::default(), &CpuLinf).unwrap()
+    compare(a, b, &CompareOptions::default(), &Backend::Cpu).unwrap()
 }
 
 fn feat<'a>(c: &'a Comparison, name: &str) -> &'a FeatureComparison {

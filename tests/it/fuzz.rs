@@ -37,13 +37,14 @@ fn mutations() -> usize {
 /// The longest one input may take (a hang is an input that runs past it).
 const DEADLINE: Duration = Duration::from_secs(20);
 
-/// Run one input on its own thread; a panic that escapes, or no answer by
-/// the deadline, fails the test with the input saved.
-fn check(target: Target, data: Vec<u8>, what: &str) -> bool {
+/// Run one input on its own thread: Ok when accepted, the error the
+/// command line would print when rejected. A panic that escapes, or no
+/// answer by the deadline, fails the test with the input saved.
+fn check(target: Target, data: Vec<u8>, what: &str) -> Result<(), String> {
     let (tx, rx) = mpsc::channel();
     let input = data.clone();
     std::thread::spawn(move || {
-        let r = std::panic::catch_unwind(|| run(target, &input).is_ok());
+        let r = std::panic::catch_unwind(|| run(target, &input).map_err(|e| e.to_string()));
         let _ = tx.send(r);
     });
     let save = |why: &str| -> ! {
@@ -186,15 +187,16 @@ fn fuzz_targets_survive_seeds_reproducers_and_mutations() {
         // Every seed is a valid input: the target must accept it.
         for s in &seeds {
             let data = std::fs::read(s).unwrap();
-            assert!(
-                check(target, data, &s.display().to_string()),
-                "{}: the seed {} was rejected",
-                target.name(),
-                s.display()
-            );
+            if let Err(e) = check(target, data, &s.display().to_string()) {
+                panic!(
+                    "{}: the seed {} was rejected: {e}",
+                    target.name(),
+                    s.display()
+                );
+            }
         }
         for r in files_in(&fuzz_dir().join("regressions").join(target.name())) {
-            check(target, std::fs::read(&r).unwrap(), &r.display().to_string());
+            let _ = check(target, std::fs::read(&r).unwrap(), &r.display().to_string());
             total += 1;
         }
         let mut rng = Rng::new(0x5eed ^ target as u64);
@@ -208,7 +210,8 @@ fn fuzz_targets_survive_seeds_reproducers_and_mutations() {
                 } else {
                     mutate(&mut rng, &data)
                 };
-                accepted += check(target, m, &format!("mutation {i} of {}", s.display())) as usize;
+                accepted +=
+                    check(target, m, &format!("mutation {i} of {}", s.display())).is_ok() as usize;
                 total += 1;
             }
         }

@@ -296,8 +296,8 @@ fn compare_on_gpu_equals_cpu() {
     let a = profile_files(&[ex.join("train.parquet")], &src, &o).unwrap();
     let b = profile_files(&[ex.join("serve.parquet")], &src, &o).unwrap();
     let copts = CompareOptions::default();
-    let on_cpu = compare(&a, &b, &copts, &*Backend::cpu()).unwrap();
-    let mut on_gpu = compare(&a, &b, &copts, &*gpu).unwrap();
+    let on_cpu = compare(&a, &b, &copts, &Backend::Cpu).unwrap();
+    let mut on_gpu = compare(&a, &b, &copts, &gpu).unwrap();
     assert!(on_gpu.features.iter().all(|f| f.computed_on == "gpu"));
     assert!(on_gpu
         .features

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use arrow::array::{
     ArrayRef, BooleanArray, Float64Array, Int64Array, Int64Builder, ListBuilder, StringArray,
 };
-use skewer::compare::CpuLinf;
+use skewer::backend::Backend;
 use skewer::profile::DatasetProfile;
 use skewer::schema::{infer, read_schema, validate, write_schema, Checks, InferOptions, Schema};
 
@@ -127,7 +127,7 @@ fn found(
     let checks = Checks {
         previous,
         training,
-        kernel: &CpuLinf,
+        backend: &Backend::Cpu,
         bins: 10,
     };
     let list = validate(schema, p, &checks).unwrap();
@@ -634,7 +634,7 @@ fn hellinger_comparator_fires_and_stays_quiet() {
     let checks = Checks {
         previous: Some(&base),
         training: None,
-        kernel: &CpuLinf,
+        backend: &Backend::Cpu,
         bins: 10,
     };
     for f in schema.features.iter_mut() {
