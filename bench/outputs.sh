@@ -4,7 +4,8 @@
 # examples and, when given, a bench pair from bench/gen_train.py; on the CPU
 # and, where an adapter exists (lavapipe counts), the GPU backend; through
 # the options that take other code paths (re-reading instead of keeping,
-# one pass, categorical integers, wide sketches, odd bins).
+# wholly or partly; one pass; categorical integers; wide sketches; odd
+# bins).
 #
 # usage: bench/outputs.sh BIN OUTDIR [BENCH_DIR]
 #   BIN        a skewer binary
@@ -37,6 +38,10 @@ for b in "${backends[@]}"; do
     run "train-$b.json" profile "$ex/train.parquet" "${o[@]}" -o /dev/stdout
     run "train-$b.txt" profile "$ex/train.parquet" "${o[@]}"
     run "train-reread-$b.json" profile "$ex/train.parquet" "${o[@]}" --memory-budget 0 -o /dev/stdout
+    # Some leaves kept, others spilled part-way (the example's numeric
+    # columns hold about 12 KB each).
+    run "train-partly-kept-$b.json" profile "$ex/train.parquet" "${o[@]}" --memory-budget 30KB \
+        --batch-size 100 -o /dev/stdout
     run "train-options-$b.json" profile "$ex/train.parquet" "${o[@]}" --bins 37 --quantile-bins 7 \
         --top-k 3 --quantiles 0,0.001,0.5,0.999,1 --sketch-bits 16 --unique-cap 5 -o /dev/stdout
     run "train-categorical-$b.json" profile "$ex/train.parquet" "${o[@]}" --categorical i_count -o /dev/stdout

@@ -22,6 +22,7 @@ use skewer::profile::StatsOptions;
 
 /// The adapter the GPU benches run on, if any.
 fn gpu() -> Option<Gpu> {
+    skewer::backend::gpu::quiet_display_probe();
     let name = std::env::var("SKEWER_BENCH_ADAPTER").ok();
     match Gpu::open(Want::Any, name.as_deref(), &GpuOptions::default()) {
         Ok(Some(g)) if g.numeric_supported() => {

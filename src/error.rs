@@ -37,6 +37,10 @@ pub enum Error {
         source: arrow::error::ArrowError,
     },
 
+    /// A column asked to be profiled as categorical is not of integers.
+    #[error("column {column:?} cannot be profiled as categorical: only integer columns (or lists of integers) can; it is {type_name}")]
+    NotCategorical { column: String, type_name: String },
+
     /// The input's format could not be determined from its name.
     #[error("{path}: cannot tell the format from the file name; name it (parquet, csv, arrow, arrow-stream)")]
     UnknownFormat { path: PathBuf },

@@ -58,6 +58,13 @@ pub fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
     Ok(s)
 }
 
+/// Whether [`profile_or_read`] reads `path` as a stored profile (`*.json`)
+/// rather than as data.
+pub fn is_profile_path(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
 /// What `compare`, `validate` and `schema infer` take for each side: a
 /// profile JSON (`*.json`) as it is, restricted to `src.columns` when given,
 /// or data profiled now with `opts`.
@@ -67,10 +74,7 @@ pub fn profile_or_read(
     opts: &engine::ProfileOptions,
     progress: &dyn engine::Progress,
 ) -> Result<profile::DatasetProfile> {
-    let is_json = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    if !is_json {
+    if !is_profile_path(path) {
         let ds = source::Dataset::open(&[path.to_path_buf()], src)?;
         return engine::profile(&ds, opts, progress);
     }

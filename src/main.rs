@@ -165,8 +165,11 @@ impl DataArgs {
             opts,
             &skewer::report::progress::Bar::new(!self.quiet),
         )?;
-        for w in &p.warnings {
-            eprintln!("warning: {}: {w}", path.display());
+        // A stored profile's warnings were printed when it was made.
+        if !skewer::is_profile_path(path) {
+            for w in &p.warnings {
+                eprintln!("warning: {}: {w}", path.display());
+            }
         }
         Ok(p)
     }
@@ -337,7 +340,9 @@ impl DriftArgs {
 
 fn run_compare(a: CompareArgs) -> anyhow::Result<u8> {
     let copts = a.drift.to_options();
-    copts.validate()?;
+    copts
+        .validate()
+        .map_err(|e| anyhow::anyhow!("{e} (--threshold, --alpha, --compare-bins)"))?;
     let opts = a.data.one_pass_options()?;
     let base = a.data.load(&a.base, &a.columns, &opts)?;
     let cur = a.data.load(&a.current, &a.columns, &opts)?;
@@ -601,13 +606,14 @@ fn run_bench(a: BenchArgs) -> anyhow::Result<()> {
     };
     let opts = a.stats.to_options()?;
     let mut backends = vec![Backend::cpu()];
-    let gpu_options = gpu::GpuOptions {
-        chunk: a.gpu_chunk,
-        ..Default::default()
+    // Every adapter counts here, a software one too (its row says so).
+    let gpu = BackendArgs {
+        backend: Choice::Gpu,
+        adapter: a.adapter.clone(),
+        gpu_chunk: a.gpu_chunk,
     };
-    match gpu::Gpu::open(gpu::Want::Any, a.adapter.as_deref(), &gpu_options) {
-        Ok(Some(g)) => backends.push(Arc::new(Backend::from(g))),
-        Ok(None) => eprintln!("note: no GPU adapter; benchmarking the CPU backend only"),
+    match gpu.open() {
+        Ok(b) => backends.push(Arc::new(b)),
         Err(e) => eprintln!("note: {e}; benchmarking the CPU backend only"),
     }
     let rows = skewer::bench::run(&[file], &SourceOptions::default(), &opts, backends)?;
@@ -634,7 +640,7 @@ fn run_devices(json: bool) -> anyhow::Result<()> {
 fn flag_hint(e: &anyhow::Error) -> &'static str {
     match e.downcast_ref::<skewer::Error>() {
         Some(skewer::Error::UnknownFormat { .. }) => " with --format",
-        Some(skewer::Error::InvalidOption(m)) if m.contains("as categorical") => " (--categorical)",
+        Some(skewer::Error::NotCategorical { .. }) => " (--categorical)",
         _ => "",
     }
 }
@@ -648,6 +654,10 @@ fn main() -> ExitCode {
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
     // Before any thread starts (it may set an environment variable).
     gpu::quiet_display_probe();
+    skewer::watchdog::set_hints(skewer::watchdog::Hints {
+        stall: " (--stall-timeout sets the limit)",
+        memory: "lower --memory-budget or --threads, or give the job more memory",
+    });
     // Panics (arrow and parquet panic on some corrupt files) become errors
     // that name the file; see skewer::error::catch_panic.
     skewer::error::quiet_panic_hook();

@@ -8,7 +8,33 @@
 //! ([`crate::files`]) and ends the process with exit 2.
 
 use std::io::Write;
+use std::sync::OnceLock;
 use std::time::Duration;
+
+/// What a program's user can change when a run is stopped, in its own
+/// words (the `skewer` binary names its flags); the library's messages name
+/// none.
+#[derive(Debug, Clone, Copy)]
+pub struct Hints {
+    /// Appended to the stall message, e.g. "(--stall-timeout sets the limit)".
+    pub stall: &'static str,
+    /// Appended to the out-of-memory message, e.g. "lower --memory-budget".
+    pub memory: &'static str,
+}
+
+static HINTS: OnceLock<Hints> = OnceLock::new();
+
+/// Set the hints once, before [`start`] and before memory can run out.
+pub fn set_hints(h: Hints) {
+    let _ = HINTS.set(h);
+}
+
+fn hints() -> Hints {
+    HINTS.get().copied().unwrap_or(Hints {
+        stall: "",
+        memory: "lower the memory kept between passes or the number of threads, or give the job more memory",
+    })
+}
 
 /// Start a thread that ends the process when a read makes no progress (no
 /// batch decoded) for `limit`.
@@ -20,8 +46,9 @@ pub fn start(limit: Duration) {
             std::thread::sleep(every);
             if let Some((what, idle)) = crate::source::stalled_read(limit) {
                 eprintln!(
-                    "error: {what}: no progress for {} s while decoding; the file is probably corrupt (a decoder loop). Stopped (--stall-timeout sets the limit)",
-                    idle.as_secs()
+                    "error: {what}: no progress for {} s while decoding; the file is probably corrupt (a decoder loop). Stopped{}",
+                    idle.as_secs(),
+                    hints().stall
                 );
                 crate::files::remove_all_temporary();
                 std::process::exit(2);
@@ -52,10 +79,7 @@ pub fn out_of_memory(size: usize) -> ! {
             "; the file is probably corrupt (a length or count in it is absurd)"
         )
     } else {
-        writeln!(
-            w,
-            "; lower --memory-budget or --threads, or give the job more memory"
-        )
+        writeln!(w, "; {}", hints().memory)
     };
     let n = w.position() as usize;
     // SAFETY: write(2) of a buffer we own to stderr.
@@ -68,8 +92,8 @@ pub fn out_of_memory(size: usize) -> ! {
     unsafe { libc::_exit(2) }
 }
 
-/// The binary's global allocator: mimalloc, and an error that names the input instead of an abort when
-/// memory runs out.
+/// The binary's global allocator: mimalloc, and an error that names the
+/// input instead of an abort when memory runs out.
 pub struct Allocator(pub mimalloc::MiMalloc);
 
 // SAFETY: every call is passed to mimalloc unchanged; only a null result

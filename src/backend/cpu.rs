@@ -1,6 +1,6 @@
 //! The CPU backend: the statistics' own reference kernels
-//! ([`NumericAcc::update`], [`pass2_update`], [`CatAcc::update`],
-//! [`linf_argmax`](crate::compare::distance::linf_argmax)), run in parallel
+//! ([`NumericAcc::update`], [`pass2_update`], [`CatAcc::update`]) and the
+//! reference L-infinity argmax of compare ([`linf_argmax`]), run in parallel
 //! across partitions and columns by the engine. Pass one keeps each numeric
 //! batch's finite keys in host memory for pass two while the budget allows.
 
@@ -66,6 +66,28 @@ pub fn collect_kept(plan: &Pass2Plan, state: &mut Pass2State, chunks: &[HostChun
 /// Categorical counting.
 pub fn count_categorical(acc: &mut CatAcc, values: &dyn Array) -> Result<()> {
     acc.update(values)
+}
+
+/// `|a·Q − b·P|` in 128 bits: `|p − q|` scaled by `P·Q`.
+#[inline]
+pub fn scaled_gap(a: u64, b: u64, p_total: u64, q_total: u64) -> u128 {
+    let x = a as u128 * q_total as u128;
+    let y = b as u128 * p_total as u128;
+    x.abs_diff(y)
+}
+
+/// Index of the largest `|p_i − q_i|` (the lowest index among equals), and
+/// its scaled gap. `None` for empty vectors.
+pub fn linf_argmax(a: &[u64], b: &[u64], p_total: u64, q_total: u64) -> Option<(usize, u128)> {
+    assert_eq!(a.len(), b.len(), "count vectors of different lengths");
+    let mut best: Option<(usize, u128)> = None;
+    for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
+        let g = scaled_gap(x, y, p_total, q_total);
+        if best.is_none_or(|(_, bg)| g > bg) {
+            best = Some((i, g));
+        }
+    }
+    best
 }
 
 /// A description of the CPU for the profile's backend field (no thread

@@ -155,7 +155,8 @@ impl From<gpu::Gpu> for Backend {
 }
 
 impl Backend {
-    /// The CPU backend, shared (the default of every option struct).
+    /// The CPU backend, ready to share between option structs (their
+    /// default).
     pub fn cpu() -> Arc<Backend> {
         Arc::new(Backend::Cpu)
     }
@@ -180,12 +181,12 @@ impl Backend {
     pub fn info(&self) -> BackendInfo {
         match self {
             Backend::Cpu => BackendInfo {
-                kind: "cpu".into(),
+                kind: self.kind().into(),
                 device: cpu::device_name(),
                 driver: None,
             },
             Backend::Gpu(g) => BackendInfo {
-                kind: "gpu".into(),
+                kind: self.kind().into(),
                 device: g.desc.name.clone(),
                 driver: Some(
                     format!("{} {}", g.desc.driver, g.desc.driver_info)
@@ -220,19 +221,6 @@ impl Backend {
         }
     }
 
-    /// Numeric pass one over `values` (no keeping for pass two).
-    pub fn numeric_pass1(
-        &self,
-        acc: &mut NumericAcc,
-        values: &dyn Array,
-        scratch: &mut Scratch,
-    ) -> Result<Placement> {
-        match self.numeric_on_device() {
-            Some(g) => g.numeric_pass1(acc, values, None).map(|()| Placement::Gpu),
-            None => cpu::numeric_pass1(acc, values, scratch, None).map(|()| Placement::Cpu),
-        }
-    }
-
     /// Pass two over values read again.
     pub fn collect(
         &self,
@@ -263,7 +251,7 @@ impl Backend {
     pub fn linf_argmax(&self, a: &[u64], b: &[u64], p: u64, q: u64) -> Result<Option<usize>> {
         match self.numeric_on_device() {
             Some(g) => g.linf_argmax(a, b, p, q),
-            None => Ok(crate::compare::distance::linf_argmax(a, b, p, q).map(|(i, _)| i)),
+            None => Ok(cpu::linf_argmax(a, b, p, q).map(|(i, _)| i)),
         }
     }
 
@@ -289,7 +277,9 @@ impl Backend {
 
 /// One profile run on a backend: the kernels, with pass one's values kept
 /// for pass two within one budget (on the device when numeric kernels run
-/// there, else in host memory). Dropping it frees what is kept.
+/// there, else in host memory). Dropping it frees what is kept. Every
+/// numeric batch of a run goes through [`Session::numeric_pass1`]: a leaf
+/// that did not spill then holds all its values.
 pub struct Session<'a> {
     backend: &'a Backend,
     budget: Budget,

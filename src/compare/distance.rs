@@ -12,27 +12,9 @@
 //! with the same integers, so both backends report the same category and,
 //! computing the value from it with [`linf_value`], the same bits.
 
-/// `|a·Q − b·P|` in 128 bits: `|p − q|` scaled by `P·Q`.
-#[inline]
-pub fn scaled_gap(a: u64, b: u64, p_total: u64, q_total: u64) -> u128 {
-    let x = a as u128 * q_total as u128;
-    let y = b as u128 * p_total as u128;
-    x.abs_diff(y)
-}
-
-/// Index of the largest `|p_i − q_i|` (the lowest index among equals), and
-/// its scaled gap. `None` for empty vectors.
-pub fn linf_argmax(a: &[u64], b: &[u64], p_total: u64, q_total: u64) -> Option<(usize, u128)> {
-    assert_eq!(a.len(), b.len(), "count vectors of different lengths");
-    let mut best: Option<(usize, u128)> = None;
-    for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
-        let g = scaled_gap(x, y, p_total, q_total);
-        if best.is_none_or(|(_, bg)| g > bg) {
-            best = Some((i, g));
-        }
-    }
-    best
-}
+// The argmax is a backend kernel (the CPU's reference is here re-exported;
+// the GPU's is `shaders/distance.wgsl`).
+pub use crate::backend::cpu::{linf_argmax, scaled_gap};
 
 /// `|a/P − b/Q|` as f64 (0 for an empty side's share).
 pub fn linf_value(a: u64, b: u64, p_total: u64, q_total: u64) -> f64 {

@@ -5,7 +5,7 @@
 //! of feature it applies to, how it is computed, where its value, error
 //! bound and critical value are kept, its anomaly type, its words for
 //! reports, and whether it decides `compare`'s `drifted` flag. The
-//! comparison, [`super::decide`], the schema's comparators and the reports
+//! comparison, compare's `decide`, the schema's comparators and the reports
 //! all read this table, so a new metric is a row here, a field in
 //! [`Metrics`] (and in [`Bounds`] when it has a bound) and its formula.
 //!
@@ -46,7 +46,7 @@ macro_rules! field {
 pub enum Compute {
     /// The L-infinity argmax over the aligned counts, on the backend, with
     /// the category where it is reached and its critical value
-    /// (`linf_part` in compare/mod.rs).
+    /// (`count_metrics` in compare/mod.rs).
     Argmax,
     /// From both sketches on their common grid of buckets, with an error
     /// bound (`ks_wasserstein` in compare/mod.rs).

@@ -45,7 +45,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::Backend;
+use crate::backend::{Backend, Placement};
 use crate::error::{Error, Result};
 use crate::profile::keys::Domain;
 use crate::profile::sketch::KeySketch;
@@ -193,7 +193,7 @@ impl FeatureComparison {
         FeatureComparison {
             drifted: true,
             reason,
-            computed_on: "cpu".into(),
+            computed_on: Placement::Cpu.label().into(),
             ..FeatureComparison::new(name, kind, counts)
         }
     }
@@ -270,7 +270,7 @@ fn unpaired(f: &FeatureProfile, kind: &str, why: &str) -> FeatureComparison {
         critical: Critical::default(),
         drifted: true,
         reason: format!("the column is {why}"),
-        computed_on: "cpu".into(),
+        computed_on: Placement::Cpu.label().into(),
     }
 }
 

@@ -359,10 +359,10 @@ pub fn profile(
             other => other.clone(),
         };
         if !elem.is_integer() {
-            return Err(Error::InvalidOption(format!(
-                "column {c:?} cannot be profiled as categorical: only integer columns (or lists of integers) can; it is {}",
-                f.data_type()
-            )));
+            return Err(Error::NotCategorical {
+                column: c.clone(),
+                type_name: f.data_type().to_string(),
+            });
         }
     }
     for (i, f) in schema.fields().iter().enumerate() {

@@ -168,7 +168,8 @@ pub struct FeatureProfile {
     pub count: u64,
     /// Rows where the column is null.
     pub missing: u64,
-    /// Where the statistics were computed: "cpu" or "gpu".
+    /// Where the statistics were computed: "cpu", "gpu", or "gpu+cpu" when
+    /// some batches ran on each (row groups of different encodings).
     pub computed_on: String,
     /// For list columns: values per present row; the numeric or categorical
     /// statistics then describe the element values.

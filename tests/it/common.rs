@@ -360,6 +360,8 @@ pub const GPU_CHUNK: usize = 4096;
 pub fn gpu_backend() -> Option<Arc<Backend>> {
     static GPU: OnceLock<Option<Arc<Backend>>> = OnceLock::new();
     GPU.get_or_init(|| {
+        // As the binary does: keeps libwayland's probe quiet.
+        skewer::backend::gpu::quiet_display_probe();
         let o = GpuOptions {
             chunk: Some(GPU_CHUNK),
             ..Default::default()

@@ -23,11 +23,6 @@ fn open_gpu(o: GpuOptions) -> Arc<Backend> {
     Arc::new(Backend::from(g))
 }
 
-/// The shared GPU backend's device.
-fn gpu() -> Option<Arc<Backend>> {
-    gpu_backend()
-}
-
 fn lengths() -> Vec<usize> {
     let w = WORKGROUP_SIZE as usize;
     let g = w * ITEMS_PER_THREAD as usize;
@@ -133,7 +128,7 @@ fn profile_batch(
 
 #[test]
 fn kernels_match_the_cpu_at_awkward_lengths() {
-    let Some(b) = gpu() else { return };
+    let Some(b) = gpu_backend() else { return };
     let gpu = b.gpu().unwrap();
     let mut rng = Rng::new(42);
     for n in lengths() {
@@ -193,7 +188,7 @@ fn kernels_match_the_cpu_at_awkward_lengths() {
 
 #[test]
 fn profiles_match_the_cpu() {
-    let Some(gpu) = gpu() else { return };
+    let Some(gpu) = gpu_backend() else { return };
     let dir = tmp();
     for (i, n) in lengths().into_iter().enumerate() {
         let batch = all_types_batch(100 + i as u64, n);
@@ -207,7 +202,7 @@ fn profiles_match_the_cpu() {
 
 #[test]
 fn classification_is_by_bits() {
-    let Some(b) = gpu() else { return };
+    let Some(b) = gpu_backend() else { return };
     let gpu = b.gpu().unwrap();
     let vals = [
         f64::NAN,
@@ -245,7 +240,7 @@ fn classification_is_by_bits() {
 /// need all 128 bits, and with the winner in the last chunk.
 #[test]
 fn linf_kernel_matches_cpu() {
-    let Some(b) = gpu() else { return };
+    let Some(b) = gpu_backend() else { return };
     let g = b.gpu().unwrap();
     let mut rng = Rng::new(77);
     for n in lengths() {
@@ -289,7 +284,7 @@ fn linf_kernel_matches_cpu() {
 /// bit for bit, and says where it ran.
 #[test]
 fn compare_on_gpu_equals_cpu() {
-    let Some(gpu) = gpu() else { return };
+    let Some(gpu) = gpu_backend() else { return };
     use skewer::compare::{compare, CompareOptions};
     let ex = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let (src, o) = opts(512, 1 << 30);
@@ -316,7 +311,7 @@ fn compare_on_gpu_equals_cpu() {
 fn categorical_counts_match_the_cpu() {
     use arrow::array::{Array, BooleanArray, DictionaryArray, Int32Array, StringArray};
     use skewer::profile::categorical::CatAcc;
-    let Some(b) = gpu() else { return };
+    let Some(b) = gpu_backend() else { return };
     let g = b.gpu().unwrap();
     let mut rng = Rng::new(5);
     // A range wider than a device dictionary is left to the CPU.
@@ -381,7 +376,7 @@ fn categorical_counts_match_the_cpu() {
 /// still count on the GPU; the statistics are the CPU's.
 #[test]
 fn numeric_columns_fall_back_to_the_cpu_without_f64() {
-    if gpu().is_none() {
+    if gpu_backend().is_none() {
         return;
     }
     let backend = open_gpu(GpuOptions {
@@ -402,17 +397,21 @@ fn numeric_columns_fall_back_to_the_cpu_without_f64() {
     assert_eq!(backend.linf_placement().label(), "cpu");
 }
 
-/// Pass two over chunks kept on the device and over re-read chunks give the
-/// same profile as the CPU; the kept path uploads each value once.
+/// Pass two over chunks kept on the device, over re-read chunks, and with a
+/// budget that keeps some leaves and spills others mid-run, gives the same
+/// profile as the CPU (at the same budget); the kept path uploads each
+/// value once.
 #[test]
 fn pass_two_on_the_device_and_by_rereading() {
-    if gpu().is_none() {
+    if gpu_backend().is_none() {
         return;
     }
     let dir = tmp();
     let batch = all_types_batch(9, 3 * GPU_CHUNK + 5);
     let mut uploaded = Vec::new();
-    for budget in [1u64 << 30, 0] {
+    // 100 KB holds about three chunks of 4096 values: the first leaves stay
+    // on the device, later ones spill part-way.
+    for budget in [1u64 << 30, 0, 100_000] {
         let backend = open_gpu(GpuOptions {
             chunk: Some(GPU_CHUNK),
             ..Default::default()
@@ -440,7 +439,7 @@ fn pass_two_on_the_device_and_by_rereading() {
 /// small) and give the CPU's profile.
 #[test]
 fn integer_categorical_profile_on_gpu() {
-    let Some(gpu) = gpu() else { return };
+    let Some(gpu) = gpu_backend() else { return };
     let ex = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/train.parquet");
     let (src, mut cpu_opts) = opts(512, 1 << 30);
     cpu_opts.categorical = vec!["i_small_cat".into(), "i_count".into()];
@@ -467,7 +466,7 @@ fn integer_categorical_profile_on_gpu() {
 /// state still equals the CPU's, and does not depend on the interleaving.
 #[test]
 fn threads_share_the_device_without_mixing_results() {
-    let Some(b) = gpu() else { return };
+    let Some(b) = gpu_backend() else { return };
     let gpu = b.gpu().unwrap();
     let mut rng = Rng::new(8);
     let inputs: Vec<Vec<u64>> = (0..6)
@@ -506,7 +505,7 @@ fn threads_share_the_device_without_mixing_results() {
 /// the CPU's (before the shift, a variance of 83,333.25 came out 261,993).
 #[test]
 fn moments_of_64_bit_integers_near_their_ends_are_exact() {
-    let Some(gpu) = gpu() else { return };
+    let Some(gpu) = gpu_backend() else { return };
     let (batch, want) = crate::reliability::int_extremes();
     let dir = tmp();
     let p = profile_batch(dir.path(), &batch, 1 << 30, &[Backend::cpu(), gpu]);

@@ -51,8 +51,9 @@ pub(super) fn describe(a: &wgpu::Adapter) -> AdapterDesc {
 /// without XDG_RUNTIME_DIR it prints "error: XDG_RUNTIME_DIR is invalid" on
 /// stderr, which reads like a skewer failure in a nightly job's log. Point
 /// it at the temp dir (no compositor there: the probe fails quietly). The
-/// binary calls this first thing, before any thread starts; adapter
-/// enumeration calls it again for library users (a no-op once set).
+/// binary calls this first thing, before any thread starts (setting an
+/// environment variable while other threads read theirs is undefined
+/// behaviour on glibc); so should other programs that list adapters.
 pub fn quiet_display_probe() {
     if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
         std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
@@ -60,8 +61,6 @@ pub fn quiet_display_probe() {
 }
 
 fn adapters() -> Vec<wgpu::Adapter> {
-    static QUIET: std::sync::Once = std::sync::Once::new();
-    QUIET.call_once(quiet_display_probe);
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
     desc.backends = wgpu::Backends::PRIMARY;
     let instance = wgpu::Instance::new(desc);

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 impl Gpu {
     /// The L-infinity argmax of two count vectors on the device: the index
     /// with the largest `|a_i·Q − b_i·P|`, the lowest among equals (exactly
-    /// [`crate::compare::distance::linf_argmax`]).
+    /// [`crate::backend::cpu::linf_argmax`]).
     pub fn linf_argmax(&self, a: &[u64], b: &[u64], p: u64, q: u64) -> Result<Option<usize>> {
         if a.len() != b.len() {
             return Err(Error::Internal("count vectors of different lengths".into()));

@@ -6,13 +6,13 @@
 //! adapter's storage-binding, buffer and workgroup limits).
 //!
 //! Numeric pass one is one submission per chunk: `reduce` writes one
-//! [`Partial`] per workgroup (class counts by bits, min/max key, moment power
+//! `Partial` per workgroup (class counts by bits, min/max key, moment power
 //! sums), `range` finds the chunk's key range and the sketch shift for it,
 //! `sketch` counts the chunk into its buckets with atomics; one copy brings
 //! everything back. The host folds the partials in workgroup order with the
 //! CPU's own merge code and merges the chunk's sketch into the column's
 //! (exact: bucket edges are aligned powers of two). Each submitted chunk
-//! holds a pooled readback slot (a [`Pass1Ticket`]); a column keeps two
+//! holds a pooled readback slot until its results are folded; a column keeps two
 //! chunks in flight, and threads sharing the context hold its lock only to
 //! submit, never while waiting, so the upload and compute of one chunk
 //! overlap the wait for another (wgpu has one queue: copies and kernels
