@@ -51,7 +51,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub use adapter::{list_adapters, quiet_display_probe, AdapterDesc, GpuOptions, Want};
 pub use context::{GpuTimes, SHADERS};
 pub use layout::{ITEMS_PER_THREAD, MAX_DEVICE_DICTIONARY, WORKGROUP_SIZE};
-pub use numeric::{raw_values, BenchStage, DeviceChunk, Keep};
+pub use numeric::{BenchStage, DeviceChunk, Keep};
 
 use crate::error::{Error, Result};
 use context::GpuContext;
@@ -87,11 +87,6 @@ impl Gpu {
             numeric_ok: c.numeric.is_some(),
             ctx: Mutex::new(c),
         }))
-    }
-
-    /// Values per dispatch.
-    pub fn chunk_len(&self) -> usize {
-        self.chunk
     }
 
     /// Whether numeric columns (and distances) run here: the adapter has

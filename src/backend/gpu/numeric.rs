@@ -63,7 +63,7 @@ struct Pass1Ticket {
 /// The present values of a numeric array as raw 64-bit words of its domain
 /// (f64 bits, i64 or u64), nulls dropped: what the kernels read. Float64,
 /// Int64 and UInt64 without nulls are borrowed as they are.
-pub fn raw_values(a: &dyn Array) -> Result<Cow<'_, [u64]>> {
+fn raw_values(a: &dyn Array) -> Result<Cow<'_, [u64]>> {
     use arrow::datatypes::*;
     if a.null_count() == 0 {
         let words: Option<&[u64]> = match a.data_type() {
@@ -206,7 +206,7 @@ impl Gpu {
         Ok(())
     }
 
-    /// One stage of pass one on one chunk (at most [`Gpu::chunk_len`]
+    /// One stage of pass one on one chunk (at most one dispatch's
     /// values), waited for, so that benches time upload, compute and
     /// readback apart: `Upload` copies `raw` to the device, `Compute` runs
     /// reduce, range and sketch over what was uploaded last, `Readback`
