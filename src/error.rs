@@ -115,6 +115,11 @@ pub enum Error {
         detail: String,
     },
 
+    /// A file read twice in one run (a second pass, a refinement) gave
+    /// other values the second time.
+    #[error("{path}: the data changed while skewer read it: {detail}")]
+    DataChanged { path: PathBuf, detail: String },
+
     /// A broken invariant inside skewer: a bug, please report it.
     #[error("internal error (a bug in skewer, please report it): {0}")]
     Internal(String),

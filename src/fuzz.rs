@@ -168,6 +168,7 @@ fn profile_checks(p: &DatasetProfile) -> Result<()> {
         training: None,
         backend: &crate::backend::Backend::Cpu,
         bins: 10,
+        data: None,
     };
     crate::schema::validate(&schema, p, &checks)?;
     let _ = crate::report::summary_table(p);
@@ -195,6 +196,7 @@ fn profile_json(data: &[u8]) -> Result<()> {
         training: Some(&p),
         backend: &crate::backend::Backend::Cpu,
         bins: 10,
+        data: None,
     };
     crate::schema::validate(&schema, &p, &checks)?;
     let _ = crate::report::summary_table(&p);
@@ -210,6 +212,7 @@ fn schema_json(data: &[u8]) -> Result<()> {
         training: Some(p),
         backend: &crate::backend::Backend::Cpu,
         bins: 10,
+        data: None,
     };
     let anomalies = crate::schema::validate(&schema, p, &checks)?;
     let _ = crate::report::anomalies_markdown("fuzz", &anomalies);

@@ -12,6 +12,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 
 use skewer::backend::{self, gpu, Backend, Choice};
+use skewer::compare::Refine;
 use skewer::engine::{self, ProfileOptions};
 use skewer::profile::{self, StatsOptions};
 use skewer::source::{self, CsvOptions, Dataset, Format, SourceOptions};
@@ -124,6 +125,16 @@ struct DataArgs {
     quiet: bool,
 }
 
+/// When compare and validate read the data again.
+#[derive(Args)]
+struct RefineArgs {
+    /// Read the data again where a metric's error bound leaves a decision
+    /// open (auto), to make every KS exact (always), or never (such
+    /// decisions are then reported as undecided).
+    #[arg(long, value_enum, default_value_t = Refine::Auto)]
+    refine: Refine,
+}
+
 /// How results are printed: a table (the default), JSON or Markdown.
 #[derive(Args)]
 struct OutputFormat {
@@ -149,6 +160,20 @@ impl DataArgs {
         let mut opts = self.profile_options()?;
         opts.single_pass = true;
         Ok(opts)
+    }
+
+    /// The data behind a side, for refinement: none for a profile JSON or
+    /// standard input (which cannot be read twice).
+    fn dataset(
+        &self,
+        path: &std::path::Path,
+        columns: &Option<Vec<String>>,
+    ) -> anyhow::Result<Option<Dataset>> {
+        if skewer::is_profile_path(path) || path.as_os_str() == "-" {
+            return Ok(None);
+        }
+        let src = self.input.to_options(columns.clone())?;
+        Ok(Some(Dataset::open(&[path.to_path_buf()], &src)?))
     }
 
     /// A profile JSON as it is, or data profiled now.
@@ -226,6 +251,8 @@ struct ValidateArgs {
     #[arg(long, default_value_t = 10)]
     compare_bins: usize,
     #[command(flatten)]
+    refine: RefineArgs,
+    #[command(flatten)]
     data: DataArgs,
 }
 
@@ -265,6 +292,11 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
         .as_deref()
         .map(|p| a.data.load(p, &None, &opts))
         .transpose()?;
+    let bar = skewer::report::progress::Bar::new(!a.data.quiet);
+    let current = a.data.dataset(&a.file, &None)?;
+    let side = |p: &Option<PathBuf>| p.as_deref().map(|p| a.data.dataset(p, &None));
+    let ds_previous = side(&a.previous).transpose()?.flatten();
+    let ds_training = side(&a.training).transpose()?.flatten();
     let anomalies = skewer::schema::validate(
         &schema,
         &data,
@@ -273,6 +305,14 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
             training: training.as_ref(),
             backend: &opts.backend,
             bins: a.compare_bins,
+            data: current.as_ref().map(|current| skewer::schema::CheckData {
+                current,
+                previous: ds_previous.as_ref(),
+                training: ds_training.as_ref(),
+                refine: a.refine.refine,
+                memory_budget: opts.memory_budget,
+                progress: &bar,
+            }),
         },
     )?;
     let json = || skewer::to_json(&serde_json::json!({ "anomalies": anomalies }));
@@ -306,6 +346,8 @@ struct CompareArgs {
     output: Option<PathBuf>,
     #[command(flatten)]
     drift: DriftArgs,
+    #[command(flatten)]
+    refine: RefineArgs,
     /// Compare only these columns (comma separated).
     #[arg(long, value_delimiter = ',')]
     columns: Option<Vec<String>>,
@@ -346,7 +388,22 @@ fn run_compare(a: CompareArgs) -> anyhow::Result<u8> {
     let opts = a.data.one_pass_options()?;
     let base = a.data.load(&a.base, &a.columns, &opts)?;
     let cur = a.data.load(&a.current, &a.columns, &opts)?;
-    let cmp = skewer::compare::compare(&base, &cur, &copts, &opts.backend)?;
+    let bar = skewer::report::progress::Bar::new(!a.data.quiet);
+    let (ds_base, ds_cur) = (
+        a.data.dataset(&a.base, &a.columns)?,
+        a.data.dataset(&a.current, &a.columns)?,
+    );
+    let data = match (&ds_base, &ds_cur) {
+        (Some(base), Some(current)) => Some(skewer::compare::Data {
+            base,
+            current,
+            refine: a.refine.refine,
+            memory_budget: opts.memory_budget,
+            progress: &bar,
+        }),
+        _ => None,
+    };
+    let cmp = skewer::compare::compare_data(&base, &cur, &copts, &opts.backend, data.as_ref())?;
     let json = || skewer::to_json(&cmp);
     if let Some(path) = &a.output {
         skewer::files::write_atomic(path, json()?.as_bytes())?;
@@ -358,7 +415,13 @@ fn run_compare(a: CompareArgs) -> anyhow::Result<u8> {
     } else {
         out!("{}", skewer::report::comparison_table(&cmp));
     }
-    Ok(u8::from(cmp.features.iter().any(|f| f.drifted)))
+    Ok(if cmp.features.iter().any(|f| f.drifted) {
+        1
+    } else if cmp.features.iter().any(|f| !f.undecided.is_empty()) {
+        3
+    } else {
+        0
+    })
 }
 
 #[derive(Args)]

@@ -51,10 +51,11 @@ pub enum Compute {
     /// From both sketches on their common grid of buckets, with an error
     /// bound (`ks_wasserstein` in compare/mod.rs).
     Grid,
-    /// A function of the aligned counts `(a, b, P, Q)`: the categories with
-    /// their "other" mass (categorical), or the metric bins plus NaN, −inf
-    /// and +inf (numeric).
-    Counts(fn(&[u64], &[u64], u64, u64) -> f64),
+    /// A sum of one term per category of the aligned counts: the
+    /// categories with their "other" mass (categorical), or the metric bins
+    /// plus NaN, −inf and +inf (numeric); its critical value is from the
+    /// terms' null distribution ([`distance::additive_critical`]).
+    Counts(distance::Additive),
 }
 
 /// A metric's error bound.
@@ -66,8 +67,12 @@ pub enum Bound {
     /// `f(oa, ob)` when the sides' "other" masses (values beyond the
     /// profile's distinct-value cap) have shares `oa` and `ob`.
     Other(Field<Bounds>, fn(f64, f64) -> f64),
-    /// Computed with the value on the grid ([`Compute::Grid`]).
+    /// Computed with the value on the grid ([`Compute::Grid`]): the true
+    /// value is within the bound of it on either side.
     Grid(Field<Bounds>),
+    /// Computed on the grid as a lower bound: the true value is between
+    /// it and it plus the bound (KS: the supremum over the cell edges).
+    Above(Field<Bounds>),
 }
 
 /// One drift metric.
@@ -119,7 +124,7 @@ pub const KS: Metric = Metric {
     categorical: false,
     compute: Compute::Grid,
     value: field!(ks),
-    bound: Bound::Grid(field!(ks)),
+    bound: Bound::Above(field!(ks)),
     critical: Some(field!(ks)),
     anomaly: "COMPARATOR_KOLMOGOROV_SMIRNOV_HIGH",
     words: "Kolmogorov-Smirnov statistic",
@@ -130,10 +135,10 @@ pub const JSD: Metric = Metric {
     name: "jsd",
     numeric: true,
     categorical: true,
-    compute: Compute::Counts(distance::jsd),
+    compute: Compute::Counts(distance::JSD),
     value: field!(jsd),
     bound: Bound::Other(field!(jsd), |oa, ob| 0.5 * (oa + ob)),
-    critical: None,
+    critical: Some(field!(jsd)),
     anomaly: "COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH",
     words: "Jensen-Shannon divergence",
     drift: None,
@@ -143,10 +148,10 @@ pub const PSI: Metric = Metric {
     name: "psi",
     numeric: true,
     categorical: false,
-    compute: Compute::Counts(|a, b, _, _| distance::psi(a, b)),
+    compute: Compute::Counts(distance::PSI),
     value: field!(psi),
     bound: Bound::None,
-    critical: None,
+    critical: Some(field!(psi)),
     anomaly: "COMPARATOR_POPULATION_STABILITY_INDEX_HIGH",
     words: "population stability index",
     drift: None,
@@ -169,10 +174,10 @@ pub const HELLINGER: Metric = Metric {
     name: "hellinger",
     numeric: true,
     categorical: true,
-    compute: Compute::Counts(distance::hellinger),
+    compute: Compute::Counts(distance::HELLINGER),
     value: field!(hellinger),
     bound: Bound::Other(field!(hellinger), distance::hellinger_other_bound),
-    critical: None,
+    critical: Some(field!(hellinger)),
     // TFDV has no Hellinger comparator: skewer's own name, in TFDV's style.
     anomaly: "COMPARATOR_HELLINGER_DISTANCE_HIGH",
     words: "Hellinger distance",
@@ -197,8 +202,17 @@ impl Metric {
     pub fn bound_of(&self, fc: &FeatureComparison) -> Option<f64> {
         match self.bound {
             Bound::None => None,
-            Bound::Other(f, _) | Bound::Grid(f) => (f.get)(&fc.bounds),
+            Bound::Other(f, _) | Bound::Grid(f) | Bound::Above(f) => (f.get)(&fc.bounds),
         }
+    }
+    /// The interval the true value lies in, from the value and its bound.
+    pub fn interval_of(&self, fc: &FeatureComparison) -> Option<(f64, f64)> {
+        let v = self.value_of(fc)?;
+        let b = self.bound_of(fc).unwrap_or(0.0);
+        Some(match self.bound {
+            Bound::Above(_) => (v, v + b),
+            _ => ((v - b).max(0.0), v + b),
+        })
     }
     pub fn critical_of(&self, fc: &FeatureComparison) -> Option<f64> {
         self.critical.and_then(|f| (f.get)(&fc.critical))
@@ -228,12 +242,33 @@ pub enum Verdict {
     /// At or above the threshold and, where the metric has a critical
     /// value, at or above it.
     High { critical: Option<f64> },
+    /// The value's error bound straddles the threshold or the critical
+    /// value: the true value is in `[low, high]`, and the rule gives
+    /// different answers at the two ends.
+    Undecided { low: f64, high: f64 },
+}
+
+impl Verdict {
+    pub fn drifted(self) -> bool {
+        matches!(self, Verdict::High { .. })
+    }
 }
 
 /// The one drift rule, of `compare` and of the schema's comparators: a
 /// value counts when it is at least the threshold and at least the critical
-/// value, if there is one.
-pub fn judge(value: f64, threshold: f64, critical: Option<f64>) -> Verdict {
+/// value, if there is one. The true value lies in `interval` (the value
+/// itself where it is exact): the rule must give the same answer over all
+/// of it, else the verdict is [`Verdict::Undecided`].
+pub fn judge(value: f64, interval: (f64, f64), threshold: f64, critical: Option<f64>) -> Verdict {
+    let (low, high) = interval;
+    let at = |v: f64| judge_exact(v, threshold, critical);
+    if at(low).drifted() != at(high).drifted() {
+        return Verdict::Undecided { low, high };
+    }
+    at(value)
+}
+
+fn judge_exact(value: f64, threshold: f64, critical: Option<f64>) -> Verdict {
     // `value >= x`, false for NaN on either side.
     let at_least = |x: f64| value.partial_cmp(&x).is_some_and(|o| o.is_ge());
     if !at_least(threshold) {
@@ -243,6 +278,13 @@ pub fn judge(value: f64, threshold: f64, critical: Option<f64>) -> Verdict {
         Some(c) if !at_least(c) => Verdict::NotSignificant { critical: c },
         _ => Verdict::High { critical },
     }
+}
+
+/// [`judge`] for one metric of a comparison.
+pub fn judge_metric(m: &Metric, fc: &FeatureComparison, threshold: f64) -> Option<Verdict> {
+    let v = m.value_of(fc)?;
+    let interval = m.interval_of(fc).unwrap_or((v, v));
+    Some(judge(v, interval, threshold, m.critical_of(fc)))
 }
 
 #[cfg(test)]
@@ -261,7 +303,9 @@ mod tests {
             assert_eq!(by_name(m.name).map(|n| n.anomaly), Some(m.anomaly));
             assert!(m.anomaly.starts_with("COMPARATOR_") && m.anomaly.ends_with("_HIGH"));
             // Grid metrics are numeric only, and so are their bounds.
-            if matches!(m.compute, Compute::Grid) || matches!(m.bound, Bound::Grid(_)) {
+            if matches!(m.compute, Compute::Grid)
+                || matches!(m.bound, Bound::Grid(_) | Bound::Above(_))
+            {
                 assert!(!m.categorical, "{}", m.name);
             }
             // Each field accessor reads and writes the same field.
@@ -272,7 +316,7 @@ mod tests {
                 *(c.slot)(&mut fc.critical) = Some(0.5);
                 assert_eq!(m.critical_of(&fc), Some(0.5), "{}", m.name);
             }
-            if let Bound::Other(f, _) | Bound::Grid(f) = m.bound {
+            if let Bound::Other(f, _) | Bound::Grid(f) | Bound::Above(f) = m.bound {
                 *(f.slot)(&mut fc.bounds) = Some(0.125);
                 assert_eq!(m.bound_of(&fc), Some(0.125), "{}", m.name);
             }
@@ -286,19 +330,46 @@ mod tests {
     #[test]
     fn the_drift_rule() {
         use Verdict::*;
-        assert_eq!(judge(0.02, 0.03, None), Below);
-        assert_eq!(judge(0.03, 0.03, None), High { critical: None });
+        let exact = |v: f64, t, c| judge(v, (v, v), t, c);
+        assert_eq!(exact(0.02, 0.03, None), Below);
+        assert_eq!(exact(0.03, 0.03, None), High { critical: None });
         assert_eq!(
-            judge(0.05, 0.03, Some(0.06)),
+            exact(0.05, 0.03, Some(0.06)),
             NotSignificant { critical: 0.06 }
         );
         assert_eq!(
-            judge(0.06, 0.03, Some(0.06)),
+            exact(0.06, 0.03, Some(0.06)),
             High {
                 critical: Some(0.06)
             }
         );
-        assert_eq!(judge(0.01, 0.03, Some(0.001)), Below);
-        assert_eq!(judge(f64::NAN, 0.0, None), Below);
+        assert_eq!(exact(0.01, 0.03, Some(0.001)), Below);
+        assert_eq!(exact(f64::NAN, 0.0, None), Below);
+        // An interval across the threshold, or across the critical value,
+        // is undecided; one on one side is decided.
+        assert_eq!(
+            judge(0.02, (0.02, 0.05), 0.03, None),
+            Undecided {
+                low: 0.02,
+                high: 0.05
+            }
+        );
+        assert_eq!(
+            judge(0.04, (0.04, 0.07), 0.03, Some(0.06)),
+            Undecided {
+                low: 0.04,
+                high: 0.07
+            }
+        );
+        assert_eq!(judge(0.01, (0.01, 0.029), 0.03, None), Below);
+        assert_eq!(
+            judge(0.04, (0.035, 0.07), 0.03, Some(0.001)),
+            High {
+                critical: Some(0.001)
+            }
+        );
+        // Below the threshold at one end, not significant at the other:
+        // not drifted either way.
+        assert_eq!(judge(0.02, (0.02, 0.04), 0.03, Some(0.05)), Below);
     }
 }

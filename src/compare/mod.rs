@@ -20,8 +20,9 @@
 //!   much larger the true supremum can be inside the buckets;
 //! - `psi` (numeric): population stability index over the metric bins;
 //! - `wasserstein` (numeric): ∫|F_base − F_cur| dx over finite values, divided
-//!   by the base's standard deviation (the current's when the base is
-//!   constant); `bounds.wasserstein` is its error bound;
+//!   by a robust scale (the base's interquartile range, see [`Scale`]);
+//!   `bounds.wasserstein` is its error bound, `wasserstein_raw` the
+//!   undivided value;
 //! - `hellinger`: Hellinger distance √(1 − Σ √(p·q)), in [0, 1], over the
 //!   categories of `linf`.
 //!
@@ -32,13 +33,23 @@
 //!
 //! A feature is `drifted` when `ks` (numeric) or `linf` (both kinds) is at
 //! least `threshold` (default 0.03: 3% of the probability mass moved) *and*
-//! above the critical value of a test at level `alpha` (default 1e-4) for
-//! the two sample sizes, so that two samples of one distribution are not
-//! flagged however small they are ([`metric::judge`], the rule the schema's
-//! comparators apply too). docs/compare.md explains the defaults.
+//! above the critical value of a test for the two sample sizes, so that two
+//! samples of one distribution are not flagged however small they are
+//! ([`metric::judge`], the rule the schema's comparators apply too). The
+//! tests that decide a feature share its level `alpha` (default 1e-4)
+//! equally (Bonferroni), so a feature is flagged by noise with probability
+//! at most `alpha`.
+//!
+//! No decision rests on an uncertain number: where a value's error bound
+//! straddles the threshold or the critical value, [`refine`] reads the data
+//! again and collects the values of the few grid cells that matter
+//! ([`numeric`]); from stored profiles alone the feature is `undecided`,
+//! with the interval. docs/compare.md explains the defaults.
 
 pub mod distance;
+pub mod label;
 pub mod metric;
+pub mod numeric;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -46,19 +57,22 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{Backend, Placement};
+use crate::engine::Progress;
 use crate::error::{Error, Result};
-use crate::profile::keys::Domain;
-use crate::profile::sketch::KeySketch;
+use crate::profile::quantile::{Pass2Plan, Pass2State, NO_SLOT};
 use crate::profile::{CategoricalStats, DatasetProfile, FeatureProfile, NumericStats, ValueCount};
-use distance::{ks_critical, linf_critical, linf_value, share};
-use metric::{judge, Bound, Compute, Verdict, METRICS};
+use crate::source::Dataset;
+use distance::{additive_critical, ks_critical, linf_critical, linf_value, share};
+use metric::{judge_metric, Bound, Compute, Metric, Verdict, KS, METRICS};
+use numeric::{Pair, Want};
 
 /// Drift-test settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompareOptions {
     /// Least KS or L-infinity distance that counts as drift.
     pub threshold: f64,
-    /// Significance level of the test that guards against sampling noise.
+    /// Significance level of a feature's test against sampling noise,
+    /// shared by the tests that decide it.
     pub alpha: f64,
     /// Metric bins of numeric features.
     pub bins: usize,
@@ -97,6 +111,34 @@ impl CompareOptions {
     }
 }
 
+/// When compare reads the data again to make a metric certain.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Refine {
+    /// Where a decision depends on it: KS (or Wasserstein, for a schema's
+    /// threshold) whose bound straddles the threshold or critical value,
+    /// refined until exact.
+    #[default]
+    Auto,
+    /// Every numeric feature's KS made exact (the same value as scipy's
+    /// `ks_2samp`).
+    Always,
+    /// Never: uncertain decisions are reported as undecided.
+    Never,
+}
+
+/// The data behind the two profiles of a comparison, read again where a
+/// decision needs the values inside sketch buckets.
+pub struct Data<'a> {
+    pub base: &'a Dataset,
+    pub current: &'a Dataset,
+    pub refine: Refine,
+    /// Bytes of values one refinement pass may collect (16 per value);
+    /// more passes if the cells to refine hold more.
+    pub memory_budget: u64,
+    pub progress: &'a dyn Progress,
+}
+
 /// The comparison of two datasets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
@@ -128,13 +170,32 @@ pub struct FeatureComparison {
     /// Where `linf` is reached: the value (categorical) or the bin.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub linf_at: Option<String>,
-    /// The critical values of the significance test for these sample sizes.
+    /// The critical values of the significance tests for these sample
+    /// sizes, each at the feature's level shared by its deciding tests.
     pub critical: Critical,
+    /// The Wasserstein distance before division by the scale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wasserstein_raw: Option<f64>,
+    /// What `wasserstein` is divided by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wasserstein_scale: Option<Scale>,
+    /// Values read again from the data to refine the metrics (both sides).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub refined_values: u64,
     pub drifted: bool,
+    /// The deciding metrics whose decision the error bounds leave open
+    /// (from stored profiles, where the data cannot be read again): metric
+    /// → the interval of its true value. Empty when `drifted`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub undecided: BTreeMap<String, [f64; 2]>,
     /// Why it is (or is not) drifted, in words.
     pub reason: String,
     /// Where the L-infinity argmax ran: "cpu" or "gpu".
     pub computed_on: String,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The value of each metric of [`metric::METRICS`] (which says which field
@@ -167,6 +228,28 @@ pub struct Bounds {
 pub struct Critical {
     pub linf: Option<f64>,
     pub ks: Option<f64>,
+    #[serde(default)]
+    pub jsd: Option<f64>,
+    #[serde(default)]
+    pub psi: Option<f64>,
+    #[serde(default)]
+    pub hellinger: Option<f64>,
+}
+
+/// The scale Wasserstein is divided by: a robust spread, so that a few
+/// outliers on both sides cannot inflate it (dividing by the standard
+/// deviation, five values of 1e12 among 20,000 made a clear shift of the
+/// bulk 8e-13). The first of these that is positive: the base's
+/// interquartile range (`base_iqr`), its 5th–95th percentile span
+/// (`base_p05_p95`), its range (`base_range`), then the same three of the
+/// current side. Read from the sketches (the quantile estimates of a
+/// one-pass profile, within a sketch bucket of the exact ones), so a
+/// comparison of data files and one of their stored profiles divide by
+/// the same number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scale {
+    pub by: String,
+    pub value: f64,
 }
 
 impl FeatureComparison {
@@ -182,7 +265,11 @@ impl FeatureComparison {
             bounds: Bounds::default(),
             linf_at: None,
             critical: Critical::default(),
+            wasserstein_raw: None,
+            wasserstein_scale: None,
+            refined_values: 0,
             drifted: false,
+            undecided: BTreeMap::new(),
             reason: String::new(),
             computed_on: String::new(),
         }
@@ -198,11 +285,16 @@ impl FeatureComparison {
         }
     }
 
+    /// Numeric or categorical: the two sides were compared.
+    pub fn compared(&self) -> bool {
+        matches!(self.kind.as_str(), "numeric" | "categorical")
+    }
+
     /// How far the feature moved, for sorting: the largest of the metrics
     /// that decide `drifted` (ks, linf), with features that cannot be
     /// compared first.
     pub fn movement(&self) -> f64 {
-        if !matches!(self.kind.as_str(), "numeric" | "categorical") {
+        if !self.compared() {
             return f64::INFINITY;
         }
         METRICS
@@ -212,21 +304,42 @@ impl FeatureComparison {
     }
 }
 
-/// Compare every feature of `base` with the same-named feature of `cur`.
+/// One feature's comparison before its decision, with what refining it
+/// needs.
+pub struct Compared {
+    pub fc: FeatureComparison,
+    pair: Option<Pair>,
+}
+
+/// Compare every feature of `base` with the same-named feature of `cur`,
+/// from the profiles alone: decisions their bounds leave open are
+/// `undecided`.
 pub fn compare(
     base: &DatasetProfile,
     cur: &DatasetProfile,
     opts: &CompareOptions,
     backend: &Backend,
 ) -> Result<Comparison> {
+    compare_data(base, cur, opts, backend, None)
+}
+
+/// [`compare`], reading `data` (the data the two profiles were made of)
+/// again where a decision needs it.
+pub fn compare_data(
+    base: &DatasetProfile,
+    cur: &DatasetProfile,
+    opts: &CompareOptions,
+    backend: &Backend,
+    data: Option<&Data>,
+) -> Result<Comparison> {
     opts.validate()?;
+    let deciders = metric::drift_metrics();
     let by_name: BTreeMap<&str, &FeatureProfile> =
         cur.features.iter().map(|f| (f.name.as_str(), f)).collect();
-    let mut out = Vec::new();
+    let mut items = Vec::new();
     for fb in &base.features {
-        let fc = by_name.get(fb.name.as_str());
-        out.push(match fc {
-            Some(fc) => compare_feature(fb, fc, opts, backend)?,
+        items.push(match by_name.get(fb.name.as_str()) {
+            Some(fc) => compare_feature(fb, fc, opts, backend, &deciders)?,
             None => unpaired(fb, "only_in_base", "missing from the current data"),
         });
     }
@@ -234,9 +347,25 @@ pub fn compare(
         base.features.iter().map(|f| f.name.as_str()).collect();
     for fc in &cur.features {
         if !in_base.contains(fc.name.as_str()) {
-            out.push(unpaired(fc, "only_in_current", "not in the base data"));
+            items.push(unpaired(fc, "only_in_current", "not in the base data"));
         }
     }
+    if let Some(d) = data {
+        let decide_by: Vec<(&Metric, f64)> =
+            deciders.iter().map(|&m| (m, opts.threshold)).collect();
+        refine(&mut items, d, backend, &|fc| {
+            wanted(fc, &decide_by, d.refine)
+        })?;
+    }
+    let mut out: Vec<FeatureComparison> = items
+        .into_iter()
+        .map(|mut c| {
+            if c.fc.compared() {
+                decide(&mut c.fc, opts);
+            }
+            c.fc
+        })
+        .collect();
     out.sort_by(|a, b| {
         b.movement()
             .total_cmp(&a.movement())
@@ -254,45 +383,57 @@ pub fn compare(
     })
 }
 
-fn unpaired(f: &FeatureProfile, kind: &str, why: &str) -> FeatureComparison {
-    FeatureComparison {
-        name: f.name.clone(),
-        kind: kind.into(),
-        base_count: if kind == "only_in_base" { f.count } else { 0 },
-        current_count: if kind == "only_in_current" {
-            f.count
-        } else {
-            0
-        },
-        metrics: Metrics::default(),
-        bounds: Bounds::default(),
-        linf_at: None,
-        critical: Critical::default(),
-        drifted: true,
-        reason: format!("the column is {why}"),
-        computed_on: Placement::Cpu.label().into(),
+fn unpaired(f: &FeatureProfile, kind: &str, why: &str) -> Compared {
+    let base = kind == "only_in_base";
+    let counts = if base { (f.count, 0) } else { (0, f.count) };
+    Compared {
+        fc: FeatureComparison::incomparable(&f.name, kind, counts, format!("the column is {why}")),
+        pair: None,
     }
 }
 
-/// Compare one feature of the base with the same feature of the current data.
+/// Compare one feature of the base with the same feature of the current
+/// data, before any decision. `deciders` are the metrics whose tests decide
+/// (for `compare`, KS and L-infinity; for a schema comparator, those it has
+/// thresholds for): every critical value is at `alpha` divided by how many
+/// of them apply to the feature's kind.
 pub fn compare_feature(
     fb: &FeatureProfile,
     fc: &FeatureProfile,
     opts: &CompareOptions,
     backend: &Backend,
-) -> Result<FeatureComparison> {
-    let changed = |detail: String| {
-        FeatureComparison::incomparable(&fb.name, "type_changed", (fb.count, fc.count), detail)
+    deciders: &[&Metric],
+) -> Result<Compared> {
+    let changed = |detail: String| Compared {
+        fc: FeatureComparison::incomparable(&fb.name, "type_changed", (fb.count, fc.count), detail),
+        pair: None,
+    };
+    let tests = |numeric: bool| {
+        deciders
+            .iter()
+            .filter(|m| m.applies(numeric) && m.critical.is_some())
+            .count()
+            .max(1)
     };
     let mut out = match (&fb.numeric, &fc.numeric, &fb.categorical, &fc.categorical) {
-        (Some(a), Some(b), _, _) if a.domain == b.domain => numeric(&fb.name, a, b, opts, backend)?,
+        (Some(a), Some(b), _, _) if a.domain == b.domain => numeric(
+            &fb.name,
+            a,
+            b,
+            opts.alpha / tests(true) as f64,
+            opts.bins,
+            backend,
+        )?,
         (Some(a), Some(b), _, _) => {
             return Ok(changed(format!(
                 "the type changed from {} ({:?}) to {} ({:?}): distributions are not compared",
                 fb.type_name, a.domain, fc.type_name, b.domain
             )))
         }
-        (_, _, Some(a), Some(b)) => categorical(&fb.name, a, b, opts, backend)?,
+        (_, _, Some(a), Some(b)) => Compared {
+            fc: categorical(&fb.name, a, b, opts.alpha / tests(false) as f64, backend)?,
+            pair: None,
+        },
         _ => {
             return Ok(changed(format!(
                 "the kind changed from {} ({:?}) to {} ({:?})",
@@ -300,12 +441,13 @@ pub fn compare_feature(
             )))
         }
     };
-    out.computed_on = backend.linf_placement().label().into();
+    out.fc.computed_on = backend.linf_placement().label().into();
     Ok(out)
 }
 
 /// Counts of a union of categories, in a fixed order, with totals.
-struct Aligned {
+#[derive(Default)]
+pub(crate) struct Aligned {
     labels: Vec<String>,
     a: Vec<u64>,
     b: Vec<u64>,
@@ -314,12 +456,13 @@ struct Aligned {
 }
 
 /// The metrics of the aligned counts ([`Compute::Argmax`] and
-/// [`Compute::Counts`]): none when a side is empty.
+/// [`Compute::Counts`]) with their critical values at level `alpha`: none
+/// when a side is empty.
 fn count_metrics(
     fc: &mut FeatureComparison,
     al: &Aligned,
     numeric: bool,
-    opts: &CompareOptions,
+    alpha: f64,
     backend: &Backend,
 ) -> Result<()> {
     if al.p_total == 0 || al.q_total == 0 {
@@ -332,7 +475,7 @@ fn count_metrics(
     fc.linf_at = Some(al.labels[i].clone());
     let pooled = (al.a[i] + al.b[i]) as f64 / (al.p_total + al.q_total) as f64;
     fc.critical.linf = Some(linf_critical(
-        opts.alpha,
+        alpha,
         pooled,
         al.a.len(),
         al.p_total,
@@ -340,7 +483,12 @@ fn count_metrics(
     ));
     for m in METRICS.iter().filter(|m| m.applies(numeric)) {
         if let Compute::Counts(f) = m.compute {
-            *(m.value.slot)(&mut fc.metrics) = Some(f(&al.a, &al.b, al.p_total, al.q_total));
+            *(m.value.slot)(&mut fc.metrics) = Some(f.of(&al.a, &al.b, al.p_total, al.q_total));
+            if let Some(c) = m.critical {
+                *(c.slot)(&mut fc.critical) = Some(additive_critical(
+                    &f, &al.a, &al.b, al.p_total, al.q_total, alpha,
+                ));
+            }
         }
     }
     Ok(())
@@ -350,7 +498,7 @@ fn categorical(
     name: &str,
     a: &CategoricalStats,
     b: &CategoricalStats,
-    opts: &CompareOptions,
+    alpha: f64,
     backend: &Backend,
 ) -> Result<FeatureComparison> {
     // The union of values by their exact bytes, in byte order (the
@@ -370,13 +518,7 @@ fn categorical(
             }
         }
     }
-    let mut al = Aligned {
-        labels: Vec::with_capacity(union.len()),
-        a: Vec::with_capacity(union.len()),
-        b: Vec::with_capacity(union.len()),
-        p_total: 0,
-        q_total: 0,
-    };
+    let mut al = Aligned::default();
     for (v, x, y) in union.into_values() {
         al.labels.push(v.label());
         al.a.push(x);
@@ -397,93 +539,28 @@ fn categorical(
             }
         }
     }
-    count_metrics(&mut fc, &al, false, opts, backend)?;
-    decide(&mut fc, opts);
+    count_metrics(&mut fc, &al, false, alpha, backend)?;
     Ok(fc)
-}
-
-/// Both sketches on one grid of buckets, ascending, only non-empty ones.
-struct Grid {
-    domain: Domain,
-    /// (first value key, last value key, base count, current count).
-    cells: Vec<(u64, u64, u64, u64)>,
-}
-
-fn grid(domain: Domain, sa: &KeySketch, sb: &KeySketch) -> Grid {
-    let shift = sa.shift().max(sb.shift());
-    let mut cells: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
-    for (side, s) in [(0, sa), (1, sb)] {
-        let d = shift - s.shift();
-        for (i, &c) in s.counts().iter().enumerate() {
-            if c > 0 {
-                let e = cells.entry((s.origin() + i as u64) >> d).or_default();
-                if side == 0 {
-                    e.0 += c;
-                } else {
-                    e.1 += c;
-                }
-            }
-        }
-    }
-    let kmin = [sa.min_key(), sb.min_key()].into_iter().flatten().min();
-    let kmax = [sa.max_key(), sb.max_key()].into_iter().flatten().max();
-    let map = sa.map();
-    let cells = cells
-        .into_iter()
-        .map(|(j, (x, y))| {
-            let lo = j << shift;
-            let hi = lo | ((1u64 << shift) - 1);
-            let (klo, khi) = (map.inv(lo).0, map.inv(hi).1);
-            (
-                klo.max(kmin.unwrap_or(0)),
-                khi.min(kmax.unwrap_or(u64::MAX)),
-                x,
-                y,
-            )
-        })
-        .collect();
-    Grid { domain, cells }
 }
 
 fn numeric(
     name: &str,
     a: &NumericStats,
     b: &NumericStats,
-    opts: &CompareOptions,
+    alpha: f64,
+    bins: usize,
     backend: &Backend,
-) -> Result<FeatureComparison> {
-    let bad = |side: &str, e: String| {
-        Error::Internal(format!("{name}: the {side} profile's sketch: {e}"))
-    };
-    let sa = KeySketch::from_stored(&a.sketch).map_err(|e| bad("base", e))?;
-    let sb = KeySketch::from_stored(&b.sketch).map_err(|e| bad("current", e))?;
-    let g = grid(a.domain, &sa, &sb);
-    let (n, m) = (sa.total(), sb.total());
+) -> Result<Compared> {
+    let pair = Pair::new(name, a, b)?;
     let present = |s: &NumericStats| s.finite + s.nan + s.pos_inf + s.neg_inf;
     let mut fc = FeatureComparison::new(name, "numeric", (present(a), present(b)));
-    if n > 0 && m > 0 {
-        let (ks, ks_bound, w, w_bound) = ks_wasserstein(&g, n, m);
-        fc.metrics.ks = Some(ks);
-        fc.bounds.ks = Some(ks_bound);
-        fc.critical.ks = Some(ks_critical(opts.alpha, n, m));
-        let sd = [a.std_dev, b.std_dev]
-            .into_iter()
-            .flatten()
-            .find(|&s| s > 0.0);
-        match sd {
-            Some(sd) => {
-                fc.metrics.wasserstein = Some(w / sd);
-                fc.bounds.wasserstein = Some(w_bound / sd);
-            }
-            None if w == 0.0 => {
-                fc.metrics.wasserstein = Some(0.0);
-                fc.bounds.wasserstein = Some(0.0);
-            }
-            None => {}
-        }
+    if pair.n > 0 && pair.m > 0 {
+        fc.critical.ks = Some(ks_critical(alpha, pair.n, pair.m));
+        fc.wasserstein_scale = pair.scale();
+        grid_metrics(&mut fc, &pair);
     }
     // Metric bins (finite values) plus NaN, -inf and +inf.
-    let mut al = metric_bins(&g, n, m, opts.bins);
+    let mut al = pair.metric_bins(bins);
     for (label, x, y) in [
         ("NaN", a.nan, b.nan),
         ("-inf", a.neg_inf, b.neg_inf),
@@ -497,122 +574,152 @@ fn numeric(
     }
     al.p_total = al.a.iter().sum();
     al.q_total = al.b.iter().sum();
-    count_metrics(&mut fc, &al, true, opts, backend)?;
-    decide(&mut fc, opts);
-    Ok(fc)
+    count_metrics(&mut fc, &al, true, alpha, backend)?;
+    Ok(Compared {
+        fc,
+        pair: Some(pair),
+    })
 }
 
-/// KS and unnormalized Wasserstein-1 over the grid, each with its bound.
-fn ks_wasserstein(g: &Grid, n: u64, m: u64) -> (f64, f64, f64, f64) {
-    let (mut ca, mut cb) = (0u64, 0u64);
-    let (mut ks, mut ks_hi) = (0.0f64, 0.0f64);
-    let (mut w, mut w_err) = (0.0f64, 0.0f64);
-    let val = |k: u64| g.domain.to_f64(k);
-    for (idx, &(klo, khi, x, y)) in g.cells.iter().enumerate() {
-        let d_lo = share(ca, n) - share(cb, m);
-        ca += x;
-        cb += y;
-        let d_hi = share(ca, n) - share(cb, m);
-        let (p, q) = (share(x, n), share(y, m));
-        ks = ks.max(d_hi.abs());
-        // Inside the bucket, F_base − F_cur lies in [d_lo − q, d_lo + p].
-        let (lo_d, hi_d) = if klo == khi {
-            (d_lo.min(d_hi), d_lo.max(d_hi))
-        } else {
-            (d_lo - q, d_lo + p)
-        };
-        let upper = lo_d.abs().max(hi_d.abs());
-        ks_hi = ks_hi.max(upper);
-        // The bucket's own span: |D| unknown in [lower, upper]; estimate the
-        // trapezoid of its ends.
-        let width = val(khi) - val(klo);
-        if width > 0.0 {
-            let lower = if lo_d <= 0.0 && hi_d >= 0.0 {
-                0.0
-            } else {
-                lo_d.abs().min(hi_d.abs())
-            };
-            let est = 0.5 * (d_lo.abs() + d_hi.abs());
-            w += width * est;
-            w_err += width * (upper - est).max(est - lower);
+/// KS and Wasserstein (divided by the scale) with their bounds, from the
+/// grid and what refinement collected.
+fn grid_metrics(fc: &mut FeatureComparison, pair: &Pair) {
+    let gm = pair.metrics();
+    fc.metrics.ks = Some(gm.ks);
+    fc.bounds.ks = Some(gm.ks_hi - gm.ks);
+    fc.wasserstein_raw = Some(gm.w);
+    match &fc.wasserstein_scale {
+        Some(s) => {
+            fc.metrics.wasserstein = Some(gm.w / s.value);
+            fc.bounds.wasserstein = Some(gm.w_err / s.value);
         }
-        // From the bucket's end to the next bucket: D is exactly d_hi.
-        if let Some(&(next_lo, ..)) = g.cells.get(idx + 1) {
-            w += (val(next_lo) - val(khi)) * d_hi.abs();
+        // Both sides constant: only equal constants have a defined 0.
+        None if gm.w == 0.0 && gm.w_err == 0.0 => {
+            fc.metrics.wasserstein = Some(0.0);
+            fc.bounds.wasserstein = Some(0.0);
         }
+        None => {}
     }
-    (ks, (ks_hi - ks).max(0.0), w, w_err)
+    fc.refined_values = pair.refined_values();
 }
 
-/// Group grid cells into at most `bins` bins of about equal pooled mass.
-fn metric_bins(g: &Grid, n: u64, m: u64, bins: usize) -> Aligned {
-    let mut al = Aligned {
-        labels: Vec::new(),
-        a: Vec::new(),
-        b: Vec::new(),
-        p_total: 0,
-        q_total: 0,
+/// What refinement should make certain for a feature decided by
+/// `thresholds` (metric, threshold): under [`Refine::Auto`] the metrics
+/// whose verdict is undecided (and KS until exact once refining began);
+/// under [`Refine::Always`] KS wherever it is not exact.
+pub fn wanted(fc: &FeatureComparison, thresholds: &[(&Metric, f64)], policy: Refine) -> Want {
+    let open = |name: &str| {
+        thresholds.iter().any(|&(m, t)| {
+            m.name == name && matches!(judge_metric(m, fc, t), Some(Verdict::Undecided { .. }))
+        })
     };
-    if g.cells.is_empty() {
-        return al;
+    let inexact = fc.bounds.ks.is_some_and(|b| b > 0.0);
+    let wasserstein = open(metric::WASSERSTEIN.name);
+    match policy {
+        Refine::Never => Want::default(),
+        Refine::Always => Want {
+            ks: inexact,
+            wasserstein,
+        },
+        Refine::Auto => Want {
+            ks: open(KS.name) || (fc.refined_values > 0 && inexact),
+            wasserstein,
+        },
     }
-    let pooled = |ca: u64, cb: u64| match (n, m) {
-        (0, _) => share(cb, m),
-        (_, 0) => share(ca, n),
-        _ => 0.5 * (share(ca, n) + share(cb, m)),
-    };
-    let (mut ca, mut cb) = (0u64, 0u64);
-    let (mut xa, mut xb, mut start) = (0u64, 0u64, g.cells[0].0);
-    let mut next = 1usize;
-    let last = g.cells.len() - 1;
-    for (i, &(klo, khi, x, y)) in g.cells.iter().enumerate() {
-        if xa == 0 && xb == 0 {
-            start = klo;
-        }
-        xa += x;
-        xb += y;
-        ca += x;
-        cb += y;
-        let cum = pooled(ca, cb);
-        if i == last || cum >= next as f64 / bins as f64 {
-            al.labels.push(format!(
-                "[{}, {}]",
-                fmt_num(g.domain, start),
-                fmt_num(g.domain, khi)
-            ));
-            al.a.push(xa);
-            al.b.push(xb);
-            xa = 0;
-            xb = 0;
-            while next < bins && cum >= next as f64 / bins as f64 {
-                next += 1;
+}
+
+/// Read the data again for the features whose `want` names a metric to
+/// make certain, collecting the values of the grid cells that could change
+/// it, until `want` names none: each round reads each side once, for all
+/// such features, within `data.memory_budget`.
+pub fn refine(
+    items: &mut [Compared],
+    data: &Data,
+    backend: &Backend,
+    want: &dyn Fn(&FeatureComparison) -> Want,
+) -> Result<()> {
+    if data.refine == Refine::Never {
+        return Ok(());
+    }
+    let max_values = (data.memory_budget / 16).max(1);
+    for pass in 2.. {
+        // The cells of this round, per feature, most uncertain first.
+        let mut round: Vec<(usize, Vec<usize>)> = Vec::new();
+        let mut taken = 0u64;
+        for (i, item) in items.iter().enumerate() {
+            let Some(pair) = &item.pair else { continue };
+            let w = want(&item.fc);
+            if !w.any() || taken >= max_values {
+                continue;
+            }
+            let mut cells = Vec::new();
+            for (cell, count) in pair.open_cells(w, &pair.metrics()) {
+                let full = taken > 0 && taken + count > max_values;
+                if full || cells.len() >= NO_SLOT as usize - 1 {
+                    break;
+                }
+                taken += count;
+                cells.push(cell);
+            }
+            if !cells.is_empty() {
+                round.push((i, cells));
             }
         }
+        if round.is_empty() {
+            return Ok(());
+        }
+        let mut got: [Vec<Option<Pass2State>>; 2] = [Vec::new(), Vec::new()];
+        for (side, ds) in [data.base, data.current].into_iter().enumerate() {
+            let plans: Vec<Option<Pass2Plan>> = round
+                .iter()
+                .map(|(i, cells)| items[*i].pair.as_ref().and_then(|p| p.plan(side, cells)))
+                .collect();
+            let cols: Vec<(&str, &Pass2Plan)> = round
+                .iter()
+                .zip(&plans)
+                .filter_map(|((i, _), p)| p.as_ref().map(|p| (items[*i].fc.name.as_str(), p)))
+                .collect();
+            let mut states = if cols.is_empty() {
+                Vec::new()
+            } else {
+                crate::engine::collect_keys(ds, &cols, backend, data.progress, pass)?
+            }
+            .into_iter();
+            got[side] = plans
+                .iter()
+                .map(|p| p.as_ref().and_then(|_| states.next()))
+                .collect();
+        }
+        for (r, (i, cells)) in round.iter().enumerate() {
+            let item = &mut items[*i];
+            let Some(pair) = item.pair.as_mut() else {
+                continue;
+            };
+            pair.absorb(cells, [got[0][r].as_ref(), got[1][r].as_ref()])
+                .map_err(|(side, detail)| Error::DataChanged {
+                    path: [data.base, data.current][side].sources().join(", ").into(),
+                    detail,
+                })?;
+            grid_metrics(&mut item.fc, pair);
+        }
     }
-    al
+    Ok(())
 }
 
-fn fmt_num(d: Domain, k: u64) -> String {
-    match d.value(k) {
-        crate::profile::keys::Num::Int(x) => x.to_string(),
-        crate::profile::keys::Num::UInt(x) => x.to_string(),
-        crate::profile::keys::Num::Float(x) => format!("{x}"),
-    }
-}
-
-/// Set `drifted` and `reason` from the metrics that decide it
+/// Set `drifted`, `undecided` and `reason` from the metrics that decide it
 /// ([`metric::Metric::drift`]) and their critical values.
 fn decide(fc: &mut FeatureComparison, opts: &CompareOptions) {
     let t = opts.threshold;
-    let mut hits = Vec::new();
-    let mut misses = Vec::new();
+    let (mut hits, mut misses, mut open) = (Vec::new(), Vec::new(), Vec::new());
+    let mut undecided = BTreeMap::new();
     let drivers = metric::drift_metrics();
     for m in &drivers {
-        let Some(v) = m.value_of(fc) else {
+        let Some(verdict) = judge_metric(m, fc, t) else {
             continue;
         };
         let name = m.name;
-        match judge(v, t, m.critical_of(fc)) {
+        let v = m.value_of(fc).unwrap_or(f64::NAN);
+        match verdict {
             Verdict::High {
                 critical: Some(crit),
             } => hits.push(format!(
@@ -625,12 +732,24 @@ fn decide(fc: &mut FeatureComparison, opts: &CompareOptions) {
             Verdict::NotSignificant { critical: crit } => misses.push(format!(
                 "{name} {v:.4} ≥ {t} but below the critical value {crit:.4} for these sample sizes (not significant)"
             )),
+            Verdict::Undecided { low, high } => {
+                undecided.insert(name.to_string(), [low, high]);
+                let crit = m.critical_of(fc).map_or(String::new(), |c| format!(" and the critical value {c:.4}"));
+                open.push(format!(
+                    "{name} is between {low:.4} and {high:.4}: the threshold {t}{crit} lie within (compare the data files, or profile with more --sketch-bits, to decide)"
+                ));
+            }
             Verdict::Below => {}
         }
     }
     fc.drifted = !hits.is_empty();
+    if !fc.drifted {
+        fc.undecided = undecided;
+    }
     fc.reason = if fc.drifted {
         hits.join("; ")
+    } else if !open.is_empty() {
+        format!("undecided: {}", open.join("; "))
     } else if !misses.is_empty() {
         misses.join("; ")
     } else if drivers.iter().all(|m| m.value_of(fc).is_none()) {

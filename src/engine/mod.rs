@@ -452,7 +452,10 @@ fn pass_two(
             items2.len(),
             threads,
             window,
-            |i| pass2_item(ds, &items2[i], layout, &plans2, session.backend(), progress),
+            |i| {
+                let plan_of = |c: usize| &plans2[layout.leaf_of[c].unwrap_or(0)];
+                pass2_item(ds, &items2[i], &plan_of, session.backend(), progress)
+            },
             |i, states| {
                 for (&col, st) in items2[i].cols.iter().zip(states) {
                     let leaf = layout.leaf_of[col].unwrap_or(0);
@@ -643,37 +646,86 @@ fn report(progress: &dyn Progress, item: &WorkItem, rows: u64, bytes: u64, share
     progress.advance(rows, (bytes as f64 * share) as u64);
 }
 
-fn pass2_item(
+fn pass2_item<'p>(
     ds: &Dataset,
     item: &WorkItem,
-    layout: &Layout,
-    plans: &[Pass2Plan],
+    plan_of: &(dyn Fn(usize) -> &'p Pass2Plan + Sync),
     backend: &Backend,
     progress: &dyn Progress,
 ) -> Result<Vec<Pass2State>> {
-    let leaves: Vec<usize> = item
-        .cols
+    let plans: Vec<&Pass2Plan> = item.cols.iter().map(|&c| plan_of(c)).collect();
+    let mut states: Vec<(Pass2State, Scratch)> = plans
         .iter()
-        .map(|&c| layout.leaf_of[c].unwrap_or(0))
-        .collect();
-    let mut states: Vec<(Pass2State, Scratch)> = leaves
-        .iter()
-        .map(|&l| (plans[l].new_state(), Scratch::default()))
+        .map(|p| (p.new_state(), Scratch::default()))
         .collect();
     let share = item.cols.len() as f64 / ds.schema().fields().len().max(1) as f64;
     ds.read(&item.part, &item.cols, |batch, bytes| {
         states
             .par_iter_mut()
             .zip(batch.columns().par_iter())
-            .zip(leaves.par_iter())
-            .try_for_each(|(((st, scratch), a), &leaf)| -> Result<()> {
+            .zip(plans.par_iter())
+            .try_for_each(|(((st, scratch), a), plan)| -> Result<()> {
                 let values = values_of(a, None)?;
-                backend.collect(&plans[leaf], st, values.as_ref(), scratch)
+                backend.collect(plan, st, values.as_ref(), scratch)
             })?;
         report(progress, item, batch.num_rows() as u64, bytes, share);
         Ok(())
     })?;
     Ok(states.into_iter().map(|(s, _)| s).collect())
+}
+
+/// Read the named numeric columns of `ds` again and collect, for each, the
+/// keys of the sketch buckets its plan names, on `backend`: a pass two
+/// outside a profile run (compare's refinement). `pass` numbers the
+/// progress bar.
+pub fn collect_keys(
+    ds: &Dataset,
+    columns: &[(&str, &Pass2Plan)],
+    backend: &Backend,
+    progress: &dyn Progress,
+    pass: u32,
+) -> Result<Vec<Pass2State>> {
+    let schema = ds.schema().clone();
+    let mut at = std::collections::HashMap::new();
+    for (i, (name, _)) in columns.iter().enumerate() {
+        let col = schema.index_of(name).map_err(|_| Error::UnknownColumn {
+            path: ds.sources().first().cloned().unwrap_or_default().into(),
+            column: name.to_string(),
+            available: schema
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?;
+        if at.insert(col, i).is_some() {
+            return Err(Error::Internal(format!("column {name:?} collected twice")));
+        }
+    }
+    let mut cols: Vec<usize> = at.keys().copied().collect();
+    cols.sort_unstable();
+    let mut states: Vec<Pass2State> = columns.iter().map(|(_, p)| p.new_state()).collect();
+    let threads = rayon::current_num_threads();
+    let items = work_items(ds, &cols);
+    let plan_of = |c: usize| columns[at[&c]].1;
+    progress.start(pass, ds.total_rows(), ds.total_bytes());
+    run_ordered(
+        items.len(),
+        threads,
+        4 * threads,
+        |i| pass2_item(ds, &items[i], &plan_of, backend, progress),
+        |i, got| {
+            for (c, st) in items[i].cols.iter().zip(got) {
+                states[at[c]].merge(st);
+            }
+            Ok(())
+        },
+    )?;
+    progress.finish();
+    states
+        .par_iter_mut()
+        .for_each(|s| s.cands.iter_mut().for_each(Candidates::compact));
+    Ok(states)
 }
 
 fn kind_word(dt: &DataType) -> &'static str {

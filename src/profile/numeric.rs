@@ -355,9 +355,14 @@ fn pass2_kernel(plan: &Pass2Plan, state: &mut Pass2State, keys: &[u64], fwd: imp
     let slots = &plan.slot_of_bucket[..];
     let cands = &mut state.cands;
     for &k in keys {
-        let slot = slots[((fwd(k) >> shift) - origin) as usize];
-        if slot != NO_SLOT {
-            cands[slot as usize].push(k);
+        // A key outside the planned buckets (the data changed since the
+        // plan was made) is not collected; the counts then disagree with
+        // the sketch's, which the caller reports.
+        let b = (fwd(k) >> shift).wrapping_sub(origin) as usize;
+        if let Some(&slot) = slots.get(b) {
+            if slot != NO_SLOT {
+                cands[slot as usize].push(k);
+            }
         }
     }
 }

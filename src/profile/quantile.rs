@@ -98,6 +98,11 @@ impl Candidates {
         self.runs[..end].iter().map(|&(_, c)| c).sum()
     }
 
+    /// The distinct keys with their counts, ascending (after `compact`).
+    pub fn runs(&self) -> &[(u64, u64)] {
+        &self.runs
+    }
+
     pub fn len(&self) -> u64 {
         self.raw
             .iter()
@@ -275,6 +280,34 @@ impl Pass2Plan {
             }
         }
         Ok(plan)
+    }
+
+    /// A plan that only collects keys: those whose bucket `b` (sketch key
+    /// `>> shift`, less `origin`) has a slot in `slot_of_bucket`, each slot
+    /// in `0..slots` (compare's refinement). At most
+    /// [`PROFILE_BITS`](super::sketch::PROFILE_BITS) bits of buckets, as
+    /// for a profile's own pass two.
+    pub fn collect_only(
+        domain: Domain,
+        map: KeyMap,
+        shift: u32,
+        origin: u64,
+        slot_of_bucket: Vec<u16>,
+        slots: usize,
+    ) -> Pass2Plan {
+        debug_assert!(slot_of_bucket.len() <= 1 << super::sketch::PROFILE_BITS);
+        debug_assert!(slots < NO_SLOT as usize);
+        Pass2Plan {
+            domain,
+            map,
+            histogram: None,
+            base_hist: Vec::new(),
+            straddling: Vec::new(),
+            slot_of_bucket,
+            slot_bucket: (0..slots).collect(),
+            shift,
+            origin,
+        }
     }
 
     fn slot(&mut self, bucket: usize) -> Result<u16, crate::Error> {

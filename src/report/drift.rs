@@ -74,7 +74,14 @@ impl Col {
             None => s.to_string(),
         };
         match self {
-            Col::Status => if f.drifted { "DRIFT" } else { "ok" }.to_string(),
+            Col::Status => if f.drifted {
+                "DRIFT"
+            } else if !f.undecided.is_empty() {
+                "UNDECIDED"
+            } else {
+                "ok"
+            }
+            .to_string(),
             Col::Feature => cut(&f.name, 28),
             Col::Kind => f.kind.clone(),
             Col::Metric(m) => metric(m.value_of(f)),
@@ -115,12 +122,27 @@ fn table_parts(
     (header, rows, align)
 }
 
-fn headline(c: &Comparison) -> (usize, String) {
+/// The verdict in a few words, and the headline.
+fn headline(c: &Comparison) -> (&'static str, String) {
     let drifted = c.features.iter().filter(|f| f.drifted).count();
+    let undecided = c
+        .features
+        .iter()
+        .filter(|f| !f.undecided.is_empty())
+        .count();
+    let open = match undecided {
+        0 => String::new(),
+        n => format!(", {n} undecided"),
+    };
+    let verdict = match (drifted, undecided) {
+        (0, 0) => "no drift",
+        (0, _) => "undecided",
+        _ => "drift found",
+    };
     (
-        drifted,
+        verdict,
         format!(
-            "{} of {} features drifted (base: {}, {} rows; current: {}, {} rows; threshold {}, alpha {})",
+            "{} of {} features drifted{open} (base: {}, {} rows; current: {}, {} rows; threshold {}, alpha {})",
             drifted,
             c.features.len(),
             c.base.sources.join(", "),
@@ -144,14 +166,9 @@ pub fn comparison_table(c: &Comparison) -> String {
 
 /// The same as a Markdown section for CI logs and pull-request comments.
 pub fn comparison_markdown(c: &Comparison) -> String {
-    let (drifted, head) = headline(c);
+    let (verdict, head) = headline(c);
     let mut out = format!(
-        "## skewer compare: {}\n\n{}\n\n",
-        if drifted == 0 {
-            "no drift"
-        } else {
-            "drift found"
-        },
+        "## skewer compare: {verdict}\n\n{}\n\n",
         table::md_cell(&head)
     );
     let (header, rows, right) = table_parts(c, true);

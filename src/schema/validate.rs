@@ -13,8 +13,10 @@ use serde_json::{json, Value};
 
 use super::{Comparator, FeatureSchema, NumExamplesComparator, Schema};
 use crate::backend::Backend;
-use crate::compare::metric::{judge, Verdict, LINF};
-use crate::compare::{compare_feature, CompareOptions, FeatureComparison};
+use crate::compare::metric::{judge_metric, Metric, Verdict, LINF};
+use crate::compare::{
+    compare_feature, refine, wanted, CompareOptions, Compared, FeatureComparison,
+};
 use crate::error::Result;
 use crate::profile::keys::Num;
 use crate::profile::{DatasetProfile, FeatureProfile};
@@ -56,6 +58,20 @@ pub struct Checks<'a> {
     pub backend: &'a Backend,
     /// Metric bins of numeric features (see [`CompareOptions::bins`]).
     pub bins: usize,
+    /// The data behind the profiles, read again where a comparator's
+    /// decision needs the values inside sketch buckets; without it such a
+    /// decision is reported as undecided.
+    pub data: Option<CheckData<'a>>,
+}
+
+/// The data behind [`validate`]'s profiles, for refinement.
+pub struct CheckData<'a> {
+    pub current: &'a crate::source::Dataset,
+    pub previous: Option<&'a crate::source::Dataset>,
+    pub training: Option<&'a crate::source::Dataset>,
+    pub refine: crate::compare::Refine,
+    pub memory_budget: u64,
+    pub progress: &'a dyn crate::engine::Progress,
 }
 
 fn anomaly(
@@ -130,6 +146,7 @@ pub fn validate(schema: &Schema, p: &DatasetProfile, checks: &Checks) -> Result<
 
     let data: BTreeMap<&str, &FeatureProfile> =
         p.features.iter().map(|f| (f.name.as_str(), f)).collect();
+    let compared = comparisons(schema, &data, checks)?;
     for fs in &schema.features {
         let Some(f) = data.get(fs.name.as_str()) else {
             out.push(anomaly(
@@ -161,24 +178,11 @@ pub fn validate(schema: &Schema, p: &DatasetProfile, checks: &Checks) -> Result<
             continue;
         }
         feature_checks(&mut out, fs, f, p.num_rows);
-        for (other, cmp, drift) in [
-            (checks.previous, &fs.drift_comparator, true),
-            (checks.training, &fs.skew_comparator, false),
-        ] {
-            let base = other.and_then(|q| q.features.iter().find(|g| g.name == fs.name));
-            let (Some(c), Some(base)) = (cmp, base) else {
-                continue;
-            };
-            if base.type_name != f.type_name {
-                continue;
+        for (drift, cmp) in [(true, &fs.drift_comparator), (false, &fs.skew_comparator)] {
+            let side = &compared[usize::from(!drift)];
+            if let (Some(c), Some(&i)) = (cmp, side.at.get(fs.name.as_str())) {
+                comparator(&mut out, &fs.name, c, &side.items[i].fc, drift);
             }
-            let opts = CompareOptions {
-                threshold: 0.0,
-                alpha: c.alpha,
-                bins: checks.bins,
-            };
-            let fc = compare_feature(base, f, &opts, checks.backend)?;
-            comparator(&mut out, &fs.name, c, &fc, drift);
         }
     }
     let in_schema: BTreeSet<&str> = schema.features.iter().map(|f| f.name.as_str()).collect();
@@ -482,6 +486,109 @@ fn feature_checks(out: &mut Vec<Anomaly>, fs: &FeatureSchema, f: &FeatureProfile
     }
 }
 
+/// The comparisons one side's comparators judge (the previous span's drift
+/// comparators, or the training data's skew comparators), refined
+/// together.
+struct SideComparisons<'s> {
+    items: Vec<Compared>,
+    at: BTreeMap<&'s str, usize>,
+}
+
+/// Each feature with a comparator compared with the same feature of the
+/// previous span (`[0]`) and of the training data (`[1]`), refined where a
+/// comparator's decision needs it and the data is at hand.
+fn comparisons<'s>(
+    schema: &'s Schema,
+    data: &BTreeMap<&str, &FeatureProfile>,
+    checks: &Checks,
+) -> Result<[SideComparisons<'s>; 2]> {
+    let mut sides = [(); 2].map(|()| SideComparisons {
+        items: Vec::new(),
+        at: BTreeMap::new(),
+    });
+    let others = [checks.previous, checks.training];
+    let mut thresholds: [BTreeMap<&str, Vec<(&Metric, f64)>>; 2] = Default::default();
+    for fs in &schema.features {
+        let Some(f) = data
+            .get(fs.name.as_str())
+            .filter(|f| f.type_name == fs.type_name)
+        else {
+            continue;
+        };
+        for (s, cmp) in [&fs.drift_comparator, &fs.skew_comparator]
+            .into_iter()
+            .enumerate()
+        {
+            let base = others[s].and_then(|q| q.features.iter().find(|g| g.name == fs.name));
+            let (Some(c), Some(base)) = (cmp, base) else {
+                continue;
+            };
+            if base.type_name != f.type_name {
+                continue;
+            }
+            let opts = CompareOptions {
+                threshold: 0.0,
+                alpha: c.alpha,
+                bins: checks.bins,
+            };
+            let t: Vec<(&Metric, f64)> = c.thresholds().collect();
+            let deciders: Vec<&Metric> = t.iter().map(|&(m, _)| m).collect();
+            let item = compare_feature(base, f, &opts, checks.backend, &deciders)?;
+            sides[s].at.insert(fs.name.as_str(), sides[s].items.len());
+            sides[s].items.push(item);
+            thresholds[s].insert(fs.name.as_str(), t);
+        }
+    }
+    if let Some(d) = &checks.data {
+        for (s, other) in [d.previous, d.training].into_iter().enumerate() {
+            let Some(other) = other else { continue };
+            let data = crate::compare::Data {
+                base: other,
+                current: d.current,
+                refine: d.refine,
+                memory_budget: d.memory_budget,
+                progress: d.progress,
+            };
+            let t = &thresholds[s];
+            refine(&mut sides[s].items, &data, checks.backend, &|fc| {
+                wanted(
+                    fc,
+                    t.get(fc.name.as_str()).map_or(&[], Vec::as_slice),
+                    d.refine,
+                )
+            })?;
+        }
+    }
+    Ok(sides)
+}
+
+/// A comparator whose decision the profiles cannot make: the metric's
+/// error bound straddles its threshold (or critical value), and the data
+/// was not at hand to refine it.
+fn undecided(
+    name: &str,
+    m: &Metric,
+    t: f64,
+    fc: &FeatureComparison,
+    (low, high): (f64, f64),
+    between: &str,
+) -> Anomaly {
+    let what = m.words;
+    let crit = m
+        .critical_of(fc)
+        .map_or(String::new(), |c| format!(" and the critical value {c:.6}"));
+    anomaly(
+        Some(name),
+        "COMPARATOR_UNDECIDED",
+        &format!("Undecided {what} between {between}"),
+        format!(
+            "The {what} between {between} is between {low:.6} and {high:.6}: the threshold {t}{crit} lie within, so the profiles alone cannot decide. Validate the data files instead of their profiles (skewer then reads the values it needs), or profile with more --sketch-bits."
+        ),
+        json!([low, high]),
+        json!(t),
+    )
+}
+
 /// The anomalies of one comparator: each metric with a threshold, by the
 /// rule of `compare` ([`judge`]), in the order of the metric table.
 fn comparator(
@@ -497,13 +604,18 @@ fn comparator(
         "training and serving"
     };
     for (m, t) in c.thresholds() {
-        let Some(v) = m.value_of(fc) else {
+        let (Some(v), Some(verdict)) = (m.value_of(fc), judge_metric(m, fc, t)) else {
             continue;
         };
-        // Below the threshold, or large but within what sampling noise
-        // gives at these sizes: nothing to report.
-        let Verdict::High { critical } = judge(v, t, m.critical_of(fc)) else {
-            continue;
+        let critical = match verdict {
+            Verdict::High { critical } => critical,
+            Verdict::Undecided { low, high } => {
+                out.push(undecided(name, m, t, fc, (low, high), between));
+                continue;
+            }
+            // Below the threshold, or large but within what sampling noise
+            // gives at these sizes: nothing to report.
+            Verdict::Below | Verdict::NotSignificant { .. } => continue,
         };
         let what = m.words;
         let mut long =

@@ -72,10 +72,14 @@ fn hand_computed_values() {
 
     let i = feat(&c, "i");
     // F_base − F_cur peaks at 0.5 on [2, 3) and [4, 5); the two ECDFs are 2
-    // apart everywhere: W1 = 2, over the base's std √1.25.
     assert_eq!(i.metrics.ks, Some(0.5));
     assert_eq!(i.bounds.ks, Some(0.0), "one value per bucket: exact");
-    assert!((i.metrics.wasserstein.unwrap() - 2.0 / 1.25f64.sqrt()).abs() < 1e-12);
+    // apart everywhere: W1 = 2, over the base's interquartile range (its
+    // quantiles 1 and 3 by the inverted CDF): 1.
+    assert_eq!(i.wasserstein_raw, Some(2.0));
+    let scale = i.wasserstein_scale.as_ref().unwrap();
+    assert_eq!((scale.by.as_str(), scale.value), ("base_iqr", 2.0));
+    assert_eq!(i.metrics.wasserstein, Some(1.0));
     assert_eq!(i.bounds.wasserstein, Some(0.0));
 }
 
@@ -133,7 +137,7 @@ fn numeric_metrics_against_slow_reference() {
             ks <= eks + bks + 1e-12,
             "case {case}: exact KS {ks} beyond {eks} + {bks}"
         );
-        let sd = pa.features[0].numeric.as_ref().unwrap().std_dev.unwrap();
+        let sd = f.wasserstein_scale.as_ref().unwrap().value;
         let (ew, bw) = (
             f.metrics.wasserstein.unwrap(),
             f.bounds.wasserstein.unwrap(),
@@ -501,7 +505,24 @@ fn cli_flags_the_shifted_columns_of_the_example_pair() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert_eq!(flagged(&o.stdout), truth(&ex.join("truth.json")));
-    // The data-file path equals the profile path.
+    // From the data, no decision is left open.
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let features = v["features"].as_array().unwrap();
+    assert!(features.iter().all(|f| f.get("undecided").is_none()));
+    assert!(features
+        .iter()
+        .any(|f| f["refined_values"].as_u64() > Some(0)));
+    // The data-file path without refinement equals the profile path.
+    let o = skewer(&[
+        "compare",
+        train.to_str().unwrap(),
+        serve.to_str().unwrap(),
+        "--backend",
+        "cpu",
+        "--json",
+        "--refine",
+        "never",
+    ]);
     let d = tmp();
     let (pa, pb) = (d.path().join("a.json"), d.path().join("b.json"));
     for (data, out) in [(&train, &pa), (&serve, &pb)] {
@@ -550,12 +571,35 @@ fn cli_flags_the_shifted_columns_of_the_example_pair() {
     // Same data on both sides: exit 0, nothing drifted.
     let same = skewer(&[
         "compare",
-        pa.to_str().unwrap(),
-        pa.to_str().unwrap(),
+        train.to_str().unwrap(),
+        train.to_str().unwrap(),
         "--json",
     ]);
     assert_eq!(same.status.code(), Some(0));
     assert!(flagged(&same.stdout).is_empty());
+    // The same profile on both sides: f_zeros' bucket around zero holds
+    // 29% of the values, so from the sketches alone its KS could be that
+    // large: undecided (exit 3), with the interval.
+    let same = skewer(&[
+        "compare",
+        pa.to_str().unwrap(),
+        pa.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(same.status.code(), Some(3));
+    assert!(flagged(&same.stdout).is_empty());
+    let v: serde_json::Value = serde_json::from_slice(&same.stdout).unwrap();
+    let open: Vec<&serde_json::Value> = v["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f.get("undecided").is_some())
+        .collect();
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0]["name"], "f_zeros");
+    let ks = &open[0]["undecided"]["ks"];
+    assert_eq!(ks[0], 0.0);
+    assert!(ks[1].as_f64().unwrap() > 0.25, "{ks}");
     // Bad input: exit 2 naming the file.
     let bad = skewer(&["compare", pa.to_str().unwrap(), "/nonexistent/x.json"]);
     assert_eq!(bad.status.code(), Some(2));

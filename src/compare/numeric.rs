@@ -1,0 +1,411 @@
+//! Numeric features: both sketches on one grid of buckets, KS and
+//! Wasserstein with their error bounds, the metric bins, and refinement
+//! (the values of the few cells that could change a decision, collected
+//! from the data).
+//!
+//! A sketch counts values in buckets whose edges are aligned powers of two
+//! in key space, so two sketches are re-expressed exactly on the coarser of
+//! their two grids: every count on the common grid is exact for both
+//! sides, and so is `F_base − F_cur` at every cell edge. Inside a cell
+//! nothing is known until its values are collected; then `F_base − F_cur`
+//! is known after every value, as `scipy.stats.ks_2samp` evaluates it.
+
+use std::collections::BTreeMap;
+
+use super::distance::share;
+use super::{Aligned, Scale};
+use crate::error::{Error, Result};
+use crate::profile::keys::Domain;
+use crate::profile::quantile::{rank_index, Pass2Plan, Pass2State, NO_SLOT};
+use crate::profile::sketch::{KeyMap, KeySketch, PROFILE_BITS};
+use crate::profile::NumericStats;
+
+/// One non-empty cell of the common grid.
+#[derive(Debug, Clone)]
+pub(super) struct Cell {
+    /// Sketch keys `s` with `s >> shift == j` (the grid's shift).
+    j: u64,
+    /// The smallest and largest value key the cell can hold, clipped to the
+    /// data's range.
+    klo: u64,
+    khi: u64,
+    /// Values of the base and of the current side in it.
+    a: u64,
+    b: u64,
+}
+
+/// A numeric feature's two sides on one grid.
+#[derive(Debug, Clone)]
+pub(super) struct Pair {
+    name: String,
+    domain: Domain,
+    map: KeyMap,
+    shift: u32,
+    cells: Vec<Cell>,
+    /// Finite values of the base and of the current side.
+    pub n: u64,
+    pub m: u64,
+    sides: [KeySketch; 2],
+    /// The values of the refined cells, by cell position: (value key, base
+    /// count, current count), ascending.
+    exact: BTreeMap<usize, Vec<(u64, u64, u64)>>,
+}
+
+/// KS and the unnormalised Wasserstein-1 distance over the grid.
+pub(super) struct GridMetrics {
+    /// The largest `|F_base − F_cur|` where both are known (every cell
+    /// edge, every value of a refined cell): KS itself when `ks_hi == ks`,
+    /// else a lower bound.
+    pub ks: f64,
+    /// The largest value KS can have.
+    pub ks_hi: f64,
+    /// `∫|F_base − F_cur| dx`: exact between cells and in refined cells, a
+    /// trapezoid in the others, off by at most `w_err`.
+    pub w: f64,
+    pub w_err: f64,
+    /// Per cell: the largest `|F_base − F_cur|` it can hold, and its share
+    /// of `w_err`.
+    per_cell: Vec<(f64, f64)>,
+}
+
+/// Which metrics a refinement round should make certain.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Want {
+    pub ks: bool,
+    pub wasserstein: bool,
+}
+
+impl Want {
+    pub fn any(self) -> bool {
+        self.ks || self.wasserstein
+    }
+}
+
+impl Pair {
+    pub fn new(name: &str, a: &NumericStats, b: &NumericStats) -> Result<Pair> {
+        let bad = |side: &str, e: String| {
+            Error::Internal(format!("{name}: the {side} profile's sketch: {e}"))
+        };
+        let sa = KeySketch::from_stored(&a.sketch).map_err(|e| bad("base", e))?;
+        let sb = KeySketch::from_stored(&b.sketch).map_err(|e| bad("current", e))?;
+        if sa.map() != sb.map() {
+            return Err(Error::Internal(format!(
+                "{name}: the sketches map keys differently ({:?}, {:?})",
+                sa.map(),
+                sb.map()
+            )));
+        }
+        let shift = sa.shift().max(sb.shift());
+        let mut counts: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
+        for (side, s) in [(0, &sa), (1, &sb)] {
+            let d = shift - s.shift();
+            for (i, &c) in s.counts().iter().enumerate() {
+                if c > 0 {
+                    let e = counts.entry((s.origin() + i as u64) >> d).or_default();
+                    if side == 0 {
+                        e.0 += c;
+                    } else {
+                        e.1 += c;
+                    }
+                }
+            }
+        }
+        let kmin = [sa.min_key(), sb.min_key()].into_iter().flatten().min();
+        let kmax = [sa.max_key(), sb.max_key()].into_iter().flatten().max();
+        let map = sa.map();
+        let cells = counts
+            .into_iter()
+            .map(|(j, (a, b))| {
+                let lo = j << shift;
+                let hi = lo | ((1u64 << shift) - 1);
+                Cell {
+                    j,
+                    klo: map.inv(lo).0.max(kmin.unwrap_or(0)),
+                    khi: map.inv(hi).1.min(kmax.unwrap_or(u64::MAX)),
+                    a,
+                    b,
+                }
+            })
+            .collect();
+        Ok(Pair {
+            name: name.into(),
+            domain: a.domain,
+            map,
+            shift,
+            cells,
+            n: sa.total(),
+            m: sb.total(),
+            sides: [sa, sb],
+            exact: BTreeMap::new(),
+        })
+    }
+
+    /// KS and Wasserstein with their bounds, from the grid and the refined
+    /// cells.
+    pub fn metrics(&self) -> GridMetrics {
+        let (n, m) = (self.n, self.m);
+        let val = |k: u64| self.domain.to_f64(k);
+        let gap = |ca: u64, cb: u64| share(ca, n) - share(cb, m);
+        let (mut ca, mut cb) = (0u64, 0u64);
+        let mut gm = GridMetrics {
+            ks: 0.0,
+            ks_hi: 0.0,
+            w: 0.0,
+            w_err: 0.0,
+            per_cell: Vec::with_capacity(self.cells.len()),
+        };
+        for (idx, c) in self.cells.iter().enumerate() {
+            let d_lo = gap(ca, cb);
+            let (ca0, cb0) = (ca, cb);
+            ca += c.a;
+            cb += c.b;
+            let d_hi = gap(ca, cb);
+            let (upper, err) = match self.exact.get(&idx) {
+                Some(values) => {
+                    // F_base − F_cur after each value; constant in between.
+                    let (mut x, mut y) = (ca0, cb0);
+                    let (mut at, mut d, mut top) = (val(c.klo), d_lo, d_lo.abs());
+                    for &(k, p, q) in values {
+                        let v = val(k);
+                        gm.w += d.abs() * (v - at);
+                        x += p;
+                        y += q;
+                        d = gap(x, y);
+                        top = top.max(d.abs());
+                        at = v;
+                    }
+                    gm.w += d.abs() * (val(c.khi) - at);
+                    gm.ks = gm.ks.max(top);
+                    (top, 0.0)
+                }
+                None => {
+                    gm.ks = gm.ks.max(d_hi.abs());
+                    let (p, q) = (share(c.a, n), share(c.b, m));
+                    // Inside the cell, F_base − F_cur lies in
+                    // [d_lo − q, d_lo + p].
+                    let (lo_d, hi_d) = if c.klo == c.khi {
+                        (d_lo.min(d_hi), d_lo.max(d_hi))
+                    } else {
+                        (d_lo - q, d_lo + p)
+                    };
+                    let upper = lo_d.abs().max(hi_d.abs());
+                    // |D| over the cell's span is unknown in [lower, upper]:
+                    // estimate the trapezoid of its ends.
+                    let width = val(c.khi) - val(c.klo);
+                    let mut err = 0.0;
+                    if width > 0.0 {
+                        let lower = if lo_d <= 0.0 && hi_d >= 0.0 {
+                            0.0
+                        } else {
+                            lo_d.abs().min(hi_d.abs())
+                        };
+                        let est = 0.5 * (d_lo.abs() + d_hi.abs());
+                        gm.w += width * est;
+                        err = width * (upper - est).max(est - lower);
+                    }
+                    (upper, err)
+                }
+            };
+            gm.ks_hi = gm.ks_hi.max(upper);
+            gm.w_err += err;
+            gm.per_cell.push((upper, err));
+            // From the cell's end to the next cell: D is exactly d_hi.
+            if let Some(next) = self.cells.get(idx + 1) {
+                gm.w += (val(next.klo) - val(c.khi)) * d_hi.abs();
+            }
+        }
+        gm.ks_hi = gm.ks_hi.max(gm.ks);
+        gm
+    }
+
+    /// The cells not yet refined whose values could change what `want`
+    /// names, most uncertain first: for KS, those where `|F_base − F_cur|`
+    /// could exceed the known lower bound; for Wasserstein, those with an
+    /// error.
+    pub fn open_cells(&self, want: Want, gm: &GridMetrics) -> Vec<(usize, u64)> {
+        let mut open: Vec<(f64, usize)> = gm
+            .per_cell
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !self.exact.contains_key(i))
+            .filter_map(|(i, &(upper, err))| {
+                let ks = want.ks && upper > gm.ks;
+                let w = want.wasserstein && err > 0.0;
+                // KS first: its cells decide the supremum.
+                (ks || w).then_some((if ks { 2.0 + upper } else { err }, i))
+            })
+            .collect();
+        open.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+        open.into_iter()
+            .map(|(_, i)| (i, self.cells[i].a + self.cells[i].b))
+            .collect()
+    }
+
+    /// The plan that collects side `side`'s values of `cells` (positions in
+    /// the grid), or `None` when that side has no values there.
+    pub fn plan(&self, side: usize, cells: &[usize]) -> Option<Pass2Plan> {
+        let s = &self.sides[side];
+        let (kmin, kmax) = (s.min_key()?, s.max_key()?);
+        let (lo, hi) = (
+            self.map.fwd(kmin) >> self.shift,
+            self.map.fwd(kmax) >> self.shift,
+        );
+        // Buckets of 2^up cells, so that the side's range fits the slot
+        // table of a profile's pass two (the GPU's too).
+        let mut up = 0;
+        while (hi >> up) - (lo >> up) >= 1 << PROFILE_BITS {
+            up += 1;
+        }
+        let origin = lo >> up;
+        let mut slot_of = vec![NO_SLOT; ((hi >> up) - origin + 1) as usize];
+        let mut slots = 0u16;
+        for &i in cells {
+            let j = self.cells[i].j;
+            if (lo..=hi).contains(&j) {
+                let b = ((j >> up) - origin) as usize;
+                if slot_of[b] == NO_SLOT {
+                    slot_of[b] = slots;
+                    slots += 1;
+                }
+            }
+        }
+        (slots > 0).then(|| {
+            Pass2Plan::collect_only(
+                self.domain,
+                self.map,
+                self.shift + up,
+                origin,
+                slot_of,
+                slots as usize,
+            )
+        })
+    }
+
+    /// Take in the values collected for `cells` (`got[side]` from
+    /// [`Pair::plan`]'s plan for that side). The collected counts must be
+    /// the sketches' counts: otherwise the data changed since it was
+    /// profiled (the error names the side and what differs).
+    pub fn absorb(
+        &mut self,
+        cells: &[usize],
+        got: [Option<&Pass2State>; 2],
+    ) -> std::result::Result<(), (usize, String)> {
+        let at: BTreeMap<u64, usize> = cells.iter().map(|&i| (self.cells[i].j, i)).collect();
+        let mut values: BTreeMap<usize, BTreeMap<u64, (u64, u64)>> = BTreeMap::new();
+        for (side, st) in got.iter().enumerate() {
+            for cand in st.iter().flat_map(|s| &s.cands) {
+                for &(k, c) in cand.runs() {
+                    if let Some(&i) = at.get(&(self.map.fwd(k) >> self.shift)) {
+                        let e = values.entry(i).or_default().entry(k).or_default();
+                        if side == 0 {
+                            e.0 += c;
+                        } else {
+                            e.1 += c;
+                        }
+                    }
+                }
+            }
+        }
+        for &i in cells {
+            let v: Vec<(u64, u64, u64)> = values
+                .remove(&i)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, (x, y))| (k, x, y))
+                .collect();
+            let (x, y) = v.iter().fold((0, 0), |(x, y), &(_, p, q)| (x + p, y + q));
+            let c = &self.cells[i];
+            for (side, got, want) in [(0, x, c.a), (1, y, c.b)] {
+                if got != want {
+                    return Err((
+                        side,
+                        format!(
+                            "column {:?}: {got} values in a range where the profile counted {want}",
+                            self.name
+                        ),
+                    ));
+                }
+            }
+            self.exact.insert(i, v);
+        }
+        Ok(())
+    }
+
+    /// What Wasserstein is divided by (see [`Scale`]).
+    pub fn scale(&self) -> Option<Scale> {
+        let at = |s: &KeySketch, p: f64| {
+            let n = (s.total() > 0).then_some(s.total())?;
+            let (k, _) = s.approx_key_at(rank_index(p, n))?;
+            Some(self.domain.to_f64(k))
+        };
+        let span = |s: &KeySketch, lo: f64, hi: f64| Some(at(s, hi)? - at(s, lo)?);
+        let [a, b] = &self.sides;
+        let candidates = [
+            ("base_iqr", span(a, 0.25, 0.75)),
+            ("base_p05_p95", span(a, 0.05, 0.95)),
+            ("base_range", span(a, 0.0, 1.0)),
+            ("current_iqr", span(b, 0.25, 0.75)),
+            ("current_p05_p95", span(b, 0.05, 0.95)),
+            ("current_range", span(b, 0.0, 1.0)),
+        ];
+        candidates.into_iter().find_map(|(by, v)| {
+            v.filter(|&v| v > 0.0 && v.is_finite()).map(|value| Scale {
+                by: by.into(),
+                value,
+            })
+        })
+    }
+
+    /// Values collected so far (refined cells' values on both sides).
+    pub fn refined_values(&self) -> u64 {
+        self.exact
+            .keys()
+            .map(|&i| self.cells[i].a + self.cells[i].b)
+            .sum()
+    }
+
+    /// The metric bins: whole cells grouped into at most `bins` bins of
+    /// about equal pooled mass (the deciles of the two distributions mixed
+    /// with equal weight), labelled by the shortest decimals that name them.
+    pub fn metric_bins(&self, bins: usize) -> Aligned {
+        let (n, m) = (self.n, self.m);
+        let mut al = Aligned::default();
+        let pooled = |ca: u64, cb: u64| match (n, m) {
+            (0, _) => share(cb, m),
+            (_, 0) => share(ca, n),
+            _ => 0.5 * (share(ca, n) + share(cb, m)),
+        };
+        let (mut ca, mut cb) = (0u64, 0u64);
+        let (mut xa, mut xb) = (0u64, 0u64);
+        let mut first = 0usize;
+        let mut next = 1usize;
+        let last = self.cells.len().saturating_sub(1);
+        let mut spans = Vec::new();
+        for (i, c) in self.cells.iter().enumerate() {
+            if xa == 0 && xb == 0 {
+                first = i;
+            }
+            xa += c.a;
+            xb += c.b;
+            ca += c.a;
+            cb += c.b;
+            let cum = pooled(ca, cb);
+            if i == last || cum >= next as f64 / bins as f64 {
+                spans.push((first, i));
+                al.a.push(xa);
+                al.b.push(xb);
+                xa = 0;
+                xb = 0;
+                while next < bins && cum >= next as f64 / bins as f64 {
+                    next += 1;
+                }
+            }
+        }
+        let spans: Vec<(u64, u64)> = spans
+            .iter()
+            .map(|&(first, last)| (self.cells[first].klo, self.cells[last].khi))
+            .collect();
+        al.labels = super::label::bins(self.domain, &spans);
+        al
+    }
+}
