@@ -447,6 +447,45 @@ mod tests {
     }
 
     #[test]
+    fn chi2_quantiles_match_scipy() {
+        // scipy.stats.chi2.ppf, stored by tests/fixtures/compare/make.py.
+        let v: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/compare/expected.json"))
+                .unwrap();
+        let rows = v["chi2_ppf"].as_array().unwrap();
+        assert!(rows.len() >= 10);
+        for row in rows {
+            let [p, dof, want] = [0, 1, 2].map(|i| row[i].as_f64().unwrap());
+            let got = chi2_quantile(p, dof);
+            assert!(
+                (got - want).abs() <= 1e-9 * want.max(1.0),
+                "chi2.ppf({p}, {dof}) = {want}, got {got}"
+            );
+        }
+    }
+
+    #[test]
+    fn additive_critical_values_grow_with_sparseness() {
+        // Ten well-filled categories: about the textbook χ² scaling of JSD,
+        // χ²·(1/P + 1/Q)/(8 ln 2), with 10 degrees of freedom rather than 9
+        // (each category splits on its own, not conditioned on the totals:
+        // a little conservative).
+        let a = [1000u64; 10];
+        let crit = additive_critical(&JSD, &a, &a, 10_000, 10_000, 1e-4);
+        let textbook = chi2_quantile(1.0 - 1e-4, 10.0) * 2e-4 / (8.0 * 2f64.ln());
+        assert!((crit / textbook - 1.0).abs() < 0.02, "{crit} vs {textbook}");
+        // The same mass over 10,000 singletons: far larger.
+        let sparse = vec![1u64; 10_000];
+        let crit_sparse = additive_critical(&JSD, &sparse, &sparse, 10_000, 10_000, 1e-4);
+        assert!(crit_sparse > 0.3, "{crit_sparse}");
+        // An empty side has no critical value.
+        assert_eq!(
+            additive_critical(&PSI, &[1], &[0], 1, 0, 0.01),
+            f64::INFINITY
+        );
+    }
+
+    #[test]
     fn gap_orders_like_shares() {
         // 1/3 vs 2/7 and 2/6 vs 2/7: equal gaps on integers, however they round.
         assert_eq!(scaled_gap(1, 2, 3, 7), scaled_gap(2, 2, 6, 7) / 2);

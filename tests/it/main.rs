@@ -8,6 +8,7 @@ mod fuzz;
 mod gpu;
 mod merge;
 mod oracle;
+mod refine;
 mod reliability;
 mod schema;
 mod shaders;
