@@ -11,7 +11,10 @@
 # Writes devices.json, synthetic.json (skewer bench --synthetic 100M),
 # bench.json (skewer bench on the bench file), cpu.json/gpu.json (the two
 # profiles of the bench file), parity.txt (bench/profile_diff.py of them) and
-# log.txt. Exits non-zero when a step fails or the profiles differ.
+# log.txt, refine-*.json and fixture-*.json (compare --refine always on both
+# backends: the bench pair, diffed into parity.txt, and the stored cases of
+# tests/fixtures/compare, which must be byte-identical). Exits non-zero when
+# a step fails or the results differ.
 set -uo pipefail
 bin=$(realpath "$1"); out=$2; rows=${3:-10000000}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -41,8 +44,26 @@ if python3 -c 'import numpy, pyarrow' 2>/dev/null; then
     step drift cpu
     step sh -c "python3 '$here/profile_diff.py' '$out/compare-cpu.json' '$out/compare-gpu.json' >> '$out/parity.txt'"
     tail -1 "$out/parity.txt"
+    # Refinement (compare reads columns again for the values of chosen
+    # sketch buckets): every KS made exact, on both backends.
+    refine() { "$bin" compare "$data/train.parquet" "$data/serve.parquet" --backend "$1" --refine always --json -o "$out/refine-$1.json" > /dev/null; [ $? -le 1 ]; }
+    step refine gpu
+    step refine cpu
+    step sh -c "python3 '$here/profile_diff.py' '$out/refine-cpu.json' '$out/refine-gpu.json' >> '$out/parity.txt'"
+    tail -1 "$out/parity.txt"
 else
     echo "no python3 with numpy and pyarrow: skipping the bench file and parity"
 fi
+# The stored cases of tests/fixtures/compare (scipy's values in
+# expected.json): refined on both backends, the same comparison.
+fixtures="$here/../tests/fixtures/compare"
+for base in "$fixtures"/*.base.parquet; do
+    case=$(basename "$base" .base.parquet)
+    for b in gpu cpu; do
+        "$bin" compare "$base" "$fixtures/$case.current.parquet" --backend "$b" --refine always --json --quiet \
+            | grep -v '"computed_on"' > "$out/fixture-$case-$b.json"
+    done
+    step cmp "$out/fixture-$case-cpu.json" "$out/fixture-$case-gpu.json"
+done
 echo "gpu-check: $([ $status = 0 ] && echo ok || echo FAILED)"
 exit $status

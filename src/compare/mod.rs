@@ -133,8 +133,8 @@ pub struct Data<'a> {
     pub base: &'a Dataset,
     pub current: &'a Dataset,
     pub refine: Refine,
-    /// Bytes of values one refinement pass may collect (16 per value);
-    /// more passes if the cells to refine hold more.
+    /// Bytes one refinement pass may use for the values it collects (64
+    /// per value); more passes if the cells to refine hold more.
     pub memory_budget: u64,
     pub progress: &'a dyn Progress,
 }
@@ -605,26 +605,34 @@ fn grid_metrics(fc: &mut FeatureComparison, pair: &Pair) {
 
 /// What refinement should make certain for a feature decided by
 /// `thresholds` (metric, threshold): under [`Refine::Auto`] the metrics
-/// whose verdict is undecided (and KS until exact once refining began);
-/// under [`Refine::Always`] KS wherever it is not exact.
+/// whose verdict is undecided (for KS, the cells that could reach its
+/// boundary: once they are refined, a KS at or above the boundary is
+/// exact, since no other cell can exceed it); under [`Refine::Always`] KS
+/// wherever it is not exact.
 pub fn wanted(fc: &FeatureComparison, thresholds: &[(&Metric, f64)], policy: Refine) -> Want {
-    let open = |name: &str| {
-        thresholds.iter().any(|&(m, t)| {
-            m.name == name && matches!(judge_metric(m, fc, t), Some(Verdict::Undecided { .. }))
-        })
+    let verdict = |name: &str| {
+        thresholds
+            .iter()
+            .find(|(m, _)| m.name == name)
+            .and_then(|&(m, t)| judge_metric(m, fc, t))
     };
+    let open = |name: &str| matches!(verdict(name), Some(Verdict::Undecided { .. }));
     let inexact = fc.bounds.ks.is_some_and(|b| b > 0.0);
     let wasserstein = open(metric::WASSERSTEIN.name);
+    // Where KS's verdict turns: at its threshold and its critical value.
+    let boundary = thresholds
+        .iter()
+        .find(|(m, _)| m.name == KS.name)
+        .map(|&(m, t)| t.max(m.critical_of(fc).unwrap_or(t)));
+    let exact = Some(0.0);
+    let ks = match policy {
+        Refine::Never => None,
+        Refine::Always => exact.filter(|_| inexact),
+        Refine::Auto => boundary.filter(|_| open(KS.name)),
+    };
     match policy {
         Refine::Never => Want::default(),
-        Refine::Always => Want {
-            ks: inexact,
-            wasserstein,
-        },
-        Refine::Auto => Want {
-            ks: open(KS.name) || (fc.refined_values > 0 && inexact),
-            wasserstein,
-        },
+        _ => Want { ks, wasserstein },
     }
 }
 
@@ -641,7 +649,10 @@ pub fn refine(
     if data.refine == Refine::Never {
         return Ok(());
     }
-    let max_values = (data.memory_budget / 16).max(1);
+    // Each value collected costs up to about 64 bytes on the way (its run
+    // in the collected keys, the merge of two work items' runs, the sorted
+    // copy and the merged (key, base, current) list).
+    let max_values = (data.memory_budget / 64).max(1);
     for pass in 2.. {
         // The cells of this round, per feature, most uncertain first.
         let mut round: Vec<(usize, Vec<usize>)> = Vec::new();

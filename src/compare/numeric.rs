@@ -46,9 +46,18 @@ pub(super) struct Pair {
     pub n: u64,
     pub m: u64,
     sides: [KeySketch; 2],
-    /// The values of the refined cells, by cell position: (value key, base
-    /// count, current count), ascending.
-    exact: BTreeMap<usize, Vec<(u64, u64, u64)>>,
+    /// Values of each side in the cells before each cell.
+    before: Vec<(u64, u64)>,
+    /// What refinement found in a cell, by cell position.
+    exact: BTreeMap<usize, Exact>,
+}
+
+/// A refined cell: the largest `|F_base − F_cur|` inside it (at its
+/// values) and `∫|F_base − F_cur| dx` over its span, both exact.
+#[derive(Debug, Clone, Copy)]
+struct Exact {
+    top: f64,
+    w: f64,
 }
 
 /// KS and the unnormalised Wasserstein-1 distance over the grid.
@@ -71,13 +80,16 @@ pub(super) struct GridMetrics {
 /// Which metrics a refinement round should make certain.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Want {
-    pub ks: bool,
+    /// Refine the cells where KS could reach this value (and exceeds what
+    /// is known): the decision's boundary, to decide; 0, to make KS exact.
+    pub ks: Option<f64>,
+    /// Refine every cell with a Wasserstein error.
     pub wasserstein: bool,
 }
 
 impl Want {
     pub fn any(self) -> bool {
-        self.ks || self.wasserstein
+        self.ks.is_some() || self.wasserstein
     }
 }
 
@@ -113,7 +125,7 @@ impl Pair {
         let kmin = [sa.min_key(), sb.min_key()].into_iter().flatten().min();
         let kmax = [sa.max_key(), sb.max_key()].into_iter().flatten().max();
         let map = sa.map();
-        let cells = counts
+        let cells: Vec<Cell> = counts
             .into_iter()
             .map(|(j, (a, b))| {
                 let lo = j << shift;
@@ -127,7 +139,16 @@ impl Pair {
                 }
             })
             .collect();
+        let before = cells
+            .iter()
+            .scan((0, 0), |acc, c| {
+                let at = *acc;
+                *acc = (acc.0 + c.a, acc.1 + c.b);
+                Some(at)
+            })
+            .collect();
         Ok(Pair {
+            before,
             name: name.into(),
             domain: a.domain,
             map,
@@ -156,27 +177,14 @@ impl Pair {
         };
         for (idx, c) in self.cells.iter().enumerate() {
             let d_lo = gap(ca, cb);
-            let (ca0, cb0) = (ca, cb);
             ca += c.a;
             cb += c.b;
             let d_hi = gap(ca, cb);
             let (upper, err) = match self.exact.get(&idx) {
-                Some(values) => {
-                    // F_base − F_cur after each value; constant in between.
-                    let (mut x, mut y) = (ca0, cb0);
-                    let (mut at, mut d, mut top) = (val(c.klo), d_lo, d_lo.abs());
-                    for &(k, p, q) in values {
-                        let v = val(k);
-                        gm.w += d.abs() * (v - at);
-                        x += p;
-                        y += q;
-                        d = gap(x, y);
-                        top = top.max(d.abs());
-                        at = v;
-                    }
-                    gm.w += d.abs() * (val(c.khi) - at);
-                    gm.ks = gm.ks.max(top);
-                    (top, 0.0)
+                Some(e) => {
+                    gm.w += e.w;
+                    gm.ks = gm.ks.max(e.top);
+                    (e.top, 0.0)
                 }
                 None => {
                     gm.ks = gm.ks.max(d_hi.abs());
@@ -229,7 +237,7 @@ impl Pair {
             .enumerate()
             .filter(|(i, _)| !self.exact.contains_key(i))
             .filter_map(|(i, &(upper, err))| {
-                let ks = want.ks && upper > gm.ks;
+                let ks = want.ks.is_some_and(|floor| upper >= floor && upper > gm.ks);
                 let w = want.wasserstein && err > 0.0;
                 // KS first: its cells decide the supremum.
                 (ks || w).then_some((if ks { 2.0 + upper } else { err }, i))
@@ -290,29 +298,46 @@ impl Pair {
         cells: &[usize],
         got: [Option<&Pass2State>; 2],
     ) -> std::result::Result<(), (usize, String)> {
-        let at: BTreeMap<u64, usize> = cells.iter().map(|&i| (self.cells[i].j, i)).collect();
-        let mut values: BTreeMap<usize, BTreeMap<u64, (u64, u64)>> = BTreeMap::new();
-        for (side, st) in got.iter().enumerate() {
-            for cand in st.iter().flat_map(|s| &s.cands) {
-                for &(k, c) in cand.runs() {
-                    if let Some(&i) = at.get(&(self.map.fwd(k) >> self.shift)) {
-                        let e = values.entry(i).or_default().entry(k).or_default();
-                        if side == 0 {
-                            e.0 += c;
-                        } else {
-                            e.1 += c;
-                        }
-                    }
-                }
+        let at: std::collections::HashMap<u64, usize> =
+            cells.iter().map(|&i| (self.cells[i].j, i)).collect();
+        // Each side's collected runs in key order (each slot's runs are
+        // sorted already), then both merged: (key, base count, current
+        // count) per value, split by cell.
+        let sorted = |st: Option<&Pass2State>| {
+            let mut runs: Vec<(u64, u64)> = st
+                .iter()
+                .flat_map(|s| &s.cands)
+                .flat_map(|c| c.runs().iter().copied())
+                .collect();
+            runs.sort_unstable_by_key(|r| r.0);
+            runs
+        };
+        let (xs, ys) = (sorted(got[0]), sorted(got[1]));
+        let mut values: BTreeMap<usize, Vec<(u64, u64, u64)>> = BTreeMap::new();
+        let (mut i, mut j) = (0, 0);
+        while i < xs.len() || j < ys.len() {
+            let k = match (xs.get(i), ys.get(j)) {
+                (Some(x), Some(y)) => x.0.min(y.0),
+                (Some(x), None) => x.0,
+                (None, Some(y)) => y.0,
+                (None, None) => break,
+            };
+            let (mut p, mut q) = (0, 0);
+            while xs.get(i).is_some_and(|x| x.0 == k) {
+                p += xs[i].1;
+                i += 1;
+            }
+            while ys.get(j).is_some_and(|y| y.0 == k) {
+                q += ys[j].1;
+                j += 1;
+            }
+            if let Some(&cell) = at.get(&(self.map.fwd(k) >> self.shift)) {
+                values.entry(cell).or_default().push((k, p, q));
             }
         }
+        drop((xs, ys));
         for &i in cells {
-            let v: Vec<(u64, u64, u64)> = values
-                .remove(&i)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, (x, y))| (k, x, y))
-                .collect();
+            let v = values.remove(&i).unwrap_or_default();
             let (x, y) = v.iter().fold((0, 0), |(x, y), &(_, p, q)| (x + p, y + q));
             let c = &self.cells[i];
             for (side, got, want) in [(0, x, c.a), (1, y, c.b)] {
@@ -326,9 +351,34 @@ impl Pair {
                     ));
                 }
             }
-            self.exact.insert(i, v);
+            let e = self.exact_cell(i, &v);
+            self.exact.insert(i, e);
         }
         Ok(())
+    }
+
+    /// A cell's KS and Wasserstein from its values `(key, base count,
+    /// current count)`, ascending: `F_base − F_cur` after each value,
+    /// constant in between.
+    fn exact_cell(&self, i: usize, values: &[(u64, u64, u64)]) -> Exact {
+        let (n, m) = (self.n, self.m);
+        let val = |k: u64| self.domain.to_f64(k);
+        let gap = |ca: u64, cb: u64| share(ca, n) - share(cb, m);
+        let c = &self.cells[i];
+        let (mut x, mut y) = self.before[i];
+        let mut d = gap(x, y);
+        let (mut at, mut top, mut w) = (val(c.klo), d.abs(), 0.0);
+        for &(k, p, q) in values {
+            let v = val(k);
+            w += d.abs() * (v - at);
+            x += p;
+            y += q;
+            d = gap(x, y);
+            top = top.max(d.abs());
+            at = v;
+        }
+        w += d.abs() * (val(c.khi) - at);
+        Exact { top, w }
     }
 
     /// What Wasserstein is divided by (see [`Scale`]).
