@@ -18,7 +18,7 @@ modes=(never auto always)
 run() {
     /usr/bin/time -f "%e %M" -o "$out/t" "$bin" compare "$dir/train.parquet" "$dir/serve.parquet" \
         --quiet --json --refine "$1" > "$out/c-$1.json" || [ $? -le 1 ]
-    cat "$out/t"
+    tail -1 "$out/t"
 }
 scipy=0
 "$py" -c 'import numpy, pyarrow, scipy' 2>/dev/null && scipy=1

@@ -343,16 +343,7 @@ pub fn profile(
     let mut leaves = Vec::new();
     for c in &opts.categorical {
         let Some(f) = schema.fields().iter().find(|f| f.name() == c) else {
-            return Err(Error::UnknownColumn {
-                path: ds.sources().first().cloned().unwrap_or_default().into(),
-                column: c.clone(),
-                available: schema
-                    .fields()
-                    .iter()
-                    .map(|f| f.name().as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
+            return Err(unknown_column(ds, c));
         };
         let elem = match f.data_type() {
             DataType::List(e) | DataType::LargeList(e) => e.data_type().clone(),
@@ -674,6 +665,21 @@ fn pass2_item<'p>(
     Ok(states.into_iter().map(|(s, _)| s).collect())
 }
 
+/// `ds` has no column `name`: the error lists those it has.
+fn unknown_column(ds: &Dataset, name: &str) -> Error {
+    Error::UnknownColumn {
+        path: ds.sources().first().cloned().unwrap_or_default().into(),
+        column: name.to_string(),
+        available: ds
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
 /// Read the named numeric columns of `ds` again and collect, for each, the
 /// keys of the sketch buckets its plan names, on `backend`: a pass two
 /// outside a profile run (compare's refinement). `pass` numbers the
@@ -688,16 +694,9 @@ pub fn collect_keys(
     let schema = ds.schema().clone();
     let mut at = std::collections::HashMap::new();
     for (i, (name, _)) in columns.iter().enumerate() {
-        let col = schema.index_of(name).map_err(|_| Error::UnknownColumn {
-            path: ds.sources().first().cloned().unwrap_or_default().into(),
-            column: name.to_string(),
-            available: schema
-                .fields()
-                .iter()
-                .map(|f| f.name().as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })?;
+        let col = schema
+            .index_of(name)
+            .map_err(|_| unknown_column(ds, name))?;
         if at.insert(col, i).is_some() {
             return Err(Error::Internal(format!("column {name:?} collected twice")));
         }
