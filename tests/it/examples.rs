@@ -521,3 +521,104 @@ fn bad_names_and_failed_reads_leave_no_output() {
     fails_with(&a, &["bad.csv", "oops"]);
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "old");
 }
+
+/// The labels of domains beyond plain strings: bytes that are not UTF-8
+/// (`0x…`, in a dictionary too), integers profiled as categorical (their
+/// decimal form), booleans; and bounds on timestamps by their ticks.
+#[test]
+fn labels_of_binary_dictionary_integer_and_bool_values_and_timestamp_ticks() {
+    let d = tmp();
+    let n = 50;
+    let bin: BinaryArray = (0..n)
+        .map(|k| Some(if k == 3 { &b"\xff\xfe"[..] } else { &b"ok"[..] }))
+        .collect();
+    let dict: DictionaryArray<Int32Type> = (0..n)
+        .map(|k| Some(if k == 4 { "no" } else { "yes" }))
+        .collect();
+    let dict = DictionaryArray::<Int32Type>::try_new(
+        dict.keys().clone(),
+        Arc::new(arrow::compute::cast(dict.values(), &DataType::Binary).unwrap()),
+    )
+    .unwrap();
+    let code: Int32Array = (0..n)
+        .map(|k| Some(if k == 5 { 99 } else { k % 2 }))
+        .collect();
+    let flag: BooleanArray = (0..n).map(|k| Some(k == 6)).collect();
+    let ts = TimestampMillisecondArray::from_iter(
+        (0..n).map(|k| Some(1_700_000_000_000 + if k == 7 { 10_000 } else { k as i64 })),
+    )
+    .with_timezone("UTC");
+    let batch = RecordBatch::try_from_iter(vec![
+        ("bin", Arc::new(bin) as ArrayRef),
+        ("dict", Arc::new(dict)),
+        ("code", Arc::new(code)),
+        ("flag", Arc::new(flag)),
+        ("ts", Arc::new(ts)),
+    ])
+    .unwrap();
+    let data = d.path().join("labels.arrows");
+    write_ipc_stream(&data, &[batch]);
+    let src = skewer::source::SourceOptions::default();
+    let opts = skewer::engine::ProfileOptions {
+        categorical: vec!["code".into()],
+        ..Default::default()
+    };
+    let p = profile_files(std::slice::from_ref(&data), &src, &opts).unwrap();
+    let mut s = skewer::schema::infer(&p, &Default::default());
+    for fs in &mut s.features {
+        match fs.name.as_str() {
+            "bin" => fs.domain = Some(vec!["ok".into()]),
+            "dict" => fs.domain = Some(vec!["yes".into()]),
+            "code" => fs.domain = Some(vec!["0".into(), "1".into()]),
+            "flag" => fs.domain = Some(vec!["false".into()]),
+            "ts" => {
+                fs.int_bounds = Some(Bounds {
+                    min: Some(Num::Int(1_700_000_000_000)),
+                    max: Some(Num::Int(1_700_000_000_049)),
+                })
+            }
+            _ => {}
+        }
+    }
+    let anomalies = skewer::schema::validate(
+        &s,
+        &p,
+        &skewer::schema::Checks {
+            previous: None,
+            training: None,
+            backend: &skewer::backend::Backend::cpu(),
+            bins: 10,
+        },
+    )
+    .unwrap();
+    let out = d.path().join("labels.parquet");
+    let ds = skewer::source::Dataset::open(std::slice::from_ref(&data), &src).unwrap();
+    let sum =
+        skewer::schema::examples::write_examples(&ds, &s, &p, &out, &Default::default()).unwrap();
+    let name = data.to_str().unwrap().to_string();
+    let e = |row: u64, f: &str, a: &str, v: &str| {
+        (name.clone(), row, f.into(), a.into(), Some(v.to_string()))
+    };
+    let enum_ = "ENUM_TYPE_UNEXPECTED_STRING_VALUES";
+    assert_eq!(
+        read_examples(&out),
+        vec![
+            e(3, "bin", enum_, "0xfffe"),
+            e(4, "dict", enum_, "no"),
+            e(5, "code", enum_, "99"),
+            e(6, "flag", enum_, "true"),
+            e(7, "ts", "INT_TYPE_BIG_INT", "2023-11-14T22:13:30Z"),
+        ]
+    );
+    // The same (feature, type) pairs as validate's anomalies.
+    let listed: Vec<(String, String)> = anomalies
+        .iter()
+        .map(|a| (a.feature.clone().unwrap(), a.kind.clone()))
+        .collect();
+    let found: Vec<(String, String)> = sum
+        .rules
+        .iter()
+        .map(|r| (r.feature.clone(), r.anomaly.clone()))
+        .collect();
+    assert_eq!(listed, found);
+}
