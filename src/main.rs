@@ -275,13 +275,13 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
     let opts = a.data.one_pass_options()?;
     // With --examples the data is read twice, through one opened dataset
     // (standard input is spooled once).
+    let bar = skewer::report::progress::Bar::new(!a.data.quiet);
     let (data, dataset) = match &a.examples {
         Some(_) => {
             let ds = Dataset::open(
                 std::slice::from_ref(&a.file),
                 &a.data.input.to_options(None)?,
             )?;
-            let bar = skewer::report::progress::Bar::new(!a.data.quiet);
             let p = engine::profile(&ds, &opts, &bar)?;
             for w in &p.warnings {
                 eprintln!("warning: {}: {w}", a.file.display());
@@ -315,7 +315,7 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
             let o = skewer::schema::examples::ExamplesOptions {
                 max_per_rule: a.max_examples,
             };
-            let s = skewer::schema::examples::write_examples(ds, &schema, &data, out, &o)?;
+            let s = skewer::schema::examples::write_examples(ds, &schema, &data, out, &o, &bar)?;
             eprintln!(
                 "examples: {} rows written to {} ({} per-row rules broken, {} times in all)",
                 s.written,

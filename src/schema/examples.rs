@@ -44,6 +44,7 @@ use serde::Serialize;
 use super::validate::cmp_num;
 use super::{FeatureSchema, Schema};
 use crate::engine::schedule::run_ordered;
+use crate::engine::Progress;
 use crate::error::{Error, Result};
 use crate::files::AtomicOutput;
 use crate::profile::keys::{Domain, Num};
@@ -143,6 +144,7 @@ pub fn write_examples(
     profile: &DatasetProfile,
     out: &Path,
     o: &ExamplesOptions,
+    progress: &dyn Progress,
 ) -> Result<ExamplesSummary> {
     let format = ExamplesFormat::of_path(out)?;
     let checks = plan(ds, schema, profile);
@@ -174,11 +176,21 @@ pub fn write_examples(
     let max = o.max_per_rule;
     let threads = rayon::current_num_threads();
     if !columns.is_empty() {
+        // The data's second reading (validate's profile was the first).
+        progress.start(2, ds.total_rows(), ds.total_bytes());
+        let scan = Scan {
+            ds,
+            columns: &columns,
+            checks: &checks,
+            nrules,
+            max,
+            progress,
+        };
         run_ordered(
             parts.len(),
             threads,
             2 * threads,
-            |i| scan_partition(ds, &parts[i], starts[i], &columns, &checks, nrules, max),
+            |i| scan.partition(&parts[i], starts[i]),
             |i, found: Found| {
                 for (r, n) in found.rows.iter().enumerate() {
                     rows[r] += n;
@@ -199,6 +211,7 @@ pub fn write_examples(
                 Ok(())
             },
         )?;
+        progress.finish();
     }
     let file = writer.finish()?;
     guard.commit(file)?;
@@ -381,33 +394,42 @@ struct Found {
     examples: Vec<Example>,
 }
 
-fn scan_partition(
-    ds: &Dataset,
-    part: &Partition,
-    start: u64,
-    columns: &[usize],
-    checks: &[Check],
+/// What every worker reads and checks.
+struct Scan<'a> {
+    ds: &'a Dataset,
+    /// The columns read (those with rules), in the dataset's order.
+    columns: &'a [usize],
+    checks: &'a [Check],
     nrules: usize,
+    /// Examples kept per rule.
     max: usize,
-) -> Result<Found> {
-    let mut found = Found {
-        rows: vec![0; nrules],
-        examples: Vec::new(),
-    };
-    let mut base = start;
-    ds.read(part, columns, |batch, _bytes| {
-        for (k, c) in checks.iter().enumerate() {
-            // Readers give the columns in file order: found by name.
-            let a = batch.column_by_name(&c.name).ok_or_else(|| {
-                Error::Internal(format!("column {:?} missing from a batch", c.name))
-            })?;
-            scan_column(a, c, k, base, max, &mut found)?;
-        }
-        base += batch.num_rows() as u64;
-        Ok(())
-    })?;
-    found.examples.sort_by_key(|e| (e.row, e.rule));
-    Ok(found)
+    progress: &'a dyn Progress,
+}
+
+impl Scan<'_> {
+    /// Read and check one partition whose first row is row `start` of its
+    /// file.
+    fn partition(&self, part: &Partition, start: u64) -> Result<Found> {
+        let mut found = Found {
+            rows: vec![0; self.nrules],
+            examples: Vec::new(),
+        };
+        let mut base = start;
+        self.ds.read(part, self.columns, |batch, bytes| {
+            for (k, c) in self.checks.iter().enumerate() {
+                // Readers give the columns in file order: found by name.
+                let a = batch.column_by_name(&c.name).ok_or_else(|| {
+                    Error::Internal(format!("column {:?} missing from a batch", c.name))
+                })?;
+                scan_column(a, c, k, base, self.max, &mut found)?;
+            }
+            base += batch.num_rows() as u64;
+            self.progress.advance(batch.num_rows() as u64, bytes);
+            Ok(())
+        })?;
+        found.examples.sort_by_key(|e| (e.row, e.rule));
+        Ok(found)
+    }
 }
 
 /// Check one column of one batch, rows `base..`.

@@ -498,10 +498,16 @@ fn bad_names_and_failed_reads_leave_no_output() {
     let ds = skewer::source::Dataset::open(std::slice::from_ref(&bad), &src).unwrap();
     for name in ["out.parquet", "out.csv"] {
         let out = d.path().join(name);
-        let e =
-            skewer::schema::examples::write_examples(&ds, &s, &clean, &out, &Default::default())
-                .unwrap_err()
-                .to_string();
+        let e = skewer::schema::examples::write_examples(
+            &ds,
+            &s,
+            &clean,
+            &out,
+            &Default::default(),
+            &skewer::engine::NoProgress,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("bad.csv") && e.contains("oops"), "{e}");
         assert!(!out.exists(), "{name} was left behind");
     }
@@ -593,8 +599,15 @@ fn labels_of_binary_dictionary_integer_and_bool_values_and_timestamp_ticks() {
     .unwrap();
     let out = d.path().join("labels.parquet");
     let ds = skewer::source::Dataset::open(std::slice::from_ref(&data), &src).unwrap();
-    let sum =
-        skewer::schema::examples::write_examples(&ds, &s, &p, &out, &Default::default()).unwrap();
+    let sum = skewer::schema::examples::write_examples(
+        &ds,
+        &s,
+        &p,
+        &out,
+        &Default::default(),
+        &skewer::engine::NoProgress,
+    )
+    .unwrap();
     let name = data.to_str().unwrap().to_string();
     let e = |row: u64, f: &str, a: &str, v: &str| {
         (name.clone(), row, f.into(), a.into(), Some(v.to_string()))
