@@ -264,6 +264,17 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
     if let Some(out) = &a.examples {
         // Before any work: a wrong name is known at once.
         skewer::schema::examples::ExamplesFormat::of_path(out)?;
+        let dir = out
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        if !dir.is_dir() {
+            bail!(
+                "{}: cannot write the examples: {} is not a folder",
+                out.display(),
+                dir.display()
+            );
+        }
         if skewer::is_profile_path(&a.file) {
             bail!(
                 "{}: --examples needs the data itself, not a profile",

@@ -821,14 +821,26 @@ fn numeric_broken(
                     return inf.map_or(0, |r| 1 << r);
                 }
             }
-            for &(r, lim, breaks) in bounds {
-                if cmp_num(x, lim) == Some(breaks) {
+            for &(r, lim, ord) in bounds {
+                if breaks(x, lim, ord) {
                     bits |= 1 << r;
                 }
             }
             bits
         })
         .collect())
+}
+
+/// Whether `x` compares to the limit as `ord` ([`cmp_num`], with the
+/// same-domain cases inline: this runs for every value).
+#[inline(always)]
+fn breaks(x: Num, lim: Num, ord: std::cmp::Ordering) -> bool {
+    match (x, lim) {
+        (Num::Float(a), Num::Float(b)) => a.partial_cmp(&b) == Some(ord),
+        (Num::Int(a), Num::Int(b)) => a.cmp(&b) == ord,
+        (Num::UInt(a), Num::UInt(b)) => a.cmp(&b) == ord,
+        _ => cmp_num(x, lim) == Some(ord),
+    }
 }
 
 /// The examples file being written: rows are buffered and flushed in

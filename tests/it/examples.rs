@@ -460,6 +460,17 @@ fn bad_names_and_failed_reads_leave_no_output() {
         &["ex.txt", ".parquet or .csv"],
     );
     assert!(!txt.exists());
+    fails_with(
+        &[
+            "validate",
+            c,
+            "--schema",
+            sc,
+            "--examples",
+            "/nonexistent/dir/ex.csv",
+        ],
+        &["/nonexistent/dir/ex.csv", "not a folder"],
+    );
     let prof = d.path().join("p.json");
     fails_with(
         &[
