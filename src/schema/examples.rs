@@ -666,7 +666,15 @@ fn categorical_broken(v: &ArrayRef, (rule, domain): &(usize, HashSet<String>)) -
                 bad_code.push(!ok);
             }
             for (i, &k) in d.normalized_keys().iter().enumerate() {
-                if valid(i) && bad_code[k] {
+                if !valid(i) {
+                    continue;
+                }
+                // Readers may build dictionaries unchecked: a key beyond
+                // the values is corrupt data, not a panic.
+                let bad = bad_code
+                    .get(k)
+                    .ok_or_else(|| Error::corrupt("dictionary key beyond the values"))?;
+                if *bad {
                     out[i] = bit;
                 }
             }
