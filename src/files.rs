@@ -112,43 +112,98 @@ pub fn remove_all_temporary_now() {
 /// link is followed (its target is replaced, not the link); a target that
 /// is not a regular file (`/dev/null`, a pipe) is written in place.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let err = |source: std::io::Error| Error::Write {
-        path: path.into(),
-        source,
-    };
-    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-    let target = if is_link {
-        std::fs::canonicalize(path).map_err(err)?
-    } else {
-        path.to_path_buf()
-    };
-    let existing = std::fs::metadata(&target).ok();
-    if existing.as_ref().is_some_and(|m| !m.is_file()) {
-        return std::fs::write(&target, bytes).map_err(err);
+    let (out, mut f) = AtomicOutput::create(path)?;
+    f.write_all(bytes).map_err(|e| out.err(e))?;
+    out.commit(f)
+}
+
+/// An output written as a stream and put in place atomically, as
+/// [`write_atomic`] does for bytes in memory: [`AtomicOutput::create`] gives
+/// the file to write (a temporary file beside the target), and
+/// [`AtomicOutput::commit`] syncs it and renames it over the target. Dropped
+/// without a commit (an error on the way), the temporary file is removed and
+/// the target is untouched.
+#[derive(Debug)]
+pub struct AtomicOutput {
+    /// What the user named (for messages).
+    path: PathBuf,
+    /// The file replaced (a symbolic link's target).
+    target: PathBuf,
+    /// None when the target is not a regular file and is written in place.
+    tmp: Option<TempFile>,
+    existing: Option<std::fs::Metadata>,
+}
+
+impl AtomicOutput {
+    /// Start writing `path`; the file returned is where the bytes go.
+    pub fn create(path: &Path) -> Result<(AtomicOutput, File)> {
+        let err = |source: std::io::Error| Error::Write {
+            path: path.into(),
+            source,
+        };
+        let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        let target = if is_link {
+            std::fs::canonicalize(path).map_err(err)?
+        } else {
+            path.to_path_buf()
+        };
+        let existing = std::fs::metadata(&target).ok();
+        let mut out = AtomicOutput {
+            path: path.into(),
+            target: target.clone(),
+            tmp: None,
+            existing,
+        };
+        if out.existing.as_ref().is_some_and(|m| !m.is_file()) {
+            let f = File::options()
+                .write(true)
+                .truncate(true)
+                .open(&target)
+                .map_err(err)?;
+            return Ok((out, f));
+        }
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let name = target
+            .file_name()
+            .ok_or_else(|| err(std::io::Error::other("not a file name")))?;
+        let (tmp, f) = TempFile::create(dir.join(format!(
+            ".{}.{}-{}.skewer-tmp",
+            name.to_string_lossy(),
+            std::process::id(),
+            next()
+        )))
+        .map_err(err)?;
+        out.tmp = Some(tmp);
+        Ok((out, f))
     }
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = target
-        .file_name()
-        .ok_or_else(|| err(std::io::Error::other("not a file name")))?;
-    let (tmp, mut f) = TempFile::create(dir.join(format!(
-        ".{}.{}-{}.skewer-tmp",
-        name.to_string_lossy(),
-        std::process::id(),
-        next()
-    )))
-    .map_err(err)?;
-    f.write_all(bytes).map_err(err)?;
-    if let Some(m) = existing {
-        f.set_permissions(m.permissions()).map_err(err)?;
+
+    /// The error of a failed write, naming the output.
+    pub fn err(&self, source: std::io::Error) -> Error {
+        Error::Write {
+            path: self.path.clone(),
+            source,
+        }
     }
-    f.sync_all().map_err(err)?;
-    drop(f);
-    std::fs::rename(tmp.path(), &target).map_err(err)?;
-    tmp.keep();
-    Ok(())
+
+    /// The file `f` (from [`AtomicOutput::create`]) is complete: flush it to
+    /// disk and rename it over the target.
+    pub fn commit(mut self, f: File) -> Result<()> {
+        let Some(tmp) = self.tmp.take() else {
+            return Ok(());
+        };
+        if let Some(m) = &self.existing {
+            f.set_permissions(m.permissions())
+                .map_err(|e| self.err(e))?;
+        }
+        f.sync_all().map_err(|e| self.err(e))?;
+        drop(f);
+        std::fs::rename(tmp.path(), &self.target).map_err(|e| self.err(e))?;
+        tmp.keep();
+        Ok(())
+    }
 }
 
 #[cfg(test)]

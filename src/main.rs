@@ -250,6 +250,15 @@ struct ValidateArgs {
     /// Bins of about equal mass for numeric JSD, L-infinity and PSI.
     #[arg(long, default_value_t = 10)]
     compare_bins: usize,
+    /// Write the rows that break a per-row rule of the schema (domain,
+    /// bounds, NaN/inf, presence, values per row) to this file: .parquet
+    /// or .csv.
+    #[arg(long, value_name = "OUT")]
+    examples: Option<PathBuf>,
+    /// Most example rows written per rule (feature and anomaly type); the
+    /// counts in the JSON stay complete.
+    #[arg(long, value_name = "N", default_value_t = 100, requires = "examples")]
+    max_examples: usize,
     #[command(flatten)]
     refine: RefineArgs,
     #[command(flatten)]
@@ -279,9 +288,46 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
     if a.compare_bins == 0 {
         bail!("--compare-bins must be at least 1");
     }
+    if let Some(out) = &a.examples {
+        // Before any work: a wrong name is known at once.
+        skewer::schema::examples::ExamplesFormat::of_path(out)?;
+        let dir = out
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        if !dir.is_dir() {
+            bail!(
+                "{}: cannot write the examples: {} is not a folder",
+                out.display(),
+                dir.display()
+            );
+        }
+        if skewer::is_profile_path(&a.file) {
+            bail!(
+                "{}: --examples needs the data itself, not a profile",
+                a.file.display()
+            );
+        }
+    }
     let schema = skewer::schema::read_schema(&a.schema)?;
     let opts = a.data.one_pass_options()?;
-    let data = a.data.load(&a.file, &None, &opts)?;
+    // With --examples the data is read twice, through one opened dataset
+    // (standard input is spooled once).
+    let bar = skewer::report::progress::Bar::new(!a.data.quiet);
+    let (data, dataset) = match &a.examples {
+        Some(_) => {
+            let ds = Dataset::open(
+                std::slice::from_ref(&a.file),
+                &a.data.input.to_options(None)?,
+            )?;
+            let p = engine::profile(&ds, &opts, &bar)?;
+            for w in &p.warnings {
+                eprintln!("warning: {}: {w}", a.file.display());
+            }
+            (p, Some(ds))
+        }
+        None => (a.data.load(&a.file, &None, &opts)?, None),
+    };
     let previous = a
         .previous
         .as_deref()
@@ -292,8 +338,13 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
         .as_deref()
         .map(|p| a.data.load(p, &None, &opts))
         .transpose()?;
-    let bar = skewer::report::progress::Bar::new(!a.data.quiet);
-    let current = a.data.dataset(&a.file, &None)?;
+    // The data behind the profiles, for refinement: the current data as
+    // opened for --examples (standard input spooled), else opened again.
+    let reopened = match &dataset {
+        Some(_) => None,
+        None => a.data.dataset(&a.file, &None)?,
+    };
+    let current = dataset.as_ref().or(reopened.as_ref());
     let side = |p: &Option<PathBuf>| p.as_deref().map(|p| a.data.dataset(p, &None));
     let ds_previous = side(&a.previous).transpose()?.flatten();
     let ds_training = side(&a.training).transpose()?.flatten();
@@ -305,7 +356,7 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
             training: training.as_ref(),
             backend: &opts.backend,
             bins: a.compare_bins,
-            data: current.as_ref().map(|current| skewer::schema::CheckData {
+            data: current.map(|current| skewer::schema::CheckData {
                 current,
                 previous: ds_previous.as_ref(),
                 training: ds_training.as_ref(),
@@ -315,7 +366,27 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
             }),
         },
     )?;
-    let json = || skewer::to_json(&serde_json::json!({ "anomalies": anomalies }));
+    let examples = match (&a.examples, &dataset) {
+        (Some(out), Some(ds)) => {
+            let o = skewer::schema::examples::ExamplesOptions {
+                max_per_rule: a.max_examples,
+            };
+            let s = skewer::schema::examples::write_examples(ds, &schema, &data, out, &o, &bar)?;
+            eprintln!(
+                "examples: {} rows written to {} ({} per-row rules broken, {} times in all)",
+                s.written,
+                out.display(),
+                s.rules.len(),
+                s.rules.iter().map(|r| r.rows).sum::<u64>()
+            );
+            Some(s)
+        }
+        _ => None,
+    };
+    let json = || match &examples {
+        Some(e) => skewer::to_json(&serde_json::json!({ "anomalies": anomalies, "examples": e })),
+        None => skewer::to_json(&serde_json::json!({ "anomalies": anomalies })),
+    };
     if let Some(path) = &a.output {
         skewer::files::write_atomic(path, json()?.as_bytes())?;
     }

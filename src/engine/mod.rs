@@ -14,7 +14,7 @@
 //! The engine decides what each column is and in which order states merge;
 //! the backend's [`Session`] runs every kernel.
 
-mod schedule;
+pub(crate) mod schedule;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

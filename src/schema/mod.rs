@@ -5,6 +5,7 @@
 //! and no unknown fields allowed, so that a typo in a hand edit is an error
 //! and not a silently ignored constraint.
 
+pub mod examples;
 pub mod validate;
 
 use std::collections::BTreeMap;

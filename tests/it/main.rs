@@ -3,6 +3,7 @@
 mod cli;
 mod common;
 mod compare;
+mod examples;
 mod formats;
 mod fuzz;
 mod gpu;
