@@ -67,16 +67,18 @@ pub fn is_profile_path(path: &Path) -> bool {
 
 /// What `compare`, `validate` and `schema infer` take for each side: a
 /// profile JSON (`*.json`) as it is, restricted to `src.columns` when given,
-/// or data profiled now with `opts`.
+/// or data profiled now with `opts`, with the dataset it was read from (to
+/// read again: compare's refinement, validate's examples; standard input
+/// is spooled, so it can be).
 pub fn profile_or_read(
     path: &Path,
     src: &source::SourceOptions,
     opts: &engine::ProfileOptions,
     progress: &dyn engine::Progress,
-) -> Result<profile::DatasetProfile> {
+) -> Result<(profile::DatasetProfile, Option<source::Dataset>)> {
     if !is_profile_path(path) {
         let ds = source::Dataset::open(&[path.to_path_buf()], src)?;
-        return engine::profile(&ds, opts, progress);
+        return Ok((engine::profile(&ds, opts, progress)?, Some(ds)));
     }
     let mut p = read_profile(path)?;
     if let Some(cols) = &src.columns {
@@ -96,7 +98,7 @@ pub fn profile_or_read(
         }
         p.features.retain(|f| cols.contains(&f.name));
     }
-    Ok(p)
+    Ok((p, None))
 }
 
 /// Write a profile as pretty JSON, atomically.

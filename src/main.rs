@@ -135,6 +135,20 @@ struct RefineArgs {
     refine: Refine,
 }
 
+impl RefineArgs {
+    fn options<'a>(
+        &self,
+        opts: &ProfileOptions,
+        progress: &'a dyn engine::Progress,
+    ) -> skewer::compare::RefineOptions<'a> {
+        skewer::compare::RefineOptions {
+            refine: self.refine,
+            memory_budget: opts.memory_budget,
+            progress,
+        }
+    }
+}
+
 /// How results are printed: a table (the default), JSON or Markdown.
 #[derive(Args)]
 struct OutputFormat {
@@ -162,29 +176,32 @@ impl DataArgs {
         Ok(opts)
     }
 
-    /// The data behind a side, for refinement: none for a profile JSON or
-    /// standard input (which cannot be read twice).
-    fn dataset(
+    /// [`DataArgs::load`] of an optional path.
+    #[allow(clippy::type_complexity)]
+    fn load_opt(
         &self,
-        path: &std::path::Path,
-        columns: &Option<Vec<String>>,
-    ) -> anyhow::Result<Option<Dataset>> {
-        if skewer::is_profile_path(path) || path.as_os_str() == "-" {
-            return Ok(None);
-        }
-        let src = self.input.to_options(columns.clone())?;
-        Ok(Some(Dataset::open(&[path.to_path_buf()], &src)?))
+        path: &Option<PathBuf>,
+        opts: &ProfileOptions,
+    ) -> anyhow::Result<(Option<profile::DatasetProfile>, Option<Dataset>)> {
+        Ok(match path {
+            Some(p) => {
+                let (p, ds) = self.load(p, &None, opts)?;
+                (Some(p), ds)
+            }
+            None => (None, None),
+        })
     }
 
-    /// A profile JSON as it is, or data profiled now.
+    /// A profile JSON as it is, or data profiled now with the dataset (to
+    /// read again).
     fn load(
         &self,
         path: &std::path::Path,
         columns: &Option<Vec<String>>,
         opts: &ProfileOptions,
-    ) -> anyhow::Result<profile::DatasetProfile> {
+    ) -> anyhow::Result<(profile::DatasetProfile, Option<Dataset>)> {
         let src = self.input.to_options(columns.clone())?;
-        let p = skewer::profile_or_read(
+        let (p, ds) = skewer::profile_or_read(
             path,
             &src,
             opts,
@@ -196,7 +213,7 @@ impl DataArgs {
                 eprintln!("warning: {}: {w}", path.display());
             }
         }
-        Ok(p)
+        Ok((p, ds))
     }
 }
 
@@ -267,7 +284,7 @@ struct ValidateArgs {
 
 fn run_infer(a: InferArgs) -> anyhow::Result<()> {
     let opts = a.data.one_pass_options()?;
-    let p = a.data.load(&a.profile, &None, &opts)?;
+    let (p, _) = a.data.load(&a.profile, &None, &opts)?;
     let o = skewer::schema::InferOptions {
         max_domain_size: a.max_domain_size,
         bounds: a.bounds,
@@ -308,46 +325,23 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
                 a.file.display()
             );
         }
+        // Writing over the data (or over -o) would lose it.
+        let same = |p: &std::path::Path| matches!((std::fs::canonicalize(out), std::fs::canonicalize(p)), (Ok(x), Ok(y)) if x == y);
+        if same(&a.file) || a.output.as_deref().is_some_and(same) {
+            bail!(
+                "{}: --examples would write over an input or the -o file; name another file",
+                out.display()
+            );
+        }
     }
     let schema = skewer::schema::read_schema(&a.schema)?;
     let opts = a.data.one_pass_options()?;
-    // With --examples the data is read twice, through one opened dataset
-    // (standard input is spooled once).
+    // The data is opened once (standard input spooled) and read again for
+    // --examples and for refinement.
+    let (data, dataset) = a.data.load(&a.file, &None, &opts)?;
+    let (previous, ds_previous) = a.data.load_opt(&a.previous, &opts)?;
+    let (training, ds_training) = a.data.load_opt(&a.training, &opts)?;
     let bar = skewer::report::progress::Bar::new(!a.data.quiet);
-    let (data, dataset) = match &a.examples {
-        Some(_) => {
-            let ds = Dataset::open(
-                std::slice::from_ref(&a.file),
-                &a.data.input.to_options(None)?,
-            )?;
-            let p = engine::profile(&ds, &opts, &bar)?;
-            for w in &p.warnings {
-                eprintln!("warning: {}: {w}", a.file.display());
-            }
-            (p, Some(ds))
-        }
-        None => (a.data.load(&a.file, &None, &opts)?, None),
-    };
-    let previous = a
-        .previous
-        .as_deref()
-        .map(|p| a.data.load(p, &None, &opts))
-        .transpose()?;
-    let training = a
-        .training
-        .as_deref()
-        .map(|p| a.data.load(p, &None, &opts))
-        .transpose()?;
-    // The data behind the profiles, for refinement: the current data as
-    // opened for --examples (standard input spooled), else opened again.
-    let reopened = match &dataset {
-        Some(_) => None,
-        None => a.data.dataset(&a.file, &None)?,
-    };
-    let current = dataset.as_ref().or(reopened.as_ref());
-    let side = |p: &Option<PathBuf>| p.as_deref().map(|p| a.data.dataset(p, &None));
-    let ds_previous = side(&a.previous).transpose()?.flatten();
-    let ds_training = side(&a.training).transpose()?.flatten();
     let anomalies = skewer::schema::validate(
         &schema,
         &data,
@@ -356,13 +350,11 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
             training: training.as_ref(),
             backend: &opts.backend,
             bins: a.compare_bins,
-            data: current.map(|current| skewer::schema::CheckData {
+            data: dataset.as_ref().map(|current| skewer::schema::CheckData {
                 current,
                 previous: ds_previous.as_ref(),
                 training: ds_training.as_ref(),
-                refine: a.refine.refine,
-                memory_budget: opts.memory_budget,
-                progress: &bar,
+                options: a.refine.options(&opts, &bar),
             }),
         },
     )?;
@@ -457,20 +449,14 @@ fn run_compare(a: CompareArgs) -> anyhow::Result<u8> {
         .validate()
         .map_err(|e| anyhow::anyhow!("{e} (--threshold, --alpha, --compare-bins)"))?;
     let opts = a.data.one_pass_options()?;
-    let base = a.data.load(&a.base, &a.columns, &opts)?;
-    let cur = a.data.load(&a.current, &a.columns, &opts)?;
+    let (base, ds_base) = a.data.load(&a.base, &a.columns, &opts)?;
+    let (cur, ds_cur) = a.data.load(&a.current, &a.columns, &opts)?;
     let bar = skewer::report::progress::Bar::new(!a.data.quiet);
-    let (ds_base, ds_cur) = (
-        a.data.dataset(&a.base, &a.columns)?,
-        a.data.dataset(&a.current, &a.columns)?,
-    );
     let data = match (&ds_base, &ds_cur) {
         (Some(base), Some(current)) => Some(skewer::compare::Data {
             base,
             current,
-            refine: a.refine.refine,
-            memory_budget: opts.memory_budget,
-            progress: &bar,
+            options: a.refine.options(&opts, &bar),
         }),
         _ => None,
     };

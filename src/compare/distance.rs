@@ -485,6 +485,63 @@ mod tests {
         );
     }
 
+    /// Two samples of one distribution over many sparse categories, drawn
+    /// again and again: each metric reaches its critical value at about
+    /// the rate alpha (an independent check of the binomial moments and
+    /// the Satterthwaite step, on the sampling the test guards against).
+    #[test]
+    fn additive_critical_values_hold_their_level_on_sparse_tables() {
+        let mut state = 0x5eed_u64;
+        let mut next = move || {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+        };
+        // Zipf shares over 300 categories; 500 and 400 draws a side.
+        let k = 300;
+        let cum: Vec<f64> = (1..=k)
+            .scan(0.0, |acc, i| {
+                *acc += 1.0 / i as f64;
+                Some(*acc)
+            })
+            .collect();
+        let total = cum[k - 1];
+        let mut draw = |n: usize| {
+            let mut c = vec![0u64; k];
+            for _ in 0..n {
+                let u = next() * total;
+                c[cum.partition_point(|&x| x < u).min(k - 1)] += 1;
+            }
+            c
+        };
+        let (trials, alpha) = (2000, 0.05);
+        let mut over = [0usize; 3];
+        for _ in 0..trials {
+            let (a, b) = (draw(500), draw(400));
+            for (j, m) in [JSD, PSI, HELLINGER].iter().enumerate() {
+                let v = m.of(&a, &b, 500, 400);
+                if v >= additive_critical(m, &a, &b, 500, 400, alpha) {
+                    over[j] += 1;
+                }
+            }
+        }
+        // Within the 99.9% binomial interval of alpha.
+        let (mean, sd) = (
+            trials as f64 * alpha,
+            (trials as f64 * alpha * (1.0 - alpha)).sqrt(),
+        );
+        for (j, name) in ["jsd", "psi", "hellinger"].iter().enumerate() {
+            let x = over[j] as f64;
+            eprintln!("{name}: {x} of {trials} at or above the critical value at alpha {alpha}");
+            assert!(
+                (x - mean).abs() <= 3.3 * sd,
+                "{name}: {x} of {trials} at {alpha}"
+            );
+        }
+    }
+
     #[test]
     fn gap_orders_like_shares() {
         // 1/3 vs 2/7 and 2/6 vs 2/7: equal gaps on integers, however they round.

@@ -219,6 +219,27 @@ impl Metric {
     }
 }
 
+impl Metric {
+    /// What settles an undecided verdict of this metric, in words.
+    pub fn remedy(&self) -> &'static str {
+        match self.bound {
+            Bound::Other(..) => {
+                "raise --unique-cap: the values beyond it were not counted, so no reading settles it"
+            }
+            _ => "give the data files rather than their profiles (skewer then reads the values it needs, unless --refine never), or profile with more --sketch-bits",
+        }
+    }
+}
+
+/// What an undecided interval straddles, in words: the larger of the
+/// threshold and the critical value, where the verdict turns.
+pub fn straddled(threshold: f64, critical: Option<f64>) -> String {
+    match critical {
+        Some(c) if c > threshold => format!("the critical value {c:.4}"),
+        _ => format!("the threshold {threshold}"),
+    }
+}
+
 /// The metric of this name.
 pub fn by_name(name: &str) -> Option<&'static Metric> {
     METRICS.iter().find(|m| m.name == name)

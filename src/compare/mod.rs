@@ -43,8 +43,9 @@
 //! No decision rests on an uncertain number: where a value's error bound
 //! straddles the threshold or the critical value, [`refine`] reads the data
 //! again and collects the values of the few grid cells that matter
-//! ([`numeric`]); from stored profiles alone the feature is `undecided`,
-//! with the interval. docs/compare.md explains the defaults.
+//! ([`numeric`]); where the data cannot be read again (stored profiles,
+//! `--refine never`, a categorical "other" mass) the feature is
+//! `undecided`, with the interval. docs/compare.md explains the defaults.
 
 pub mod distance;
 pub mod label;
@@ -127,16 +128,22 @@ pub enum Refine {
     Never,
 }
 
-/// The data behind the two profiles of a comparison, read again where a
-/// decision needs the values inside sketch buckets.
-pub struct Data<'a> {
-    pub base: &'a Dataset,
-    pub current: &'a Dataset,
+/// How refinement reads data again.
+#[derive(Clone, Copy)]
+pub struct RefineOptions<'a> {
     pub refine: Refine,
     /// Bytes one refinement pass may use for the values it collects (64
     /// per value); more passes if the cells to refine hold more.
     pub memory_budget: u64,
     pub progress: &'a dyn Progress,
+}
+
+/// The data behind the two profiles of a comparison, read again where a
+/// decision needs the values inside sketch buckets.
+pub struct Data<'a> {
+    pub base: &'a Dataset,
+    pub current: &'a Dataset,
+    pub options: RefineOptions<'a>,
 }
 
 /// The comparison of two datasets.
@@ -184,8 +191,9 @@ pub struct FeatureComparison {
     pub refined_values: u64,
     pub drifted: bool,
     /// The deciding metrics whose decision the error bounds leave open
-    /// (from stored profiles, where the data cannot be read again): metric
-    /// → the interval of its true value. Empty when `drifted`.
+    /// where the data could not be read again (stored profiles, `--refine
+    /// never`, a categorical "other" mass): metric → the interval of its
+    /// true value. Empty when `drifted`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub undecided: BTreeMap<String, [f64; 2]>,
     /// Why it is (or is not) drifted, in words.
@@ -354,7 +362,15 @@ pub fn compare_data(
         let decide_by: Vec<(&Metric, f64)> =
             deciders.iter().map(|&m| (m, opts.threshold)).collect();
         refine(&mut items, d, backend, &|fc| {
-            wanted(fc, &decide_by, d.refine)
+            // A feature another test flags is decided: reading it again
+            // would not change that (unless every KS is to be exact).
+            let flagged = decide_by.iter().any(|&(m, t)| {
+                m.name != KS.name && judge_metric(m, fc, t).is_some_and(Verdict::drifted)
+            });
+            match d.options.refine {
+                Refine::Auto if flagged => Want::default(),
+                policy => wanted(fc, &decide_by, policy),
+            }
         })?;
     }
     let mut out: Vec<FeatureComparison> = items
@@ -606,7 +622,7 @@ fn grid_metrics(fc: &mut FeatureComparison, pair: &Pair) {
 /// What refinement should make certain for a feature decided by
 /// `thresholds` (metric, threshold): under [`Refine::Auto`] the metrics
 /// whose verdict is undecided (for KS, the cells that could reach its
-/// boundary: once they are refined, a KS at or above the boundary is
+/// boundary: once they are all refined, a KS at or above the boundary is
 /// exact, since no other cell can exceed it); under [`Refine::Always`] KS
 /// wherever it is not exact.
 pub fn wanted(fc: &FeatureComparison, thresholds: &[(&Metric, f64)], policy: Refine) -> Want {
@@ -628,7 +644,15 @@ pub fn wanted(fc: &FeatureComparison, thresholds: &[(&Metric, f64)], policy: Ref
     let ks = match policy {
         Refine::Never => None,
         Refine::Always => exact.filter(|_| inexact),
-        Refine::Auto => boundary.filter(|_| open(KS.name)),
+        // Undecided; or at or above the boundary after a round that did not
+        // reach every cell that could (a round is bounded by memory): the
+        // rest, so that the KS that decides is exact.
+        Refine::Auto => boundary.filter(|_| {
+            open(KS.name)
+                || (inexact
+                    && fc.refined_values > 0
+                    && verdict(KS.name).is_some_and(Verdict::drifted))
+        }),
     };
     match policy {
         Refine::Never => Want::default(),
@@ -646,13 +670,14 @@ pub fn refine(
     backend: &Backend,
     want: &dyn Fn(&FeatureComparison) -> Want,
 ) -> Result<()> {
-    if data.refine == Refine::Never {
+    let how = data.options;
+    if how.refine == Refine::Never {
         return Ok(());
     }
     // Each value collected costs up to about 64 bytes on the way (its run
     // in the collected keys, the merge of two work items' runs, the sorted
     // copy and the merged (key, base, current) list).
-    let max_values = (data.memory_budget / 64).max(1);
+    let max_values = (how.memory_budget / 64).max(1);
     for pass in 2.. {
         // The cells of this round, per feature, most uncertain first.
         let mut round: Vec<(usize, Vec<usize>)> = Vec::new();
@@ -693,7 +718,7 @@ pub fn refine(
             let mut states = if cols.is_empty() {
                 Vec::new()
             } else {
-                crate::engine::collect_keys(ds, &cols, backend, data.progress, pass)?
+                crate::engine::collect_keys(ds, &cols, backend, how.progress, pass)?
             }
             .into_iter();
             got[side] = plans
@@ -745,9 +770,10 @@ fn decide(fc: &mut FeatureComparison, opts: &CompareOptions) {
             )),
             Verdict::Undecided { low, high } => {
                 undecided.insert(name.to_string(), [low, high]);
-                let crit = m.critical_of(fc).map_or(String::new(), |c| format!(" and the critical value {c:.4}"));
                 open.push(format!(
-                    "{name} is between {low:.4} and {high:.4}: the threshold {t}{crit} lie within (compare the data files, or profile with more --sketch-bits, to decide)"
+                    "{name} is between {low:.4} and {high:.4}, across {}: {}",
+                    metric::straddled(t, m.critical_of(fc)),
+                    m.remedy()
                 ));
             }
             Verdict::Below => {}

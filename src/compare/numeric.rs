@@ -231,7 +231,9 @@ impl Pair {
     /// could exceed the known lower bound; for Wasserstein, those with an
     /// error.
     pub fn open_cells(&self, want: Want, gm: &GridMetrics) -> Vec<(usize, u64)> {
-        let mut open: Vec<(f64, usize)> = gm
+        // KS cells first (they decide the supremum), by their bound; then
+        // Wasserstein cells by their error.
+        let mut open: Vec<(bool, f64, usize)> = gm
             .per_cell
             .iter()
             .enumerate()
@@ -239,13 +241,12 @@ impl Pair {
             .filter_map(|(i, &(upper, err))| {
                 let ks = want.ks.is_some_and(|floor| upper >= floor && upper > gm.ks);
                 let w = want.wasserstein && err > 0.0;
-                // KS first: its cells decide the supremum.
-                (ks || w).then_some((if ks { 2.0 + upper } else { err }, i))
+                (ks || w).then_some((ks, if ks { upper } else { err }, i))
             })
             .collect();
-        open.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+        open.sort_by(|x, y| y.0.cmp(&x.0).then(y.1.total_cmp(&x.1)).then(x.2.cmp(&y.2)));
         open.into_iter()
-            .map(|(_, i)| (i, self.cells[i].a + self.cells[i].b))
+            .map(|(_, _, i)| (i, self.cells[i].a + self.cells[i].b))
             .collect()
     }
 

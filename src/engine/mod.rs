@@ -459,6 +459,15 @@ fn pass_two(
     states2
         .par_iter_mut()
         .for_each(|s| s.cands.iter_mut().for_each(Candidates::compact));
+    for (leaf, (plan, st)) in plans2.iter().zip(&states2).enumerate() {
+        plan.check(st).map_err(|detail| Error::DataChanged {
+            path: ds.sources().join(", ").into(),
+            detail: format!(
+                "column {:?}: {detail}",
+                layout.fields[layout.leaves[leaf]].name()
+            ),
+        })?;
+    }
 
     Ok((plans2, states2))
 }

@@ -224,6 +224,9 @@ pub struct Pass2Plan {
     pub slot_of_bucket: Vec<u16>,
     /// The sketch bucket of each slot.
     pub slot_bucket: Vec<usize>,
+    /// The sketch's count of each slot's bucket, which pass two must
+    /// collect (empty for a plan that only collects).
+    pub slot_count: Vec<u64>,
     pub shift: u32,
     pub origin: u64,
 }
@@ -254,6 +257,7 @@ impl Pass2Plan {
             straddling: Vec::new(),
             slot_of_bucket: vec![NO_SLOT; sketch.counts().len()],
             slot_bucket: Vec::new(),
+            slot_count: Vec::new(),
             shift: sketch.shift(),
             origin: sketch.origin(),
         };
@@ -261,7 +265,7 @@ impl Pass2Plan {
             let j = bucket_holding(&prefix, k);
             let (lo, hi) = sketch.bucket_keys(j);
             if lo != hi {
-                plan.slot(j)?;
+                plan.slot(j, sketch.counts()[j])?;
             }
         }
         if let Some(h) = plan.histogram.clone() {
@@ -274,7 +278,7 @@ impl Pass2Plan {
                 if a == b {
                     plan.base_hist[a] += c;
                 } else {
-                    let s = plan.slot(j)?;
+                    let s = plan.slot(j, c)?;
                     plan.straddling.push(s);
                 }
             }
@@ -305,12 +309,13 @@ impl Pass2Plan {
             straddling: Vec::new(),
             slot_of_bucket,
             slot_bucket: (0..slots).collect(),
+            slot_count: Vec::new(),
             shift,
             origin,
         }
     }
 
-    fn slot(&mut self, bucket: usize) -> Result<u16, crate::Error> {
+    fn slot(&mut self, bucket: usize, count: u64) -> Result<u16, crate::Error> {
         if self.slot_of_bucket[bucket] != NO_SLOT {
             return Ok(self.slot_of_bucket[bucket]);
         }
@@ -322,7 +327,23 @@ impl Pass2Plan {
         let s = self.slot_bucket.len() as u16;
         self.slot_of_bucket[bucket] = s;
         self.slot_bucket.push(bucket);
+        self.slot_count.push(count);
         Ok(s)
+    }
+
+    /// Whether pass two collected every value pass one counted in the
+    /// collected buckets (a file read twice may have changed in between):
+    /// the first bucket that differs, in words.
+    pub fn check(&self, state: &Pass2State) -> Result<(), String> {
+        for (s, &want) in self.slot_count.iter().enumerate() {
+            let got = state.cands.get(s).map_or(0, Candidates::len);
+            if got != want {
+                return Err(format!(
+                    "{got} values in a range where the first reading counted {want}"
+                ));
+            }
+        }
+        Ok(())
     }
 
     pub fn needs_pass(&self) -> bool {

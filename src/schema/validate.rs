@@ -15,7 +15,7 @@ use super::{Comparator, FeatureSchema, NumExamplesComparator, Schema};
 use crate::backend::Backend;
 use crate::compare::metric::{judge_metric, Metric, Verdict, LINF};
 use crate::compare::{
-    compare_feature, refine, wanted, CompareOptions, Compared, FeatureComparison,
+    compare_feature, refine, wanted, CompareOptions, Compared, FeatureComparison, RefineOptions,
 };
 use crate::error::Result;
 use crate::profile::keys::Num;
@@ -69,9 +69,7 @@ pub struct CheckData<'a> {
     pub current: &'a crate::source::Dataset,
     pub previous: Option<&'a crate::source::Dataset>,
     pub training: Option<&'a crate::source::Dataset>,
-    pub refine: crate::compare::Refine,
-    pub memory_budget: u64,
-    pub progress: &'a dyn crate::engine::Progress,
+    pub options: RefineOptions<'a>,
 }
 
 fn anomaly(
@@ -545,16 +543,14 @@ fn comparisons<'s>(
             let data = crate::compare::Data {
                 base: other,
                 current: d.current,
-                refine: d.refine,
-                memory_budget: d.memory_budget,
-                progress: d.progress,
+                options: d.options,
             };
             let t = &thresholds[s];
             refine(&mut sides[s].items, &data, checks.backend, &|fc| {
                 wanted(
                     fc,
                     t.get(fc.name.as_str()).map_or(&[], Vec::as_slice),
-                    d.refine,
+                    d.options.refine,
                 )
             })?;
         }
@@ -574,15 +570,14 @@ fn undecided(
     between: &str,
 ) -> Anomaly {
     let what = m.words;
-    let crit = m
-        .critical_of(fc)
-        .map_or(String::new(), |c| format!(" and the critical value {c:.6}"));
     anomaly(
         Some(name),
         "COMPARATOR_UNDECIDED",
         &format!("Undecided {what} between {between}"),
         format!(
-            "The {what} between {between} is between {low:.6} and {high:.6}: the threshold {t}{crit} lie within, so the profiles alone cannot decide. Validate the data files instead of their profiles (skewer then reads the values it needs), or profile with more --sketch-bits."
+            "The {what} between {between} is between {low:.6} and {high:.6}, across {}, so it cannot be decided: {}.",
+            crate::compare::metric::straddled(t, m.critical_of(fc)),
+            m.remedy()
         ),
         json!([low, high]),
         json!(t),

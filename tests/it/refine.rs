@@ -11,7 +11,9 @@ use arrow::array::{ArrayRef, Float64Array, StringArray};
 use arrow::record_batch::RecordBatch;
 use serde_json::Value;
 use skewer::backend::Backend;
-use skewer::compare::{compare, compare_data, CompareOptions, Comparison, Data, Refine};
+use skewer::compare::{
+    compare, compare_data, CompareOptions, Comparison, Data, Refine, RefineOptions,
+};
 use skewer::engine::{self, NoProgress, ProfileOptions};
 use skewer::profile::DatasetProfile;
 use skewer::source::{Dataset, SourceOptions};
@@ -67,9 +69,11 @@ fn compare_files(
     let data = Data {
         base: &da,
         current: &db,
-        refine,
-        memory_budget: budget,
-        progress: &NoProgress,
+        options: RefineOptions {
+            refine,
+            memory_budget: budget,
+            progress: &NoProgress,
+        },
     };
     compare_data(&pa, &pb, opts, backend, Some(&data)).unwrap()
 }
@@ -94,7 +98,8 @@ fn refined_ks_is_scipys_statistic_on_every_backend() {
         let want = expected(name);
         let mut results = Vec::new();
         for backend in backends() {
-            // 1 GiB: one round; 1,600 bytes: 100 values a round, many rounds.
+            // 1 GiB: one round; 1,600 bytes: 25 values a round (64 bytes each), many
+            // rounds.
             for budget in [1 << 30, 1600] {
                 let c = case(name, &backend, Refine::Always, budget);
                 let f = &c.features[0];
@@ -148,6 +153,12 @@ fn a_move_inside_one_bucket_is_found() {
     assert!(f.drifted, "{}", f.reason);
     assert_eq!(f.metrics.ks, Some(ks));
     assert!(f.refined_values > 0 && f.refined_values < 40_000);
+    // In rounds of 25 values (1,600 bytes) too: refinement goes on past the
+    // round that decides, until no cell can exceed the KS that decides.
+    let small = case("in_bucket", &cpu, Refine::Auto, 1600);
+    let f = &small.features[0];
+    assert!(f.drifted, "{}", f.reason);
+    assert_eq!((f.metrics.ks, f.bounds.ks), (Some(ks), Some(0.0)));
     // From the profiles alone, or without refinement: undecided, with an
     // interval that holds scipy's value.
     let never = case("in_bucket", &cpu, Refine::Never, 1 << 30);
@@ -305,9 +316,11 @@ fn reading_changed_data_is_an_error_naming_the_file() {
     let data = Data {
         base: &da,
         current: &db,
-        refine: Refine::Auto,
-        memory_budget: 1 << 30,
-        progress: &NoProgress,
+        options: RefineOptions {
+            refine: Refine::Auto,
+            memory_budget: 1 << 30,
+            progress: &NoProgress,
+        },
     };
     let e = compare_data(&pa, &pb, &CompareOptions::default(), &cpu, Some(&data)).unwrap_err();
     let msg = e.to_string();
