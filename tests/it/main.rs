@@ -11,3 +11,4 @@ mod oracle;
 mod reliability;
 mod schema;
 mod shaders;
+mod skew;
