@@ -3,7 +3,7 @@
 key (keys found once on each side; null keys never join) and, per column on
 both sides, TFDV's counts (match, mismatch, base_only, test_only).
 
-usage: skew_duckdb.py BASE.parquet TEST.parquet KEY [--threads N]
+usage: skew_duckdb.py BASE.parquet TEST.parquet KEY [--threads N] [--memory-limit SIZE]
 
 Prints {"joined": N, "features": {name: {...}}} as JSON. Equality is
 DuckDB's: `=` on values, NaN equal to NaN, but 0.0 equal to -0.0 (skewer
@@ -21,6 +21,8 @@ def main():
     con = duckdb.connect()
     if "--threads" in sys.argv:
         con.execute(f"SET threads = {int(sys.argv[sys.argv.index('--threads') + 1])}")
+    if "--memory-limit" in sys.argv:
+        con.execute(f"SET memory_limit = '{sys.argv[sys.argv.index('--memory-limit') + 1]}'")
     cols_b = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{base}')").fetchall()]
     cols_t = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{test}')").fetchall()}
     feats = [c for c in cols_b if c != key and c in cols_t]

@@ -53,7 +53,9 @@ for i in $(seq "$runs"); do
     measure duckdb "$py" "$here/skew_duckdb.py" "$base" "$test" id
 done
 echo "median over $runs runs (wall s, peak RSS MB):"
+median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 for name in skewer duckdb; do
-    grep "^$name " "$out/runs" | awk -v n="$name" '{w[NR]=$2; r[NR]=$3} END {
-        asort(w); asort(r); m=int((NR+1)/2); printf "%s %.2f s %d MB\n", n, w[m], r[m]}'
+    w=$(awk -v n="$name" '$1 == n {print $2}' "$out/runs" | median)
+    r=$(awk -v n="$name" '$1 == n {print $3}' "$out/runs" | median)
+    echo "$name $w s $r MB"
 done
