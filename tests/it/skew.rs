@@ -623,6 +623,37 @@ fn cli_exit_codes_messages_and_temporary_files() {
     assert_eq!(v["features"][0]["match_count"], 2000);
     let left: Vec<_> = std::fs::read_dir(&tmpdir).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
+    // An error after the base has spilled (a key that does not parse, late
+    // in the test CSV): exit 2 naming the file and line, no spill file left.
+    let late = d.path().join("late.csv");
+    let mut text = String::from("key,v\n");
+    for i in 0..3000 {
+        text += &if i == 2500 {
+            "oops,1\n".to_string()
+        } else {
+            format!("{i},{i}.0\n")
+        };
+    }
+    std::fs::write(&late, text).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_skewer"))
+        .args([
+            "skew",
+            &b,
+            late.to_str().unwrap(),
+            "--key",
+            "key",
+            "--infer-rows",
+            "100",
+        ])
+        .args(["--memory-budget", "0", "--batch-size", "100"])
+        .env("TMPDIR", &tmpdir)
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("late.csv") && err.contains("oops"), "{err}");
+    let left: Vec<_> = std::fs::read_dir(&tmpdir).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
 
     fails_with(
         &["skew", &b, &t, "--key", "nope"],
