@@ -94,6 +94,13 @@ pub fn remove_all_temporary() {
     std::mem::forget(live);
 }
 
+/// Whether the process is stopping (an interrupt handler is removing the
+/// temporary files): an error now may be the interrupt's doing (a file
+/// removed under a read), not the input's.
+pub fn is_stopping() -> bool {
+    CLOSING.load(Ordering::SeqCst)
+}
+
 /// [`remove_all_temporary`] for the out-of-memory exit, which may run on a
 /// thread that holds the registry already: it does not wait.
 pub fn remove_all_temporary_now() {

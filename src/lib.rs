@@ -24,6 +24,7 @@ pub mod fuzz;
 pub mod profile;
 pub mod report;
 pub mod schema;
+pub mod skew;
 pub mod source;
 pub mod watchdog;
 

@@ -84,6 +84,10 @@ enum Command {
     /// previous span (drift) or the training data (skew). Exit 1 when
     /// anomalies are found.
     Validate(Box<ValidateArgs>),
+    /// Feature skew: join two datasets on a key and count, per feature, the
+    /// examples whose values differ. Exit 1 when a feature's share of
+    /// differing examples is above --threshold.
+    Skew(Box<SkewArgs>),
     /// Merge profiles of shards into the profile of their union.
     Merge {
         /// Profile JSON files written by `skewer profile -o`.
@@ -482,6 +486,73 @@ fn run_compare(a: CompareArgs) -> anyhow::Result<u8> {
 }
 
 #[derive(Args)]
+struct SkewArgs {
+    /// The reference data (training): a data file.
+    base: PathBuf,
+    /// The data to check (serving), TFDV's "test": a data file.
+    current: PathBuf,
+    /// The key columns that identify an example (comma separated).
+    #[arg(long, value_delimiter = ',', required = true)]
+    key: Vec<String>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Also write the JSON report to this file.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Largest share of joined examples whose values may differ before a
+    /// feature counts as skewed (0: any difference).
+    #[arg(long, default_value_t = 0.0)]
+    threshold: f64,
+    /// Floats this close are equal: X (absolute), abs=X, rel=Y or
+    /// abs=X,rel=Y (default: equal bits; NaN equals NaN).
+    #[arg(long, value_name = "TOL")]
+    tolerance: Option<String>,
+    /// Differing pairs shown per feature (those with the smallest keys).
+    #[arg(long, default_value_t = 10)]
+    max_samples: usize,
+    /// Memory for the rows waiting for the join (e.g. 512MiB, 2GiB); beyond
+    /// it they are partitioned by key into temporary files.
+    #[arg(long, default_value = "1GiB", value_parser = parse_bytes)]
+    memory_budget: u64,
+    #[command(flatten)]
+    input: InputArgs,
+    /// Do not draw a progress bar even on a terminal.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn run_skew(a: SkewArgs) -> anyhow::Result<u8> {
+    let tolerance = a
+        .tolerance
+        .as_deref()
+        .map(skewer::skew::Tolerance::parse)
+        .transpose()?;
+    let opts = skewer::skew::SkewOptions {
+        key: a.key.clone(),
+        threshold: a.threshold,
+        tolerance,
+        max_samples: a.max_samples,
+        memory_budget: a.memory_budget,
+    };
+    let src = a.input.to_options(None)?;
+    let bar = skewer::report::progress::Bar::new(!a.quiet);
+    let r = skewer::skew::skew(&a.base, &a.current, &src, &opts, &bar)?;
+    if let Some(path) = &a.output {
+        skewer::skew::write_report(path, &r)?;
+    }
+    if a.json {
+        out!("{}", skewer::to_json(&r)?);
+    } else {
+        out!("{}", skewer::report::skew_table(&r));
+    }
+    if r.joined == 0 {
+        eprintln!("warning: no key is found once on both sides; nothing was compared");
+    }
+    Ok(u8::from(r.has_skew()))
+}
+
+#[derive(Args)]
 struct BenchArgs {
     /// The data to profile (any input format).
     file: Option<PathBuf>,
@@ -818,10 +889,14 @@ fn main() -> ExitCode {
         Command::Compare(a) => run_compare(*a),
         Command::Schema(SchemaCommand::Infer(a)) => run_infer(*a).map(|()| 0),
         Command::Validate(a) => run_validate(*a),
+        Command::Skew(a) => run_skew(*a),
     })
     .unwrap_or_else(|m| Err(skewer::Error::Internal(format!("panic: {m}")).into()));
     match result {
         Ok(code) => ExitCode::from(code),
+        // Interrupted while failing (a spill file removed under its
+        // reader): the interrupt is what happened.
+        Err(_) if skewer::files::is_stopping() => ExitCode::from(130),
         Err(e) => {
             eprintln!("error: {e}{}", flag_hint(&e));
             ExitCode::from(2)

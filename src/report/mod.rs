@@ -2,9 +2,11 @@
 
 mod drift;
 pub mod progress;
+mod skew;
 mod table;
 mod terminal;
 
 pub use drift::{anomalies_markdown, anomalies_table, comparison_markdown, comparison_table};
+pub use skew::skew_table;
 pub use table::{md_cell, text as text_table};
 pub use terminal::summary_table;

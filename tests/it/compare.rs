@@ -616,7 +616,7 @@ fn cli_flags_the_shifted_columns_of_the_example_pair() {
 
 /// A Python with numpy and pyarrow for the bench generator: $SKEWER_PYTHON,
 /// else python3. None (the test skips) unless SKEWER_REQUIRE_PYTHON=1.
-fn bench_python() -> Option<String> {
+pub fn bench_python() -> Option<String> {
     let py = std::env::var("SKEWER_PYTHON").unwrap_or_else(|_| "python3".into());
     let ok = Command::new(&py)
         .args(["-c", "import numpy, pyarrow"])

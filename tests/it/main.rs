@@ -13,3 +13,4 @@ mod refine;
 mod reliability;
 mod schema;
 mod shaders;
+mod skew;

@@ -1,0 +1,87 @@
+//! A feature-skew report as a terminal table.
+
+use super::table;
+use super::terminal::ellipsize;
+use crate::skew::{Side, SkewReport};
+
+fn side_line(name: &str, s: &Side) -> String {
+    format!(
+        "{name}: {} ({} rows: {} unmatched, {} with a null key, {} excluded; {} duplicated keys holding {} rows)\n",
+        s.path, s.rows, s.unmatched_rows, s.null_key_rows, s.excluded_rows, s.duplicate_keys, s.duplicate_key_rows
+    )
+}
+
+/// The joined examples, one row per feature (counts as TFDV names them),
+/// then the samples of the skewed features and what was not compared.
+pub fn skew_table(r: &SkewReport) -> String {
+    let mut out = side_line("base", &r.base);
+    out += &side_line("test", &r.test);
+    out += &format!("joined on {}: {} examples\n\n", r.key.join(", "), r.joined);
+    let header = [
+        "",
+        "feature",
+        "type",
+        "base",
+        "test",
+        "match",
+        "mismatch",
+        "base_only",
+        "test_only",
+        "diff share",
+    ];
+    let rows: Vec<Vec<String>> = r
+        .features
+        .iter()
+        .map(|f| {
+            vec![
+                if f.skewed { "SKEW" } else { "ok" }.to_string(),
+                ellipsize(&f.name, 40),
+                ellipsize(&f.data_type, 20),
+                f.base_count.to_string(),
+                f.test_count.to_string(),
+                f.match_count.to_string(),
+                f.mismatch_count.to_string(),
+                f.base_only.to_string(),
+                f.test_only.to_string(),
+                format!("{:.6}", f.diff_share),
+            ]
+        })
+        .collect();
+    out += &table::text(&header, &rows, &[0, 1, 2]);
+    let shown = |v: &Option<String>| {
+        v.as_deref()
+            .map_or("(missing)".to_string(), |s| ellipsize(s, 40))
+    };
+    for f in r
+        .features
+        .iter()
+        .filter(|f| f.skewed && !f.samples.is_empty())
+    {
+        out += &format!(
+            "\n{}: {} of {} differ, e.g.\n",
+            f.name, f.diff_count, r.joined
+        );
+        for s in &f.samples {
+            out += &format!(
+                "  {} = {}: base {}, test {}\n",
+                r.key.join(", "),
+                ellipsize(&s.key.join(", "), 40),
+                shown(&s.base),
+                shown(&s.test)
+            );
+        }
+    }
+    for n in &r.not_compared {
+        out += &format!(
+            "\nnot compared: {} ({} in the base, {} in the test): {}\n",
+            n.name, n.base_type, n.test_type, n.reason
+        );
+    }
+    if !r.base_only_columns.is_empty() {
+        out += &format!("\nonly in the base: {}\n", r.base_only_columns.join(", "));
+    }
+    if !r.test_only_columns.is_empty() {
+        out += &format!("\nonly in the test: {}\n", r.test_only_columns.join(", "));
+    }
+    out
+}
