@@ -535,6 +535,16 @@ fn run_skew(a: SkewArgs) -> anyhow::Result<u8> {
         max_samples: a.max_samples,
         memory_budget: a.memory_budget,
     };
+    if let Some(out) = &a.output {
+        // Writing the report over an input would lose it.
+        let same = |p: &std::path::Path| matches!((std::fs::canonicalize(out), std::fs::canonicalize(p)), (Ok(x), Ok(y)) if x == y);
+        if same(&a.base) || same(&a.current) {
+            bail!(
+                "{}: -o would write over an input; name another file",
+                out.display()
+            );
+        }
+    }
     let src = a.input.to_options(None)?;
     let bar = skewer::report::progress::Bar::new(!a.quiet);
     let r = skewer::skew::skew(&a.base, &a.current, &src, &opts, &bar)?;

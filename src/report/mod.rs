@@ -5,6 +5,7 @@ pub mod progress;
 mod skew;
 mod table;
 mod terminal;
+pub mod value;
 
 pub use drift::{anomalies_markdown, anomalies_table, comparison_markdown, comparison_table};
 pub use skew::skew_table;

@@ -38,7 +38,6 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, AsArray, StringBuilder, UInt64Builder};
 use arrow::datatypes::{DataType, Field, Schema as ArrowSchema, SchemaRef};
 use arrow::record_batch::RecordBatch;
-use arrow::util::display::{ArrayFormatter, FormatOptions};
 use serde::Serialize;
 
 use super::validate::cmp_num;
@@ -50,6 +49,7 @@ use crate::files::AtomicOutput;
 use crate::profile::keys::{Domain, Num};
 use crate::profile::numeric::{visit_floats, FloatVisitor};
 use crate::profile::{DatasetProfile, FeatureProfile, ValueCount};
+use crate::report::value::{bytes_at, ValueText};
 use crate::source::{Dataset, Partition};
 
 /// The anomaly types that single rows can have, in the order `validate`
@@ -441,7 +441,7 @@ fn scan_column(
     max: usize,
     found: &mut Found,
 ) -> Result<()> {
-    let mut shown: Option<Shown> = None;
+    let mut shown: Option<ValueText> = None;
     let mut hit = |found: &mut Found, row: usize, local: usize, null: bool| -> Result<()> {
         let rule = c.first_rule + local;
         found.rows[rule] += 1;
@@ -450,9 +450,9 @@ fn scan_column(
                 None
             } else {
                 if shown.is_none() {
-                    shown = Some(Shown::new(a)?);
+                    shown = Some(ValueText::try_new(a)?);
                 }
-                shown.as_ref().map(|t| t.show(a.as_ref(), row))
+                shown.as_ref().map(|t| t.show(row))
             };
             found.examples.push(Example {
                 row: base + row as u64,
@@ -542,95 +542,6 @@ fn scan_column(
         }
     }
     Ok(())
-}
-
-/// How the values of one array are written as text, built once per
-/// array when its first example is found.
-struct Shown {
-    /// The array as formatted: itself, or with named time zones dropped.
-    utc: ArrayRef,
-    /// Appended to each value: "Z" for timestamps shown in UTC.
-    suffix: &'static str,
-    /// A dictionary's keys as indices into its values.
-    keys: Option<Vec<usize>>,
-}
-
-impl Shown {
-    fn new(a: &ArrayRef) -> Result<Shown> {
-        // Arrow displays offsets (`+02:00`) but not named zones (`UTC`,
-        // `Europe/Paris`) without the chrono-tz tables: those timestamps
-        // are shown as the UTC instant they store.
-        let plain = without_named_zones(a.data_type());
-        let (utc, suffix) = match &plain {
-            Some(t) => (
-                arrow::compute::cast(a, t)
-                    .map_err(|e| Error::Internal(format!("formatting a value: {e}")))?,
-                if matches!(t, DataType::Timestamp(_, _)) {
-                    "Z"
-                } else {
-                    ""
-                },
-            ),
-            None => (a.clone(), ""),
-        };
-        Ok(Shown {
-            utc,
-            suffix,
-            keys: matches!(a.data_type(), DataType::Dictionary(_, _))
-                .then(|| a.as_any_dictionary().normalized_keys()),
-        })
-    }
-
-    /// Value `i` of `a` as text: a string or binary value as its label in
-    /// profiles and domains (`0x…` for bytes that are not UTF-8), anything
-    /// else (numbers, dates, lists) as Arrow displays it, nulls inside lists
-    /// as `null`.
-    fn show(&self, a: &dyn Array, i: usize) -> String {
-        if let Some(b) = bytes_at(a, i) {
-            return ValueCount::of_bytes(b, 1).label();
-        }
-        if let Some(keys) = &self.keys {
-            let values = a.as_any_dictionary().values();
-            if let Some(b) = keys.get(i).and_then(|&k| bytes_at(values.as_ref(), k)) {
-                return ValueCount::of_bytes(b, 1).label();
-            }
-        }
-        let opts = FormatOptions::default().with_null("null");
-        match ArrayFormatter::try_new(self.utc.as_ref(), &opts) {
-            Ok(f) => format!("{}{}", f.value(i), self.suffix),
-            // A type Arrow cannot display: its type, rather than nothing.
-            Err(_) => format!("<{}>", a.data_type()),
-        }
-    }
-}
-
-/// The type with the named time zones of its timestamps dropped (None when
-/// it has none).
-fn without_named_zones(dt: &DataType) -> Option<DataType> {
-    let named = |tz: &str| !tz.starts_with(['+', '-']);
-    match dt {
-        DataType::Timestamp(u, Some(tz)) if named(tz) => Some(DataType::Timestamp(*u, None)),
-        DataType::List(f) => without_named_zones(f.data_type())
-            .map(|t| DataType::List(Arc::new(f.as_ref().clone().with_data_type(t)))),
-        DataType::LargeList(f) => without_named_zones(f.data_type())
-            .map(|t| DataType::LargeList(Arc::new(f.as_ref().clone().with_data_type(t)))),
-        _ => None,
-    }
-}
-
-/// The bytes of a string or binary value (None for other types).
-fn bytes_at(a: &dyn Array, i: usize) -> Option<&[u8]> {
-    use DataType::*;
-    Some(match a.data_type() {
-        Utf8 => a.as_string::<i32>().value(i).as_bytes(),
-        LargeUtf8 => a.as_string::<i64>().value(i).as_bytes(),
-        Utf8View => a.as_string_view().value(i).as_bytes(),
-        Binary => a.as_binary::<i32>().value(i),
-        LargeBinary => a.as_binary::<i64>().value(i),
-        BinaryView => a.as_binary_view().value(i),
-        FixedSizeBinary(_) => a.as_fixed_size_binary().value(i),
-        _ => return None,
-    })
 }
 
 /// Whether a label is allowed (without allocating for UTF-8 values).

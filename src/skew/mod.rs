@@ -28,16 +28,16 @@ use std::collections::BinaryHeap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch};
+use arrow::array::{Array, BooleanArray, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::row::{RowConverter, Rows, SortField};
-use arrow::util::display::{ArrayFormatter, FormatOptions};
 use hashbrown::HashMap;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Progress;
 use crate::error::{Error, Result};
+use crate::report::value::value_text;
 use crate::source::{Dataset, SourceOptions};
 pub use equal::Tolerance;
 
@@ -472,6 +472,28 @@ struct Seen {
     at: (u32, u32),
 }
 
+/// The join's table entry: a key (borrowed from its encoding) and where it
+/// was seen on each side.
+type Entry<'a> = (&'a [u8], [Seen; 2]);
+
+/// Bytes of the join's table per row of either side, at most: a table
+/// holds at most one entry per row, and hashbrown keeps a power of two of
+/// buckets at most 7/8 full, each an entry and one control byte, so
+/// `buckets <= 16/7 entries` (a unit test measures it).
+const TABLE_BYTES_PER_ROW: u64 = (std::mem::size_of::<Entry<'static>>() as u64 + 1) * 16 / 7 + 1;
+
+/// Bytes of the joined pairs per row of either side, at most: a pair (its
+/// key and its row on each side) per row of the smaller side, which holds
+/// at most half the rows.
+const PAIR_BYTES_PER_ROW: u64 = (std::mem::size_of::<&[u8]>() as u64
+    + 2 * std::mem::size_of::<(usize, usize)>() as u64)
+    .div_ceil(2);
+
+/// Bytes per row set aside for the join of a partition, on top of the
+/// batch, its key hashes and its encoded keys (which the join encodes
+/// again): the table and the pairs (118 bytes on 64-bit targets).
+pub(crate) const JOIN_BYTES_PER_ROW: u64 = TABLE_BYTES_PER_ROW + PAIR_BYTES_PER_ROW;
+
 struct JoinContext<'a> {
     converter: &'a RowConverter,
     keys: usize,
@@ -500,8 +522,12 @@ impl JoinContext<'_> {
                 .collect()
         };
         let rows = [encode(base)?, encode(test)?];
-        let total: usize = rows[0].iter().chain(&rows[1]).map(|r| r.num_rows()).sum();
-        let mut table: HashMap<&[u8], [Seen; 2]> = HashMap::with_capacity(total);
+        let n = rows
+            .each_ref()
+            .map(|r| r.iter().map(|r| r.num_rows()).sum::<usize>());
+        // Sized for the larger side (keys mostly on both sides); it grows
+        // when they are not. JOIN_BYTES_PER_ROW covers either.
+        let mut table: HashMap<&[u8], [Seen; 2]> = HashMap::with_capacity(n[0].max(n[1]));
         for (side, batches) in rows.iter().enumerate() {
             for (b, r) in batches.iter().enumerate() {
                 for (i, row) in r.iter().enumerate() {
@@ -515,9 +541,10 @@ impl JoinContext<'_> {
             }
         }
         // The joined pairs: the key, its row in the base, its row in the test.
-        let mut pair_keys: Vec<&[u8]> = Vec::new();
-        let mut b_at: Vec<(usize, usize)> = Vec::new();
-        let mut t_at: Vec<(usize, usize)> = Vec::new();
+        let most = n[0].min(n[1]);
+        let mut pair_keys: Vec<&[u8]> = Vec::with_capacity(most);
+        let mut b_at: Vec<(usize, usize)> = Vec::with_capacity(most);
+        let mut t_at: Vec<(usize, usize)> = Vec::with_capacity(most);
         for (key, [b, t]) in &table {
             for (side, s, other) in [(0, b, t), (1, t, b)] {
                 let side = &mut sides[side];
@@ -543,10 +570,10 @@ impl JoinContext<'_> {
         if pair_keys.is_empty() {
             return Ok(0);
         }
-        let key_text = |j: usize| -> Vec<String> {
+        let key_text = |j: usize| -> Result<Vec<String>> {
             let (b, r) = b_at[j];
             (0..self.keys)
-                .map(|c| text(base[b].column(c), r).unwrap_or_default())
+                .map(|c| value_text(base[b].column(c), r))
                 .collect()
         };
         acc.par_iter_mut().enumerate().try_for_each(|(f, acc)| {
@@ -588,9 +615,9 @@ impl JoinContext<'_> {
                 };
                 if differs && acc.wants(key, self.max_samples) {
                     let sample = Sample {
-                        key: key_text(j),
-                        base: present(&na, j).then(|| text(&a, j)).flatten(),
-                        test: present(&nb, j).then(|| text(&b, j)).flatten(),
+                        key: key_text(j)?,
+                        base: present(&na, j).then(|| value_text(&a, j)).transpose()?,
+                        test: present(&nb, j).then(|| value_text(&b, j)).transpose()?,
                     };
                     acc.offer(key, sample, self.max_samples);
                 }
@@ -599,12 +626,6 @@ impl JoinContext<'_> {
         })?;
         Ok(joined)
     }
-}
-
-/// A value as text (Arrow's display).
-fn text(a: &ArrayRef, i: usize) -> Option<String> {
-    let f = ArrayFormatter::try_new(a.as_ref(), &FormatOptions::default()).ok()?;
-    Some(f.value(i).to_string())
 }
 
 /// A candidate sample, ordered by its key's encoding.
@@ -688,7 +709,35 @@ pub fn write_report(path: &Path, r: &SkewReport) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::hash;
+    use super::*;
+
+    /// The join's table, measured: sized for the larger side, with every
+    /// key on both sides (entries: the larger side's rows) or on one side
+    /// only (entries: all rows, the table grows), it takes at most
+    /// TABLE_BYTES_PER_ROW per row of both sides.
+    #[test]
+    fn the_join_table_fits_its_allowance_per_row() {
+        for n in [1usize, 7, 100, 1000, 4096, 30_000, 100_000] {
+            let keys: Vec<[u8; 8]> = (0..2 * n as u64).map(|i| i.to_be_bytes()).collect();
+            for shared in [true, false] {
+                let mut t: HashMap<&[u8], [Seen; 2]> = HashMap::with_capacity(n);
+                for side in 0..2 {
+                    for i in 0..n {
+                        let k = if shared { i } else { side * n + i };
+                        t.entry(&keys[k][..]).or_default()[side].n += 1;
+                    }
+                }
+                let allowed = TABLE_BYTES_PER_ROW * 2 * n as u64 + 64;
+                assert!(
+                    (t.allocation_size() as u64) <= allowed,
+                    "{n} rows a side, shared {shared}: {} > {allowed}",
+                    t.allocation_size()
+                );
+            }
+        }
+        assert_eq!(std::mem::size_of::<Entry<'static>>(), 40);
+        assert_eq!(JOIN_BYTES_PER_ROW, 118);
+    }
 
     #[test]
     fn the_key_hash_spreads_the_high_bits() {

@@ -2,15 +2,19 @@
 //! the budget, else partitioned by key hash into temporary files.
 //!
 //! Batches are held as they were read until the bytes held (the batches,
-//! their key hashes and an allowance per row for the join's table) pass the
-//! budget. Then the store picks a number of partitions `P` (a power of two,
-//! so that one partition of both sides, estimated from the rows still to
-//! come, takes at most half the budget), writes what it holds to one Arrow
-//! IPC stream file per side and partition, and sends every later batch
-//! there: each batch is reordered by partition (a counting sort and one
-//! `take`) and its slices appended to the files. The join then loads one
-//! partition of both sides at a time. The files are [`TempFile`]s: removed
-//! when read, on every error (drop) and by the interrupt handler.
+//! their key hashes and encoded keys, and [`JOIN_BYTES_PER_ROW`] for the
+//! join's table and pairs) pass the budget. Then the store picks a number
+//! of partitions `P` (a power of two, so that one partition of both sides,
+//! estimated from the rows still to come, takes at most half the budget),
+//! writes what it holds to one Arrow IPC stream file per side and
+//! partition, and sends every later batch there: each batch is reordered
+//! by partition (a counting sort and one `take`) and its slices appended to
+//! the files. The files' write buffers share an eighth of the budget; they
+//! are freed when a side is read, before the join. Spilling can start
+//! while either side is read, so a file's size is counted when the join
+//! takes it, not when its side is done. The join then loads one partition
+//! of both sides at a time. The files are [`TempFile`]s: removed when read,
+//! on every error (drop) and by the interrupt handler.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
@@ -24,12 +28,17 @@ use arrow::ipc::writer::StreamWriter;
 use crate::error::{Error, Result};
 use crate::files::TempFile;
 
-/// Bytes per row set aside for the join of a partition (the hash table's
-/// entry and the joined pair), on top of the batch and its key bytes.
-pub const JOIN_BYTES_PER_ROW: u64 = 64;
+use super::JOIN_BYTES_PER_ROW;
 
 /// The most partitions (two open files each while writing).
 const MAX_PARTITIONS: usize = 256;
+
+/// The share of the budget for the spill files' write buffers (one per
+/// side and partition, while the sides are read; freed before the join,
+/// which gets the rest), and the bounds of one buffer.
+const WRITE_BUFFERS_SHARE: u64 = 8;
+const MIN_WRITE_BUFFER: usize = 8 << 10;
+const MAX_WRITE_BUFFER: usize = 256 << 10;
 
 /// One side's rows of one partition on disk.
 struct Part {
@@ -48,7 +57,9 @@ pub struct Store {
     held_rows: u64,
     /// Per side and partition, once spilling.
     parts: Option<[Vec<Option<Part>>; 2]>,
-    /// Bytes written to the partition files (counted when a side is done).
+    /// The capacity of each spill file's write buffer.
+    write_buffer: usize,
+    /// Bytes written to the partition files (each counted when taken).
     pub spilled_bytes: u64,
 }
 
@@ -62,6 +73,7 @@ impl Store {
             held_bytes: 0,
             held_rows: 0,
             parts: None,
+            write_buffer: MAX_WRITE_BUFFER,
             spilled_bytes: 0,
         }
     }
@@ -86,10 +98,8 @@ impl Store {
         if self.parts.is_some() {
             return self.write(side, &batch, &hashes);
         }
-        let rows = batch.num_rows() as u64;
-        self.held_bytes +=
-            batch.get_array_memory_size() as u64 + 8 * rows + key_bytes + JOIN_BYTES_PER_ROW * rows;
-        self.held_rows += rows;
+        self.held_bytes += held_size(&batch, key_bytes);
+        self.held_rows += batch.num_rows() as u64;
         self.held[side].push((batch, hashes));
         if self.held_bytes > self.budget {
             self.start_spilling()?;
@@ -107,6 +117,9 @@ impl Store {
             // A CSV or a stream: the total is not known.
             None => 64,
         };
+        self.write_buffer = usize::try_from(self.budget / WRITE_BUFFERS_SHARE / (2 * p as u64))
+            .unwrap_or(usize::MAX)
+            .clamp(MIN_WRITE_BUFFER, MAX_WRITE_BUFFER);
         self.parts = Some([
             (0..p).map(|_| None).collect(),
             (0..p).map(|_| None).collect(),
@@ -154,7 +167,7 @@ impl Store {
                 continue;
             }
             if slot.is_none() {
-                *slot = Some(Part::create(&self.schema)?);
+                *slot = Some(Part::create(&self.schema, self.write_buffer)?);
             }
             if let Some(part) = slot {
                 part.append(&sorted.slice(lo, hi - lo))?;
@@ -163,14 +176,13 @@ impl Store {
         Ok(())
     }
 
-    /// A side is read: its files are flushed and closed.
+    /// A side is read: its files are flushed and closed (their write
+    /// buffers freed). Spilling may start later, while the other side is
+    /// read: the files this side gets then are closed when taken.
     pub fn finish_side(&mut self, side: usize) -> Result<()> {
         if let Some(parts) = &mut self.parts {
             for part in parts[side].iter_mut().flatten() {
                 part.finish()?;
-                self.spilled_bytes += std::fs::metadata(part.tmp.path())
-                    .map_err(|e| Error::io(part.tmp.path(), e))?
-                    .len();
             }
         }
         Ok(())
@@ -189,7 +201,9 @@ impl Store {
                 let mut out: [Vec<RecordBatch>; 2] = [Vec::new(), Vec::new()];
                 for side in 0..2 {
                     if let Some(part) = parts[side][k].take() {
-                        out[side] = part.read()?;
+                        let (batches, bytes) = part.read()?;
+                        out[side] = batches;
+                        self.spilled_bytes += bytes;
                     }
                 }
                 Ok(out)
@@ -198,11 +212,18 @@ impl Store {
     }
 }
 
+/// The bytes a batch takes until the join, and during it: its arrays, its
+/// key hashes, its keys encoded (`key_bytes`) and the join's table and pairs.
+fn held_size(batch: &RecordBatch, key_bytes: u64) -> u64 {
+    let rows = batch.num_rows() as u64;
+    batch.get_array_memory_size() as u64 + 8 * rows + key_bytes + JOIN_BYTES_PER_ROW * rows
+}
+
 impl Part {
-    fn create(schema: &SchemaRef) -> Result<Part> {
+    fn create(schema: &SchemaRef, buffer: usize) -> Result<Part> {
         let (tmp, file) = TempFile::create_in_temp_dir("skewer-skew", "arrows")
             .map_err(|e| Error::io(std::env::temp_dir(), e))?;
-        let writer = StreamWriter::try_new(BufWriter::with_capacity(1 << 18, file), schema)
+        let writer = StreamWriter::try_new(BufWriter::with_capacity(buffer, file), schema)
             .map_err(|e| Error::arrow(tmp.path(), "writing a spill file", e))?;
         Ok(Part {
             tmp,
@@ -242,15 +263,77 @@ impl Part {
         Ok(())
     }
 
-    /// Read the partition back; the file is removed.
-    fn read(mut self) -> Result<Vec<RecordBatch>> {
+    /// Read the partition back, with the file's size; the file is removed.
+    fn read(mut self) -> Result<(Vec<RecordBatch>, u64)> {
         self.finish()?;
         let path = self.path();
         let f = File::open(&path).map_err(|e| Error::io(&path, e))?;
+        let bytes = f.metadata().map_err(|e| Error::io(&path, e))?.len();
         let reader = StreamReader::try_new(BufReader::with_capacity(1 << 18, f), None)
             .map_err(|e| Error::arrow(&path, "reading a spill file", e))?;
-        reader
+        let batches = reader
             .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| Error::arrow(&path, "reading a spill file", e))
+            .map_err(|e| Error::arrow(&path, "reading a spill file", e))?;
+        Ok((batches, bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::Int64Array;
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+
+    /// The base fits the budget, base and test do not: spilling starts while
+    /// the test is read, and the base's files (written then, closed only
+    /// when taken) count in `spilled_bytes` as the test's do.
+    #[test]
+    fn spilled_bytes_count_both_sides_when_the_test_side_starts_the_spill() {
+        let schema = Arc::new(Schema::new(vec![Field::new("k", DataType::Int64, true)]));
+        let batch = |lo: i64| {
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![Arc::new(Int64Array::from_iter_values(lo..lo + 1000))],
+            )
+            .unwrap()
+        };
+        let hashes = |lo: u64| -> Vec<u64> {
+            (lo..lo + 1000)
+                .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+                .collect()
+        };
+        let one = held_size(&batch(0), 9000);
+        let mut store = Store::new(schema.clone(), 2 * one, Some(4000));
+        store.push(0, batch(0), hashes(0), 9000).unwrap();
+        store.finish_side(0).unwrap();
+        assert!(store.parts.is_none(), "the base alone fits");
+        for b in 1..4 {
+            store
+                .push(1, batch(b * 1000), hashes(b as u64 * 1000), 9000)
+                .unwrap();
+        }
+        store.finish_side(1).unwrap();
+        assert!(store.partitions() > 1, "base and test spilled");
+        // Every file complete on disk, then its size.
+        let mut on_disk = [0u64; 2];
+        for (side, parts) in store.parts.as_mut().unwrap().iter_mut().enumerate() {
+            for part in parts.iter_mut().flatten() {
+                part.finish().unwrap();
+                on_disk[side] += std::fs::metadata(part.tmp.path()).unwrap().len();
+            }
+        }
+        assert!(on_disk[0] > 0 && on_disk[1] > 0, "{on_disk:?}");
+        let mut rows = [0usize; 2];
+        for k in 0..store.partitions() {
+            let taken = store.take(k).unwrap();
+            for side in 0..2 {
+                rows[side] += taken[side].iter().map(|b| b.num_rows()).sum::<usize>();
+            }
+        }
+        assert_eq!(rows, [1000, 3000]);
+        assert_eq!(store.spilled_bytes, on_disk[0] + on_disk[1]);
     }
 }
