@@ -269,7 +269,9 @@ impl CatAcc {
     fn add_code_counts(&mut self, values: &dyn Array, per_code: &[u64]) -> Result<()> {
         for (code, &c) in per_code.iter().enumerate() {
             if c > 0 {
-                let v = bytes_at(values, code)?;
+                let v = bytes_at(values, code).ok_or_else(|| {
+                    Error::Internal(format!("dictionary of {}", values.data_type()))
+                })?;
                 self.add(v, c);
             }
         }
@@ -391,16 +393,18 @@ pub fn is_categorical(dt: &DataType) -> bool {
     }
 }
 
-fn bytes_at(a: &dyn Array, i: usize) -> Result<&[u8]> {
+/// The bytes of a string or binary value (None for other types).
+pub fn bytes_at(a: &dyn Array, i: usize) -> Option<&[u8]> {
     use DataType::*;
-    Ok(match a.data_type() {
+    Some(match a.data_type() {
         Utf8 => a.as_string::<i32>().value(i).as_bytes(),
         LargeUtf8 => a.as_string::<i64>().value(i).as_bytes(),
         Utf8View => a.as_string_view().value(i).as_bytes(),
         Binary => a.as_binary::<i32>().value(i),
         LargeBinary => a.as_binary::<i64>().value(i),
         BinaryView => a.as_binary_view().value(i),
-        other => return Err(Error::Internal(format!("dictionary of {other}"))),
+        FixedSizeBinary(_) => a.as_fixed_size_binary().value(i),
+        _ => return None,
     })
 }
 

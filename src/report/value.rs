@@ -17,6 +17,7 @@
 //! A type Arrow cannot display at all is shown as `<type>`, never as
 //! nothing: an empty string would read as an empty value.
 
+pub use crate::profile::categorical::bytes_at;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray};
@@ -100,21 +101,6 @@ fn without_named_zones(dt: &DataType) -> Option<DataType> {
             .map(|t| DataType::LargeList(Arc::new(f.as_ref().clone().with_data_type(t)))),
         _ => None,
     }
-}
-
-/// The bytes of a string or binary value (None for other types).
-pub fn bytes_at(a: &dyn Array, i: usize) -> Option<&[u8]> {
-    use DataType::*;
-    Some(match a.data_type() {
-        Utf8 => a.as_string::<i32>().value(i).as_bytes(),
-        LargeUtf8 => a.as_string::<i64>().value(i).as_bytes(),
-        Utf8View => a.as_string_view().value(i).as_bytes(),
-        Binary => a.as_binary::<i32>().value(i),
-        LargeBinary => a.as_binary::<i64>().value(i),
-        BinaryView => a.as_binary_view().value(i),
-        FixedSizeBinary(_) => a.as_fixed_size_binary().value(i),
-        _ => return None,
-    })
 }
 
 #[cfg(test)]
