@@ -689,6 +689,25 @@ fn bench_pair_flags_exactly_the_truth() {
     assert!(skewer(&["schema", "infer", &prof, "-o", &schema])
         .status
         .success());
+    let train7 = p(&s7, "train.parquet");
+    let v = skewer(&[
+        "validate",
+        &p(&s8, "train.parquet"),
+        "--schema",
+        &schema,
+        "--previous",
+        &train7,
+        "--training",
+        &train7,
+    ]);
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&v.stdout)
+    );
+    // With seed 7's stored profile instead of its data, the comparators
+    // whose sketch bounds straddle 0.03 cannot be decided, and say so.
     let v = skewer(&[
         "validate",
         &p(&s8, "train.parquet"),
@@ -698,12 +717,19 @@ fn bench_pair_flags_exactly_the_truth() {
         &prof,
         "--training",
         &prof,
+        "--json",
     ]);
-    assert_eq!(
-        v.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&v.stdout)
+    assert_eq!(v.status.code(), Some(1));
+    let j: serde_json::Value = serde_json::from_slice(&v.stdout).unwrap();
+    let kinds: Vec<&str> = j["anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["type"].as_str().unwrap())
+        .collect();
+    assert!(
+        !kinds.is_empty() && kinds.iter().all(|k| *k == "COMPARATOR_UNDECIDED"),
+        "{kinds:?}"
     );
     let v = skewer(&[
         "validate",
@@ -711,7 +737,7 @@ fn bench_pair_flags_exactly_the_truth() {
         "--schema",
         &schema,
         "--training",
-        &prof,
+        &train7,
         "--json",
     ]);
     assert_eq!(v.status.code(), Some(1));
