@@ -139,30 +139,50 @@ pub fn additive_critical(
     q_total: u64,
     alpha: f64,
 ) -> f64 {
-    if p_total == 0 || q_total == 0 {
-        return f64::INFINITY;
-    }
-    let (cats, t) = categories(a, b, p_total, q_total);
-    // Categories with the same pooled count have the same term moments.
-    let mut pooled: std::collections::BTreeMap<u64, u64> = Default::default();
-    for (x, y) in cats {
-        if x + y > 0 {
-            *pooled.entry(x + y).or_default() += 1;
+    Null::new(a, b, p_total, q_total).map_or(f64::INFINITY, |n| n.critical(m, alpha))
+}
+
+/// The null hypothesis of [`additive_critical`] for one pair of count
+/// vectors: how many categories have each pooled count, made once for all
+/// the metrics of a feature.
+pub struct Null {
+    /// Pooled count → number of categories with it.
+    pooled: std::collections::BTreeMap<u64, u64>,
+    t: Totals,
+}
+
+impl Null {
+    /// None when a side is empty (no test).
+    pub fn new(a: &[u64], b: &[u64], p_total: u64, q_total: u64) -> Option<Null> {
+        if p_total == 0 || q_total == 0 {
+            return None;
         }
+        let (cats, t) = categories(a, b, p_total, q_total);
+        let mut pooled = std::collections::BTreeMap::new();
+        for (x, y) in cats {
+            if x + y > 0 {
+                *pooled.entry(x + y).or_default() += 1;
+            }
+        }
+        Some(Null { pooled, t })
     }
-    let pi = t.p / (t.p + t.q);
-    let (mut mean, mut var) = (0.0, 0.0);
-    for (&c, &times) in &pooled {
-        let (mu, v) = term_moments(m, c, pi, &t);
-        mean += times as f64 * mu;
-        var += times as f64 * v;
+
+    /// `m`'s critical value at level `alpha`.
+    pub fn critical(&self, m: &Additive, alpha: f64) -> f64 {
+        let pi = self.t.p / (self.t.p + self.t.q);
+        let (mut mean, mut var) = (0.0, 0.0);
+        for (&c, &times) in &self.pooled {
+            let (mu, v) = term_moments(m, c, pi, &self.t);
+            mean += times as f64 * mu;
+            var += times as f64 * v;
+        }
+        if var.is_nan() || var <= 0.0 {
+            return (m.finish)(mean);
+        }
+        let scale = var / (2.0 * mean);
+        let dof = 2.0 * mean * mean / var;
+        (m.finish)(scale * chi2_quantile(1.0 - alpha, dof))
     }
-    if var.is_nan() || var <= 0.0 {
-        return (m.finish)(mean);
-    }
-    let scale = var / (2.0 * mean);
-    let dof = 2.0 * mean * mean / var;
-    (m.finish)(scale * chi2_quantile(1.0 - alpha, dof))
 }
 
 /// Mean and variance of `term(x, c − x)` for `x ~ B(c, π)`.

@@ -63,7 +63,7 @@ use crate::error::{Error, Result};
 use crate::profile::quantile::{Pass2Plan, Pass2State, NO_SLOT};
 use crate::profile::{CategoricalStats, DatasetProfile, FeatureProfile, NumericStats, ValueCount};
 use crate::source::Dataset;
-use distance::{additive_critical, ks_critical, linf_critical, linf_value, share};
+use distance::{ks_critical, linf_critical, linf_value, share, Null};
 use metric::{judge_metric, Bound, Compute, Metric, Verdict, KS, METRICS};
 use numeric::{Pair, Want};
 
@@ -497,13 +497,12 @@ fn count_metrics(
         al.p_total,
         al.q_total,
     ));
+    let null = Null::new(&al.a, &al.b, al.p_total, al.q_total);
     for m in METRICS.iter().filter(|m| m.applies(numeric)) {
         if let Compute::Counts(f) = m.compute {
             *(m.value.slot)(&mut fc.metrics) = Some(f.of(&al.a, &al.b, al.p_total, al.q_total));
-            if let Some(c) = m.critical {
-                *(c.slot)(&mut fc.critical) = Some(additive_critical(
-                    &f, &al.a, &al.b, al.p_total, al.q_total, alpha,
-                ));
+            if let (Some(c), Some(null)) = (m.critical, &null) {
+                *(c.slot)(&mut fc.critical) = Some(null.critical(&f, alpha));
             }
         }
     }
@@ -731,11 +730,7 @@ pub fn refine(
             let Some(pair) = item.pair.as_mut() else {
                 continue;
             };
-            pair.absorb(cells, [got[0][r].as_ref(), got[1][r].as_ref()])
-                .map_err(|(side, detail)| Error::DataChanged {
-                    path: [data.base, data.current][side].sources().join(", ").into(),
-                    detail,
-                })?;
+            pair.absorb(cells, [got[0][r].as_ref(), got[1][r].as_ref()]);
             grid_metrics(&mut item.fc, pair);
         }
     }

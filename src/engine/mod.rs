@@ -456,19 +456,12 @@ fn pass_two(
             },
         )?;
     }
-    states2
-        .par_iter_mut()
-        .for_each(|s| s.cands.iter_mut().for_each(Candidates::compact));
-    for (leaf, (plan, st)) in plans2.iter().zip(&states2).enumerate() {
-        plan.check(st).map_err(|detail| Error::DataChanged {
-            path: ds.sources().join(", ").into(),
-            detail: format!(
-                "column {:?}: {detail}",
-                layout.fields[layout.leaves[leaf]].name()
-            ),
-        })?;
-    }
-
+    let names: Vec<&str> = layout
+        .leaves
+        .iter()
+        .map(|&c| layout.fields[c].name().as_str())
+        .collect();
+    finish_pass2(ds, &names, &plans2.iter().collect::<Vec<_>>(), &mut states2)?;
     Ok((plans2, states2))
 }
 
@@ -730,10 +723,31 @@ pub fn collect_keys(
         },
     )?;
     progress.finish();
+    let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+    let plans: Vec<&Pass2Plan> = columns.iter().map(|(_, p)| *p).collect();
+    finish_pass2(ds, &names, &plans, &mut states)?;
+    Ok(states)
+}
+
+/// Sort what pass two collected (column `names[i]` by `plans[i]`) and check
+/// it against what pass one counted: a file read twice may have changed in
+/// between, which is an error naming it, never wrong statistics.
+fn finish_pass2(
+    ds: &Dataset,
+    names: &[&str],
+    plans: &[&Pass2Plan],
+    states: &mut [Pass2State],
+) -> Result<()> {
     states
         .par_iter_mut()
         .for_each(|s| s.cands.iter_mut().for_each(Candidates::compact));
-    Ok(states)
+    for ((name, plan), st) in names.iter().zip(plans).zip(states.iter()) {
+        plan.check(st).map_err(|detail| Error::DataChanged {
+            path: ds.sources().join(", ").into(),
+            detail: format!("column {name:?}: {detail}"),
+        })?;
+    }
+    Ok(())
 }
 
 fn kind_word(dt: &DataType) -> &'static str {

@@ -222,10 +222,8 @@ pub struct Pass2Plan {
     pub straddling: Vec<u16>,
     /// Slot of each sketch bucket whose keys are collected, or `NO_SLOT`.
     pub slot_of_bucket: Vec<u16>,
-    /// The sketch bucket of each slot.
-    pub slot_bucket: Vec<usize>,
-    /// The sketch's count of each slot's bucket, which pass two must
-    /// collect (empty for a plan that only collects).
+    /// The values pass one counted in each slot's buckets: what pass two
+    /// must collect there.
     pub slot_count: Vec<u64>,
     pub shift: u32,
     pub origin: u64,
@@ -256,7 +254,6 @@ impl Pass2Plan {
             histogram: hist,
             straddling: Vec::new(),
             slot_of_bucket: vec![NO_SLOT; sketch.counts().len()],
-            slot_bucket: Vec::new(),
             slot_count: Vec::new(),
             shift: sketch.shift(),
             origin: sketch.origin(),
@@ -287,8 +284,8 @@ impl Pass2Plan {
     }
 
     /// A plan that only collects keys: those whose bucket `b` (sketch key
-    /// `>> shift`, less `origin`) has a slot in `slot_of_bucket`, each slot
-    /// in `0..slots` (compare's refinement). At most
+    /// `>> shift`, less `origin`) has a slot in `slot_of_bucket`; slot `s`
+    /// holds `slot_count[s]` values (compare's refinement). At most
     /// [`PROFILE_BITS`](super::sketch::PROFILE_BITS) bits of buckets, as
     /// for a profile's own pass two.
     pub fn collect_only(
@@ -297,10 +294,10 @@ impl Pass2Plan {
         shift: u32,
         origin: u64,
         slot_of_bucket: Vec<u16>,
-        slots: usize,
+        slot_count: Vec<u64>,
     ) -> Pass2Plan {
         debug_assert!(slot_of_bucket.len() <= 1 << super::sketch::PROFILE_BITS);
-        debug_assert!(slots < NO_SLOT as usize);
+        debug_assert!(slot_count.len() < NO_SLOT as usize);
         Pass2Plan {
             domain,
             map,
@@ -308,8 +305,7 @@ impl Pass2Plan {
             base_hist: Vec::new(),
             straddling: Vec::new(),
             slot_of_bucket,
-            slot_bucket: (0..slots).collect(),
-            slot_count: Vec::new(),
+            slot_count,
             shift,
             origin,
         }
@@ -319,14 +315,13 @@ impl Pass2Plan {
         if self.slot_of_bucket[bucket] != NO_SLOT {
             return Ok(self.slot_of_bucket[bucket]);
         }
-        if self.slot_bucket.len() >= NO_SLOT as usize {
+        if self.slot_count.len() >= NO_SLOT as usize {
             return Err(crate::Error::InvalidOption(
                 "too many quantile targets and bins (at most 65,534)".into(),
             ));
         }
-        let s = self.slot_bucket.len() as u16;
+        let s = self.slot_count.len() as u16;
         self.slot_of_bucket[bucket] = s;
-        self.slot_bucket.push(bucket);
         self.slot_count.push(count);
         Ok(s)
     }
@@ -347,12 +342,12 @@ impl Pass2Plan {
     }
 
     pub fn needs_pass(&self) -> bool {
-        !self.slot_bucket.is_empty()
+        !self.slot_count.is_empty()
     }
 
     pub fn new_state(&self) -> Pass2State {
         Pass2State {
-            cands: vec![Candidates::default(); self.slot_bucket.len()],
+            cands: vec![Candidates::default(); self.slot_count.len()],
         }
     }
 
