@@ -170,9 +170,17 @@ fn profile_checks(p: &DatasetProfile) -> Result<()> {
         bins: 10,
         data: None,
     };
-    crate::schema::validate(&schema, p, &checks)?;
-    let _ = crate::report::summary_table(p);
+    let anomalies = crate::schema::validate(&schema, p, &checks)?;
+    let _ = crate::report::summary_table(p, Some(40));
     let _ = crate::report::comparison_markdown(&cmp);
+    let _ = crate::report::comparison_table(&cmp, Some(40));
+    let _ = crate::report::html::render(&crate::report::html::Report {
+        current: p,
+        base: Some(p),
+        comparison: Some(&cmp),
+        schema: Some(&schema),
+        anomalies: Some(&anomalies),
+    });
     Ok(())
 }
 
@@ -184,7 +192,7 @@ fn profile_json(data: &[u8]) -> Result<()> {
         ("a.json".into(), p.clone()),
         ("b.json".into(), p.clone()),
     ])?;
-    let _ = crate::compare::compare(
+    let cmp = crate::compare::compare(
         &p,
         &merged,
         &Default::default(),
@@ -198,8 +206,16 @@ fn profile_json(data: &[u8]) -> Result<()> {
         bins: 10,
         data: None,
     };
-    crate::schema::validate(&schema, &p, &checks)?;
-    let _ = crate::report::summary_table(&p);
+    let anomalies = crate::schema::validate(&schema, &p, &checks)?;
+    let _ = crate::report::summary_table(&p, Some(40));
+    // The report of a hand-edited profile: no panic, whatever it holds.
+    let _ = crate::report::html::render(&crate::report::html::Report {
+        current: &p,
+        base: Some(&merged),
+        comparison: Some(&cmp),
+        schema: Some(&schema),
+        anomalies: Some(&anomalies),
+    });
     Ok(())
 }
 

@@ -88,6 +88,14 @@ enum Command {
     /// examples whose values differ. Exit 1 when a feature's share of
     /// differing examples is above --threshold.
     Skew(Box<SkewArgs>),
+    /// One self-contained HTML page of a profile: charts of every feature,
+    /// its drift against --base and its anomalies against --schema.
+    Report(Box<ReportArgs>),
+    /// Print the summary of a saved profile (`skewer profile -o`).
+    Show {
+        /// A profile JSON.
+        profile: PathBuf,
+    },
     /// Merge profiles of shards into the profile of their union.
     Merge {
         /// Profile JSON files written by `skewer profile -o`.
@@ -110,6 +118,33 @@ struct ProfileArgs {
     /// Profile only these columns (comma separated).
     #[arg(long, value_delimiter = ',')]
     columns: Option<Vec<String>>,
+    #[command(flatten)]
+    html: HtmlArgs,
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// The data to show: a data file or a profile JSON.
+    current: PathBuf,
+    /// The reference to compare with (yesterday, training): a data file or a
+    /// profile JSON. Its charts are drawn under the current's, and its drift
+    /// metrics fill the table.
+    #[arg(long)]
+    base: Option<PathBuf>,
+    /// A schema (`skewer schema infer`): its anomalies are listed, and its
+    /// domains and bounds drawn on the charts. With --base, the base is the
+    /// previous span of its drift comparators.
+    #[arg(long)]
+    schema: Option<PathBuf>,
+    /// Where to write the HTML page.
+    #[arg(short, long, required = true)]
+    output: PathBuf,
+    #[command(flatten)]
+    drift: DriftArgs,
+    #[command(flatten)]
+    refine: RefineArgs,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -140,6 +175,33 @@ struct RefineArgs {
 }
 
 impl RefineArgs {
+    /// Compare two profiles, reading their data again where a decision
+    /// needs it and both are data (not stored profiles).
+    fn compare(
+        &self,
+        base: (&profile::DatasetProfile, Option<&Dataset>),
+        current: (&profile::DatasetProfile, Option<&Dataset>),
+        copts: &skewer::compare::CompareOptions,
+        opts: &ProfileOptions,
+        progress: &dyn engine::Progress,
+    ) -> anyhow::Result<skewer::compare::Comparison> {
+        let data = match (base.1, current.1) {
+            (Some(base), Some(current)) => Some(skewer::compare::Data {
+                base,
+                current,
+                options: self.options(opts, progress),
+            }),
+            _ => None,
+        };
+        Ok(skewer::compare::compare_data(
+            base.0,
+            current.0,
+            copts,
+            &opts.backend,
+            data.as_ref(),
+        )?)
+    }
+
     fn options<'a>(
         &self,
         opts: &ProfileOptions,
@@ -281,6 +343,8 @@ struct ValidateArgs {
     #[arg(long, value_name = "N", default_value_t = 100, requires = "examples")]
     max_examples: usize,
     #[command(flatten)]
+    html: HtmlArgs,
+    #[command(flatten)]
     refine: RefineArgs,
     #[command(flatten)]
     data: DataArgs,
@@ -330,14 +394,16 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
             );
         }
         // Writing over the data (or over -o) would lose it.
-        let same = |p: &std::path::Path| matches!((std::fs::canonicalize(out), std::fs::canonicalize(p)), (Ok(x), Ok(y)) if x == y);
-        if same(&a.file) || a.output.as_deref().is_some_and(same) {
-            bail!(
-                "{}: --examples would write over an input or the -o file; name another file",
-                out.display()
-            );
-        }
+        let mut others = vec![a.file.as_path()];
+        others.extend(a.output.as_deref());
+        refuse_overwrite(out, "--examples", &others)?;
     }
+    let mut inputs = vec![a.file.as_path(), a.schema.as_path()];
+    inputs.extend(a.previous.as_deref());
+    inputs.extend(a.training.as_deref());
+    inputs.extend(a.output.as_deref());
+    inputs.extend(a.examples.as_deref());
+    a.html.check(&inputs)?;
     let schema = skewer::schema::read_schema(&a.schema)?;
     let opts = a.data.one_pass_options()?;
     // The data is opened once (standard input spooled) and read again for
@@ -397,6 +463,31 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
     } else {
         out!("{}", skewer::report::anomalies_table(&source, &anomalies));
     }
+    if a.html.html.is_some() {
+        // The report's drift columns: compare's rule (default threshold and
+        // alpha) against the previous span, else the training data.
+        let (base, ds_base) = match (&previous, &training) {
+            (Some(p), _) => (Some(p), ds_previous.as_ref()),
+            (None, t) => (t.as_ref(), ds_training.as_ref()),
+        };
+        let copts = skewer::compare::CompareOptions {
+            bins: a.compare_bins,
+            ..Default::default()
+        };
+        let cmp = base
+            .map(|b| {
+                a.refine
+                    .compare((b, ds_base), (&data, dataset.as_ref()), &copts, &opts, &bar)
+            })
+            .transpose()?;
+        a.html.write(&skewer::report::html::Report {
+            current: &data,
+            base,
+            comparison: cmp.as_ref(),
+            schema: Some(&schema),
+            anomalies: Some(&anomalies),
+        })?;
+    }
     Ok(u8::from(!anomalies.is_empty()))
 }
 
@@ -418,6 +509,8 @@ struct CompareArgs {
     /// Compare only these columns (comma separated).
     #[arg(long, value_delimiter = ',')]
     columns: Option<Vec<String>>,
+    #[command(flatten)]
+    html: HtmlArgs,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -452,19 +545,18 @@ fn run_compare(a: CompareArgs) -> anyhow::Result<u8> {
     copts
         .validate()
         .map_err(|e| anyhow::anyhow!("{e} (--threshold, --alpha, --compare-bins)"))?;
+    a.html.check(&[&a.base, &a.current])?;
     let opts = a.data.one_pass_options()?;
     let (base, ds_base) = a.data.load(&a.base, &a.columns, &opts)?;
     let (cur, ds_cur) = a.data.load(&a.current, &a.columns, &opts)?;
     let bar = skewer::report::progress::Bar::new(!a.data.quiet);
-    let data = match (&ds_base, &ds_cur) {
-        (Some(base), Some(current)) => Some(skewer::compare::Data {
-            base,
-            current,
-            options: a.refine.options(&opts, &bar),
-        }),
-        _ => None,
-    };
-    let cmp = skewer::compare::compare_data(&base, &cur, &copts, &opts.backend, data.as_ref())?;
+    let cmp = a.refine.compare(
+        (&base, ds_base.as_ref()),
+        (&cur, ds_cur.as_ref()),
+        &copts,
+        &opts,
+        &bar,
+    )?;
     let json = || skewer::to_json(&cmp);
     if let Some(path) = &a.output {
         skewer::files::write_atomic(path, json()?.as_bytes())?;
@@ -474,8 +566,18 @@ fn run_compare(a: CompareArgs) -> anyhow::Result<u8> {
     } else if a.format.markdown {
         out!("{}", skewer::report::comparison_markdown(&cmp));
     } else {
-        out!("{}", skewer::report::comparison_table(&cmp));
+        out!(
+            "{}",
+            skewer::report::comparison_table(&cmp, skewer::report::terminal_width())
+        );
     }
+    a.html.write(&skewer::report::html::Report {
+        current: &cur,
+        base: Some(&base),
+        comparison: Some(&cmp),
+        schema: None,
+        anomalies: None,
+    })?;
     Ok(if cmp.features.iter().any(|f| f.drifted) {
         1
     } else if cmp.features.iter().any(|f| !f.undecided.is_empty()) {
@@ -536,14 +638,7 @@ fn run_skew(a: SkewArgs) -> anyhow::Result<u8> {
         memory_budget: a.memory_budget,
     };
     if let Some(out) = &a.output {
-        // Writing the report over an input would lose it.
-        let same = |p: &std::path::Path| matches!((std::fs::canonicalize(out), std::fs::canonicalize(p)), (Ok(x), Ok(y)) if x == y);
-        if same(&a.base) || same(&a.current) {
-            bail!(
-                "{}: -o would write over an input; name another file",
-                out.display()
-            );
-        }
+        refuse_overwrite(out, "-o", &[&a.base, &a.current])?;
     }
     let src = a.input.to_options(None)?;
     let bar = skewer::report::progress::Bar::new(!a.quiet);
@@ -758,6 +853,8 @@ fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
     let src = a.data.input.to_options(a.columns.clone())?;
     let opts = a.data.profile_options()?;
 
+    let inputs: Vec<&std::path::Path> = a.files.iter().map(PathBuf::as_path).collect();
+    a.html.check(&inputs)?;
     let ds = Dataset::open(&a.files, &src)?;
     let bar = skewer::report::progress::Bar::new(!a.data.quiet);
     let p = engine::profile(&ds, &opts, &bar)?;
@@ -766,9 +863,89 @@ fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
     }
     match &a.output {
         Some(path) => skewer::write_profile(path, &p)?,
-        None => out!("{}", skewer::report::summary_table(&p)),
+        None => out!(
+            "{}",
+            skewer::report::summary_table(&p, skewer::report::terminal_width())
+        ),
     }
+    a.html.write(&skewer::report::html::Report::of(&p))
+}
+
+fn run_show(path: PathBuf) -> anyhow::Result<()> {
+    if !skewer::is_profile_path(&path) {
+        bail!(
+            "{}: show reads a profile JSON (from `skewer profile -o`); for data, run `skewer profile`",
+            path.display()
+        );
+    }
+    let p = skewer::read_profile(&path)?;
+    out!(
+        "{}",
+        skewer::report::summary_table(&p, skewer::report::terminal_width())
+    );
     Ok(())
+}
+
+fn run_report(a: ReportArgs) -> anyhow::Result<()> {
+    let copts = a.drift.to_options();
+    copts
+        .validate()
+        .map_err(|e| anyhow::anyhow!("{e} (--threshold, --alpha, --compare-bins)"))?;
+    let mut inputs = vec![a.current.as_path()];
+    inputs.extend(a.base.as_deref());
+    inputs.extend(a.schema.as_deref());
+    refuse_overwrite(&a.output, "-o", &inputs)?;
+    let schema = a
+        .schema
+        .as_deref()
+        .map(skewer::schema::read_schema)
+        .transpose()?;
+    // Two passes: the charts are drawn from exact histograms.
+    let opts = a.data.profile_options()?;
+    let (cur, ds_cur) = a.data.load(&a.current, &None, &opts)?;
+    let (base, ds_base) = a.data.load_opt(&a.base, &opts)?;
+    let bar = skewer::report::progress::Bar::new(!a.data.quiet);
+    let cmp = base
+        .as_ref()
+        .map(|b| {
+            a.refine.compare(
+                (b, ds_base.as_ref()),
+                (&cur, ds_cur.as_ref()),
+                &copts,
+                &opts,
+                &bar,
+            )
+        })
+        .transpose()?;
+    let anomalies = match &schema {
+        Some(s) => Some(skewer::schema::validate(
+            s,
+            &cur,
+            &skewer::schema::Checks {
+                previous: base.as_ref(),
+                training: None,
+                backend: &opts.backend,
+                bins: copts.bins,
+                data: ds_cur.as_ref().map(|current| skewer::schema::CheckData {
+                    current,
+                    previous: ds_base.as_ref(),
+                    training: None,
+                    options: a.refine.options(&opts, &bar),
+                }),
+            },
+        )?),
+        None => None,
+    };
+    write_report(
+        &a.output,
+        &skewer::report::html::Report {
+            current: &cur,
+            base: base.as_ref(),
+            comparison: cmp.as_ref(),
+            schema: schema.as_ref(),
+            anomalies: anomalies.as_deref(),
+        },
+    )
 }
 
 fn run_merge(profiles: Vec<PathBuf>, output: Option<PathBuf>) -> anyhow::Result<()> {
@@ -785,6 +962,54 @@ fn run_merge(profiles: Vec<PathBuf>, output: Option<PathBuf>) -> anyhow::Result<
             serde_json::to_string_pretty(&merged).context("serializing the profile")?
         ),
     }
+    Ok(())
+}
+
+/// Writing an output over an input (or another output) would lose it.
+fn refuse_overwrite(
+    out: &std::path::Path,
+    flag: &str,
+    others: &[&std::path::Path],
+) -> anyhow::Result<()> {
+    let same = |p: &std::path::Path| matches!((std::fs::canonicalize(out), std::fs::canonicalize(p)), (Ok(x), Ok(y)) if x == y);
+    if others.iter().any(|p| same(p)) {
+        bail!(
+            "{}: {flag} would write over an input or another output; name another file",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// `--html FILE`: the report (`skewer report`) next to a command's usual
+/// output.
+#[derive(Args)]
+struct HtmlArgs {
+    /// Also write the HTML report (as `skewer report` does) to this file.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+}
+
+impl HtmlArgs {
+    /// Refuse a report path that is one of the inputs, before any work.
+    fn check(&self, inputs: &[&std::path::Path]) -> anyhow::Result<()> {
+        match &self.html {
+            Some(out) => refuse_overwrite(out, "--html", inputs),
+            None => Ok(()),
+        }
+    }
+
+    fn write(&self, r: &skewer::report::html::Report) -> anyhow::Result<()> {
+        if let Some(path) = &self.html {
+            write_report(path, r)?;
+        }
+        Ok(())
+    }
+}
+
+fn write_report(path: &std::path::Path, r: &skewer::report::html::Report) -> anyhow::Result<()> {
+    skewer::files::write_atomic(path, skewer::report::html::render(r).as_bytes())?;
+    eprintln!("report: {}", path.display());
     Ok(())
 }
 
@@ -894,6 +1119,8 @@ fn main() -> ExitCode {
     let result = skewer::error::catch_panic(|| match cli.command {
         Command::Profile(a) => run_profile(*a).map(|()| 0),
         Command::Merge { profiles, output } => run_merge(profiles, output).map(|()| 0),
+        Command::Report(a) => run_report(*a).map(|()| 0),
+        Command::Show { profile } => run_show(profile).map(|()| 0),
         Command::Devices { json } => run_devices(json).map(|()| 0),
         Command::Bench(a) => run_bench(*a).map(|()| 0),
         Command::Compare(a) => run_compare(*a),

@@ -2,7 +2,7 @@
 //! and as Markdown.
 
 use super::table;
-use super::terminal::{ellipsize, float};
+use super::terminal::{float, value_label};
 use crate::compare::metric::{self, Metric, LINF, METRICS};
 use crate::compare::{Comparison, FeatureComparison};
 use crate::schema::Anomaly;
@@ -67,32 +67,38 @@ impl Col {
         matches!(self, Col::Metric(_))
     }
 
-    /// The cell of `f`; `width` ellipsizes long text for the terminal.
-    fn cell(self, f: &FeatureComparison, width: Option<usize>) -> String {
-        let cut = |s: &str, w: usize| match width {
-            Some(_) => ellipsize(s, w),
-            None => s.to_string(),
-        };
+    /// Most characters in a terminal table (whole in blocks and Markdown).
+    fn cap(self) -> Option<usize> {
         match self {
-            Col::Status => if f.drifted {
-                "DRIFT"
-            } else if !f.undecided.is_empty() {
-                "UNDECIDED"
-            } else {
-                "ok"
-            }
-            .to_string(),
-            Col::Feature => cut(&f.name, 28),
+            Col::Feature => Some(28),
+            Col::LinfAt => Some(24),
+            Col::Why => Some(60),
+            _ => None,
+        }
+    }
+
+    /// The cell of `f`.
+    fn cell(self, f: &FeatureComparison) -> String {
+        match self {
+            Col::Status => status(f).to_string(),
+            Col::Feature => f.name.clone(),
             Col::Kind => f.kind.clone(),
             Col::Metric(m) => metric(m.value_of(f)),
-            Col::LinfAt => match f.linf_at.as_deref() {
-                None => "-".into(),
-                Some("") => "(empty string)".into(),
-                Some(s) => cut(s, 24),
-            },
+            Col::LinfAt => f.linf_at.as_deref().map_or_else(|| "-".into(), value_label),
             Col::Counts => format!("{} / {}", f.base_count, f.current_count),
-            Col::Why => cut(&f.reason, width.unwrap_or(usize::MAX)),
+            Col::Why => f.reason.clone(),
         }
+    }
+}
+
+/// A feature's verdict in one word.
+pub(crate) fn status(f: &FeatureComparison) -> &'static str {
+    if f.drifted {
+        "DRIFT"
+    } else if !f.undecided.is_empty() {
+        "UNDECIDED"
+    } else {
+        "ok"
     }
 }
 
@@ -103,12 +109,11 @@ fn table_parts(
     markdown: bool,
 ) -> (Vec<&'static str>, Vec<Vec<String>>, Vec<usize>) {
     let cols = Col::all();
-    let width = (!markdown).then_some(60);
     let header = cols.iter().map(|col| col.header(markdown)).collect();
     let rows = c
         .features
         .iter()
-        .map(|f| cols.iter().map(|col| col.cell(f, width)).collect())
+        .map(|f| cols.iter().map(|col| col.cell(f)).collect())
         .collect();
     let align = (0..cols.len())
         .filter(|&i| {
@@ -155,12 +160,27 @@ fn headline(c: &Comparison) -> (&'static str, String) {
     )
 }
 
-/// One row per feature, most moved first.
-pub fn comparison_table(c: &Comparison) -> String {
+/// One row per feature, most moved first: a table, or one block per
+/// feature where the table is wider than `width` (the terminal's).
+pub fn comparison_table(c: &Comparison, width: Option<usize>) -> String {
     let (_, head) = headline(c);
     let mut out = format!("{head}\n\n");
     let (header, rows, left) = table_parts(c, false);
-    out.push_str(&table::text(&header, &rows, &left));
+    let caps: Vec<(usize, usize)> = Col::all()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, col)| Some((i, col.cap()?)))
+        .collect();
+    out.push_str(&table::fitted(
+        &table::Layout {
+            header: &header,
+            left: &left,
+            caps: &caps,
+            title: 3,
+        },
+        &rows,
+        width,
+    ));
     out
 }
 
@@ -185,7 +205,7 @@ fn value_cell(v: &serde_json::Value) -> String {
             (_, _, Some(x)) => float(Some(x)),
             _ => n.to_string(),
         },
-        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::String(s) => value_label(s),
         other => other.to_string(),
     }
 }

@@ -1,7 +1,7 @@
 //! A feature-skew report as a terminal table.
 
 use super::table;
-use super::terminal::ellipsize;
+use super::terminal::{ellipsize, value_label};
 use crate::skew::{Side, SkewReport};
 
 fn side_line(name: &str, s: &Side) -> String {
@@ -50,7 +50,7 @@ pub fn skew_table(r: &SkewReport) -> String {
     out += &table::text(&header, &rows, &[0, 1, 2]);
     let shown = |v: &Option<String>| {
         v.as_deref()
-            .map_or("(missing)".to_string(), |s| ellipsize(s, 40))
+            .map_or("(missing)".to_string(), |s| ellipsize(&value_label(s), 40))
     };
     for f in r
         .features

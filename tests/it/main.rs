@@ -1,5 +1,6 @@
 //! skewer's integration tests: one binary, one module per concern.
 
+mod browser;
 mod cli;
 mod common;
 mod compare;
@@ -11,6 +12,7 @@ mod merge;
 mod oracle;
 mod refine;
 mod reliability;
+mod report;
 mod schema;
 mod shaders;
 mod skew;
