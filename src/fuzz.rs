@@ -174,13 +174,13 @@ fn profile_checks(p: &DatasetProfile) -> Result<()> {
     let _ = crate::report::summary_table(p, Some(40));
     let _ = crate::report::comparison_markdown(&cmp);
     let _ = crate::report::comparison_table(&cmp, Some(40));
-    let _ = crate::report::html::render(&crate::report::html::Report {
+    check_coordinates(&crate::report::html::render(&crate::report::html::Report {
         current: p,
         base: Some(p),
         comparison: Some(&cmp),
         schema: Some(&schema),
         anomalies: Some(&anomalies),
-    });
+    }));
     Ok(())
 }
 
@@ -208,15 +208,31 @@ fn profile_json(data: &[u8]) -> Result<()> {
     };
     let anomalies = crate::schema::validate(&schema, &p, &checks)?;
     let _ = crate::report::summary_table(&p, Some(40));
-    // The report of a hand-edited profile: no panic, whatever it holds.
-    let _ = crate::report::html::render(&crate::report::html::Report {
+    // The report of a hand-edited profile: no panic and no coordinate that
+    // is not a number, whatever it holds.
+    let html = crate::report::html::render(&crate::report::html::Report {
         current: &p,
         base: Some(&merged),
         comparison: Some(&cmp),
         schema: Some(&schema),
         anomalies: Some(&anomalies),
     });
+    check_coordinates(&html);
     Ok(())
+}
+
+/// Every SVG coordinate of a report is a finite number.
+fn check_coordinates(html: &str) {
+    for attr in [" d=\"", " x=\"", " y=\"", " width=\"", " height=\""] {
+        for (i, _) in html.match_indices(attr) {
+            let v = &html[i + attr.len()..];
+            let v = &v[..v.find('"').unwrap_or(v.len())];
+            assert!(
+                !v.contains("NaN") && !v.contains("inf"),
+                "a report coordinate is not a number: {attr}{v}"
+            );
+        }
+    }
 }
 
 fn schema_json(data: &[u8]) -> Result<()> {

@@ -461,7 +461,10 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
             skewer::report::anomalies_markdown(&source, &anomalies)
         );
     } else {
-        out!("{}", skewer::report::anomalies_table(&source, &anomalies));
+        out!(
+            "{}",
+            skewer::report::anomalies_table(&source, &anomalies, skewer::report::terminal_width())
+        );
     }
     if a.html.html.is_some() {
         // The report's drift columns: compare's rule (default threshold and
@@ -545,7 +548,9 @@ fn run_compare(a: CompareArgs) -> anyhow::Result<u8> {
     copts
         .validate()
         .map_err(|e| anyhow::anyhow!("{e} (--threshold, --alpha, --compare-bins)"))?;
-    a.html.check(&[&a.base, &a.current])?;
+    let mut others = vec![a.base.as_path(), a.current.as_path()];
+    others.extend(a.output.as_deref());
+    a.html.check(&others)?;
     let opts = a.data.one_pass_options()?;
     let (base, ds_base) = a.data.load(&a.base, &a.columns, &opts)?;
     let (cur, ds_cur) = a.data.load(&a.current, &a.columns, &opts)?;
@@ -649,7 +654,10 @@ fn run_skew(a: SkewArgs) -> anyhow::Result<u8> {
     if a.json {
         out!("{}", skewer::to_json(&r)?);
     } else {
-        out!("{}", skewer::report::skew_table(&r));
+        out!(
+            "{}",
+            skewer::report::skew_table(&r, skewer::report::terminal_width())
+        );
     }
     if r.joined == 0 {
         eprintln!("warning: no key is found once on both sides; nothing was compared");
@@ -853,8 +861,9 @@ fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
     let src = a.data.input.to_options(a.columns.clone())?;
     let opts = a.data.profile_options()?;
 
-    let inputs: Vec<&std::path::Path> = a.files.iter().map(PathBuf::as_path).collect();
-    a.html.check(&inputs)?;
+    let mut others: Vec<&std::path::Path> = a.files.iter().map(PathBuf::as_path).collect();
+    others.extend(a.output.as_deref());
+    a.html.check(&others)?;
     let ds = Dataset::open(&a.files, &src)?;
     let bar = skewer::report::progress::Bar::new(!a.data.quiet);
     let p = engine::profile(&ds, &opts, &bar)?;
@@ -967,15 +976,23 @@ fn run_merge(profiles: Vec<PathBuf>, output: Option<PathBuf>) -> anyhow::Result<
 
 /// Writing an output over an input (or another output) would lose it.
 fn refuse_overwrite(
-    out: &std::path::Path,
+    out_path: &std::path::Path,
     flag: &str,
     others: &[&std::path::Path],
 ) -> anyhow::Result<()> {
-    let same = |p: &std::path::Path| matches!((std::fs::canonicalize(out), std::fs::canonicalize(p)), (Ok(x), Ok(y)) if x == y);
-    if others.iter().any(|p| same(p)) {
+    // A path that does not exist yet (another output) by its folder.
+    let resolve = |p: &std::path::Path| {
+        std::fs::canonicalize(p).ok().or_else(|| {
+            let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
+            let dir = std::fs::canonicalize(dir.unwrap_or(std::path::Path::new("."))).ok()?;
+            Some(dir.join(p.file_name()?))
+        })
+    };
+    let out = resolve(out_path).unwrap_or_else(|| out_path.to_path_buf());
+    if others.iter().any(|p| resolve(p).is_some_and(|p| p == out)) {
         bail!(
             "{}: {flag} would write over an input or another output; name another file",
-            out.display()
+            out_path.display()
         );
     }
     Ok(())
@@ -991,10 +1008,11 @@ struct HtmlArgs {
 }
 
 impl HtmlArgs {
-    /// Refuse a report path that is one of the inputs, before any work.
-    fn check(&self, inputs: &[&std::path::Path]) -> anyhow::Result<()> {
+    /// Refuse a report path that is one of the command's inputs or other
+    /// outputs, before any work.
+    fn check(&self, others: &[&std::path::Path]) -> anyhow::Result<()> {
         match &self.html {
-            Some(out) => refuse_overwrite(out, "--html", inputs),
+            Some(out) => refuse_overwrite(out, "--html", others),
             None => Ok(()),
         }
     }

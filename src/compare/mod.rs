@@ -458,6 +458,13 @@ pub fn compare_feature(
         }
     };
     out.fc.computed_on = backend.linf_placement().label().into();
+    // A date or timestamp column's bins are named by dates.
+    if let (Some(t), Some(at)) = (
+        crate::profile::time::Time::of(&fc.type_name),
+        &out.fc.linf_at,
+    ) {
+        out.fc.linf_at = Some(t.bin_label(at));
+    }
     Ok(out)
 }
 

@@ -17,5 +17,6 @@ pub mod moments;
 pub mod numeric;
 pub mod quantile;
 pub mod sketch;
+pub mod time;
 
 pub use model::*;

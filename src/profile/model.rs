@@ -157,6 +157,16 @@ pub enum Kind {
     Categorical,
 }
 
+impl Kind {
+    /// As written in profiles.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Numeric => "numeric",
+            Kind::Categorical => "categorical",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeatureProfile {
     pub name: String,
@@ -238,6 +248,16 @@ pub struct NumericStats {
     /// Mergeable state: count, mean and central sums M2..M4.
     pub moments: Moments,
     pub sketch: StoredSketch,
+}
+
+impl NumericStats {
+    /// The quantile at `rank`, if the profile has it.
+    pub fn quantile(&self, rank: f64) -> Option<Num> {
+        self.quantiles
+            .iter()
+            .find(|q| q.rank == rank)
+            .map(|q| q.value)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

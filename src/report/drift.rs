@@ -164,7 +164,8 @@ fn headline(c: &Comparison) -> (&'static str, String) {
 /// feature where the table is wider than `width` (the terminal's).
 pub fn comparison_table(c: &Comparison, width: Option<usize>) -> String {
     let (_, head) = headline(c);
-    let mut out = format!("{head}\n\n");
+    let mut out = table::paragraph(&head, width);
+    out.push('\n');
     let (header, rows, left) = table_parts(c, false);
     let caps: Vec<(usize, usize)> = Col::all()
         .iter()
@@ -226,29 +227,40 @@ fn anomaly_rows(list: &[Anomaly]) -> Vec<Vec<String>> {
 
 const ANOMALY_HEADER: [&str; 5] = ["feature", "anomaly", "value", "threshold", "short"];
 
-/// The anomalies as a terminal table, then each one's long description.
-pub fn anomalies_table(source: &str, list: &[Anomaly]) -> String {
+/// The anomalies as a terminal table (blocks where it is wider than
+/// `width`), then each one's long description, wrapped to `width`.
+pub fn anomalies_table(source: &str, list: &[Anomaly], width: Option<usize>) -> String {
     if list.is_empty() {
         return format!("no anomalies in {source}\n");
     }
-    let mut out = format!(
-        "{} anomal{} in {source}\n\n",
-        list.len(),
-        if list.len() == 1 { "y" } else { "ies" }
+    let mut out = table::paragraph(
+        &format!(
+            "{} anomal{} in {source}",
+            list.len(),
+            if list.len() == 1 { "y" } else { "ies" }
+        ),
+        width,
     );
-    out.push_str(&table::text(
-        &ANOMALY_HEADER,
+    out.push('\n');
+    out.push_str(&table::fitted(
+        &table::Layout {
+            header: &ANOMALY_HEADER,
+            left: &[0, 1, 4],
+            caps: &[],
+            title: 2,
+        },
         &anomaly_rows(list),
-        &[0, 1, 4],
+        width,
     ));
     out.push('\n');
     for a in list {
-        out.push_str(&format!(
-            "{} {}: {}\n",
+        let line = format!(
+            "{} {}: {}",
             a.feature.as_deref().unwrap_or("(dataset)"),
             a.kind,
             a.long
-        ));
+        );
+        out.push_str(&table::paragraph(&line, width));
     }
     out
 }

@@ -12,8 +12,9 @@ fn side_line(name: &str, s: &Side) -> String {
 }
 
 /// The joined examples, one row per feature (counts as TFDV names them),
-/// then the samples of the skewed features and what was not compared.
-pub fn skew_table(r: &SkewReport) -> String {
+/// then the samples of the skewed features and what was not compared; the
+/// table becomes blocks per feature where it is wider than `width`.
+pub fn skew_table(r: &SkewReport, width: Option<usize>) -> String {
     let mut out = side_line("base", &r.base);
     out += &side_line("test", &r.test);
     out += &format!("joined on {}: {} examples\n\n", r.key.join(", "), r.joined);
@@ -35,8 +36,8 @@ pub fn skew_table(r: &SkewReport) -> String {
         .map(|f| {
             vec![
                 if f.skewed { "SKEW" } else { "ok" }.to_string(),
-                ellipsize(&f.name, 40),
-                ellipsize(&f.data_type, 20),
+                f.name.clone(),
+                f.data_type.clone(),
                 f.base_count.to_string(),
                 f.test_count.to_string(),
                 f.match_count.to_string(),
@@ -47,7 +48,16 @@ pub fn skew_table(r: &SkewReport) -> String {
             ]
         })
         .collect();
-    out += &table::text(&header, &rows, &[0, 1, 2]);
+    out += &table::fitted(
+        &table::Layout {
+            header: &header,
+            left: &[0, 1, 2],
+            caps: &[(1, 40), (2, 20)],
+            title: 3,
+        },
+        &rows,
+        width,
+    );
     let shown = |v: &Option<String>| {
         v.as_deref()
             .map_or("(missing)".to_string(), |s| ellipsize(&value_label(s), 40))

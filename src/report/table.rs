@@ -82,8 +82,7 @@ fn blocks(l: &Layout, rows: &[Vec<String>], width: usize) -> String {
             .map(String::as_str)
             .filter(|c| !c.is_empty())
             .collect();
-        out.push_str(&super::terminal::ellipsize(&title.join("  "), width));
-        out.push('\n');
+        out.push_str(&paragraph(&title.join("  "), Some(width)));
         let mut line = String::new();
         let flush = |line: &mut String, out: &mut String| {
             if !line.is_empty() {
@@ -123,9 +122,26 @@ fn blocks(l: &Layout, rows: &[Vec<String>], width: usize) -> String {
     out
 }
 
+/// A line of text wrapped at words to `width` (none: as it is), its
+/// continuation lines indented by two spaces; ends with a newline.
+pub fn paragraph(s: &str, width: Option<usize>) -> String {
+    let Some(w) = width else {
+        return format!("{s}\n");
+    };
+    let mut out = String::new();
+    for (first, line) in wrap(s, w.saturating_sub(2)) {
+        if !first {
+            out.push_str("  ");
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
 /// `s` cut into lines of at most `w` characters at spaces (a longer word
 /// is cut); each line with whether it is the first.
-fn wrap(s: &str, w: usize) -> Vec<(bool, String)> {
+pub(crate) fn wrap(s: &str, w: usize) -> Vec<(bool, String)> {
     let w = w.max(8);
     let mut lines: Vec<String> = Vec::new();
     let mut cur = String::new();

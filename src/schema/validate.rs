@@ -374,12 +374,12 @@ fn feature_checks(out: &mut Vec<Anomaly>, fs: &FeatureSchema, f: &FeatureProfile
                 .iter()
                 .take(10)
                 .map(|v| {
-                    format!(
-                        "{:?} ({} values, {:.4}%)",
-                        v.value,
-                        v.count,
-                        100.0 * v.share
-                    )
+                    let shown = if v.value.is_empty() {
+                        "(empty string)".to_string()
+                    } else {
+                        format!("{:?}", v.value)
+                    };
+                    format!("{shown} ({} values, {:.4}%)", v.count, 100.0 * v.share)
                 })
                 .collect();
             if bad.len() > 10 {

@@ -40,18 +40,7 @@ fn bundled() -> &'static Bundled {
             "--quiet",
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
-        let o = skewer(&[
-            "report",
-            "examples/serve.parquet",
-            "--base",
-            "examples/train.parquet",
-            "--schema",
-            schema.to_str().unwrap(),
-            "-o",
-            page.to_str().unwrap(),
-            "--quiet",
-        ]);
-        assert!(o.status.success(), "{}", stderr(&o));
+        report_of_the_pair(&schema, &page);
         let html = std::fs::read_to_string(&page).unwrap();
         Bundled {
             _dir: dir,
@@ -59,6 +48,22 @@ fn bundled() -> &'static Bundled {
             html,
         }
     })
+}
+
+/// `skewer report` of the bundled pair with a schema, to `page`.
+fn report_of_the_pair(schema: &Path, page: &Path) {
+    let o = skewer(&[
+        "report",
+        "examples/serve.parquet",
+        "--base",
+        "examples/train.parquet",
+        "--schema",
+        schema.to_str().unwrap(),
+        "-o",
+        page.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
 }
 
 fn truth_shifted() -> BTreeSet<String> {
@@ -112,18 +117,7 @@ fn report_is_self_contained_deterministic_and_keeps_the_dom_contract() {
     let dir = tmp();
     let again = dir.path().join("again.html");
     let schema = b.page.with_file_name("schema.json");
-    let o = skewer(&[
-        "report",
-        "examples/serve.parquet",
-        "--base",
-        "examples/train.parquet",
-        "--schema",
-        schema.to_str().unwrap(),
-        "-o",
-        again.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    report_of_the_pair(&schema, &again);
     assert!(std::fs::read(&again).unwrap() == b.html.as_bytes());
     // Every feature has a section with the contract's attributes and its
     // charts; the drifted ones are those truth.json planted.
@@ -153,9 +147,15 @@ fn report_is_self_contained_deterministic_and_keeps_the_dom_contract() {
     }
     assert_eq!(drifted, truth_shifted());
     assert_eq!(names.len(), 20);
-    // The anomalies list links to the features' sections.
+    // Every link leads to a section of the page, the anomalies' included.
     assert!(b.html.contains("<section id=\"anomalies\">"));
     assert!(b.html.contains("FLOAT_TYPE_BIG_FLOAT"));
+    let ids: BTreeSet<String> = attr_values(&b.html, "id").into_iter().collect();
+    let links = attr_values(&b.html, "href");
+    assert!(links.len() > 20 + 27, "{} links", links.len());
+    for href in links.iter().filter(|h| h.starts_with('#')) {
+        assert!(ids.contains(&href[1..]), "{href} leads nowhere");
+    }
 }
 
 #[test]
@@ -172,14 +172,20 @@ fn report_escapes_what_comes_from_the_data_and_shows_dates() {
         })
         .collect();
     let days: Vec<i32> = (0..n).map(|i| 19_723 + i).collect();
+    // Bytes that are not UTF-8.
+    let bytes: Vec<&[u8]> = (0..n)
+        .map(|i| if i % 2 == 0 { &[0xff, 0x3c][..] } else { b"ok" })
+        .collect();
     let batch = RecordBatch::try_new(
         Arc::new(Schema::new(vec![
             Field::new(name, DataType::Utf8, false),
             Field::new("day", DataType::Date32, false),
+            Field::new("raw", DataType::Binary, false),
         ])),
         vec![
             Arc::new(StringArray::from(values)),
             Arc::new(Date32Array::from(days)),
+            Arc::new(BinaryArray::from(bytes)),
         ],
     )
     .unwrap();
@@ -203,6 +209,11 @@ fn report_escapes_what_comes_from_the_data_and_shows_dates() {
     // The page's only script is its own.
     assert_eq!(html.matches("<script>").count(), 1);
     assert!(html.contains("(empty string)"));
+    // Invalid UTF-8 as its bytes, as profiles label it; valid text stays.
+    assert!(
+        html.contains("0xff3c") && !html.contains('\u{fffd}'),
+        "binary"
+    );
     // Dates as dates: 2024-01-01 is day 19723.
     assert!(
         html.contains("2024-01-01") && html.contains("2024-10-26"),
@@ -319,7 +330,33 @@ fn html_next_to_profile_compare_and_validate() {
     assert_eq!(drifted(&ch), 5);
     assert_eq!(drifted(&vh), 5);
     assert!(vh.contains("<section id=\"anomalies\">") && !ch.contains("id=\"anomalies\""));
-    // A report over an input is refused before any work.
+    // A report over an input or over the command's other output is refused
+    // before any work.
+    let json = path("c.json");
+    fails_with(
+        &[
+            "compare",
+            "examples/train.parquet",
+            "examples/serve.parquet",
+            "-o",
+            &json,
+            "--html",
+            &json,
+        ],
+        &["--html would write over an input or another output"],
+    );
+    fails_with(
+        &[
+            "profile",
+            "examples/train.parquet",
+            "-o",
+            &json,
+            "--html",
+            &json,
+        ],
+        &["--html would write over"],
+    );
+    assert!(!Path::new(&json).exists());
     fails_with(
         &[
             "profile",
@@ -383,15 +420,12 @@ fn terminal_tables_fit_the_width_and_show_saved_profiles() {
         let w: usize = cols.parse().unwrap();
         let o = with_columns(cols, &["profile", "examples/train.parquet", "--quiet"]);
         let profile = String::from_utf8(o.stdout).unwrap();
-        lines_fit(&profile.lines().skip(1).collect::<Vec<_>>().join("\n"), w);
-        // A saved profile prints the same summary.
+        lines_fit(&profile, w);
+        // A saved profile prints the same summary (its source named as
+        // it was profiled).
         let o = with_columns(cols, &["show", json.to_str().unwrap()]);
         assert!(o.status.success(), "{}", stderr(&o));
-        let shown = String::from_utf8(o.stdout).unwrap();
-        assert_eq!(
-            shown.lines().skip(1).collect::<Vec<_>>(),
-            profile.lines().skip(1).collect::<Vec<_>>()
-        );
+        assert_eq!(String::from_utf8(o.stdout).unwrap(), profile);
         let o = with_columns(
             cols,
             &[
@@ -402,9 +436,14 @@ fn terminal_tables_fit_the_width_and_show_saved_profiles() {
             ],
         );
         let cmp = String::from_utf8(o.stdout).unwrap();
-        lines_fit(&cmp.lines().skip(1).collect::<Vec<_>>().join("\n"), w);
+        lines_fit(&cmp, w);
         // Blocks cut nothing: every reason is there whole, wrapped.
         assert!(cmp.starts_with("5 of 20 features drifted"));
+        assert!(cmp
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .contains("(base: examples/train.parquet, 1500 rows; current: examples/serve.parquet, 1500 rows; threshold 0.03, alpha 0.0001)"));
         assert!(!cmp.contains('…'), "{cmp}");
         let flat = cmp.split_whitespace().collect::<Vec<_>>().join(" ");
         for f in reasons.as_array().unwrap() {
@@ -413,6 +452,34 @@ fn terminal_tables_fit_the_width_and_show_saved_profiles() {
             assert!(flat.contains(&why), "{why:?} is not in {cmp}");
         }
     }
+    // validate's anomalies, table and descriptions alike.
+    let schema = dir.path().join("schema.json");
+    let o = skewer(&[
+        "schema",
+        "infer",
+        json.to_str().unwrap(),
+        "--bounds",
+        "-o",
+        schema.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let o = with_columns(
+        "60",
+        &[
+            "validate",
+            "examples/serve.parquet",
+            "--schema",
+            schema.to_str().unwrap(),
+            "--quiet",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let anomalies = String::from_utf8(o.stdout).unwrap();
+    assert!(anomalies.contains("FLOAT_TYPE_BIG_FLOAT"));
+    lines_fit(
+        &anomalies.lines().skip(1).collect::<Vec<_>>().join("\n"),
+        60,
+    );
     // Wide enough: one row per feature, as before.
     let o = with_columns("400", &["profile", "examples/train.parquet", "--quiet"]);
     let wide = String::from_utf8(o.stdout).unwrap();
@@ -593,4 +660,98 @@ fn report_works_in_a_real_browser() {
             std::fs::write(Path::new(&d).join(format!("report-{what}.png")), png).unwrap();
         }
     }
+}
+
+#[test]
+fn dates_and_timestamps_print_as_dates_in_tables_and_compare() {
+    let dir = tmp();
+    let write = |name: &str, first_day: i32| {
+        let days: Vec<i32> = (0..300).map(|i| first_day + i).collect();
+        let ms: Vec<i64> = (0..300)
+            .map(|i| (i64::from(first_day) * 86_400 + 43_200 + i64::from(i % 60)) * 1000)
+            .collect();
+        let batch = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![
+                Field::new("day", DataType::Date32, false),
+                Field::new(
+                    "at",
+                    DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+                    false,
+                ),
+            ])),
+            vec![
+                Arc::new(Date32Array::from(days)),
+                Arc::new(TimestampMillisecondArray::from(ms).with_timezone("UTC")),
+            ],
+        )
+        .unwrap();
+        let p = dir.path().join(name);
+        write_parquet(&p, &[batch], parquet::basic::Compression::SNAPPY, 100);
+        p.to_str().unwrap().to_string()
+    };
+    // 2024-01-01 is day 19723; the current starts 100 days later.
+    let (a, b) = (write("a.parquet", 19_723), write("b.parquet", 19_823));
+    let o = with_columns("400", &["profile", &a, "--quiet"]);
+    let table = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        table.contains("2024-01-01") && table.contains("2024-10-26"),
+        "{table}"
+    );
+    assert!(table.contains("2024-01-01T12:00:00Z"), "{table}");
+    assert!(table.contains("days"), "std as a duration: {table}");
+    let o = skewer(&["compare", &a, &b, "--json", "--quiet"]);
+    let cmp: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for f in cmp["features"].as_array().unwrap() {
+        let at = f["linf_at"].as_str().unwrap();
+        assert!(at.starts_with("[2024-") && at.contains(", 2024-"), "{at}");
+    }
+}
+
+#[test]
+fn a_feature_only_in_the_base_has_its_section() {
+    let dir = tmp();
+    let base = dir.path().join("base.csv");
+    let current = dir.path().join("current.csv");
+    let mut b = String::from("a,gone\n");
+    let mut c = String::from("a\n");
+    for i in 0..200 {
+        b.push_str(&format!("{i},{}\n", i % 7));
+        c.push_str(&format!("{}\n", i + 100));
+    }
+    std::fs::write(&base, b).unwrap();
+    std::fs::write(&current, c).unwrap();
+    let page = dir.path().join("r.html");
+    let o = skewer(&[
+        "report",
+        current.to_str().unwrap(),
+        "--base",
+        base.to_str().unwrap(),
+        "-o",
+        page.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&page).unwrap();
+    let secs = sections(&html);
+    assert_eq!(secs.len(), 2);
+    let gone = secs
+        .iter()
+        .find(|s| s.contains("data-feature=\"gone\""))
+        .unwrap();
+    assert!(gone.contains("Only in the base"));
+    assert_eq!(gone.matches("<svg").count(), 2, "the base's charts");
+    // The overview counts as compare does: of both features.
+    let o = skewer(&[
+        "compare",
+        base.to_str().unwrap(),
+        current.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let head = String::from_utf8(o.stdout).unwrap();
+    let drifted = head.split(" features drifted").next().unwrap().to_string();
+    assert!(
+        html.contains(&format!("{drifted} features drifted")),
+        "{drifted}"
+    );
+    assert!(html.contains("only in the base"));
 }

@@ -17,9 +17,14 @@ const RIGHT: f64 = 10.0;
 const TOP: f64 = 22.0;
 const BOTTOM: f64 = 28.0;
 
-/// A number as an SVG coordinate: one decimal, no trailing ".0".
+/// A number as an SVG coordinate: one decimal, no trailing ".0"; a
+/// coordinate that is not finite (from a corrupt profile) is 0.
 fn c(x: f64) -> String {
-    let r = (x * 10.0).round() / 10.0;
+    let r = if x.is_finite() {
+        (x * 10.0).round() / 10.0
+    } else {
+        0.0
+    };
     if r == r.trunc() {
         format!("{}", r as i64)
     } else {
@@ -50,7 +55,9 @@ impl Axis {
     }
 
     pub fn px(&self, v: f64) -> f64 {
-        let t = ((v - self.lo) / (self.hi - self.lo)).clamp(0.0, 1.0);
+        // Halves: a range from -1e308 to 1e308 does not overflow.
+        let t = (v / 2.0 - self.lo / 2.0) / (self.hi / 2.0 - self.lo / 2.0);
+        let t = if t.is_nan() { 0.0 } else { t.clamp(0.0, 1.0) };
         self.from + t * (self.to - self.from)
     }
 }
@@ -97,8 +104,9 @@ impl YScale {
         bottom - t.clamp(0.0, 1.0) * (bottom - TOP)
     }
 
-    /// The scale for heights up to `max`: log10 from a floor three decades
-    /// below the smallest positive height (or 1e-6 of `max`).
+    /// The scale for heights up to `max`: log10 from a floor a decade below
+    /// the smallest positive height (at least 1e-6 of `max`, at most a
+    /// tenth of it).
     fn log(heights: impl Iterator<Item = f64>, max: f64) -> YScale {
         let min = heights.filter(|&h| h > 0.0).fold(f64::INFINITY, f64::min);
         let floor = if min.is_finite() { min / 10.0 } else { max };
@@ -164,11 +172,13 @@ pub fn cdf_path(points: &[(f64, f64)], x: &Axis) -> String {
 
 /// The legend above a chart: a filled swatch for the current data and a
 /// dashed one for the base.
-fn legend(base: bool) -> Markup {
+fn legend(current: bool, base: bool) -> Markup {
     html! {
         g.legend {
-            rect.cur x=(c(LEFT)) y="4" width="12" height="10" {}
-            text x=(c(LEFT + 16.0)) y="13" { "current" }
+            @if current {
+                rect.cur x=(c(LEFT)) y="4" width="12" height="10" {}
+                text x=(c(LEFT + 16.0)) y="13" { "current" }
+            }
             @if base {
                 path.base-line d=(format!("M{} 9h14", c(LEFT + 72.0))) {}
                 text x=(c(LEFT + 90.0)) y="13" { "base" }
@@ -177,8 +187,8 @@ fn legend(base: bool) -> Markup {
     }
 }
 
-/// The x axis with its ends and middle labelled, and the y axis' top label.
-fn axes(x: &Axis, lo: f64, hi: f64, label: &dyn Fn(f64) -> String, y_top: &str) -> Markup {
+/// The x axis with its ends and middle labelled.
+fn axes(x: &Axis, lo: f64, hi: f64, label: &dyn Fn(f64) -> String) -> Markup {
     let base = H - BOTTOM;
     let mid = (lo + hi) / 2.0;
     html! {
@@ -188,8 +198,6 @@ fn axes(x: &Axis, lo: f64, hi: f64, label: &dyn Fn(f64) -> String, y_top: &str) 
             text.tick x=(c(x.px(mid))) y=(c(base + 14.0)) text-anchor="middle" { (label(mid)) }
             text.tick x=(c(x.px(hi))) y=(c(base + 14.0)) text-anchor="end" { (label(hi)) }
         }
-        text.tick x=(c(LEFT - 4.0)) y=(c(TOP + 4.0)) text-anchor="end" { (y_top) }
-        text.tick x=(c(LEFT - 4.0)) y=(c(base)) text-anchor="end" { "0" }
     }
 }
 
@@ -206,13 +214,34 @@ fn marks(list: &[Mark], x: &Axis) -> Markup {
     }
 }
 
+/// A share in per cent, with the digits that tell small shares apart.
 fn percent(share: f64) -> String {
-    if share >= 0.1 {
-        format!("{:.0}%", share * 100.0)
-    } else if share >= 0.001 {
-        format!("{:.1}%", share * 100.0)
+    let p = share * 100.0;
+    if !p.is_finite() {
+        "?".into()
+    } else if p == 0.0 {
+        "0%".into()
+    } else if p >= 10.0 {
+        format!("{p:.0}%")
+    } else if p >= 0.1 {
+        format!("{p:.1}%")
+    } else if p >= 0.01 {
+        format!("{p:.2}%")
     } else {
-        format!("{:.2e}%", share * 100.0)
+        "<0.01%".into()
+    }
+}
+
+/// The y axis' labels: its top and, on a linear scale, 0; on a log scale,
+/// the floor.
+fn y_labels(y: YScale, top: &str) -> Markup {
+    let base = H - BOTTOM;
+    html! {
+        text.tick x=(c(LEFT - 4.0)) y=(c(TOP + 4.0)) text-anchor="end" { (top) }
+        @match y {
+            YScale::Linear { .. } => text.tick x=(c(LEFT - 4.0)) y=(c(base)) text-anchor="end" { "0" },
+            YScale::Log { floor, .. } => text.tick x=(c(LEFT - 4.0)) y=(c(base)) text-anchor="end" { (percent(floor)) },
+        }
     }
 }
 
@@ -224,6 +253,9 @@ pub struct Histogram<'a> {
     pub marks: &'a [Mark],
     /// A value as text (dates as dates).
     pub label: &'a dyn Fn(f64) -> String,
+    /// The heights are densities (the base rescaled): no share on the y
+    /// axis.
+    pub density: bool,
 }
 
 /// The x range that holds every bar and mark.
@@ -261,19 +293,17 @@ pub fn histogram(h: &Histogram) -> Markup {
                 @if let Some(b) = h.base {
                     path.base-line d=(step_path(b, &x, y, false)) {}
                 }
-                @if let YScale::Log { floor, .. } = y {
-                    text.tick x=(c(LEFT - 4.0)) y=(c(H - BOTTOM - 10.0)) text-anchor="end" { (percent(floor)) }
-                }
+                @if !h.density { (y_labels(y, &percent(max))) }
             }
         }
     };
     html! {
         svg.chart viewBox=(format!("0 0 {} {}", c(W), c(H))) role="img" {
             title { (h.title) }
-            (legend(h.base.is_some()))
+            (legend(!h.current.is_empty(), h.base.is_some()))
             (layer(lin, "lin"))
             (layer(log, "log"))
-            (axes(&x, lo, hi, h.label, &percent(max)))
+            (axes(&x, lo, hi, h.label))
             (marks(h.marks, &x))
         }
     }
@@ -302,12 +332,13 @@ pub fn cumulative(
     html! {
         svg.chart viewBox=(format!("0 0 {} {}", c(W), c(H))) role="img" {
             title { (title) }
-            (legend(base.is_some()))
+            (legend(!current.is_empty(), base.is_some()))
             path.cur-line d=(cdf_path(current, &x)) {}
             @if let Some(b) = base {
                 path.base-line d=(cdf_path(b, &x)) {}
             }
-            (axes(&x, lo, hi, label, "100%"))
+            (axes(&x, lo, hi, label))
+            (y_labels(YScale::Linear { max: 1.0 }, "100%"))
             (marks(bounds, &x))
         }
     }
@@ -317,7 +348,9 @@ pub fn cumulative(
 pub struct ValueRow {
     /// The value as shown (ellipsized by the chart; whole in its tooltip).
     pub label: String,
-    pub current: f64,
+    /// The current's share; None without current data (a feature only in
+    /// the base) or where it cannot tell.
+    pub current: Option<f64>,
     /// The base's share; None without a base, or when the base cannot tell
     /// (the value is among its uncounted "other" values).
     pub base: Option<f64>,
@@ -335,11 +368,16 @@ const NOTE_W: f64 = 140.0;
 /// The top values as horizontal bars of shares, the base's (hatched) under
 /// the current's (filled); the value where L-infinity is reached and the
 /// values outside the schema's domain are marked in words.
-pub fn top_values(title: &str, rows: &[ValueRow], base: bool) -> Markup {
+pub fn top_values(title: &str, rows: &[ValueRow], current: bool, base: bool) -> Markup {
     let max = rows
         .iter()
-        .flat_map(|r| [r.current, r.base.unwrap_or(0.0)])
+        .flat_map(|r| [r.current.unwrap_or(0.0), r.base.unwrap_or(0.0)])
         .fold(0.0, f64::max);
+    let share = |present: bool, v: Option<f64>| match (present, v) {
+        (false, _) => "-".to_string(),
+        (true, None) => "?".to_string(),
+        (true, Some(s)) => percent(s),
+    };
     let x = Axis::new(
         0.0,
         if max > 0.0 { max } else { 1.0 },
@@ -353,14 +391,16 @@ pub fn top_values(title: &str, rows: &[ValueRow], base: bool) -> Markup {
         svg.chart.wide viewBox=(format!("0 0 {} {}", c(width), c(height))) role="img" {
             title { (title) }
             g.legend {
-                rect.cur x=(c(LABEL_W)) y="4" width="12" height="10" {}
-                text x=(c(LABEL_W + 16.0)) y="13" { "current" }
+                @if current {
+                    rect.cur x=(c(LABEL_W)) y="4" width="12" height="10" {}
+                    text x=(c(LABEL_W + 16.0)) y="13" { "current" }
+                }
                 @if base {
                     rect.base x=(c(LABEL_W + 72.0)) y="4" width="12" height="10" {}
                     text x=(c(LABEL_W + 88.0)) y="13" { "base" }
                 }
             }
-            path.cur d=(row_bars(rows.iter().map(|r| Some(r.current)), &x, 2.0, bar_h)) {}
+            path.cur d=(row_bars(rows.iter().map(|r| r.current), &x, 2.0, bar_h)) {}
             @if base {
                 path.base d=(row_bars(rows.iter().map(|r| r.base), &x, 3.0 + bar_h, bar_h)) {}
             }
@@ -377,8 +417,8 @@ pub fn top_values(title: &str, rows: &[ValueRow], base: bool) -> Markup {
             g.note {
                 @for (i, r) in rows.iter().enumerate() {
                     text x=(c(LABEL_W + BARS_W + 6.0)) y=(c(TOP + ROW * i as f64 + ROW / 2.0 + 4.0)) {
-                        (percent(r.current))
-                        @if base { " / " (r.base.map(percent).unwrap_or_else(|| "?".into())) }
+                        (share(current, r.current))
+                        @if base { " / " (share(true, r.base)) }
                         @if let Some(l) = r.linf { " ◆ L∞ " (format!("{l:.3}")) }
                         @if r.unexpected { " ✕ not in domain" }
                     }
@@ -513,15 +553,39 @@ mod tests {
     }
 
     #[test]
+    fn shares_print_with_the_digits_that_tell_them_apart() {
+        assert_eq!(percent(0.0), "0%");
+        assert_eq!(percent(0.123), "12%");
+        assert_eq!(percent(0.0123), "1.2%");
+        assert_eq!(percent(0.000_701), "0.07%");
+        assert_eq!(percent(0.000_001), "<0.01%");
+        assert_eq!(percent(f64::NAN), "?");
+    }
+
+    #[test]
+    fn extreme_ranges_give_no_nan_coordinates() {
+        let x = Axis::new(-1.5e308, 1.5e308, LEFT, W - RIGHT);
+        assert_eq!(x.px(0.0), (LEFT + W - RIGHT) / 2.0);
+        assert_eq!(c(f64::NAN), "0");
+        let bars = [Bar {
+            lo: -1.5e308,
+            hi: 1.5e308,
+            height: f64::NAN,
+        }];
+        let d = step_path(&bars, &x, YScale::Linear { max: 1.0 }, true);
+        assert!(!d.contains("NaN") && !d.contains("inf"), "{d}");
+    }
+
+    #[test]
     fn markup_escapes_text_from_the_data() {
         let rows = [ValueRow {
             label: "<b>\"x\"&".into(),
-            current: 0.5,
+            current: Some(0.5),
             base: Some(0.25),
             linf: Some(0.25),
             unexpected: true,
         }];
-        let s = top_values("t <", &rows, true).into_string();
+        let s = top_values("t <", &rows, true, true).into_string();
         assert!(s.contains("&lt;b&gt;&quot;x&quot;&amp;"), "{s}");
         assert!(!s.contains("<b>"));
         assert!(s.contains("L∞ 0.250") && s.contains("not in domain"));

@@ -20,7 +20,7 @@ use super::drift::status;
 use super::terminal::{ellipsize, float, num_text, value_label, Time};
 use crate::compare::metric::METRICS;
 use crate::compare::{Comparison, FeatureComparison};
-use crate::profile::{DatasetProfile, FeatureProfile, Kind, NumericStats, QuantileBucket};
+use crate::profile::{DatasetProfile, FeatureProfile, NumericStats, QuantileBucket};
 use crate::schema::{Anomaly, FeatureSchema, Schema};
 use chart::{Bar, Histogram, Mark, ValueRow};
 
@@ -55,8 +55,12 @@ impl<'a> Report<'a> {
 /// One feature with everything the report knows of it.
 struct Feature<'a> {
     id: String,
+    /// The current's profile; the base's for a feature only in the base.
     p: &'a FeatureProfile,
+    /// The base's profile, when the feature is in both.
     base: Option<&'a FeatureProfile>,
+    /// The feature is only in the base: `p` is the base's, drawn as such.
+    only_base: bool,
     cmp: Option<&'a FeatureComparison>,
     schema: Option<&'a FeatureSchema>,
     anomalies: Vec<&'a Anomaly>,
@@ -67,40 +71,74 @@ impl Feature<'_> {
         self.cmp.is_some_and(|c| c.drifted)
     }
     fn kind(&self) -> &'static str {
-        match self.p.kind {
-            Kind::Numeric => "numeric",
-            Kind::Categorical => "categorical",
+        self.p.kind.name()
+    }
+    /// The profile drawn as the current data (none for a base-only
+    /// feature) and the one drawn as the base.
+    fn sides(&self) -> (Option<&FeatureProfile>, Option<&FeatureProfile>) {
+        if self.only_base {
+            (None, Some(self.p))
+        } else {
+            (Some(self.p), self.base)
         }
     }
 }
 
-/// The page.
-pub fn render(r: &Report) -> String {
-    let features: Vec<Feature> = r
-        .current
+/// The current's features in their order, then those only in the base,
+/// each with its base, comparison, schema and anomalies (looked up by name
+/// once).
+fn features<'a>(r: &Report<'a>) -> Vec<Feature<'a>> {
+    use std::collections::HashMap;
+    fn by_name<T>(items: &[T], name: impl Fn(&T) -> &str) -> HashMap<&str, &T> {
+        items.iter().map(|t| (name(t), t)).collect()
+    }
+    let base = r
+        .base
+        .map_or_else(HashMap::new, |b| by_name(&b.features, |f| &f.name));
+    let cmp = r
+        .comparison
+        .map_or_else(HashMap::new, |c| by_name(&c.features, |f| &f.name));
+    let schema = r
+        .schema
+        .map_or_else(HashMap::new, |s| by_name(&s.features, |f| &f.name));
+    let mut anomalies: HashMap<&str, Vec<&Anomaly>> = HashMap::new();
+    for a in r.anomalies.unwrap_or(&[]) {
+        if let Some(n) = &a.feature {
+            anomalies.entry(n.as_str()).or_default().push(a);
+        }
+    }
+    let current: std::collections::HashSet<&str> =
+        r.current.features.iter().map(|f| f.name.as_str()).collect();
+    let only_base = r
+        .base
+        .map(|b| b.features.as_slice())
+        .unwrap_or(&[])
+        .iter()
+        .filter(|f| !current.contains(f.name.as_str()));
+    r.current
         .features
         .iter()
+        .map(|p| (p, false))
+        .chain(only_base.map(|p| (p, true)))
         .enumerate()
-        .map(|(i, p)| Feature {
-            id: format!("f-{i}"),
-            p,
-            base: r
-                .base
-                .and_then(|b| b.features.iter().find(|f| f.name == p.name)),
-            cmp: r
-                .comparison
-                .and_then(|c| c.features.iter().find(|f| f.name == p.name)),
-            schema: r
-                .schema
-                .and_then(|s| s.features.iter().find(|f| f.name == p.name)),
-            anomalies: r
-                .anomalies
-                .unwrap_or(&[])
-                .iter()
-                .filter(|a| a.feature.as_deref() == Some(p.name.as_str()))
-                .collect(),
+        .map(|(i, (p, only))| {
+            let name = p.name.as_str();
+            Feature {
+                id: format!("f-{i}"),
+                p,
+                base: if only { None } else { base.get(name).copied() },
+                only_base: only,
+                cmp: cmp.get(name).copied(),
+                schema: schema.get(name).copied(),
+                anomalies: anomalies.remove(name).unwrap_or_default(),
+            }
         })
-        .collect();
+        .collect()
+}
+
+/// The page.
+pub fn render(r: &Report) -> String {
+    let features = features(r);
     let title = format!("skewer report: {}", r.current.sources.join(", "));
     let page = html! {
         (DOCTYPE)
@@ -143,7 +181,11 @@ fn rows_of(p: &DatasetProfile) -> String {
 
 fn overview(r: &Report, features: &[Feature]) -> Markup {
     let p = r.current;
-    let drifted = features.iter().filter(|f| f.drifted()).count();
+    let only_base: Vec<&str> = features
+        .iter()
+        .filter(|f| f.only_base)
+        .map(|f| f.p.name.as_str())
+        .collect();
     html! {
         dl.overview {
             dt { "current" } dd { (rows_of(p)) }
@@ -153,9 +195,12 @@ fn overview(r: &Report, features: &[Feature]) -> Markup {
                 (p.passes) @if p.passes == 1 { " pass" } @else { " passes" }
                 ", skewer " (p.skewer_version)
             }
+            @if !only_base.is_empty() {
+                dt { "only in the base" } dd { (only_base.join(", ")) }
+            }
             @if let Some(c) = r.comparison {
                 dt { "drift" } dd {
-                    (drifted) " of " (c.features.len()) " features drifted (threshold "
+                    (c.features.iter().filter(|f| f.drifted).count()) " of " (c.features.len()) " features drifted (threshold "
                     (float(Some(c.options.threshold))) ", alpha " (c.options.alpha) ")"
                 }
             }
@@ -211,10 +256,6 @@ fn sort_cell(text: String, v: Option<f64>) -> Markup {
     html! { td.num data-v=[v.filter(|x| x.is_finite()).map(|x| format!("{x:e}"))] { (text) } }
 }
 
-fn quantile(n: &NumericStats, rank: f64) -> Option<crate::profile::keys::Num> {
-    n.quantiles.iter().find(|q| q.rank == rank).map(|q| q.value)
-}
-
 fn table(r: &Report, features: &[Feature]) -> Markup {
     let metrics: Vec<_> = if r.comparison.is_some() {
         METRICS.iter().collect()
@@ -261,7 +302,7 @@ fn table(r: &Report, features: &[Feature]) -> Markup {
                             Some(c) => (sort_cell(format!("{}{}", if c.unique_exact { "" } else { "~" }, c.unique), Some(c.unique as f64))),
                             None => td.num { "-" },
                         }
-                        @for v in [num.and_then(|n| n.min), num.and_then(|n| quantile(n, 0.5)), num.and_then(|n| n.max)] {
+                        @for v in [num.and_then(|n| n.min), num.and_then(|n| n.quantile(0.5)), num.and_then(|n| n.max)] {
                             (sort_cell(num_text(ty, v), v.map(|v| v.as_f64())))
                         }
                         @for m in &metrics {
@@ -292,9 +333,10 @@ fn section(f: &Feature, compared: bool) -> Markup {
                     " " span.badge.anomaly { (f.anomalies.len()) @if f.anomalies.len() == 1 { " anomaly" } @else { " anomalies" } }
                 }
             }
-            @if compared && f.base.is_none() { p.note { "Not in the base." } }
+            @if f.only_base { p.note { "Only in the base: the charts and numbers are the base's." } }
+            @else if compared && f.base.is_none() { p.note { "Not in the base." } }
             div.charts {
-                @if let Some(n) = &f.p.numeric { (numeric_charts(f, n)) }
+                @if f.p.numeric.is_some() { (numeric_charts(f)) }
                 @if f.p.categorical.is_some() { (categorical_chart(f)) }
             }
             (facts(f))
@@ -308,62 +350,64 @@ fn section(f: &Feature, compared: bool) -> Markup {
     }
 }
 
+/// The schema's int or float bounds.
+fn schema_bounds(s: &FeatureSchema) -> impl Iterator<Item = &crate::schema::Bounds> {
+    [&s.int_bounds, &s.float_bounds].into_iter().flatten()
+}
+
 /// The schema's bounds as marks on the value axis.
 fn bound_marks(f: &Feature) -> Vec<Mark> {
     let Some(s) = f.schema else { return Vec::new() };
     let mut out = Vec::new();
-    for b in [&s.int_bounds, &s.float_bounds].into_iter().flatten() {
-        if let Some(v) = b.min {
-            out.push(Mark {
-                at: v.as_f64(),
-                label: "min bound".into(),
-            });
-        }
-        if let Some(v) = b.max {
-            out.push(Mark {
-                at: v.as_f64(),
-                label: "max bound".into(),
-            });
+    for b in schema_bounds(s) {
+        for (v, label) in [(b.min, "min bound"), (b.max, "max bound")] {
+            if let Some(v) = v {
+                out.push(Mark {
+                    at: v.as_f64(),
+                    label: label.into(),
+                });
+            }
         }
     }
     out
 }
 
-/// The equal-width buckets as bars of their share of the rows with a
-/// value. The base's bars are scaled to the current's bucket width, so
-/// that heights compare where the two sides' buckets differ.
-fn histogram_bars(n: &NumericStats, width: Option<f64>) -> Vec<Bar> {
+/// The equal-width buckets of one side as bars of their share of its
+/// finite values.
+fn histogram_bars(n: &NumericStats) -> Vec<Bar> {
     // In f64: a hand-edited profile's counts may not add up in a u64.
     let total: f64 = n.histogram.iter().map(|b| b.count as f64).sum();
     n.histogram
         .iter()
         .filter(|b| b.low.is_finite() && b.high.is_finite())
-        .map(|b| {
-            let share = if total > 0.0 {
+        .map(|b| Bar {
+            lo: b.low,
+            hi: b.high,
+            height: if total > 0.0 {
                 b.count as f64 / total
             } else {
                 0.0
-            };
-            let w = b.high - b.low;
-            let scale = match width {
-                Some(cw) if cw > 0.0 && w > 0.0 => cw / w,
-                _ => 1.0,
-            };
-            Bar {
-                lo: b.low,
-                hi: b.high,
-                height: share * scale,
-            }
+            },
         })
         .collect()
 }
 
-/// The width of the equal-width histogram's buckets.
-fn bucket_width(n: &NumericStats) -> Option<f64> {
-    n.histogram
-        .first()
-        .map(|b| b.high - b.low)
-        .filter(|w| w.is_finite())
+/// The base's bars made comparable with the current's: where the two sides'
+/// buckets differ in width (by more than 1%), each base height becomes its
+/// share per bucket of the current's width (a density, which can exceed
+/// 100% where the base is concentrated). True when it rescaled.
+fn rescale(base: &mut [Bar], current: &[Bar]) -> bool {
+    let width = |bars: &[Bar]| bars.first().map(|b| b.hi - b.lo).filter(|w| *w > 0.0);
+    let (Some(cw), Some(bw)) = (width(current), width(base)) else {
+        return false;
+    };
+    if (cw - bw).abs() <= 0.01 * cw.max(bw) {
+        return false;
+    }
+    for b in base.iter_mut() {
+        b.height *= cw / bw;
+    }
+    true
 }
 
 /// The quantile buckets as cumulative shares at their bounds.
@@ -382,27 +426,22 @@ fn cumulative_points(buckets: &[QuantileBucket]) -> Vec<(f64, f64)> {
     out
 }
 
-fn numeric_charts(f: &Feature, n: &NumericStats) -> Markup {
+fn numeric_charts(f: &Feature) -> Markup {
     let ty = f.p.type_name.clone();
     let label = move |v: f64| super::terminal::float_text(&ty, v);
-    let bn = f.base.and_then(|b| b.numeric.as_ref());
-    let width = bucket_width(n);
-    // Where the sides' buckets differ in width, the base's heights are its
-    // shares per bucket of the current's width, and the caption says so.
-    let rescaled = match (width, bn.and_then(bucket_width)) {
-        (Some(c), Some(b)) => (c - b).abs() > 0.01 * c.abs().max(b.abs()),
-        _ => false,
-    };
-    let cur = histogram_bars(n, None);
-    let base = bn.map(|b| histogram_bars(b, width));
+    let (cur, base) = f.sides();
+    let (cn, bn) = (
+        cur.and_then(|p| p.numeric.as_ref()),
+        base.and_then(|p| p.numeric.as_ref()),
+    );
+    let cur_bars = cn.map(histogram_bars).unwrap_or_default();
+    let mut base_bars = bn.map(histogram_bars);
+    let rescaled = base_bars.as_mut().is_some_and(|b| rescale(b, &cur_bars));
     let marks = bound_marks(f);
-    let approx = if n.histograms_exact {
-        ""
-    } else {
-        " (approximate)"
-    };
+    let exact = cn.or(bn).is_none_or(|n| n.histograms_exact);
+    let approx = if exact { "" } else { " (approximate)" };
     let title = format!(
-        "{}: equal-width histogram, share of rows per bucket{approx}",
+        "{}: equal-width histogram, share of finite values per bucket{approx}",
         f.p.name
     );
     let cdf_title = format!(
@@ -413,20 +452,21 @@ fn numeric_charts(f: &Feature, n: &NumericStats) -> Markup {
         figure {
             (chart::histogram(&Histogram {
                 title: &title,
-                current: &cur,
-                base: base.as_deref(),
+                current: &cur_bars,
+                base: base_bars.as_deref(),
                 marks: &marks,
                 label: &label,
+                density: rescaled,
             }))
             figcaption {
                 "Equal-width histogram" (approx)
-                @if rescaled { br; "base: share per bucket of the current's width" }
+                @if rescaled { br; "base: density, its share per bucket of the current's width" }
             }
         }
         figure {
             (chart::cumulative(
                 &cdf_title,
-                &cumulative_points(&n.quantile_histogram),
+                &cn.map(|n| cumulative_points(&n.quantile_histogram)).unwrap_or_default(),
                 bn.map(|b| cumulative_points(&b.quantile_histogram)).as_deref(),
                 &marks,
                 &label,
@@ -436,64 +476,112 @@ fn numeric_charts(f: &Feature, n: &NumericStats) -> Markup {
     }
 }
 
-/// The share of a value in a profile: None when it cannot be told (the
-/// value may be among uncounted "other" values).
-fn share_in(p: &FeatureProfile, value: &str) -> Option<f64> {
-    let c = p.categorical.as_ref()?;
-    let present = p.count;
-    if present == 0 {
-        return Some(0.0);
+/// The shares of `labels` among a side's values (of a list column: among
+/// its elements, as compare counts them), in one pass over its value
+/// counts. None where the side cannot tell: the value may be among its
+/// uncounted "other" values.
+fn shares(p: &FeatureProfile, labels: &[String]) -> Vec<Option<f64>> {
+    use std::collections::HashMap;
+    let Some(c) = &p.categorical else {
+        return vec![None; labels.len()];
+    };
+    let index: HashMap<&str, usize> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.as_str(), i))
+        .collect();
+    let mut counts = vec![None; labels.len()];
+    let mut total = c.other_count as f64;
+    for v in &c.value_counts {
+        total += v.count as f64;
+        let hex;
+        let key = match &v.value_hex {
+            Some(h) => {
+                hex = format!("0x{h}");
+                hex.as_str()
+            }
+            None => v.value.as_str(),
+        };
+        if let Some(&i) = index.get(key) {
+            counts[i] = Some(v.count);
+        }
     }
-    match c.value_counts.iter().find(|v| v.label() == value) {
-        Some(v) => Some(v.count as f64 / present as f64),
-        None if c.other_count == 0 => Some(0.0),
-        None => None,
-    }
+    counts
+        .into_iter()
+        .map(|n| match n {
+            _ if total == 0.0 => Some(0.0),
+            Some(n) => Some(n as f64 / total),
+            None if c.other_count == 0 => Some(0.0),
+            None => None,
+        })
+        .collect()
+}
+
+/// The values drawn: the current's top values, then up to a quarter of the
+/// rows for the base's top values that are not among them, and always the
+/// value where L-infinity is reached.
+fn top_labels(
+    cur: Option<&FeatureProfile>,
+    base: Option<&FeatureProfile>,
+    linf_at: Option<&str>,
+) -> Vec<String> {
+    let top = |p: Option<&FeatureProfile>| -> Vec<String> {
+        p.and_then(|p| p.categorical.as_ref())
+            .map(|c| c.top_values.iter().map(|v| v.label()).collect())
+            .unwrap_or_default()
+    };
+    let (ct, bt) = (top(cur), top(base));
+    let extra: Vec<String> = bt.into_iter().filter(|l| !ct.contains(l)).collect();
+    let room = if cur.is_some() {
+        TOP_ROWS / 4
+    } else {
+        TOP_ROWS
+    };
+    let extra = &extra[..extra.len().min(room)];
+    let fits =
+        |n: usize, at: &str| ct.iter().take(n).any(|l| l == at) || extra.iter().any(|l| l == at);
+    let linf = linf_at.filter(|at| !fits(TOP_ROWS - extra.len(), at));
+    let take = TOP_ROWS - extra.len() - usize::from(linf.is_some());
+    ct.iter()
+        .take(take)
+        .chain(extra)
+        .cloned()
+        .chain(linf.map(str::to_string))
+        .collect()
 }
 
 fn categorical_chart(f: &Feature) -> Markup {
     let Some(c) = &f.p.categorical else {
         return html! {};
     };
-    // The current's top values, then the base's that are not among them.
-    let mut labels: Vec<String> = c.top_values.iter().map(|v| v.label()).collect();
-    if let Some(bc) = f.base.and_then(|b| b.categorical.as_ref()) {
-        for v in &bc.top_values {
-            if labels.len() >= TOP_ROWS {
-                break;
-            }
-            let l = v.label();
-            if !labels.contains(&l) {
-                labels.push(l);
-            }
-        }
-    }
-    labels.truncate(TOP_ROWS);
+    let (cur, base) = f.sides();
+    let linf_at = f.cmp.and_then(|c| c.linf_at.as_deref());
+    let labels = top_labels(cur, base, linf_at);
+    let cur_shares = cur.map(|p| shares(p, &labels));
+    let base_shares = base.map(|p| shares(p, &labels));
     let domain = f.schema.and_then(|s| s.domain.as_ref());
     let rows: Vec<ValueRow> = labels
         .iter()
-        .map(|l| ValueRow {
+        .enumerate()
+        .map(|(i, l)| ValueRow {
             label: value_label(l),
-            current: share_in(f.p, l).unwrap_or(0.0),
-            base: f.base.and_then(|b| share_in(b, l)),
+            current: cur_shares.as_ref().and_then(|s| s[i]),
+            base: base_shares.as_ref().and_then(|s| s[i]),
             linf: f
                 .cmp
-                .filter(|c| c.linf_at.as_deref() == Some(l.as_str()))
+                .filter(|_| linf_at == Some(l.as_str()))
                 .and_then(|c| c.metrics.linf),
             unexpected: domain.is_some_and(|d| !d.contains(l)),
         })
         .collect();
     let shown = rows.len();
-    let title = format!(
-        "{}: top {shown} values, share of rows with a value",
-        f.p.name
-    );
+    let title = format!("{}: top {shown} values, share of values", f.p.name);
     html! {
         figure.wide {
-            (chart::top_values(&title, &rows, f.base.is_some()))
+            (chart::top_values(&title, &rows, cur.is_some(), base.is_some()))
             figcaption {
                 "Top values (" (shown) " of " @if c.unique_exact { "" } @else { "~" } (c.unique) " distinct)"
-                @if f.base.is_some() { ": current / base share" }
+                @if cur.is_some() && base.is_some() { ": current / base share" }
             }
         }
     }
@@ -509,6 +597,12 @@ fn facts(f: &Feature) -> Markup {
         dl.facts {
             div { dt { "count" } dd { (p.count) } }
             div { dt { "missing" } dd { (p.missing) } }
+            @if let Some(v) = &p.values_per_row {
+                div { dt { "values per row" } dd {
+                    (v.min.map_or("-".into(), |x| x.to_string())) " to " (v.max.map_or("-".into(), |x| x.to_string()))
+                    ", mean " (float(v.mean))
+                } }
+            }
             @if let Some(n) = &p.numeric {
                 div { dt { "mean" } dd { (n.mean.map(|m| super::terminal::float_text(ty, m)).unwrap_or_else(|| "-".into())) } }
                 div { dt { "std dev" } dd { (super::terminal::spread_text(time, n.std_dev)) } }
@@ -534,13 +628,24 @@ fn facts(f: &Feature) -> Markup {
             }
             @if let Some(s) = f.schema {
                 @if let Some(d) = &s.domain {
+                    @let unseen: Vec<&String> = match f.sides().0 {
+                        Some(p) => d.iter().zip(shares(p, d)).filter(|(_, s)| *s == Some(0.0)).map(|(v, _)| v).collect(),
+                        None => Vec::new(),
+                    };
+                    @if !unseen.is_empty() {
+                        div { dt { "domain values not seen" } dd {
+                            (unseen.len()) ": "
+                            (unseen.iter().take(30).map(|v| ellipsize(&value_label(v), 24)).collect::<Vec<_>>().join(", "))
+                            @if unseen.len() > 30 { ", …" }
+                        } }
+                    }
                     div { dt { "domain" } dd {
                         (d.len()) " values: "
                         (d.iter().take(30).map(|v| ellipsize(&value_label(v), 24)).collect::<Vec<_>>().join(", "))
                         @if d.len() > 30 { ", …" }
                     } }
                 }
-                @for b in [&s.int_bounds, &s.float_bounds].into_iter().flatten() {
+                @for b in schema_bounds(s) {
                     div { dt { "bounds" } dd { (num_text(ty, b.min)) " to " (num_text(ty, b.max)) } }
                 }
                 div { dt { "presence" } dd {
@@ -566,6 +671,7 @@ fn facts(f: &Feature) -> Markup {
 mod tests {
     use super::*;
     use crate::profile::keys::Num;
+    use crate::profile::{CategoricalStats, ValueCount};
 
     #[test]
     fn cumulative_points_reach_one_at_the_last_bound() {
@@ -579,5 +685,106 @@ mod tests {
             vec![(0.0, 0.0), (3.0, 0.5), (3.0, 0.5), (10.0, 1.0)]
         );
         assert_eq!(cumulative_points(&[]), vec![]);
+    }
+
+    #[test]
+    fn counts_beyond_a_u64_sum_do_not_overflow() {
+        // What the fuzz run found in a hand-edited profile.
+        let qb = |count| QuantileBucket {
+            low: Num::Int(0),
+            high: Num::Int(1),
+            count,
+        };
+        let p = cumulative_points(&[qb(u64::MAX), qb(u64::MAX)]);
+        assert_eq!(p.last(), Some(&(1.0, 1.0)));
+    }
+
+    fn bars(lo: f64, width: f64, heights: &[f64]) -> Vec<Bar> {
+        heights
+            .iter()
+            .enumerate()
+            .map(|(i, &h)| Bar {
+                lo: lo + i as f64 * width,
+                hi: lo + (i + 1) as f64 * width,
+                height: h,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn base_heights_rescale_only_where_bucket_widths_differ() {
+        let cur = bars(0.0, 10.0, &[0.5, 0.5]);
+        // Same width (within 1%): shares as they are.
+        let mut same = bars(0.0, 10.05, &[0.25, 0.75]);
+        assert!(!rescale(&mut same, &cur));
+        assert_eq!(same[1].height, 0.75);
+        // Half the width: twice the height per current-width bucket.
+        let mut narrow = bars(0.0, 5.0, &[0.8, 0.2]);
+        assert!(rescale(&mut narrow, &cur));
+        assert_eq!((narrow[0].height, narrow[1].height), (1.6, 0.4));
+        // A constant side (no width) is not rescaled.
+        let mut constant = vec![Bar {
+            lo: 1.0,
+            hi: 1.0,
+            height: 1.0,
+        }];
+        assert!(!rescale(&mut constant, &cur));
+    }
+
+    fn feature(values: &[(&str, u64)], other: u64, top: usize) -> FeatureProfile {
+        let vc: Vec<ValueCount> = values
+            .iter()
+            .map(|&(v, n)| ValueCount::of_bytes(v.as_bytes(), n))
+            .collect();
+        FeatureProfile {
+            name: "f".into(),
+            type_name: "list<utf8>".into(),
+            kind: crate::profile::Kind::Categorical,
+            // Rows, not values: shares are of values, as compare counts.
+            count: 1,
+            missing: 0,
+            computed_on: "cpu".into(),
+            values_per_row: None,
+            numeric: None,
+            categorical: Some(CategoricalStats {
+                unique: values.len() as u64,
+                unique_exact: other == 0,
+                unique_rel_std_error: None,
+                top_values: vc.iter().take(top).cloned().collect(),
+                min_length: None,
+                max_length: None,
+                mean_length: None,
+                invalid_utf8: None,
+                value_counts: vc,
+                other_count: other,
+                other_hll: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn shares_are_of_values_and_unknown_among_other_values() {
+        let labels = vec!["a".to_string(), "b".into(), "zz".into()];
+        let p = feature(&[("a", 6), ("b", 2)], 0, 2);
+        assert_eq!(shares(&p, &labels), vec![Some(0.75), Some(0.25), Some(0.0)]);
+        // With uncounted values, an absent value's share is unknown.
+        let q = feature(&[("a", 6), ("b", 2)], 2, 2);
+        assert_eq!(shares(&q, &labels), vec![Some(0.6), Some(0.2), None]);
+    }
+
+    #[test]
+    fn top_rows_keep_room_for_the_base_and_the_linf_value() {
+        let names: Vec<String> = (0..30).map(|i| format!("c{i:02}")).collect();
+        let cur_values: Vec<(&str, u64)> = names.iter().map(|n| (n.as_str(), 10)).collect();
+        let cur = feature(&cur_values, 0, 20);
+        let base = feature(&[("b0", 50), ("c00", 5), ("b1", 4)], 0, 3);
+        let labels = top_labels(Some(&cur), Some(&base), Some("c29"));
+        assert_eq!(labels.len(), TOP_ROWS);
+        // The base's own top values are drawn, and so is where L∞ is.
+        assert!(labels.contains(&"b0".to_string()) && labels.contains(&"b1".to_string()));
+        assert_eq!(labels.last().unwrap(), "c29");
+        assert_eq!(labels[0], "c00");
+        // Only the base: its top values.
+        assert_eq!(top_labels(None, Some(&base), None), ["b0", "c00", "b1"]);
     }
 }
