@@ -120,6 +120,11 @@ pub enum Error {
     #[error("{path}: the data changed while skewer read it: {detail}")]
     DataChanged { path: PathBuf, detail: String },
 
+    /// The system gave no worker thread (no memory for its stack, or a
+    /// process limit); the message carries the way out.
+    #[error("out of memory: cannot start a worker thread ({0})")]
+    NoThread(String),
+
     /// A broken invariant inside skewer: a bug, please report it.
     #[error("internal error (a bug in skewer, please report it): {0}")]
     Internal(String),

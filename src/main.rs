@@ -1089,6 +1089,9 @@ fn flag_hint(e: &anyhow::Error) -> &'static str {
     }
 }
 
+/// The way out of running out of memory, in the command line's terms.
+const MEMORY_HINT: &str = "lower --memory-budget or --threads, or give the job more memory";
+
 fn main() -> ExitCode {
     // Keep freed pages instead of returning them to the kernel after 10 ms:
     // every batch frees and reallocates the same buffers, and re-faulting
@@ -1100,7 +1103,7 @@ fn main() -> ExitCode {
     gpu::quiet_display_probe();
     skewer::watchdog::set_hints(skewer::watchdog::Hints {
         stall: " (--stall-timeout sets the limit)",
-        memory: "lower --memory-budget or --threads, or give the job more memory",
+        memory: MEMORY_HINT,
     });
     // Panics (arrow and parquet panic on some corrupt files) become errors
     // that name the file; see skewer::error::catch_panic.
@@ -1146,7 +1149,16 @@ fn main() -> ExitCode {
         Command::Validate(a) => run_validate(*a),
         Command::Skew(a) => run_skew(*a),
     })
-    .unwrap_or_else(|m| Err(skewer::Error::Internal(format!("panic: {m}")).into()));
+    .unwrap_or_else(|m| {
+        // A thread pool (rayon's) that got no thread: out of memory, as
+        // for skewer's own workers (engine::schedule), not a bug.
+        Err(if m.starts_with("failed to spawn thread") {
+            skewer::Error::NoThread(format!("{m}; {MEMORY_HINT}"))
+        } else {
+            skewer::Error::Internal(format!("panic: {m}"))
+        }
+        .into())
+    });
     match result {
         Ok(code) => ExitCode::from(code),
         // Interrupted while failing (a spill file removed under its

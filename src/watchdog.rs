@@ -29,7 +29,7 @@ pub fn set_hints(h: Hints) {
     let _ = HINTS.set(h);
 }
 
-fn hints() -> Hints {
+pub(crate) fn hints() -> Hints {
     HINTS.get().copied().unwrap_or(Hints {
         stall: "",
         memory: "lower the memory kept between passes or the number of threads, or give the job more memory",

@@ -45,8 +45,11 @@ pub fn run_ordered<T: Send>(
     });
     let cv = Condvar::new();
     std::thread::scope(|s| -> Result<()> {
+        // As many workers as the system gives (each one takes items until
+        // none are left); none at all is out of memory, not a panic.
+        let mut started = 0;
         for _ in 0..threads {
-            s.spawn(|| loop {
+            let spawned = std::thread::Builder::new().spawn_scoped(s, || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= n {
                     break;
@@ -89,6 +92,16 @@ pub fn run_ordered<T: Send>(
                 drop(g);
                 cv.notify_all();
             });
+            match spawned {
+                Ok(_) => started += 1,
+                Err(_) if started > 0 => break,
+                Err(e) => {
+                    return Err(Error::NoThread(format!(
+                        "{e}; {}",
+                        crate::watchdog::hints().memory
+                    )))
+                }
+            }
         }
         let result = (|| -> Result<()> {
             for i in 0..n {

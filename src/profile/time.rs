@@ -8,18 +8,14 @@
 pub enum Time {
     /// date32: days since 1970-01-01.
     Days,
-    /// date64 (ms) and timestamps: ticks per second, and whether the
-    /// column has a time zone (its values are UTC instants, shown with Z).
+    /// date64: milliseconds since 1970-01-01, shown as a date at midnight.
+    Millis,
+    /// Timestamps: ticks per second, and whether the column has a time
+    /// zone (its values are UTC instants, shown with Z).
     Ticks { per_second: f64, zone: bool },
 }
 
 impl Time {
-    /// date64: milliseconds, shown as a date at midnight.
-    const DATE64: Time = Time::Ticks {
-        per_second: 1e3,
-        zone: false,
-    };
-
     /// A duration of `secs` seconds in the unit that reads best.
     pub fn duration(secs: f64) -> String {
         let (v, unit) = if secs.abs() >= 2.0 * 86_400.0 {
@@ -49,7 +45,7 @@ impl Time {
         if t.starts_with("date32") {
             Some(Time::Days)
         } else if t.starts_with("date64") {
-            Some(Time::DATE64)
+            Some(Time::Millis)
         } else if let Some(rest) = t.strip_prefix("timestamp[") {
             let unit = rest.split([',', ']']).next().unwrap_or("");
             Some(Time::Ticks {
@@ -64,6 +60,7 @@ impl Time {
     pub fn per_second(self) -> f64 {
         match self {
             Time::Days => 1.0 / 86_400.0,
+            Time::Millis => 1e3,
             Time::Ticks { per_second, .. } => per_second,
         }
     }
@@ -98,13 +95,14 @@ impl Time {
         };
         let (per_second, zone) = match self {
             Time::Days => return date(t),
+            Time::Millis => (1e3, false),
             Time::Ticks { per_second, zone } => (per_second, zone),
         };
         let per = per_second as i64;
         let per_day = per * 86_400;
         let (days, in_day) = (t.div_euclid(per_day), t.rem_euclid(per_day));
         let (s, frac) = (in_day / per, in_day % per);
-        if self == Time::DATE64 && s == 0 && frac == 0 {
+        if self == Time::Millis && s == 0 && frac == 0 {
             return date(days);
         }
         let mut out = format!(

@@ -4,19 +4,19 @@ use super::table;
 use super::terminal::{ellipsize, value_label};
 use crate::skew::{Side, SkewReport};
 
-fn side_line(name: &str, s: &Side) -> String {
-    format!(
-        "{name}: {} ({} rows: {} unmatched, {} with a null key, {} excluded; {} duplicated keys holding {} rows)\n",
+fn side_line(name: &str, s: &Side, width: Option<usize>) -> String {
+    table::paragraph(&format!(
+        "{name}: {} ({} rows: {} unmatched, {} with a null key, {} excluded; {} duplicated keys holding {} rows)",
         s.path, s.rows, s.unmatched_rows, s.null_key_rows, s.excluded_rows, s.duplicate_keys, s.duplicate_key_rows
-    )
+    ), width)
 }
 
 /// The joined examples, one row per feature (counts as TFDV names them),
 /// then the samples of the skewed features and what was not compared; the
 /// table becomes blocks per feature where it is wider than `width`.
 pub fn skew_table(r: &SkewReport, width: Option<usize>) -> String {
-    let mut out = side_line("base", &r.base);
-    out += &side_line("test", &r.test);
+    let mut out = side_line("base", &r.base, width);
+    out += &side_line("test", &r.test, width);
     out += &format!("joined on {}: {} examples\n\n", r.key.join(", "), r.joined);
     let header = [
         "",
@@ -67,31 +67,44 @@ pub fn skew_table(r: &SkewReport, width: Option<usize>) -> String {
         .iter()
         .filter(|f| f.skewed && !f.samples.is_empty())
     {
-        out += &format!(
-            "\n{}: {} of {} differ, e.g.\n",
+        let line = |s: String| table::paragraph(&s, width);
+        out += "\n";
+        out += &line(format!(
+            "{}: {} of {} differ, e.g.",
             f.name, f.diff_count, r.joined
-        );
+        ));
         for s in &f.samples {
-            out += &format!(
-                "  {} = {}: base {}, test {}\n",
+            out += "  ";
+            out += &line(format!(
+                "{} = {}: base {}, test {}",
                 r.key.join(", "),
                 ellipsize(&s.key.join(", "), 40),
                 shown(&s.base),
                 shown(&s.test)
-            );
+            ));
         }
     }
+    let mut para = |s: String| {
+        out += "\n";
+        out += &table::paragraph(&s, width);
+    };
     for n in &r.not_compared {
-        out += &format!(
-            "\nnot compared: {} ({} in the base, {} in the test): {}\n",
+        para(format!(
+            "not compared: {} ({} in the base, {} in the test): {}",
             n.name, n.base_type, n.test_type, n.reason
-        );
+        ));
     }
     if !r.base_only_columns.is_empty() {
-        out += &format!("\nonly in the base: {}\n", r.base_only_columns.join(", "));
+        para(format!(
+            "only in the base: {}",
+            r.base_only_columns.join(", ")
+        ));
     }
     if !r.test_only_columns.is_empty() {
-        out += &format!("\nonly in the test: {}\n", r.test_only_columns.join(", "));
+        para(format!(
+            "only in the test: {}",
+            r.test_only_columns.join(", ")
+        ));
     }
     out
 }

@@ -52,7 +52,7 @@ pub struct Layout<'a> {
 /// The rows as a table when it fits in `width` (or there is no limit),
 /// else one block per row: its title columns on a line, then the other
 /// cells as "header value" items filling lines, long ones wrapped at
-/// words. Cells that are "-" or empty are left out of blocks.
+/// words. Empty cells, and "-" in number columns, are left out of blocks.
 pub fn fitted(l: &Layout, rows: &[Vec<String>], width: Option<usize>) -> String {
     let cut: Vec<Vec<String>> = rows
         .iter()
@@ -92,7 +92,9 @@ fn blocks(l: &Layout, rows: &[Vec<String>], width: usize) -> String {
             }
         };
         for (i, c) in r.iter().enumerate().skip(l.title) {
-            if c.is_empty() || c == "-" {
+            // "-" is "none" in a number column; in a text column it may be
+            // a value.
+            if c.is_empty() || (c == "-" && !l.left.contains(&i)) {
                 continue;
             }
             let item = match l.header.get(i) {

@@ -35,14 +35,7 @@ pub(crate) fn spread_text(time: Option<Time>, v: Option<f64>) -> String {
     }
 }
 
-/// A value of a string column as shown: the empty string in words.
-pub(crate) fn value_label(s: &str) -> String {
-    if s.is_empty() {
-        "(empty string)".into()
-    } else {
-        s.to_string()
-    }
-}
+pub(crate) use super::value::value_label;
 
 pub(crate) fn float(v: Option<f64>) -> String {
     match v {

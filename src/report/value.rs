@@ -84,6 +84,15 @@ impl ValueText {
     }
 }
 
+/// A value of a string column as shown: the empty string in words.
+pub fn value_label(s: &str) -> String {
+    if s.is_empty() {
+        "(empty string)".into()
+    } else {
+        s.to_string()
+    }
+}
+
 /// Value `i` of `a` as text, for a single value: only that value is cast.
 pub fn value_text(a: &ArrayRef, i: usize) -> Result<String> {
     Ok(ValueText::try_new(&a.slice(i, 1))?.show(0))

@@ -374,10 +374,9 @@ fn feature_checks(out: &mut Vec<Anomaly>, fs: &FeatureSchema, f: &FeatureProfile
                 .iter()
                 .take(10)
                 .map(|v| {
-                    let shown = if v.value.is_empty() {
-                        "(empty string)".to_string()
-                    } else {
-                        format!("{:?}", v.value)
+                    let shown = match v.value.as_str() {
+                        "" => crate::report::value::value_label(""),
+                        s => format!("{s:?}"),
                     };
                     format!("{shown} ({} values, {:.4}%)", v.count, 100.0 * v.share)
                 })

@@ -330,6 +330,10 @@ fn html_next_to_profile_compare_and_validate() {
     assert_eq!(drifted(&ch), 5);
     assert_eq!(drifted(&vh), 5);
     assert!(vh.contains("<section id=\"anomalies\">") && !ch.contains("id=\"anomalies\""));
+    // compare profiles in one pass: its charts say their histograms are
+    // approximate; profile's (two passes) and report's are exact.
+    assert!(ch.contains("(approximate)") && vh.contains("(approximate)"));
+    assert!(!ph.contains("(approximate)") && !bundled().html.contains("(approximate)"));
     // A report over an input or over the command's other output is refused
     // before any work.
     let json = path("c.json");
@@ -476,10 +480,7 @@ fn terminal_tables_fit_the_width_and_show_saved_profiles() {
     assert_eq!(o.status.code(), Some(1));
     let anomalies = String::from_utf8(o.stdout).unwrap();
     assert!(anomalies.contains("FLOAT_TYPE_BIG_FLOAT"));
-    lines_fit(
-        &anomalies.lines().skip(1).collect::<Vec<_>>().join("\n"),
-        60,
-    );
+    lines_fit(&anomalies, 60);
     // Wide enough: one row per feature, as before.
     let o = with_columns("400", &["profile", "examples/train.parquet", "--quiet"]);
     let wide = String::from_utf8(o.stdout).unwrap();
@@ -595,6 +596,42 @@ fn report_works_in_a_real_browser() {
         ),
         "descending"
     );
+    // Text sorts as text; "-" (no median: categorical) after the numbers.
+    let column = |name: &str| -> (String, Vec<String>) {
+        let col = b.js(
+            "return Array.from(document.querySelectorAll('#features th button')).find(b => b.textContent === arguments[0]).dataset.col;",
+            json!([name]),
+        );
+        let col = col.as_str().unwrap().to_string();
+        let cells = b.js(
+            "return Array.from(document.querySelectorAll('#features tbody tr')).map(r => r.cells[arguments[0]].textContent.trim());",
+            json!([col.parse::<usize>().unwrap()]),
+        );
+        let cells = cells
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        (format!("#features th button[data-col=\"{col}\"]"), cells)
+    };
+    let (feature_button, _) = column("feature");
+    b.click(&feature_button);
+    let (_, names) = column("feature");
+    let mut sorted = names.clone();
+    sorted.sort_by_key(|n| n.to_lowercase());
+    assert_eq!(names, sorted);
+    let (median_button, _) = column("median");
+    b.click(&median_button);
+    let (_, medians) = column("median");
+    let dashes = medians.iter().position(|m| m == "-").unwrap();
+    assert_eq!(dashes, 14, "{medians:?}");
+    assert!(medians[dashes..].iter().all(|m| m == "-"));
+    let numbers: Vec<f64> = medians[..dashes]
+        .iter()
+        .map(|m| m.parse().unwrap())
+        .collect();
+    assert!(numbers.windows(2).all(|w| w[0] <= w[1]), "{numbers:?}");
     // The log-scale switch shows the log charts instead.
     let shown_layers = || {
         b.js(
@@ -670,6 +707,11 @@ fn dates_and_timestamps_print_as_dates_in_tables_and_compare() {
         let ms: Vec<i64> = (0..300)
             .map(|i| (i64::from(first_day) * 86_400 + 43_200 + i64::from(i % 60)) * 1000)
             .collect();
+        // Midnight of each day, no time zone, in milliseconds (as CSV
+        // timestamps are typed): still timestamps, not dates.
+        let midnight: Vec<i64> = (0..300)
+            .map(|i| i64::from(first_day + i) * 86_400_000)
+            .collect();
         let batch = RecordBatch::try_new(
             Arc::new(Schema::new(vec![
                 Field::new("day", DataType::Date32, false),
@@ -678,10 +720,16 @@ fn dates_and_timestamps_print_as_dates_in_tables_and_compare() {
                     DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
                     false,
                 ),
+                Field::new(
+                    "midnight",
+                    DataType::Timestamp(TimeUnit::Millisecond, None),
+                    false,
+                ),
             ])),
             vec![
                 Arc::new(Date32Array::from(days)),
                 Arc::new(TimestampMillisecondArray::from(ms).with_timezone("UTC")),
+                Arc::new(TimestampMillisecondArray::from(midnight)),
             ],
         )
         .unwrap();
@@ -698,12 +746,15 @@ fn dates_and_timestamps_print_as_dates_in_tables_and_compare() {
         "{table}"
     );
     assert!(table.contains("2024-01-01T12:00:00Z"), "{table}");
+    assert!(table.contains("2024-01-01T00:00:00  "), "{table}");
     assert!(table.contains("days"), "std as a duration: {table}");
     let o = skewer(&["compare", &a, &b, "--json", "--quiet"]);
     let cmp: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     for f in cmp["features"].as_array().unwrap() {
         let at = f["linf_at"].as_str().unwrap();
         assert!(at.starts_with("[2024-") && at.contains(", 2024-"), "{at}");
+        // A timestamp's ends keep their times; a date's have none.
+        assert_eq!(at.contains('T'), f["name"] != "day", "{at}");
     }
 }
 

@@ -154,18 +154,16 @@ pub fn step_path(bars: &[Bar], x: &Axis, y: YScale, fill: bool) -> String {
     d
 }
 
-/// The cumulative share at each value as a stepped line through
-/// `(value, share)` points, in order.
+/// The cumulative share through `(value, share)` points, in order:
+/// exact at each point, straight between them (a step where two points
+/// share a value: ties).
 pub fn cdf_path(points: &[(f64, f64)], x: &Axis) -> String {
     let y = YScale::Linear { max: 1.0 };
     let mut d = String::new();
     for (i, &(v, s)) in points.iter().enumerate() {
         let (px, py) = (c(x.px(v)), c(y.px(s)));
-        if i == 0 {
-            d.push_str(&format!("M{px} {}V{py}", c(y.px(0.0))));
-        } else {
-            d.push_str(&format!("H{px}V{py}"));
-        }
+        let op = if i == 0 { 'M' } else { 'L' };
+        d.push_str(&format!("{op}{px} {py}"));
     }
     d
 }
@@ -191,12 +189,18 @@ fn legend(current: bool, base: bool) -> Markup {
 fn axes(x: &Axis, lo: f64, hi: f64, label: &dyn Fn(f64) -> String) -> Markup {
     let base = H - BOTTOM;
     let mid = (lo + hi) / 2.0;
+    // Three labels fit the axis when short; long ones (timestamps) only at
+    // its ends.
+    let (a, m, b) = (label(lo), label(mid), label(hi));
+    let three = [&a, &m, &b].iter().all(|l| l.chars().count() <= 12);
     html! {
         path.axis d=(format!("M{} {}H{}M{} {}V{}", c(LEFT), c(base), c(W - RIGHT), c(LEFT), c(TOP), c(base))) {}
-        text.tick x=(c(x.px(lo))) y=(c(base + 14.0)) text-anchor="start" { (label(lo)) }
+        text.tick x=(c(x.px(lo))) y=(c(base + 14.0)) text-anchor="start" { (a) }
         @if hi > lo {
-            text.tick x=(c(x.px(mid))) y=(c(base + 14.0)) text-anchor="middle" { (label(mid)) }
-            text.tick x=(c(x.px(hi))) y=(c(base + 14.0)) text-anchor="end" { (label(hi)) }
+            @if three {
+                text.tick x=(c(x.px(mid))) y=(c(base + 14.0)) text-anchor="middle" { (m) }
+            }
+            text.tick x=(c(x.px(hi))) y=(c(base + 14.0)) text-anchor="end" { (b) }
         }
     }
 }
@@ -310,8 +314,8 @@ pub fn histogram(h: &Histogram) -> Markup {
 }
 
 /// The quantile histogram drawn as what it measures: the cumulative share
-/// of rows up to each bucket bound (a step at each quantile), base dashed
-/// over current solid. The largest vertical gap is what KS measures.
+/// of rows at each bucket bound (exact there, straight between), base
+/// dashed over current solid.
 pub fn cumulative(
     title: &str,
     current: &[(f64, f64)],
@@ -546,10 +550,10 @@ mod tests {
     }
 
     #[test]
-    fn cumulative_steps_through_the_points() {
+    fn cumulative_joins_the_points() {
         let x = Axis::new(0.0, 2.0, LEFT, W - RIGHT);
-        let d = cdf_path(&[(0.0, 0.0), (1.0, 0.5), (2.0, 1.0)], &x);
-        assert_eq!(d, "M44 142V142H187V82H330V22");
+        let d = cdf_path(&[(0.0, 0.0), (1.0, 0.5), (1.0, 0.75), (2.0, 1.0)], &x);
+        assert_eq!(d, "M44 142L187 82L187 52L330 22");
     }
 
     #[test]

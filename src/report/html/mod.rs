@@ -213,6 +213,10 @@ fn overview(r: &Report, features: &[Feature]) -> Markup {
 }
 
 fn anomalies(list: &[Anomaly], features: &[Feature]) -> Markup {
+    let id: std::collections::HashMap<&str, &str> = features
+        .iter()
+        .map(|f| (f.p.name.as_str(), f.id.as_str()))
+        .collect();
     html! {
         section #anomalies {
             h2 { "Anomalies (" (list.len()) ")" }
@@ -220,8 +224,8 @@ fn anomalies(list: &[Anomaly], features: &[Feature]) -> Markup {
             ul {
                 @for a in list {
                     li {
-                        @match a.feature.as_deref().and_then(|n| features.iter().find(|f| f.p.name == n)) {
-                            Some(f) => a href={ "#" (f.id) } { (f.p.name) },
+                        @match a.feature.as_deref().and_then(|n| Some((n, *id.get(n)?))) {
+                            Some((name, id)) => a href={ "#" (id) } { (name) },
                             None => span { (a.feature.as_deref().unwrap_or("(dataset)")) },
                         }
                         " " span.badge.anomaly { (a.kind) } " " (a.long)
@@ -270,7 +274,6 @@ fn table(r: &Report, features: &[Feature]) -> Markup {
         .chain(["type", "count", "missing", "unique", "min", "median", "max"])
         .chain(metrics.iter().map(|m| m.name))
         .collect();
-    let rows = r.current.num_rows;
     html! {
         div.table-wrap { table #features {
             caption { "Features: select a header to sort by it (again: the other way)." }
@@ -284,9 +287,11 @@ fn table(r: &Report, features: &[Feature]) -> Markup {
                     @let num = f.p.numeric.as_ref();
                     @let cat = f.p.categorical.as_ref();
                     @let ty = f.p.type_name.as_str();
+                    // A feature only in the base: the base's numbers.
+                    @let rows = if f.only_base { r.base.map_or(0, |b| b.num_rows) } else { r.current.num_rows };
                     @let missing = if rows > 0 { f.p.missing as f64 / rows as f64 } else { 0.0 };
                     tr data-for=(f.id) {
-                        td { a href={ "#" (f.id) } { (f.p.name) } }
+                        td { a href={ "#" (f.id) } { (f.p.name) } @if f.only_base { " (base only)" } }
                         @if r.comparison.is_some() {
                             td { @if let Some(c) = f.cmp { (status_badge(c)) } @else { "-" } }
                         }
@@ -438,7 +443,7 @@ fn numeric_charts(f: &Feature) -> Markup {
     let mut base_bars = bn.map(histogram_bars);
     let rescaled = base_bars.as_mut().is_some_and(|b| rescale(b, &cur_bars));
     let marks = bound_marks(f);
-    let exact = cn.or(bn).is_none_or(|n| n.histograms_exact);
+    let exact = [cn, bn].into_iter().flatten().all(|n| n.histograms_exact);
     let approx = if exact { "" } else { " (approximate)" };
     let title = format!(
         "{}: equal-width histogram, share of finite values per bucket{approx}",
@@ -494,15 +499,12 @@ fn shares(p: &FeatureProfile, labels: &[String]) -> Vec<Option<f64>> {
     let mut total = c.other_count as f64;
     for v in &c.value_counts {
         total += v.count as f64;
-        let hex;
+        // The label (allocated only for bytes that are not UTF-8).
         let key = match &v.value_hex {
-            Some(h) => {
-                hex = format!("0x{h}");
-                hex.as_str()
-            }
-            None => v.value.as_str(),
+            Some(_) => std::borrow::Cow::Owned(v.label()),
+            None => std::borrow::Cow::Borrowed(v.value.as_str()),
         };
-        if let Some(&i) = index.get(key) {
+        if let Some(&i) = index.get(key.as_ref()) {
             counts[i] = Some(v.count);
         }
     }
@@ -580,8 +582,9 @@ fn categorical_chart(f: &Feature) -> Markup {
         figure.wide {
             (chart::top_values(&title, &rows, cur.is_some(), base.is_some()))
             figcaption {
-                "Top values (" (shown) " of " @if c.unique_exact { "" } @else { "~" } (c.unique) " distinct)"
-                @if cur.is_some() && base.is_some() { ": current / base share" }
+                "Top values: " (shown) " shown; " @if c.unique_exact { "" } @else { "~" } (c.unique) " distinct"
+                @if f.only_base { " in the base" }
+                @if cur.is_some() && base.is_some() { " in the current; shares current / base" }
             }
         }
     }
