@@ -407,6 +407,12 @@ fn feature_checks(out: &mut Vec<Anomaly>, fs: &FeatureSchema, f: &FeatureProfile
         }
     }
     if let Some(n) = &f.numeric {
+        // Bounds of a date or timestamp column read as dates.
+        let time = crate::profile::time::Time::of(&f.type_name);
+        let show = |v: Num| match (time, v) {
+            (Some(t), Num::Int(x)) => t.show_ticks(x),
+            _ => show(v),
+        };
         let present = n.finite + n.nan + n.pos_inf + n.neg_inf;
         if fs.disallow_nan && n.nan > 0 {
             out.push(anomaly(

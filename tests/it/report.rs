@@ -756,6 +756,30 @@ fn dates_and_timestamps_print_as_dates_in_tables_and_compare() {
         // A timestamp's ends keep their times; a date's have none.
         assert_eq!(at.contains('T'), f["name"] != "day", "{at}");
     }
+    // validate's bounds of a date column, as dates.
+    let schema = dir.path().join("schema.json");
+    let o = skewer(&[
+        "schema",
+        "infer",
+        &a,
+        "--bounds",
+        "-o",
+        schema.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = skewer(&[
+        "validate",
+        &b,
+        "--schema",
+        schema.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        out.contains("above the maximum 2024-10-26: largest value 2025-02-03."),
+        "{out}"
+    );
 }
 
 #[test]
