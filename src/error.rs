@@ -45,10 +45,6 @@ pub enum Error {
     #[error("{path}: cannot tell the format from the file name; name it (parquet, csv, arrow, arrow-stream)")]
     UnknownFormat { path: PathBuf },
 
-    /// The format cannot be read from standard input.
-    #[error("-: {format} cannot be read from standard input (only csv and arrow-stream can)")]
-    NotStreamable { format: String },
-
     /// A requested column does not exist in the input.
     #[error("{path}: no column named {column:?} (columns: {available})")]
     UnknownColumn {

@@ -117,11 +117,27 @@ pub fn remove_all_temporary_now() {
 /// renamed over it, keeping an existing file's permissions. On any failure
 /// the old file is untouched and the temporary file is gone. A symbolic
 /// link is followed (its target is replaced, not the link); a target that
-/// is not a regular file (`/dev/null`, a pipe) is written in place.
+/// is not a regular file (`/dev/null`, a pipe) is written in place. `-`
+/// is standard output (a closed pipe there ends quietly, as `… | head`).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    if is_stdout(path) {
+        let mut o = std::io::stdout().lock();
+        return match o.write_all(bytes).and_then(|()| o.flush()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
+                path: path.into(),
+                source: e,
+            }),
+            _ => Ok(()),
+        };
+    }
     let (out, mut f) = AtomicOutput::create(path)?;
     f.write_all(bytes).map_err(|e| out.err(e))?;
     out.commit(f)
+}
+
+/// `-`: an output that goes to standard output.
+pub fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
 }
 
 /// An output written as a stream and put in place atomically, as

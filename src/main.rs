@@ -404,6 +404,7 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
     inputs.extend(a.output.as_deref());
     inputs.extend(a.examples.as_deref());
     a.html.check(&inputs)?;
+    let print = stdout_is_free(&[a.output.as_deref(), a.html.html.as_deref()])?;
     let schema = skewer::schema::read_schema(&a.schema)?;
     let opts = a.data.one_pass_options()?;
     // The data is opened once (standard input spooled) and read again for
@@ -453,7 +454,8 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
         skewer::files::write_atomic(path, json()?.as_bytes())?;
     }
     let source = a.file.display().to_string();
-    if a.format.json {
+    if !print {
+    } else if a.format.json {
         out!("{}", json()?);
     } else if a.format.markdown {
         out!(
@@ -551,6 +553,7 @@ fn run_compare(a: CompareArgs) -> anyhow::Result<u8> {
     let mut others = vec![a.base.as_path(), a.current.as_path()];
     others.extend(a.output.as_deref());
     a.html.check(&others)?;
+    let print = stdout_is_free(&[a.output.as_deref(), a.html.html.as_deref()])?;
     let opts = a.data.one_pass_options()?;
     let (base, ds_base) = a.data.load(&a.base, &a.columns, &opts)?;
     let (cur, ds_cur) = a.data.load(&a.current, &a.columns, &opts)?;
@@ -566,7 +569,8 @@ fn run_compare(a: CompareArgs) -> anyhow::Result<u8> {
     if let Some(path) = &a.output {
         skewer::files::write_atomic(path, json()?.as_bytes())?;
     }
-    if a.format.json {
+    if !print {
+    } else if a.format.json {
         out!("{}", json()?);
     } else if a.format.markdown {
         out!("{}", skewer::report::comparison_markdown(&cmp));
@@ -645,13 +649,15 @@ fn run_skew(a: SkewArgs) -> anyhow::Result<u8> {
     if let Some(out) = &a.output {
         refuse_overwrite(out, "-o", &[&a.base, &a.current])?;
     }
+    let print = stdout_is_free(&[a.output.as_deref()])?;
     let src = a.input.to_options(None)?;
     let bar = skewer::report::progress::Bar::new(!a.quiet);
     let r = skewer::skew::skew(&a.base, &a.current, &src, &opts, &bar)?;
     if let Some(path) = &a.output {
         skewer::skew::write_report(path, &r)?;
     }
-    if a.json {
+    if !print {
+    } else if a.json {
         out!("{}", skewer::to_json(&r)?);
     } else {
         out!(
@@ -682,6 +688,8 @@ struct BenchArgs {
     /// Values per GPU dispatch.
     #[arg(long, hide = true)]
     gpu_chunk: Option<usize>,
+    #[command(flatten)]
+    input: InputArgs,
     #[command(flatten)]
     stats: StatsArgs,
 }
@@ -740,6 +748,11 @@ struct InputArgs {
     /// e.g. --type zip=utf8 --type ts=timestamp[ms].
     #[arg(long = "type", value_name = "COL=TYPE")]
     types: Vec<String>,
+    /// CSV fields read as null besides the empty field (comma separated),
+    /// e.g. --null-values NA,NULL,N/A: a numeric column with them stays
+    /// numeric.
+    #[arg(long, value_delimiter = ',', value_name = "VALUES")]
+    null_values: Vec<String>,
     /// Rows per record batch.
     #[arg(long, default_value_t = 65536)]
     batch_size: usize,
@@ -828,6 +841,7 @@ impl InputArgs {
                 has_header: !self.no_header,
                 infer_rows: self.infer_rows,
                 types,
+                null_values: self.null_values.clone(),
             },
             columns,
             batch_size: self.batch_size,
@@ -864,6 +878,7 @@ fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
     let mut others: Vec<&std::path::Path> = a.files.iter().map(PathBuf::as_path).collect();
     others.extend(a.output.as_deref());
     a.html.check(&others)?;
+    let print = stdout_is_free(&[a.output.as_deref(), a.html.html.as_deref()])?;
     let ds = Dataset::open(&a.files, &src)?;
     let bar = skewer::report::progress::Bar::new(!a.data.quiet);
     let p = engine::profile(&ds, &opts, &bar)?;
@@ -872,10 +887,11 @@ fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
     }
     match &a.output {
         Some(path) => skewer::write_profile(path, &p)?,
-        None => out!(
+        None if print => out!(
             "{}",
             skewer::report::summary_table(&p, skewer::report::terminal_width())
         ),
+        None => {}
     }
     a.html.write(&skewer::report::html::Report::of(&p))
 }
@@ -974,6 +990,21 @@ fn run_merge(profiles: Vec<PathBuf>, output: Option<PathBuf>) -> anyhow::Result<
     Ok(())
 }
 
+/// Whether a command prints its table (or JSON) to standard output: not
+/// when one of its outputs is `-` (that output goes there instead). Two
+/// outputs cannot share it.
+fn stdout_is_free(outputs: &[Option<&std::path::Path>]) -> anyhow::Result<bool> {
+    let n = outputs
+        .iter()
+        .flatten()
+        .filter(|p| skewer::files::is_stdout(p))
+        .count();
+    if n > 1 {
+        bail!("-: only one output can be written to standard output");
+    }
+    Ok(n == 0)
+}
+
 /// Writing an output over an input (or another output) would lose it.
 fn refuse_overwrite(
     out_path: &std::path::Path,
@@ -988,6 +1019,9 @@ fn refuse_overwrite(
             Some(dir.join(p.file_name()?))
         })
     };
+    if skewer::files::is_stdout(out_path) {
+        return Ok(());
+    }
     let out = resolve(out_path).unwrap_or_else(|| out_path.to_path_buf());
     if others.iter().any(|p| resolve(p).is_some_and(|p| p == out)) {
         bail!(
@@ -1027,7 +1061,9 @@ impl HtmlArgs {
 
 fn write_report(path: &std::path::Path, r: &skewer::report::html::Report) -> anyhow::Result<()> {
     skewer::files::write_atomic(path, skewer::report::html::render(r).as_bytes())?;
-    eprintln!("report: {}", path.display());
+    if !skewer::files::is_stdout(path) {
+        eprintln!("report: {}", path.display());
+    }
     Ok(())
 }
 
@@ -1060,7 +1096,7 @@ fn run_bench(a: BenchArgs) -> anyhow::Result<()> {
         Ok(b) => backends.push(Arc::new(b)),
         Err(e) => eprintln!("note: {e}; benchmarking the CPU backend only"),
     }
-    let rows = skewer::bench::run(&[file], &SourceOptions::default(), &opts, backends)?;
+    let rows = skewer::bench::run(&[file], &a.input.to_options(None)?, &opts, backends)?;
     if a.json {
         outln!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());

@@ -27,6 +27,9 @@ pub struct CsvOptions {
     pub infer_rows: usize,
     /// Column types stated by the user, overriding inference.
     pub types: Vec<(String, DataType)>,
+    /// Fields read as null besides the empty field (`NA`, `NULL`, ...),
+    /// in inference and in reading alike.
+    pub null_values: Vec<String>,
 }
 
 impl Default for CsvOptions {
@@ -38,20 +41,35 @@ impl Default for CsvOptions {
             has_header: true,
             infer_rows: 100_000,
             types: Vec::new(),
+            null_values: Vec::new(),
         }
     }
 }
 
 impl CsvOptions {
     fn format(&self) -> CsvFormat {
-        let f = CsvFormat::default()
+        let mut f = CsvFormat::default()
             .with_header(self.has_header)
             .with_delimiter(self.delimiter)
             .with_quote(self.quote);
-        match self.escape {
-            Some(e) => f.with_escape(e),
+        if let Some(e) = self.escape {
+            f = f.with_escape(e);
+        }
+        match self.null_regex() {
+            Some(r) => f.with_null_regex(r),
             None => f,
         }
+    }
+
+    /// The fields that are null: the empty field and each null value, whole
+    /// and literal (None: arrow's default, the empty field alone).
+    fn null_regex(&self) -> Option<regex::Regex> {
+        if self.null_values.is_empty() {
+            return None;
+        }
+        let alternatives: Vec<String> = self.null_values.iter().map(|v| regex::escape(v)).collect();
+        // Escaped literals always make a valid pattern.
+        regex::Regex::new(&format!("^(?:|{})$", alternatives.join("|"))).ok()
     }
 }
 
@@ -154,6 +172,9 @@ pub fn reader<R: Read>(
         .with_projection(projection);
     if let Some(e) = opts.escape {
         b = b.with_escape(e);
+    }
+    if let Some(n) = opts.null_regex() {
+        b = b.with_null_regex(n);
     }
     b.build(r)
 }

@@ -577,21 +577,40 @@ fn project(path: &Path, schema: &Schema, columns: Option<&[String]>) -> Result<V
     Ok(idx)
 }
 
+/// Reads until `buf` is full or the input ends; the bytes read.
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// The format of spooled standard input, from its first bytes: Parquet and
+/// Arrow IPC files by their magic, an Arrow IPC stream by its continuation
+/// marker, anything else CSV.
+fn sniff(head: &[u8]) -> Format {
+    if head.starts_with(b"PAR1") {
+        Format::Parquet
+    } else if head.starts_with(b"ARROW1") {
+        Format::ArrowFile
+    } else if head.starts_with(&[0xff; 4]) {
+        Format::ArrowStream
+    } else {
+        Format::Csv
+    }
+}
+
 fn open_input(name: &Path, opts: &SourceOptions) -> Result<Input> {
     let stdin = name.as_os_str() == "-";
-    let format = match opts.format {
-        Some(f) => f,
-        None if stdin => Format::Csv,
-        None => {
-            Format::from_path(name).ok_or_else(|| Error::UnknownFormat { path: name.into() })?
-        }
-    };
+    // Standard input is spooled to a file first: every format can be read
+    // from it, the format named by --format or else told by its bytes.
     let (path, spool) = if stdin {
-        if !matches!(format, Format::Csv | Format::ArrowStream) {
-            return Err(Error::NotStreamable {
-                format: format!("{format:?}"),
-            });
-        }
         let (spool, mut out) = crate::files::TempFile::create_in_temp_dir("skewer-stdin", "tmp")
             .map_err(|e| Error::io(std::env::temp_dir(), e))?;
         let p = spool.path().to_path_buf();
@@ -599,6 +618,18 @@ fn open_input(name: &Path, opts: &SourceOptions) -> Result<Input> {
         (p, Some(spool))
     } else {
         (name.to_path_buf(), None)
+    };
+    let format = match opts.format {
+        Some(f) => f,
+        None if stdin => {
+            let mut head = [0u8; 6];
+            let mut f = File::open(&path).map_err(|e| Error::io(name, e))?;
+            let n = read_up_to(&mut f, &mut head).map_err(|e| Error::io(name, e))?;
+            sniff(&head[..n])
+        }
+        None => {
+            Format::from_path(name).ok_or_else(|| Error::UnknownFormat { path: name.into() })?
+        }
     };
     let file = File::open(&path).map_err(|e| Error::io(name, e))?;
     let md = file.metadata().map_err(|e| Error::io(name, e))?;

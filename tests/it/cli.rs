@@ -4,6 +4,8 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use skewer::source::Format;
+
 use crate::common::*;
 
 fn example() -> String {
@@ -239,5 +241,157 @@ fn option_values_are_checked_as_they_are_parsed() {
     fails_with(
         &["profile", &ex, "--categorical", "f_normal"],
         &["only integer columns", "--categorical"],
+    );
+}
+
+/// Run skewer with `input` on standard input.
+fn with_stdin(args: &[&str], input: &[u8]) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_skewer"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = std::io::Write::write_all(&mut stdin, &input);
+    });
+    let o = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    o
+}
+
+fn json_of(o: &std::process::Output) -> serde_json::Value {
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON document ({e}): {}",
+            String::from_utf8_lossy(&o.stdout)
+        )
+    })
+}
+
+#[test]
+fn csv_null_values_stdin_formats_and_output_to_stdout() {
+    // NA and NULL as null markers keep a numeric column numeric, in
+    // inference and in reading.
+    let csv = b"x,s\n1,a\nNA,b\n3,NULL\n,\n5,e\n";
+    let p = json_of(&with_stdin(
+        &[
+            "profile",
+            "-",
+            "--null-values",
+            "NA,NULL",
+            "-o",
+            "-",
+            "--quiet",
+        ],
+        csv,
+    ));
+    let x = &p["features"][0];
+    assert_eq!(
+        (
+            x["type"].as_str(),
+            x["count"].as_u64(),
+            x["missing"].as_u64()
+        ),
+        (Some("int64"), Some(3), Some(2))
+    );
+    assert_eq!(p["features"][1]["missing"], 2);
+    // Without them, the markers are text (the empty field alone is null).
+    let p = json_of(&with_stdin(&["profile", "-", "-o", "-", "--quiet"], csv));
+    assert_eq!(p["features"][0]["type"], "utf8");
+    assert_eq!(p["features"][0]["missing"], 1);
+
+    // Parquet, Arrow IPC files and streams on stdin are told by their bytes.
+    let dir = tmp();
+    let batch = all_types_batch(3, 500);
+    let files = [
+        ("p.parquet", Format::Parquet),
+        ("f.arrow", Format::ArrowFile),
+        ("s.arrows", Format::ArrowStream),
+    ];
+    let reference = json_of(&skewer(&["profile", &example(), "-o", "-", "--quiet"]));
+    let from_stdin = json_of(&with_stdin(
+        &["profile", "-", "-o", "-", "--quiet"],
+        &std::fs::read(example()).unwrap(),
+    ));
+    assert_eq!(from_stdin["features"], reference["features"]);
+    for (name, format) in files {
+        let path = dir.path().join(name);
+        match format {
+            Format::Parquet => write_parquet(
+                &path,
+                std::slice::from_ref(&batch),
+                parquet::basic::Compression::SNAPPY,
+                200,
+            ),
+            Format::ArrowFile => write_ipc_file(&path, std::slice::from_ref(&batch)),
+            _ => write_ipc_stream(&path, std::slice::from_ref(&batch)),
+        }
+        let p = json_of(&with_stdin(
+            &["profile", "-", "-o", "-", "--quiet"],
+            &std::fs::read(&path).unwrap(),
+        ));
+        assert_eq!(p["num_rows"], 500, "{name}");
+        // The same profile as of the file by its name.
+        let by_name = json_of(&skewer(&[
+            "profile",
+            path.to_str().unwrap(),
+            "-o",
+            "-",
+            "--quiet",
+        ]));
+        assert_eq!(p["features"], by_name["features"], "{name}");
+    }
+
+    // -o - writes the JSON to stdout instead of the table: stdout is one
+    // JSON document, whatever else was asked.
+    let train = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/train.parquet");
+    let serve = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/serve.parquet");
+    let (train, serve) = (train.to_str().unwrap(), serve.to_str().unwrap());
+    let o = skewer(&["compare", train, serve, "-o", "-", "--markdown", "--quiet"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let c: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(c["features"].as_array().unwrap().len(), 20);
+    let schema = dir.path().join("schema.json");
+    let o = skewer(&["schema", "infer", train, "-o", "-", "--quiet"]);
+    std::fs::write(&schema, &o.stdout).unwrap();
+    let o = skewer(&[
+        "validate",
+        serve,
+        "--schema",
+        schema.to_str().unwrap(),
+        "-o",
+        "-",
+        "--quiet",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["anomalies"].is_array());
+    // No file named "-" is left anywhere.
+    assert!(!Path::new("-").exists());
+    // Two outputs cannot share stdout.
+    fails_with(
+        &["compare", train, serve, "-o", "-", "--html", "-"],
+        &["only one output can be written to standard output"],
+    );
+    // bench takes the CSV options too.
+    let na = dir.path().join("na.csv");
+    std::fs::write(&na, b"x;y\n1;NA\n2;3\n").unwrap();
+    let o = skewer(&[
+        "bench",
+        na.to_str().unwrap(),
+        "--delimiter",
+        ";",
+        "--null-values",
+        "NA",
+        "--json",
+    ]);
+    let rows = json_of(&o);
+    assert!(
+        rows.as_array().unwrap().iter().all(|r| r["rows"] == 2),
+        "{rows}"
     );
 }
