@@ -577,20 +577,6 @@ fn project(path: &Path, schema: &Schema, columns: Option<&[String]>) -> Result<V
     Ok(idx)
 }
 
-/// Reads until `buf` is full or the input ends; the bytes read.
-fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
 /// The format of spooled standard input, from its first bytes: Parquet and
 /// Arrow IPC files by their magic, an Arrow IPC stream by its continuation
 /// marker, anything else CSV.
@@ -622,10 +608,11 @@ fn open_input(name: &Path, opts: &SourceOptions) -> Result<Input> {
     let format = match opts.format {
         Some(f) => f,
         None if stdin => {
-            let mut head = [0u8; 6];
-            let mut f = File::open(&path).map_err(|e| Error::io(name, e))?;
-            let n = read_up_to(&mut f, &mut head).map_err(|e| Error::io(name, e))?;
-            sniff(&head[..n])
+            let mut head = Vec::with_capacity(6);
+            File::open(&path)
+                .and_then(|f| f.take(6).read_to_end(&mut head))
+                .map_err(|e| Error::io(name, e))?;
+            sniff(&head)
         }
         None => {
             Format::from_path(name).ok_or_else(|| Error::UnknownFormat { path: name.into() })?
