@@ -455,6 +455,7 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
     }
     let source = a.file.display().to_string();
     if !print {
+        // An output file is `-`: it went to standard output instead.
     } else if a.format.json {
         out!("{}", json()?);
     } else if a.format.markdown {
@@ -570,6 +571,7 @@ fn run_compare(a: CompareArgs) -> anyhow::Result<u8> {
         skewer::files::write_atomic(path, json()?.as_bytes())?;
     }
     if !print {
+        // An output file is `-`: it went to standard output instead.
     } else if a.format.json {
         out!("{}", json()?);
     } else if a.format.markdown {
@@ -657,6 +659,7 @@ fn run_skew(a: SkewArgs) -> anyhow::Result<u8> {
         skewer::skew::write_report(path, &r)?;
     }
     if !print {
+        // An output file is `-`: it went to standard output instead.
     } else if a.json {
         out!("{}", skewer::to_json(&r)?);
     } else {

@@ -719,14 +719,7 @@ fn bench_pair_flags_exactly_the_truth() {
         &prof,
         "--json",
     ]);
-    assert_eq!(v.status.code(), Some(1));
-    let j: serde_json::Value = serde_json::from_slice(&v.stdout).unwrap();
-    let kinds: Vec<&str> = j["anomalies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["type"].as_str().unwrap())
-        .collect();
+    let kinds = anomaly_fields(&v, "type");
     assert!(
         !kinds.is_empty() && kinds.iter().all(|k| *k == "COMPARATOR_UNDECIDED"),
         "{kinds:?}"
@@ -740,17 +733,22 @@ fn bench_pair_flags_exactly_the_truth() {
         &train7,
         "--json",
     ]);
-    assert_eq!(v.status.code(), Some(1));
-    let j: serde_json::Value = serde_json::from_slice(&v.stdout).unwrap();
-    let mut hit: Vec<String> = j["anomalies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["feature"].as_str().unwrap().to_string())
-        .collect();
+    let mut hit = anomaly_fields(&v, "feature");
     hit.dedup();
     hit.sort();
     assert_eq!(hit, truth(&s7.join("truth.json")));
+}
+
+/// `field` of each anomaly that `validate --json` found (exit 1).
+fn anomaly_fields(v: &std::process::Output, field: &str) -> Vec<String> {
+    assert_eq!(v.status.code(), Some(1), "{}", stderr(v));
+    let j: serde_json::Value = serde_json::from_slice(&v.stdout).unwrap();
+    j["anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a[field].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// compare, validate and schema infer profile data in one pass: everything
