@@ -70,6 +70,11 @@ pub enum Error {
         detail: String,
     },
 
+    /// A folder or glob does not make a dataset: no data files in it, or
+    /// files under different partition keys.
+    #[error("{path}: {detail}")]
+    BadDataset { path: PathBuf, detail: String },
+
     /// A user-supplied option is invalid.
     #[error("invalid option: {0}")]
     InvalidOption(String),

@@ -109,7 +109,9 @@ enum Command {
 
 #[derive(Args)]
 struct ProfileArgs {
-    /// Input files (Parquet, CSV, Arrow IPC file or stream); "-" reads stdin.
+    /// Input files (Parquet, CSV, Arrow IPC file or stream), folders (read
+    /// recursively; `key=value` folders become columns) or quoted globs;
+    /// "-" reads stdin.
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// Write the full profile as JSON here instead of printing a summary.
@@ -126,7 +128,7 @@ struct ProfileArgs {
 
 #[derive(Args)]
 struct ReportArgs {
-    /// The data to show: a data file or a profile JSON.
+    /// The data to show: data (a file, a folder or a quoted glob) or a profile JSON.
     current: PathBuf,
     /// The reference to compare with (yesterday, training): a data file or a
     /// profile JSON. Its charts are drawn under the current's, and its drift
@@ -291,7 +293,7 @@ enum SchemaCommand {
 
 #[derive(Args)]
 struct InferArgs {
-    /// A profile JSON or a data file.
+    /// A profile JSON or data (a file, a folder or a quoted glob).
     profile: PathBuf,
     /// Where to write the schema (stdout when absent).
     #[arg(short, long)]
@@ -313,7 +315,7 @@ struct InferArgs {
 
 #[derive(Args)]
 struct ValidateArgs {
-    /// The data to check: a data file or its profile JSON.
+    /// The data to check (a file, a folder or a quoted glob) or its profile JSON.
     #[arg(value_name = "DATA")]
     file: PathBuf,
     /// The schema (from `skewer schema infer`, maybe edited).
@@ -499,9 +501,11 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
 
 #[derive(Args)]
 struct CompareArgs {
-    /// The reference: a profile JSON (from `skewer profile -o`) or data files' path.
+    /// The reference: a profile JSON (from `skewer profile -o`) or data (a
+    /// file, a folder or a quoted glob).
     base: PathBuf,
-    /// The data to check against it: a profile JSON or a data file.
+    /// The data to check against it: a profile JSON or data (a file, a
+    /// folder or a quoted glob).
     current: PathBuf,
     #[command(flatten)]
     format: OutputFormat,
@@ -600,9 +604,10 @@ fn run_compare(a: CompareArgs) -> anyhow::Result<u8> {
 
 #[derive(Args)]
 struct SkewArgs {
-    /// The reference data (training): a data file.
+    /// The reference data (training): a file, a folder or a quoted glob.
     base: PathBuf,
-    /// The data to check (serving), TFDV's "test": a data file.
+    /// The data to check (serving), TFDV's "test": a file, a folder or a
+    /// quoted glob.
     current: PathBuf,
     /// The key columns that identify an example (comma separated).
     #[arg(long, value_delimiter = ',', required = true)]

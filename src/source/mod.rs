@@ -9,6 +9,7 @@
 //! temporary file first, because exact quantiles may need a second pass.
 
 mod csv;
+mod expand;
 mod footer;
 
 use std::fs::File;
@@ -107,6 +108,11 @@ struct Input {
     file_schema: SchemaRef,
     /// Indices of the profiled columns in `file_schema`.
     projection: Vec<usize>,
+    /// For each profiled column, the wider type it is cast to where another
+    /// file of the dataset has it wider.
+    casts: Vec<Option<DataType>>,
+    /// The values of the dataset's partition keys for this file.
+    partition: Vec<Option<String>>,
     /// The temporary copy of standard input, removed on drop.
     _spool: Option<crate::files::TempFile>,
 }
@@ -123,13 +129,22 @@ pub struct Partition {
 #[derive(Debug)]
 pub struct Dataset {
     inputs: Vec<Input>,
+    /// The files' profiled columns, then the partition keys' columns.
     schema: SchemaRef,
+    /// How many of the schema's columns are the files' own.
+    file_fields: usize,
+    /// The partition keys that are columns of the schema (indices into
+    /// each input's `partition`).
+    partition_keys: Vec<usize>,
     batch_size: usize,
     csv: CsvOptions,
 }
 
 impl Dataset {
-    /// Open every file, check the schemas agree and resolve the projection.
+    /// Open every file that `paths` name (files, folders and globs: see
+    /// [`expand::expand`]), check that their schemas agree (widening
+    /// integer and float columns where files differ in width) and resolve
+    /// the projection.
     pub fn open(paths: &[PathBuf], opts: &SourceOptions) -> Result<Dataset> {
         if paths.is_empty() {
             return Err(Error::InvalidOption("no input files".into()));
@@ -137,37 +152,58 @@ impl Dataset {
         if opts.batch_size == 0 {
             return Err(Error::InvalidOption("batch size must be at least 1".into()));
         }
-        let mut inputs = Vec::with_capacity(paths.len());
-        for p in paths {
+        let entries = expand::expand(paths, opts.format)?;
+        let mut inputs = Vec::with_capacity(entries.len());
+        for e in &entries {
+            let p = &e.name;
             // (Not for stdin, which may be slow to arrive without being stuck.)
             let _active = (p.as_os_str() != "-")
                 .then(|| ActiveRead::start(format!("{} (its metadata)", p.display())));
-            let input = crate::error::catch_panic(|| open_input(p, opts))
+            let mut input = crate::error::catch_panic(|| open_input(p, opts))
                 .unwrap_or_else(|detail| Err(Error::corrupt_at(p, "", detail)))?;
+            input.partition = e.partition.iter().map(|(_, v)| v.clone()).collect();
             inputs.push(input);
         }
         if inputs.iter().any(|i| i.format == Format::Csv) {
             csv::unify_schemas(&mut inputs_csv_view(&mut inputs))?;
         }
-        // Projection against the first file, then every other file must agree.
+        // The partition folders' keys (the same for every file) are columns
+        // after the files' own.
+        let keys: Vec<&str> = entries[0]
+            .partition
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect();
+        let is_key = |c: &String| keys.contains(&c.as_str());
+        let file_columns: Option<Vec<String>> = opts
+            .columns
+            .as_ref()
+            .map(|c| c.iter().filter(|c| !is_key(c)).cloned().collect());
+        let wanted_keys: Vec<usize> = (0..keys.len())
+            .filter(|&k| {
+                opts.columns
+                    .as_ref()
+                    .is_none_or(|c| c.iter().any(|c| c == keys[k]))
+            })
+            .collect();
+        let project_files = |input: &Input| match &file_columns {
+            // Only partition columns asked for: no column of the files.
+            Some(c) if c.is_empty() && !wanted_keys.is_empty() => Ok(Vec::new()),
+            c => project(&input.name, &input.file_schema, c.as_deref()),
+        };
+        // Projection against the first file, then every other file must
+        // agree, up to a wider type: `origin` is the file each column's
+        // type comes from (for messages).
         let first = &inputs[0];
-        let projection = project(&first.name, &first.file_schema, opts.columns.as_deref())?;
-        let fields: Vec<Field> = projection
+        let projection = project_files(first)?;
+        let mut fields: Vec<Field> = projection
             .iter()
             .map(|&i| first.file_schema.field(i).clone())
             .collect();
-        // Features are known by name (compare, validate and merge match them
-        // so): two columns of one name would be compared with each other.
-        let mut seen = std::collections::HashSet::new();
-        if let Some(dup) = fields.iter().find(|f| !seen.insert(f.name())) {
-            return Err(Error::DuplicateColumn {
-                path: first.name.clone(),
-                column: dup.name().clone(),
-            });
-        }
+        let mut origin = vec![first.name.clone(); fields.len()];
         let first_name = first.name.clone();
         for input in inputs.iter_mut() {
-            let proj = project(&input.name, &input.file_schema, opts.columns.as_deref())?;
+            let proj = project_files(input)?;
             let got: Vec<&Field> = proj.iter().map(|&i| input.file_schema.field(i)).collect();
             if got.len() != fields.len() {
                 let missing = fields
@@ -187,7 +223,8 @@ impl Dataset {
                     detail: format!("{} columns here, {} there", got.len(), fields.len()),
                 });
             }
-            for (f, g) in fields.iter().zip(&got) {
+            for (k, g) in got.iter().enumerate() {
+                let f = &fields[k];
                 if f.name() != g.name() {
                     return Err(Error::SchemaMismatch {
                         first: first_name.clone(),
@@ -196,16 +233,71 @@ impl Dataset {
                         detail: format!("found column {:?} in its place", g.name()),
                     });
                 }
-                if f.data_type() != g.data_type() {
-                    return Err(Error::SchemaMismatch {
-                        first: first_name.clone(),
-                        path: input.name.clone(),
-                        column: f.name().clone(),
-                        detail: format!("type {} here, {} there", g.data_type(), f.data_type()),
-                    });
+                match widen(f.data_type(), g.data_type()) {
+                    Some(t) if &t == f.data_type() => {}
+                    Some(t) => {
+                        fields[k] = f.clone().with_data_type(t);
+                        origin[k] = input.name.clone();
+                    }
+                    None => {
+                        return Err(Error::SchemaMismatch {
+                            first: origin[k].clone(),
+                            path: input.name.clone(),
+                            column: f.name().clone(),
+                            detail: format!(
+                                "type {} here, {} there",
+                                crate::engine::type_name(g.data_type()),
+                                crate::engine::type_name(f.data_type())
+                            ),
+                        })
+                    }
                 }
             }
             input.projection = proj;
+        }
+        for input in inputs.iter_mut() {
+            input.casts = input
+                .projection
+                .iter()
+                .zip(&fields)
+                .map(|(&i, f)| {
+                    (input.file_schema.field(i).data_type() != f.data_type())
+                        .then(|| f.data_type().clone())
+                })
+                .collect();
+        }
+        let file_fields = fields.len();
+        for &k in &wanted_keys {
+            if let Some(f) = fields.iter().find(|f| f.name() == keys[k]) {
+                return Err(Error::BadDataset {
+                    path: entries[0].name.clone(),
+                    detail: format!(
+                        "its partition folder {:?} names a column that the file has too",
+                        f.name()
+                    ),
+                });
+            }
+            // Integers when every value is one, else strings.
+            let ints = inputs.iter().all(|i| {
+                i.partition[k]
+                    .as_ref()
+                    .is_none_or(|v| v.parse::<i64>().is_ok())
+            });
+            let t = if ints {
+                DataType::Int64
+            } else {
+                DataType::Utf8
+            };
+            fields.push(Field::new(keys[k], t, true));
+        }
+        // Features are known by name (compare, validate and merge match them
+        // so): two columns of one name would be compared with each other.
+        let mut seen = std::collections::HashSet::new();
+        if let Some(dup) = fields.iter().find(|f| !seen.insert(f.name())) {
+            return Err(Error::DuplicateColumn {
+                path: first_name,
+                column: dup.name().clone(),
+            });
         }
         let schema = Arc::new(Schema::new(
             fields
@@ -216,6 +308,8 @@ impl Dataset {
         Ok(Dataset {
             inputs,
             schema,
+            file_fields,
+            partition_keys: wanted_keys,
             batch_size: opts.batch_size,
             csv: opts.csv.clone(),
         })
@@ -345,8 +439,57 @@ impl Dataset {
         mut f: impl FnMut(RecordBatch, u64) -> Result<()>,
     ) -> Result<()> {
         let input = &self.inputs[part.file];
-        let file_cols: Vec<usize> = columns.iter().map(|&c| input.projection[c]).collect();
         let name = &input.name;
+        let mut file_cols: Vec<usize> = columns
+            .iter()
+            .filter(|&&c| c < self.file_fields)
+            .map(|&c| input.projection[c])
+            .collect();
+        // Only partition columns: one column of the file is read for the
+        // number of rows, and dropped.
+        let row_count_only = file_cols.is_empty();
+        if row_count_only {
+            file_cols.push(0);
+        }
+        let plain = !row_count_only
+            && file_cols.len() == columns.len()
+            && columns.iter().all(|&c| input.casts[c].is_none());
+        let schema = Arc::new(self.schema.project(columns).map_err(|e| {
+            Error::Internal(format!("columns {columns:?} of the dataset's schema: {e}"))
+        })?);
+        // Columns cast to the dataset's type and the partition keys'
+        // values added, in the order of `columns`.
+        let mut f = |batch: RecordBatch, bytes| {
+            if plain {
+                return f(batch, bytes);
+            }
+            let rows = batch.num_rows();
+            let mut decoded = batch.columns().iter();
+            let mut out = Vec::with_capacity(columns.len());
+            for &c in columns {
+                if c < self.file_fields {
+                    let a = decoded
+                        .next()
+                        .ok_or_else(|| Error::Internal("a decoded batch lacks a column".into()))?;
+                    out.push(match &input.casts[c] {
+                        Some(t) => arrow::compute::cast(a, t)
+                            .map_err(|e| Error::arrow(name, "cannot widen a column", e))?,
+                        None => a.clone(),
+                    });
+                } else {
+                    let key = self.partition_keys[c - self.file_fields];
+                    out.push(constant(
+                        schema.field(out.len()).data_type(),
+                        input.partition[key].as_deref(),
+                        rows,
+                    ));
+                }
+            }
+            let opts = arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(rows));
+            let batch = RecordBatch::try_new_with_options(schema.clone(), out, &opts)
+                .map_err(|e| Error::arrow(name, "cannot add the partition columns", e))?;
+            f(batch, bytes)
+        };
         let open = || File::open(&input.path).map_err(|e| Error::io(name, e));
         match input.format {
             Format::Parquet => {
@@ -436,6 +579,86 @@ impl Dataset {
             }
         }
         Ok(())
+    }
+}
+
+/// The type that holds the values of both `a` and `b` exactly, if there
+/// is one: the wider of two integer or two float types (a signed type wide
+/// enough for an unsigned one), the large variant of a string or binary
+/// type, and the values of a dictionary-encoded column (which the Parquet
+/// reader chooses per file).
+fn widen(a: &DataType, b: &DataType) -> Option<DataType> {
+    use DataType::*;
+    if a == b {
+        return Some(a.clone());
+    }
+    if let Dictionary(_, v) = a {
+        return widen(v, b);
+    }
+    if let Dictionary(_, v) = b {
+        return widen(a, v);
+    }
+    // (signed, bytes) of an integer type.
+    let int = |t: &DataType| match t {
+        Int8 => Some((true, 1)),
+        Int16 => Some((true, 2)),
+        Int32 => Some((true, 4)),
+        Int64 => Some((true, 8)),
+        UInt8 => Some((false, 1)),
+        UInt16 => Some((false, 2)),
+        UInt32 => Some((false, 4)),
+        UInt64 => Some((false, 8)),
+        _ => None,
+    };
+    let int_type = |signed: bool, bytes: u32| match (signed, bytes) {
+        (true, 1) => Int8,
+        (true, 2) => Int16,
+        (true, 4) => Int32,
+        (true, _) => Int64,
+        (false, 1) => UInt8,
+        (false, 2) => UInt16,
+        (false, 4) => UInt32,
+        (false, _) => UInt64,
+    };
+    let float = |t: &DataType| match t {
+        Float16 => Some(2),
+        Float32 => Some(4),
+        Float64 => Some(8),
+        _ => None,
+    };
+    match (int(a), int(b), float(a), float(b)) {
+        (Some((sa, wa)), Some((sb, wb)), ..) if sa == sb => Some(int_type(sa, wa.max(wb))),
+        (Some((sa, wa)), Some((_, wb)), ..) => {
+            // One signed, one unsigned: a signed type wider than the
+            // unsigned one, if there is one.
+            let (s, u) = if sa { (wa, wb) } else { (wb, wa) };
+            (u < 8).then(|| int_type(true, s.max(2 * u)))
+        }
+        (.., Some(wa), Some(wb)) => Some(if wa.max(wb) == 8 {
+            Float64
+        } else if wa.max(wb) == 4 {
+            Float32
+        } else {
+            Float16
+        }),
+        _ => match (a, b) {
+            (Utf8 | LargeUtf8, Utf8 | LargeUtf8) => Some(LargeUtf8),
+            (Binary | LargeBinary, Binary | LargeBinary) => Some(LargeBinary),
+            _ => None,
+        },
+    }
+}
+
+/// A column of `rows` copies of a partition key's value (null for none),
+/// of the type [`Dataset::open`] gave the key.
+fn constant(t: &DataType, value: Option<&str>, rows: usize) -> arrow::array::ArrayRef {
+    use arrow::array::{Int64Array, StringArray};
+    match (t, value.map(|v| (v, v.parse::<i64>()))) {
+        (DataType::Int64, Some((_, Ok(v)))) => Arc::new(Int64Array::from_value(v, rows)),
+        (DataType::Utf8, Some((v, _))) => {
+            Arc::new(StringArray::from_iter_values(std::iter::repeat_n(v, rows)))
+        }
+        _ => arrow::array::new_null_array(t, rows),
     }
 }
 
@@ -636,6 +859,8 @@ fn open_input(name: &Path, opts: &SourceOptions) -> Result<Input> {
         parquet: None,
         file_schema: Arc::new(Schema::empty()),
         projection: Vec::new(),
+        casts: Vec::new(),
+        partition: Vec::new(),
         _spool: spool,
     };
     match format {

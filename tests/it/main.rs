@@ -4,6 +4,7 @@ mod browser;
 mod cli;
 mod common;
 mod compare;
+mod datasets;
 mod examples;
 mod formats;
 mod fuzz;

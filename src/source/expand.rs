@@ -1,0 +1,319 @@
+//! A dataset as named on the command line: files, folders (read
+//! recursively, Hive-style `key=value/` folders becoming columns) and globs,
+//! expanded by skewer itself so that a quoted glob works.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use super::Format;
+use crate::error::{Error, Result};
+
+/// One file of a dataset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub name: PathBuf,
+    /// The `key=value` folders between the folder (or the glob's fixed
+    /// part) that was named and the file, outermost first; a value of
+    /// `__HIVE_DEFAULT_PARTITION__` is null.
+    pub partition: Vec<(String, Option<String>)>,
+}
+
+/// Hive's (and Spark's) name for a null partition value.
+const HIVE_NULL: &str = "__HIVE_DEFAULT_PARTITION__";
+
+/// The files that `specs` name, in a fixed order: each spec in turn, the
+/// files of a folder or a glob sorted by path. Standard input ("-"), URLs
+/// and paths that do not exist are passed on as they are (opening them
+/// says what is wrong). A folder takes the files in a format skewer reads
+/// (every file with `--format`), leaving out hidden ones (`.name`) and
+/// those that mark rather than hold data (`_SUCCESS`, `_metadata`).
+pub(crate) fn expand(specs: &[PathBuf], format: Option<Format>) -> Result<Vec<Entry>> {
+    let mut out = Vec::new();
+    for spec in specs {
+        let text = spec.to_string_lossy();
+        let plain = |name: &Path| Entry {
+            name: name.to_path_buf(),
+            partition: Vec::new(),
+        };
+        if text == "-" || text.contains("://") || spec.is_file() {
+            out.push(plain(spec));
+        } else if spec.is_dir() {
+            let files = walk(spec, format)?;
+            if files.is_empty() {
+                return Err(no_data(spec, format));
+            }
+            out.extend(files.iter().map(|f| entry(spec, f)));
+        } else if is_glob(&text) {
+            let pattern = glob::glob(&text).map_err(|e| {
+                Error::InvalidOption(format!("{text}: not a valid glob pattern: {}", e.msg))
+            })?;
+            let root = fixed_part(spec);
+            let mut files = Vec::new();
+            for hit in pattern {
+                let hit = hit.map_err(|e| Error::io(e.path().to_path_buf(), e.into()))?;
+                if hit.is_dir() {
+                    files.extend(walk(&hit, format)?);
+                } else if wanted(&hit, format) {
+                    files.push(hit);
+                }
+            }
+            if files.is_empty() {
+                return Err(Error::BadDataset {
+                    path: spec.clone(),
+                    detail: "no data files match this pattern".into(),
+                });
+            }
+            files.sort();
+            files.dedup();
+            out.extend(files.iter().map(|f| entry(&root, f)));
+        } else {
+            out.push(plain(spec));
+        }
+    }
+    check_partitions(&out)?;
+    Ok(out)
+}
+
+fn is_glob(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+/// The leading components of a glob without a pattern in them: where its
+/// matches' partition folders start.
+fn fixed_part(pattern: &Path) -> PathBuf {
+    pattern
+        .components()
+        .take_while(|c| !is_glob(&c.as_os_str().to_string_lossy()))
+        .collect()
+}
+
+fn no_data(dir: &Path, format: Option<Format>) -> Error {
+    let detail = if format.is_some() {
+        "the folder holds no files".to_string()
+    } else {
+        "the folder holds no files in a format skewer reads (.parquet, .csv, .tsv, .arrow, .feather, .arrows); name the format with --format to read files of other names".to_string()
+    };
+    Error::BadDataset {
+        path: dir.to_path_buf(),
+        detail,
+    }
+}
+
+/// Whether a file found in a folder or by a glob is data to read.
+fn wanted(path: &Path, format: Option<Format>) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy());
+    let hidden = name.is_none_or(|n| n.starts_with('.') || n.starts_with('_'));
+    !hidden && (format.is_some() || Format::from_path(path).is_some())
+}
+
+/// The data files under `dir`, recursively, sorted by path. Folders reached
+/// twice (through links) are read once, so a link loop ends.
+fn walk(dir: &Path, format: Option<Format>) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut seen = HashSet::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let real = std::fs::canonicalize(&d).map_err(|e| Error::io(&d, e))?;
+        if !seen.insert(real) {
+            continue;
+        }
+        for item in std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
+            let path = item.map_err(|e| Error::io(&d, e))?.path();
+            let hidden = path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(['.', '_']));
+            if path.is_dir() {
+                if !hidden {
+                    todo.push(path);
+                }
+            } else if wanted(&path, format) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// A file found under `root`, with the `key=value` folders between them.
+fn entry(root: &Path, file: &Path) -> Entry {
+    let rel = file.strip_prefix(root).unwrap_or(file);
+    let folders = rel.parent().map(|p| p.components()).into_iter().flatten();
+    let partition = folders
+        .filter_map(|c| {
+            let c = c.as_os_str().to_string_lossy();
+            let (k, v) = c.split_once('=')?;
+            let v = unescape(v);
+            (!k.is_empty()).then(|| (unescape(k), (v != HIVE_NULL).then_some(v)))
+        })
+        .collect();
+    Entry {
+        name: file.to_path_buf(),
+        partition,
+    }
+}
+
+/// A partition folder's key or value as Hive writes it: `%XX` escapes
+/// (of `/`, `=`, `%`, `:` …) decoded.
+fn unescape(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Every file of a dataset must sit under the same partition keys, in the
+/// same order: otherwise a column would exist for some rows only.
+fn check_partitions(entries: &[Entry]) -> Result<()> {
+    let Some(first) = entries.first() else {
+        return Ok(());
+    };
+    let keys = |e: &Entry| {
+        e.partition
+            .iter()
+            .map(|(k, _)| k.clone())
+            .collect::<Vec<_>>()
+    };
+    let want = keys(first);
+    let mut seen = HashSet::new();
+    if let Some(dup) = want.iter().find(|k| !seen.insert(*k)) {
+        return Err(Error::BadDataset {
+            path: first.name.clone(),
+            detail: format!("the partition key {dup:?} appears in two of its folders"),
+        });
+    }
+    for e in entries {
+        let got = keys(e);
+        if got != want {
+            let list = |k: &[String]| {
+                if k.is_empty() {
+                    "none".to_string()
+                } else {
+                    k.join(", ")
+                }
+            };
+            return Err(Error::BadDataset {
+                path: e.name.clone(),
+                detail: format!(
+                    "its partition folders give the keys {} where {} gives {}; every file of a dataset needs the same keys",
+                    list(&got),
+                    first.name.display(),
+                    list(&want)
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(p: &Path) {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, b"x").unwrap();
+    }
+
+    #[test]
+    fn folders_recurse_sorted_with_hive_keys_and_without_markers() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        touch(&d.join("day=2024-01-02/part-1.parquet"));
+        touch(&d.join("day=2024-01-01/part-0.parquet"));
+        touch(&d.join("day=2024-01-01/_SUCCESS"));
+        touch(&d.join("day=2024-01-01/.part-0.parquet.crc"));
+        touch(&d.join("day=__HIVE_DEFAULT_PARTITION__/part-2.parquet"));
+        touch(&d.join("day=2024-01-01/notes.md"));
+        let got = expand(&[d.to_path_buf()], None).unwrap();
+        let names: Vec<_> = got
+            .iter()
+            .map(|e| {
+                e.name
+                    .strip_prefix(d)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "day=2024-01-01/part-0.parquet",
+                "day=2024-01-02/part-1.parquet",
+                "day=__HIVE_DEFAULT_PARTITION__/part-2.parquet"
+            ]
+        );
+        let days: Vec<_> = got.iter().map(|e| e.partition[0].1.clone()).collect();
+        assert_eq!(
+            days,
+            [Some("2024-01-01".into()), Some("2024-01-02".into()), None]
+        );
+        // With --format, files of any name (still not the hidden ones).
+        assert_eq!(
+            expand(&[d.to_path_buf()], Some(Format::Parquet))
+                .unwrap()
+                .len(),
+            4
+        );
+    }
+
+    #[test]
+    fn globs_are_expanded_with_keys_below_their_fixed_part() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        touch(&d.join("k=a/x=1/f.csv"));
+        touch(&d.join("k=b/x=2/f.csv"));
+        touch(&d.join("k=b/x=2/g.parquet"));
+        let got = expand(&[d.join("k=*/x=*/*.csv")], None).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            got[1].partition,
+            [
+                ("k".into(), Some("b".into())),
+                ("x".into(), Some("2".into()))
+            ]
+        );
+        let none = expand(&[d.join("*.json")], None).unwrap_err().to_string();
+        assert!(none.contains("no data files match"), "{none}");
+    }
+
+    #[test]
+    fn mixed_partition_keys_and_empty_folders_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        touch(&d.join("a/k=1/f.csv"));
+        touch(&d.join("a/g.csv"));
+        let e = expand(&[d.join("a")], None).unwrap_err().to_string();
+        assert!(
+            e.contains("gives none; every file of a dataset needs the same keys"),
+            "{e}"
+        );
+        std::fs::create_dir_all(d.join("empty")).unwrap();
+        let e = expand(&[d.join("empty")], None).unwrap_err().to_string();
+        assert!(e.contains("no files in a format skewer reads"), "{e}");
+    }
+
+    #[test]
+    fn hive_escapes_are_decoded() {
+        assert_eq!(unescape("a%2Fb%3Dc%25"), "a/b=c%");
+        assert_eq!(unescape("100%"), "100%");
+        assert_eq!(unescape("%zz"), "%zz");
+    }
+}
