@@ -158,12 +158,24 @@ pub struct AtomicOutput {
 }
 
 impl AtomicOutput {
-    /// Start writing `path`; the file returned is where the bytes go.
+    /// Start writing `path`; the file returned is where the bytes go. For
+    /// `-` it is a temporary file that [`AtomicOutput::commit`] copies to
+    /// standard output, so that a failure on the way prints nothing.
     pub fn create(path: &Path) -> Result<(AtomicOutput, File)> {
         let err = |source: std::io::Error| Error::Write {
             path: path.into(),
             source,
         };
+        if is_stdout(path) {
+            let (tmp, f) = TempFile::create_in_temp_dir("skewer-stdout", "tmp").map_err(err)?;
+            let out = AtomicOutput {
+                path: path.into(),
+                target: path.into(),
+                tmp: Some(tmp),
+                existing: None,
+            };
+            return Ok((out, f));
+        }
         let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
         let target = if is_link {
             std::fs::canonicalize(path).map_err(err)?
@@ -217,6 +229,11 @@ impl AtomicOutput {
         let Some(tmp) = self.tmp.take() else {
             return Ok(());
         };
+        if is_stdout(&self.target) {
+            drop(f);
+            let bytes = std::fs::read(tmp.path()).map_err(|e| self.err(e))?;
+            return write_atomic(&self.target, &bytes);
+        }
         if let Some(m) = &self.existing {
             f.set_permissions(m.permissions())
                 .map_err(|e| self.err(e))?;

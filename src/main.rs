@@ -337,7 +337,7 @@ struct ValidateArgs {
     compare_bins: usize,
     /// Write the rows that break a per-row rule of the schema (domain,
     /// bounds, NaN/inf, presence, values per row) to this file: .parquet
-    /// or .csv.
+    /// or .csv; `-` writes CSV to standard output instead of the table.
     #[arg(long, value_name = "OUT")]
     examples: Option<PathBuf>,
     /// Most example rows written per rule (feature and anomaly type); the
@@ -382,7 +382,7 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(std::path::Path::new("."));
-        if !dir.is_dir() {
+        if !skewer::files::is_stdout(out) && !dir.is_dir() {
             bail!(
                 "{}: cannot write the examples: {} is not a folder",
                 out.display(),
@@ -406,7 +406,11 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
     inputs.extend(a.output.as_deref());
     inputs.extend(a.examples.as_deref());
     a.html.check(&inputs)?;
-    let print = stdout_is_free(&[a.output.as_deref(), a.html.html.as_deref()])?;
+    let print = stdout_is_free(&[
+        a.output.as_deref(),
+        a.html.html.as_deref(),
+        a.examples.as_deref(),
+    ])?;
     let schema = skewer::schema::read_schema(&a.schema)?;
     let opts = a.data.one_pass_options()?;
     // The data is opened once (standard input spooled) and read again for

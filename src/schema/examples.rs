@@ -76,9 +76,12 @@ pub enum ExamplesFormat {
 }
 
 impl ExamplesFormat {
-    /// `.parquet` or `.csv` (any case); anything else is an error naming
-    /// the path.
+    /// `.parquet` or `.csv` (any case), CSV for standard output (`-`);
+    /// anything else is an error naming the path.
     pub fn of_path(path: &Path) -> Result<ExamplesFormat> {
+        if crate::files::is_stdout(path) {
+            return Ok(ExamplesFormat::Csv);
+        }
         let ext = path
             .extension()
             .and_then(|e| e.to_str())
@@ -87,7 +90,7 @@ impl ExamplesFormat {
             Some("parquet") => Ok(ExamplesFormat::Parquet),
             Some("csv") => Ok(ExamplesFormat::Csv),
             _ => Err(Error::InvalidOption(format!(
-                "{}: the examples file must end in .parquet or .csv",
+                "{}: the examples file must end in .parquet or .csv (or be -, CSV on standard output)",
                 path.display()
             ))),
         }

@@ -424,6 +424,21 @@ fn max_examples_caps_each_rule_and_keeps_the_counts() {
         outputs.push(std::fs::read(&out).unwrap());
     }
     assert_eq!(outputs[0], outputs[1]);
+    // `--examples -`: the same CSV on standard output, instead of the table.
+    let o = skewer(&[
+        "validate",
+        data.to_str().unwrap(),
+        "--schema",
+        sp.to_str().unwrap(),
+        "--examples",
+        "-",
+        "--max-examples",
+        "7",
+        "--backend",
+        "cpu",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(o.stdout, outputs[0]);
 }
 
 /// Wrong extension or a profile for data: exit 2 before any work. A read
