@@ -494,7 +494,7 @@ fn import_feature(
     let bool_domain = matches!(domain, Some(feature::DomainInfo::BoolDomain(_)));
     let categorical_int = matches!(&domain, Some(feature::DomainInfo::IntDomain(d)) if d.is_categorical == Some(true));
     let vc = match &f.shape_type {
-        Some(feature::ShapeType::ValueCount(v)) => Some(v.clone()),
+        Some(feature::ShapeType::ValueCount(v)) => Some(*v),
         Some(feature::ShapeType::Shape(sh)) => {
             let n: i64 = sh.dim.iter().map(|d| d.size.unwrap_or(1)).product();
             Some(pb::ValueCount {
@@ -522,7 +522,8 @@ fn import_feature(
         .find_map(|t| t.strip_prefix(TYPE_TAG))
         .map(str::to_string);
     let agrees = |type_name: &str| match tfdv {
-        Some(FeatureType::Int) => class_of(type_name) == TfdvType::Int,
+        // tf.Example's booleans are INT.
+        Some(FeatureType::Int) => class_of(type_name) == TfdvType::Int || is_bool(type_name),
         Some(FeatureType::Float) => class_of(type_name) == TfdvType::Float,
         Some(FeatureType::Bytes) => {
             matches!(class_of(type_name), TfdvType::String | TfdvType::Bytes)
@@ -563,10 +564,11 @@ fn import_feature(
             Some(FeatureType::Bytes) if bool_domain => (scalar("bool"), Kind::Categorical),
             Some(FeatureType::Bytes) => (scalar("utf8"), Kind::Categorical),
             other => {
+                let what = other.map_or("no type".into(), |t| t.as_str_name().to_string());
                 note(
                     at,
                     "type",
-                    format!("{other:?}, which skewer does not validate; skipped"),
+                    format!("{what}, which skewer does not validate; skipped"),
                 );
                 return None;
             }

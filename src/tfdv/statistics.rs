@@ -153,7 +153,6 @@ fn feature(f: &FeatureProfile, notes: &mut Vec<Unmapped>) -> FeatureNameStatisti
         field_id: Some(pb::feature_name_statistics::FieldId::Name(f.name.clone())),
         r#type: t.stats_type() as i32,
         stats,
-        ..Default::default()
     }
 }
 
@@ -188,7 +187,6 @@ fn numeric(
             "quantiles and histograms come from a merged profile's sketch (estimates); TFDV's fields cannot say so".into(),
         );
     }
-    let _ = f;
     let standard = pb::Histogram {
         num_nan: n.nan,
         buckets: n

@@ -16,3 +16,4 @@ mod report;
 mod schema;
 mod shaders;
 mod skew;
+mod tfdv;
