@@ -87,6 +87,15 @@ pub enum Error {
     #[error("{path}: invalid schema: {detail}")]
     BadSchema { path: PathBuf, detail: String },
 
+    /// A TFDV protocol buffer file (binary or text format) could not be
+    /// read as the message it should hold.
+    #[error("{path}: not a valid {message}: {detail}")]
+    BadProto {
+        path: PathBuf,
+        message: String,
+        detail: String,
+    },
+
     /// Profiles to be merged were computed with different options or columns.
     #[error("cannot merge {path}: {detail}")]
     Incompatible { path: PathBuf, detail: String },

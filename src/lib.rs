@@ -26,6 +26,7 @@ pub mod report;
 pub mod schema;
 pub mod skew;
 pub mod source;
+pub mod tfdv;
 pub mod watchdog;
 
 pub use error::{Error, Result};

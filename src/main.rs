@@ -96,6 +96,9 @@ enum Command {
         /// A profile JSON.
         profile: PathBuf,
     },
+    /// Write a profile in another tool's format: `skewer export PROFILE.json
+    /// --to tfdv -o stats.pb` (docs/tfdv.md).
+    Export(Box<ExportArgs>),
     /// Merge profiles of shards into the profile of their union.
     Merge {
         /// Profile JSON files written by `skewer profile -o`.
@@ -289,6 +292,11 @@ impl DataArgs {
 enum SchemaCommand {
     /// Infer a schema from a profile (or from data, profiled first).
     Infer(Box<InferArgs>),
+    /// Write a schema as TFDV's: `skewer schema export schema.json --to tfdv
+    /// -o schema.pbtxt`.
+    Export(Box<SchemaExportArgs>),
+    /// Read TFDV's schema (.pbtxt or .pb) as skewer's.
+    Import(Box<SchemaImportArgs>),
 }
 
 #[derive(Args)]
@@ -332,6 +340,10 @@ struct ValidateArgs {
     /// Also write the JSON anomalies to this file.
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// Also write the anomalies as TFDV's `Anomalies` here: text format for
+    /// .pbtxt, binary otherwise (docs/tfdv.md).
+    #[arg(long, value_name = "FILE")]
+    anomalies_out: Option<PathBuf>,
     /// Bins of about equal mass for numeric JSD, L-infinity and PSI.
     #[arg(long, default_value_t = 10)]
     compare_bins: usize,
@@ -371,6 +383,117 @@ fn run_infer(a: InferArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The formats `skewer export` and `skewer schema export` write.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    /// TFDV's protocol buffers (tensorflow-metadata).
+    Tfdv,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// A profile JSON (`skewer profile -o`).
+    profile: PathBuf,
+    /// The format: tfdv (a DatasetFeatureStatisticsList).
+    #[arg(long, value_enum)]
+    to: ExportFormat,
+    /// Where to write it: text format for .pbtxt, binary otherwise; `-`
+    /// writes text to standard output.
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+#[derive(Args)]
+struct SchemaExportArgs {
+    /// A schema JSON (`skewer schema infer`).
+    schema: PathBuf,
+    /// The format: tfdv (a tensorflow-metadata Schema).
+    #[arg(long, value_enum)]
+    to: ExportFormat,
+    /// Where to write it: text format for .pbtxt, binary otherwise; `-`
+    /// writes text to standard output.
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+#[derive(Args)]
+struct SchemaImportArgs {
+    /// TFDV's schema: text format (.pbtxt) or binary.
+    schema: PathBuf,
+    /// Where to write skewer's schema (stdout when absent).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// The data (or its profile) the schema is for: features take its
+    /// Arrow types where TFDV's type agrees (else TFDV's defaults: int64,
+    /// float64, utf8).
+    #[arg(long, value_name = "DATA")]
+    like: Option<PathBuf>,
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+/// What a conversion could not carry over, on stderr.
+fn warn_unmapped(notes: &[skewer::tfdv::Unmapped]) {
+    for line in skewer::tfdv::summarize(notes) {
+        eprintln!("warning: {line}");
+    }
+}
+
+fn run_export(a: ExportArgs) -> anyhow::Result<()> {
+    let ExportFormat::Tfdv = a.to;
+    let p = skewer::read_profile(&a.profile)?;
+    let (stats, notes) = skewer::tfdv::statistics::export(&p);
+    warn_unmapped(&notes);
+    skewer::tfdv::write(&a.output, &stats)?;
+    Ok(())
+}
+
+fn run_schema_export(a: SchemaExportArgs) -> anyhow::Result<()> {
+    let ExportFormat::Tfdv = a.to;
+    let schema = skewer::schema::read_schema(&a.schema)?;
+    let (out, notes) = skewer::tfdv::schema::export(&schema);
+    warn_unmapped(&notes);
+    skewer::tfdv::write(&a.output, &out)?;
+    Ok(())
+}
+
+fn run_schema_import(a: SchemaImportArgs) -> anyhow::Result<()> {
+    let tfdv: skewer::tfdv::pb::Schema = skewer::tfdv::read(&a.schema)?;
+    let like = match &a.like {
+        Some(path) => Some(a.data.load(path, &None, &a.data.one_pass_options()?)?.0),
+        None => None,
+    };
+    let (schema, notes) = skewer::tfdv::schema::import(&tfdv, like.as_ref());
+    warn_unmapped(&notes);
+    // What skewer's own reader checks (fractions, thresholds), naming the
+    // TFDV file.
+    let json = skewer::to_json(&schema)?;
+    skewer::schema::parse_schema(&a.schema, &json)?;
+    match &a.output {
+        Some(path) => skewer::files::write_atomic(path, json.as_bytes())?,
+        None => out!("{json}"),
+    }
+    Ok(())
+}
+
+/// `validate --anomalies-out`: the anomalies as TFDV's.
+fn write_tfdv_anomalies(
+    path: &std::path::Path,
+    schema: &skewer::schema::Schema,
+    anomalies: &[skewer::schema::Anomaly],
+) -> anyhow::Result<()> {
+    let (out, notes) = skewer::tfdv::anomalies::export(schema, anomalies);
+    if !notes.is_empty() {
+        eprintln!(
+            "warning: {}: the baseline schema leaves out {} settings TFDV cannot hold (`skewer schema export --to tfdv` lists them)",
+            path.display(),
+            notes.len()
+        );
+    }
+    skewer::tfdv::write(path, &out)?;
+    Ok(())
+}
+
 fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
     if a.compare_bins == 0 {
         bail!("--compare-bins must be at least 1");
@@ -405,11 +528,13 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
     inputs.extend(a.training.as_deref());
     inputs.extend(a.output.as_deref());
     inputs.extend(a.examples.as_deref());
+    inputs.extend(a.anomalies_out.as_deref());
     a.html.check(&inputs)?;
     let print = stdout_is_free(&[
         a.output.as_deref(),
         a.html.html.as_deref(),
         a.examples.as_deref(),
+        a.anomalies_out.as_deref(),
     ])?;
     let schema = skewer::schema::read_schema(&a.schema)?;
     let opts = a.data.one_pass_options()?;
@@ -458,6 +583,9 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
     };
     if let Some(path) = &a.output {
         skewer::files::write_atomic(path, json()?.as_bytes())?;
+    }
+    if let Some(path) = &a.anomalies_out {
+        write_tfdv_anomalies(path, &schema, &anomalies)?;
     }
     let source = a.file.display().to_string();
     if !print {
@@ -1194,6 +1322,9 @@ fn main() -> ExitCode {
         Command::Bench(a) => run_bench(*a).map(|()| 0),
         Command::Compare(a) => run_compare(*a),
         Command::Schema(SchemaCommand::Infer(a)) => run_infer(*a).map(|()| 0),
+        Command::Schema(SchemaCommand::Export(a)) => run_schema_export(*a).map(|()| 0),
+        Command::Schema(SchemaCommand::Import(a)) => run_schema_import(*a).map(|()| 0),
+        Command::Export(a) => run_export(*a).map(|()| 0),
         Command::Validate(a) => run_validate(*a),
         Command::Skew(a) => run_skew(*a),
     })

@@ -17,3 +17,4 @@ mod report;
 mod schema;
 mod shaders;
 mod skew;
+mod tfdv;

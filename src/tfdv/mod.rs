@@ -1,0 +1,188 @@
+//! TFDV interop: skewer's profiles, schemas and anomalies as
+//! tensorflow-metadata's protocol buffers, and TFDV's schemas back.
+//!
+//! The messages are tensorflow-metadata's own (`proto/`, generated from the
+//! published descriptors by `proto/gen.py`), compiled by `build.rs` with
+//! protox and prost-build. Binary files are prost's encoding; the text
+//! format goes through prost-reflect with the same descriptors, both ways,
+//! so no parser or printer of ours is involved. The conversions are pure
+//! functions from skewer's types to the messages and back; what has no
+//! equivalent on the other side is returned as a list of [`Unmapped`]
+//! notes, never dropped in silence.
+
+pub mod anomalies;
+pub mod schema;
+pub mod statistics;
+
+use std::path::Path;
+
+use prost::Message;
+use prost_reflect::{DescriptorPool, DynamicMessage};
+
+use crate::error::{Error, Result};
+
+/// The generated message types of `tensorflow.metadata.v0`.
+#[allow(clippy::all, missing_docs)]
+pub mod pb {
+    include!(concat!(env!("OUT_DIR"), "/tensorflow.metadata.v0.rs"));
+}
+
+/// The descriptor set of `proto/` (what build.rs compiled).
+pub const DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/tensorflow_metadata.bin"));
+
+/// How a TFDV file is written or read: chosen by the file's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// `.pb` (or any other name): the binary wire format.
+    Binary,
+    /// `.pbtxt`, `.textproto`, `.txt`: protobuf's text format.
+    Text,
+}
+
+impl Encoding {
+    /// Text for `.pbtxt`, `.textproto`, `.txt` and `.prototxt`; binary
+    /// otherwise (`-`, standard output, is text: it is read by people).
+    pub fn of_path(path: &Path) -> Encoding {
+        if crate::files::is_stdout(path) {
+            return Encoding::Text;
+        }
+        let text = path.extension().is_some_and(|e| {
+            ["pbtxt", "textproto", "prototxt", "txt"]
+                .iter()
+                .any(|t| e.eq_ignore_ascii_case(t))
+        });
+        if text {
+            Encoding::Text
+        } else {
+            Encoding::Binary
+        }
+    }
+}
+
+/// Something on one side that the other side cannot say: the feature
+/// (None for the dataset or the whole file), the field, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmapped {
+    pub feature: Option<String>,
+    pub field: String,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Unmapped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.feature {
+            Some(name) => write!(f, "feature {name:?}: {}: {}", self.field, self.detail),
+            None => write!(f, "{}: {}", self.field, self.detail),
+        }
+    }
+}
+
+fn pool() -> Result<DescriptorPool> {
+    DescriptorPool::decode(DESCRIPTOR_SET)
+        .map_err(|e| Error::Internal(format!("the tensorflow-metadata descriptors: {e}")))
+}
+
+/// `m` encoded as `enc` (text: pretty, fields in number order, defaults
+/// left out, as TFDV's own writers do).
+pub fn encode<M: Message + prost::Name>(m: &M, enc: Encoding) -> Result<Vec<u8>> {
+    let bytes = m.encode_to_vec();
+    if enc == Encoding::Binary {
+        return Ok(bytes);
+    }
+    let desc = pool()?
+        .get_message_by_name(&M::full_name())
+        .ok_or_else(|| Error::Internal(format!("no descriptor of {}", M::full_name())))?;
+    let dm = DynamicMessage::decode(desc, bytes.as_slice())
+        .map_err(|e| Error::Internal(format!("re-reading {}: {e}", M::full_name())))?;
+    let mut text = dm.to_text_format_with_options(
+        &prost_reflect::text_format::FormatOptions::new().pretty(true),
+    );
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text.into_bytes())
+}
+
+/// Read a message of type `M` from `path`, binary or text by its
+/// extension; an error names the file and what is wrong.
+pub fn read<M: Message + prost::Name + Default>(path: &Path) -> Result<M> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    decode(path, &bytes, Encoding::of_path(path))
+}
+
+/// Decode `bytes` (from `path`, named in errors) as `enc`.
+pub fn decode<M: Message + prost::Name + Default>(
+    path: &Path,
+    bytes: &[u8],
+    enc: Encoding,
+) -> Result<M> {
+    let bad = |detail: String| Error::BadProto {
+        path: path.into(),
+        message: M::full_name(),
+        detail,
+    };
+    match enc {
+        Encoding::Binary => M::decode(bytes).map_err(|e| bad(e.to_string())),
+        Encoding::Text => {
+            let text = std::str::from_utf8(bytes)
+                .map_err(|e| bad(format!("text format that is not UTF-8: {e}")))?;
+            let desc = pool()?
+                .get_message_by_name(&M::full_name())
+                .ok_or_else(|| Error::Internal(format!("no descriptor of {}", M::full_name())))?;
+            let dm = DynamicMessage::parse_text_format(desc, text).map_err(|e| {
+                let line = line_of(text, &e);
+                bad(format!("{line}{e}"))
+            })?;
+            M::decode(dm.encode_to_vec().as_slice()).map_err(|e| bad(e.to_string()))
+        }
+    }
+}
+
+/// "line N: " of a text-format error, where it has a position.
+fn line_of(text: &str, e: &prost_reflect::text_format::ParseError) -> String {
+    use miette::Diagnostic;
+    let at = e.labels().and_then(|mut l| l.next()).map(|l| l.offset());
+    match at {
+        Some(at) => {
+            let before = text.get(..at).unwrap_or(text);
+            format!("line {}: ", before.matches('\n').count() + 1)
+        }
+        None => String::new(),
+    }
+}
+
+/// Write `m` to `path` as its extension says, atomically (`-`: standard
+/// output, as text).
+pub fn write<M: Message + prost::Name>(path: &Path, m: &M) -> Result<()> {
+    crate::files::write_atomic(path, &encode(m, Encoding::of_path(path))?)
+}
+
+/// Notes grouped for people: one line per field and reason, naming every
+/// feature it concerns (in order of first appearance).
+pub fn summarize(notes: &[Unmapped]) -> Vec<String> {
+    let mut groups: Vec<(&str, &str, Vec<&str>)> = Vec::new();
+    for n in notes {
+        let at = groups
+            .iter()
+            .position(|(f, d, _)| *f == n.field && *d == n.detail);
+        let i = at.unwrap_or_else(|| {
+            groups.push((&n.field, &n.detail, Vec::new()));
+            groups.len() - 1
+        });
+        if let Some(name) = &n.feature {
+            groups[i].2.push(name);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(field, detail, features)| match features.as_slice() {
+            [] => format!("{field}: {detail}"),
+            fs => {
+                let names: Vec<String> = fs.iter().map(|f| format!("{f:?}")).collect();
+                let which = if fs.len() == 1 { "feature" } else { "features" };
+                format!("{field}: {detail} ({which} {})", names.join(", "))
+            }
+        })
+        .collect()
+}
