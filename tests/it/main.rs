@@ -13,6 +13,7 @@ mod oracle;
 mod refine;
 mod reliability;
 mod report;
+mod s3;
 mod schema;
 mod shaders;
 mod skew;
