@@ -41,6 +41,12 @@ pub enum Error {
     #[error("column {column:?} cannot be profiled as categorical: only integer columns (or lists of integers) can; it is {type_name}")]
     NotCategorical { column: String, type_name: String },
 
+    /// An object store (s3://, gs://, az://, http(s)://) failed: the object
+    /// does not exist, access was denied, the connection failed or was lost,
+    /// or the URL or the store's configuration is bad.
+    #[error("{url}: {problem}")]
+    Remote { url: String, problem: String },
+
     /// The input's format could not be determined from its name.
     #[error("{path}: cannot tell the format from the file name; name it (parquet, csv, arrow, arrow-stream)")]
     UnknownFormat { path: PathBuf },
@@ -253,9 +259,30 @@ impl Error {
         context: impl Into<String>,
         source: arrow::error::ArrowError,
     ) -> Self {
+        // A store's failure that the decoder kept as text is the store's.
+        if let Some(f) = crate::source::remote::recover(&source.to_string()) {
+            return f.into();
+        }
         Error::Arrow {
             path: path.into(),
             context: context.into(),
+            source,
+        }
+    }
+
+    /// The Parquet reader's error (a store's failure under it is the store's).
+    pub(crate) fn parquet(path: impl Into<PathBuf>, source: parquet::errors::ParquetError) -> Self {
+        let failure = match &source {
+            parquet::errors::ParquetError::External(e) => {
+                e.downcast_ref::<crate::source::remote::Failure>().cloned()
+            }
+            _ => None,
+        };
+        if let Some(f) = failure.or_else(|| crate::source::remote::recover(&source.to_string())) {
+            return f.into();
+        }
+        Error::Parquet {
+            path: path.into(),
             source,
         }
     }
@@ -280,6 +307,9 @@ impl Error {
     }
 
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        if let Some(f) = crate::source::remote::failure_in_io(&source) {
+            return f.into();
+        }
         Error::Io {
             path: path.into(),
             source,

@@ -22,11 +22,12 @@ pub(crate) struct Entry {
 const HIVE_NULL: &str = "__HIVE_DEFAULT_PARTITION__";
 
 /// The files that `specs` name, in a fixed order: each spec in turn, the
-/// files of a folder or a glob sorted by path. Standard input ("-"), URLs
-/// and paths that do not exist are passed on as they are (opening them
-/// says what is wrong). A folder takes the files in a format skewer reads
+/// files of a folder or a glob sorted by path. Standard input ("-") and
+/// paths that do not exist are passed on as they are (opening them says
+/// what is wrong). A folder takes the files in a format skewer reads
 /// (every file with `--format`), leaving out hidden ones (`.name`) and
-/// those that mark rather than hold data (`_SUCCESS`, `_metadata`).
+/// those that mark rather than hold data (`_SUCCESS`, `_metadata`). On an
+/// object store (see [`remote`]) a prefix is a folder.
 pub(crate) fn expand(specs: &[PathBuf], format: Option<Format>) -> Result<Vec<Entry>> {
     let mut out = Vec::new();
     for spec in specs {
@@ -35,7 +36,9 @@ pub(crate) fn expand(specs: &[PathBuf], format: Option<Format>) -> Result<Vec<En
             name: name.to_path_buf(),
             partition: Vec::new(),
         };
-        if text == "-" || text.contains("://") || spec.is_file() {
+        if super::remote::is_url(&text) {
+            out.extend(remote(&text, format)?);
+        } else if text == "-" || spec.is_file() {
             out.push(plain(spec));
         } else if spec.is_dir() {
             let files = walk(spec, format)?;
@@ -71,6 +74,68 @@ pub(crate) fn expand(specs: &[PathBuf], format: Option<Format>) -> Result<Vec<En
         }
     }
     check_partitions(&out)?;
+    Ok(out)
+}
+
+/// The objects a URL names: a folder where it ends in `/` (or names no
+/// format and `--format` is not given), a glob where it has a pattern
+/// (not on HTTP, where `?` starts a query and nothing can be listed),
+/// else the one object.
+fn remote(url: &str, format: Option<Format>) -> Result<Vec<Entry>> {
+    let http = url.starts_with("http://") || url.starts_with("https://");
+    let glob = !http && is_glob(url);
+    let folder = !http
+        && !glob
+        && (url.ends_with('/')
+            || (format.is_none() && Format::from_path(Path::new(url)).is_none()));
+    if !glob && !folder {
+        return Ok(vec![Entry {
+            name: url.into(),
+            partition: Vec::new(),
+        }]);
+    }
+    // Where listing starts: the folder, or the glob's part before its
+    // first pattern, back to a `/`.
+    let root = match url.find(['*', '?', '[']) {
+        Some(i) if glob => &url[..url[..i].rfind('/').map_or(0, |j| j + 1)],
+        _ => url,
+    };
+    let root = format!("{}/", root.trim_end_matches('/'));
+    let pattern = glob
+        .then(|| glob::Pattern::new(url))
+        .transpose()
+        .map_err(|e| Error::InvalidOption(format!("{url}: not a valid glob pattern: {}", e.msg)))?;
+    let matching = glob::MatchOptions {
+        require_literal_separator: true,
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    for object in super::remote::list(&root)? {
+        let rel = Path::new(&object[root.len().min(object.len())..]);
+        // A glob's match may be a folder: its objects are taken too.
+        let matched = pattern.as_ref().is_none_or(|p| {
+            rel.ancestors()
+                .filter(|a| !a.as_os_str().is_empty())
+                .any(|a| p.matches_with(&format!("{root}{}", a.display()), matching))
+        });
+        let hidden = rel.components().any(|c| {
+            let c = c.as_os_str().to_string_lossy();
+            c.starts_with(['.', '_'])
+        });
+        if matched && !hidden && (format.is_some() || Format::from_path(rel).is_some()) {
+            out.push(entry(Path::new(&root), Path::new(&object)));
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::BadDataset {
+            path: url.into(),
+            detail: if glob {
+                "no data files match this pattern".into()
+            } else {
+                "no data files under this prefix (a folder on a store ends in /; name the format with --format to read objects of other names)".into()
+            },
+        });
+    }
     Ok(out)
 }
 

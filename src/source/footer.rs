@@ -17,11 +17,10 @@
 //! Only the footer is checked: page headers, read later by the same parser,
 //! are left to the stall watchdog of the command line.
 
-use std::fs::File;
-use std::os::unix::fs::FileExt;
+use super::blob::ReadAt;
 
 /// `n` bytes of `f` at `at` (positional: the file's cursor does not move).
-fn read_at(f: &File, at: u64, n: usize) -> std::io::Result<Vec<u8>> {
+fn read_at(f: &impl ReadAt, at: u64, n: usize) -> std::io::Result<Vec<u8>> {
     let mut buf = vec![0u8; n];
     f.read_exact_at(&mut buf, at)?;
     Ok(buf)
@@ -31,7 +30,7 @@ fn read_at(f: &File, at: u64, n: usize) -> std::io::Result<Vec<u8>> {
 /// is sound or when it is not one this walk understands (no `PAR1` magic,
 /// a length beyond the file, an encrypted footer): the parser then reports
 /// its own error.
-pub(crate) fn check(f: &File, size: u64) -> std::io::Result<Result<(), String>> {
+pub(crate) fn check(f: &impl ReadAt, size: u64) -> std::io::Result<Result<(), String>> {
     if size < 12 {
         return Ok(Ok(()));
     }
@@ -48,7 +47,7 @@ pub(crate) fn check(f: &File, size: u64) -> std::io::Result<Result<(), String>> 
 /// a block's claimed length before reading it: a corrupt length of 2 GB in
 /// a 24 KB file cost 2 GB of memory. `Ok` for a footer this check cannot
 /// parse (the reader reports that itself).
-pub(crate) fn check_ipc_file(f: &File, size: u64) -> std::io::Result<Result<(), String>> {
+pub(crate) fn check_ipc_file(f: &impl ReadAt, size: u64) -> std::io::Result<Result<(), String>> {
     if size < 10 {
         return Ok(Ok(()));
     }

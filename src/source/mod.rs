@@ -8,9 +8,11 @@
 //! never depends on the number of rows. Standard input ("-") is spooled to a
 //! temporary file first, because exact quantiles may need a second pass.
 
+mod blob;
 mod csv;
 mod expand;
 mod footer;
+pub mod remote;
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -27,7 +29,9 @@ use parquet::arrow::ProjectionMask;
 use parquet::basic::Encoding;
 use parquet::file::metadata::ParquetMetaData;
 
+use self::blob::Blob;
 pub use self::csv::CsvOptions;
+use self::remote::RemoteFile;
 use crate::error::{Error, Result};
 
 /// The file formats skewer reads.
@@ -115,6 +119,20 @@ struct Input {
     partition: Vec<Option<String>>,
     /// The temporary copy of standard input, removed on drop.
     _spool: Option<crate::files::TempFile>,
+    /// The object, when the name is a URL (read instead of `path`).
+    remote: Option<RemoteFile>,
+}
+
+impl Input {
+    /// A new handle on the input's bytes (one per reading thread).
+    fn open(&self) -> Result<Blob> {
+        match &self.remote {
+            Some(r) => Ok(Blob::Remote(r.reopen())),
+            None => File::open(&self.path)
+                .map(Blob::Local)
+                .map_err(|e| Error::io(&self.name, e)),
+        }
+    }
 }
 
 /// A unit of parallel reading.
@@ -490,7 +508,7 @@ impl Dataset {
                 .map_err(|e| Error::arrow(name, "cannot add the partition columns", e))?;
             f(batch, bytes)
         };
-        let open = || File::open(&input.path).map_err(|e| Error::io(name, e));
+        let open = || input.open();
         match input.format {
             Format::Parquet => {
                 let meta = input
@@ -509,10 +527,7 @@ impl Dataset {
                 if let Some(rg) = part.row_group {
                     b = b.with_row_groups(vec![rg]);
                 }
-                let reader = b.build().map_err(|e| Error::Parquet {
-                    path: name.clone(),
-                    source: e,
-                })?;
+                let reader = b.build().map_err(|e| Error::parquet(name, e))?;
                 let mut got = 0u64;
                 for batch in reader {
                     let batch =
@@ -841,15 +856,12 @@ fn open_input(name: &Path, opts: &SourceOptions) -> Result<Input> {
             Format::from_path(name).ok_or_else(|| Error::UnknownFormat { path: name.into() })?
         }
     };
-    let file = File::open(&path).map_err(|e| Error::io(name, e))?;
-    let md = file.metadata().map_err(|e| Error::io(name, e))?;
-    if md.is_dir() {
-        return Err(Error::io(
-            name,
-            std::io::Error::other("is a directory, not a file"),
-        ));
-    }
-    let size = md.len();
+    let file = open_blob(name, &path)?;
+    let size = parquet::file::reader::Length::len(&file);
+    let remote = match &file {
+        Blob::Remote(r) => Some(r.reopen()),
+        Blob::Local(_) => None,
+    };
     let mut input = Input {
         name: name.to_path_buf(),
         path,
@@ -862,19 +874,20 @@ fn open_input(name: &Path, opts: &SourceOptions) -> Result<Input> {
         casts: Vec::new(),
         partition: Vec::new(),
         _spool: spool,
+        remote,
     };
     match format {
         Format::Parquet => {
             footer::check(&file, size)
                 .map_err(|e| Error::io(name, e))?
                 .map_err(|detail| Error::corrupt_at(name, "", detail))?;
-            let meta =
-                ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(|e| {
-                    Error::Parquet {
-                        path: name.into(),
-                        source: e,
-                    }
-                })?;
+            let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+                .map_err(|e| Error::parquet(name, e))?;
+            // Blocks of an object stop at column chunks' ends: a projected
+            // column is fetched without its neighbours.
+            input.remote = input
+                .remote
+                .map(|r| r.with_fences(column_chunk_bounds(meta.metadata())));
             input.rows = Some(meta.metadata().file_metadata().num_rows().max(0) as u64);
             input.file_schema = meta.schema().clone();
             input.parquet = Some(with_dictionary_hints(meta));
@@ -903,6 +916,35 @@ fn open_input(name: &Path, opts: &SourceOptions) -> Result<Input> {
         }
     }
     Ok(input)
+}
+
+/// The bytes of an input: the object when its name is a URL, else the file
+/// at `path`.
+fn open_blob(name: &Path, path: &Path) -> Result<Blob> {
+    if let Some(url) = name.to_str().filter(|n| remote::is_url(n)) {
+        return Ok(Blob::Remote(RemoteFile::open(url)?));
+    }
+    let file = File::open(path).map_err(|e| Error::io(name, e))?;
+    let md = file.metadata().map_err(|e| Error::io(name, e))?;
+    if md.is_dir() {
+        return Err(Error::io(
+            name,
+            std::io::Error::other("is a directory, not a file"),
+        ));
+    }
+    Ok(Blob::Local(file))
+}
+
+/// Where every column chunk of a Parquet file starts and ends.
+fn column_chunk_bounds(pq: &ParquetMetaData) -> Vec<u64> {
+    pq.row_groups()
+        .iter()
+        .flat_map(|rg| rg.columns())
+        .flat_map(|c| {
+            let (start, len) = c.byte_range();
+            [start, start.saturating_add(len)]
+        })
+        .collect()
 }
 
 /// Ask the Parquet reader for string columns as dictionary arrays where

@@ -14,6 +14,7 @@ mod oracle;
 mod refine;
 mod reliability;
 mod report;
+mod s3;
 mod schema;
 mod shaders;
 mod skew;

@@ -385,13 +385,15 @@ fn sigint_leaves_the_old_output_or_the_new_one_and_no_temporary_files() {
 /// and the way out, never an abort; at limits where the run gets as far as
 /// reading, the message names the file. Several limits, since how far a
 /// run gets before memory runs out depends on the build and the machine.
+/// A limit under which the binary cannot even be loaded (the kernel kills
+/// it at exec: a debug build with the object stores' clients maps about
+/// 44 MiB) tests nothing of skewer's and is skipped.
 #[test]
 fn out_of_memory_is_an_error_naming_the_file() {
     use std::os::unix::process::CommandExt;
-    let mut named = 0;
-    for mib in [40u64, 52, 64, 80, 96, 128] {
+    let limited = |args: &[&str], mib: u64| {
         let mut cmd = bin();
-        cmd.args(["profile", &example(), "--backend", "cpu", "--threads", "2"]);
+        cmd.args(args);
         // SAFETY: setrlimit(2) in the child before exec; nothing allocates.
         unsafe {
             cmd.pre_exec(move || {
@@ -405,7 +407,18 @@ fn out_of_memory_is_an_error_naming_the_file() {
                 Ok(())
             });
         }
-        let o = cmd.output().unwrap();
+        cmd.output().unwrap()
+    };
+    let mut named = 0;
+    for mib in [40u64, 52, 64, 80, 96, 128] {
+        if limited(&["--version"], mib).status.code().is_none() {
+            eprintln!("{mib} MiB: skewer cannot be loaded under this limit; skipped");
+            continue;
+        }
+        let o = limited(
+            &["profile", &example(), "--backend", "cpu", "--threads", "2"],
+            mib,
+        );
         let err = String::from_utf8_lossy(&o.stderr);
         match o.status.code() {
             Some(0) => {}
