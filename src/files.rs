@@ -121,18 +121,30 @@ pub fn remove_all_temporary_now() {
 /// is standard output (a closed pipe there ends quietly, as `… | head`).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     if is_stdout(path) {
-        let mut o = std::io::stdout().lock();
-        return match o.write_all(bytes).and_then(|()| o.flush()) {
-            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
-                path: path.into(),
-                source: e,
-            }),
-            _ => Ok(()),
-        };
+        return to_stdout(|o| o.write_all(bytes));
     }
     let (out, mut f) = AtomicOutput::create(path)?;
     f.write_all(bytes).map_err(|e| out.err(e))?;
     out.commit(f)
+}
+
+/// Copy a file (a spooled output) to standard output.
+pub fn print_file(path: &Path) -> Result<()> {
+    let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
+    to_stdout(|o| std::io::copy(&mut f, o).map(drop))
+}
+
+/// Write to standard output with `write`; a closed pipe there ends
+/// quietly (as `… | head`), any other failure is an error naming `-`.
+fn to_stdout(write: impl FnOnce(&mut std::io::StdoutLock) -> std::io::Result<()>) -> Result<()> {
+    let mut o = std::io::stdout().lock();
+    match write(&mut o).and_then(|()| o.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
+            path: "-".into(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// `-`: an output that goes to standard output.
@@ -158,24 +170,12 @@ pub struct AtomicOutput {
 }
 
 impl AtomicOutput {
-    /// Start writing `path`; the file returned is where the bytes go. For
-    /// `-` it is a temporary file that [`AtomicOutput::commit`] copies to
-    /// standard output, so that a failure on the way prints nothing.
+    /// Start writing `path`; the file returned is where the bytes go.
     pub fn create(path: &Path) -> Result<(AtomicOutput, File)> {
         let err = |source: std::io::Error| Error::Write {
             path: path.into(),
             source,
         };
-        if is_stdout(path) {
-            let (tmp, f) = TempFile::create_in_temp_dir("skewer-stdout", "tmp").map_err(err)?;
-            let out = AtomicOutput {
-                path: path.into(),
-                target: path.into(),
-                tmp: Some(tmp),
-                existing: None,
-            };
-            return Ok((out, f));
-        }
         let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
         let target = if is_link {
             std::fs::canonicalize(path).map_err(err)?
@@ -229,11 +229,6 @@ impl AtomicOutput {
         let Some(tmp) = self.tmp.take() else {
             return Ok(());
         };
-        if is_stdout(&self.target) {
-            drop(f);
-            let bytes = std::fs::read(tmp.path()).map_err(|e| self.err(e))?;
-            return write_atomic(&self.target, &bytes);
-        }
         if let Some(m) = &self.existing {
             f.set_permissions(m.permissions())
                 .map_err(|e| self.err(e))?;

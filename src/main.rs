@@ -560,12 +560,26 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
             }),
         },
     )?;
+    // `--examples -`: written to a temporary CSV file first, and printed
+    // once every other output is written (a failure prints nothing).
+    let examples_spool = match &a.examples {
+        Some(out) if skewer::files::is_stdout(out) => Some(
+            skewer::files::TempFile::create_in_temp_dir("skewer-examples", "csv")
+                .map_err(|source| skewer::Error::Io {
+                    path: std::env::temp_dir(),
+                    source,
+                })?
+                .0,
+        ),
+        _ => None,
+    };
     let examples = match (&a.examples, &dataset) {
         (Some(out), Some(ds)) => {
             let o = skewer::schema::examples::ExamplesOptions {
                 max_per_rule: a.max_examples,
             };
-            let s = skewer::schema::examples::write_examples(ds, &schema, &data, out, &o, &bar)?;
+            let to = examples_spool.as_ref().map_or(out.as_path(), |t| t.path());
+            let s = skewer::schema::examples::write_examples(ds, &schema, &data, to, &o, &bar)?;
             eprintln!(
                 "examples: {} rows written to {} ({} per-row rules broken, {} times in all)",
                 s.written,
@@ -627,6 +641,9 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
             schema: Some(&schema),
             anomalies: Some(&anomalies),
         })?;
+    }
+    if let Some(spool) = &examples_spool {
+        skewer::files::print_file(spool.path())?;
     }
     Ok(u8::from(!anomalies.is_empty()))
 }
@@ -1167,6 +1184,17 @@ fn refuse_overwrite(
         bail!(
             "{}: {flag} would write over an input or another output; name another file",
             out_path.display()
+        );
+    }
+    // Inside a folder that is read as data, the next run would read it.
+    if let Some(dir) = others
+        .iter()
+        .find(|p| p.is_dir() && resolve(p).is_some_and(|d| out.starts_with(d)))
+    {
+        bail!(
+            "{}: {flag} would write into {}, a folder read as data; name a file outside it",
+            out_path.display(),
+            dir.display()
         );
     }
     Ok(())

@@ -241,7 +241,7 @@ pub fn skew(
     for k in &opts.key {
         let (b, t) = (index(&s0, base, k)?, index(&s1, test, k)?);
         let (tb, tt) = (s0.field(b).data_type(), s1.field(t).data_type());
-        let data_type = equal::common_type(tb, tt)
+        let data_type = crate::source::types::common_type(tb, tt)
             .filter(|dt| RowConverter::supports_fields(&[SortField::new(dt.clone())]))
             .ok_or_else(|| Error::SchemaMismatch {
                 first: base.into(),
@@ -270,7 +270,7 @@ pub fn skew(
             continue;
         };
         let (tb, tt) = (f.data_type(), s1.field(t).data_type());
-        let why = match equal::common_type(tb, tt) {
+        let why = match crate::source::types::common_type(tb, tt) {
             Some(dt) if equal::supported(&dt) => {
                 features.push(Column {
                     name: name.clone(),
@@ -424,7 +424,7 @@ fn prepare(
         .iter()
         .map(|f| {
             let c = batch.column(batch.schema().index_of(f.name())?);
-            equal::to_type(c, f.data_type())
+            crate::source::types::to_type(c, f.data_type())
         })
         .collect::<std::result::Result<Vec<_>, _>>()?;
     let batch = RecordBatch::try_new(schema.clone(), cols)?;

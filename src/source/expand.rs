@@ -47,13 +47,21 @@ pub(crate) fn expand(specs: &[PathBuf], format: Option<Format>) -> Result<Vec<En
             }
             out.extend(files.iter().map(|f| entry(spec, f)));
         } else if is_glob(&text) {
-            let pattern = glob::glob(&text).map_err(|e| {
+            let options = glob::MatchOptions {
+                require_literal_leading_dot: true,
+                ..Default::default()
+            };
+            let pattern = glob::glob_with(&text, options).map_err(|e| {
                 Error::InvalidOption(format!("{text}: not a valid glob pattern: {}", e.msg))
             })?;
             let root = fixed_part(spec);
             let mut files = Vec::new();
             for hit in pattern {
                 let hit = hit.map_err(|e| Error::io(e.path().to_path_buf(), e.into()))?;
+                // `_temporary/`, `.staging/`: matched by `*` but not data.
+                if hidden(hit.strip_prefix(&root).unwrap_or(&hit)) {
+                    continue;
+                }
                 if hit.is_dir() {
                     files.extend(walk(&hit, format)?);
                 } else if wanted(&hit, format) {
@@ -73,6 +81,9 @@ pub(crate) fn expand(specs: &[PathBuf], format: Option<Format>) -> Result<Vec<En
             out.push(plain(spec));
         }
     }
+    // A file named twice (a folder and a glob in it) is read once.
+    let mut seen = HashSet::new();
+    out.retain(|e| seen.insert(e.name.clone()));
     check_partitions(&out)?;
     Ok(out)
 }
@@ -118,11 +129,7 @@ fn remote(url: &str, format: Option<Format>) -> Result<Vec<Entry>> {
                 .filter(|a| !a.as_os_str().is_empty())
                 .any(|a| p.matches_with(&format!("{root}{}", a.display()), matching))
         });
-        let hidden = rel.components().any(|c| {
-            let c = c.as_os_str().to_string_lossy();
-            c.starts_with(['.', '_'])
-        });
-        if matched && !hidden && (format.is_some() || Format::from_path(rel).is_some()) {
+        if matched && !hidden(rel) && (format.is_some() || Format::from_path(rel).is_some()) {
             out.push(entry(Path::new(&root), Path::new(&object)));
         }
     }
@@ -164,11 +171,18 @@ fn no_data(dir: &Path, format: Option<Format>) -> Error {
     }
 }
 
+/// Whether a path (under the folder or glob that found it) is hidden
+/// (`.name`) or a marker rather than data (`_SUCCESS`, `_temporary/`) in
+/// any of its parts.
+fn hidden(rel: &Path) -> bool {
+    rel.components()
+        .any(|c| c.as_os_str().to_string_lossy().starts_with(['.', '_']))
+}
+
 /// Whether a file found in a folder or by a glob is data to read.
 fn wanted(path: &Path, format: Option<Format>) -> bool {
-    let name = path.file_name().map(|n| n.to_string_lossy());
-    let hidden = name.is_none_or(|n| n.starts_with('.') || n.starts_with('_'));
-    !hidden && (format.is_some() || Format::from_path(path).is_some())
+    let name = path.file_name().map(Path::new);
+    !name.is_none_or(hidden) && (format.is_some() || Format::from_path(path).is_some())
 }
 
 /// The data files under `dir`, recursively, sorted by path. Folders reached
@@ -182,13 +196,19 @@ fn walk(dir: &Path, format: Option<Format>) -> Result<Vec<PathBuf>> {
         if !seen.insert(real) {
             continue;
         }
-        for item in std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
-            let path = item.map_err(|e| Error::io(&d, e))?.path();
-            let hidden = path
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with(['.', '_']));
+        let mut items = std::fs::read_dir(&d)
+            .and_then(|it| {
+                it.map(|i| i.map(|i| i.path()))
+                    .collect::<std::io::Result<Vec<_>>>()
+            })
+            .map_err(|e| Error::io(&d, e))?;
+        // In order, so that of two links to one folder the same is kept
+        // on every machine. (Popped from the end: the stack gets them
+        // reversed.)
+        items.sort_unstable_by(|a, b| b.cmp(a));
+        for path in items {
             if path.is_dir() {
-                if !hidden {
+                if !path.file_name().map(Path::new).is_none_or(hidden) {
                     todo.push(path);
                 }
             } else if wanted(&path, format) {
@@ -355,6 +375,13 @@ mod tests {
                 ("x".into(), Some("2".into()))
             ]
         );
+        // Spark's staging folders match `*` but are not data.
+        touch(&d.join("k=a/_temporary/f.csv"));
+        touch(&d.join("k=a/.staging/f.csv"));
+        assert_eq!(expand(&[d.join("k=a/*/*.csv")], None).unwrap().len(), 1);
+        // A file named twice is read once.
+        let twice = expand(&[d.join("k=b"), d.join("k=b/x=2/*.csv")], None).unwrap();
+        assert_eq!(twice.len(), 2, "{twice:?}");
         let none = expand(&[d.join("*.json")], None).unwrap_err().to_string();
         assert!(none.contains("no data files match"), "{none}");
     }

@@ -13,6 +13,7 @@ mod csv;
 mod expand;
 mod footer;
 pub mod remote;
+pub mod types;
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -251,7 +252,10 @@ impl Dataset {
                         detail: format!("found column {:?} in its place", g.name()),
                     });
                 }
-                match widen(f.data_type(), g.data_type()) {
+                if f.data_type() == g.data_type() {
+                    continue;
+                }
+                match types::common_type(f.data_type(), g.data_type()) {
                     Some(t) if &t == f.data_type() => {}
                     Some(t) => {
                         fields[k] = f.clone().with_data_type(t);
@@ -285,22 +289,22 @@ impl Dataset {
                 .collect();
         }
         let file_fields = fields.len();
-        for &k in &wanted_keys {
-            if let Some(f) = fields.iter().find(|f| f.name() == keys[k]) {
+        for input in &inputs {
+            if let Some(k) = keys.iter().find(|k| input.file_schema.index_of(k).is_ok()) {
                 return Err(Error::BadDataset {
-                    path: entries[0].name.clone(),
+                    path: input.name.clone(),
                     detail: format!(
-                        "its partition folder {:?} names a column that the file has too",
-                        f.name()
+                        "its partition folder {k:?} names a column that the file has too"
                     ),
                 });
             }
-            // Integers when every value is one, else strings.
-            let ints = inputs.iter().all(|i| {
-                i.partition[k]
-                    .as_ref()
-                    .is_none_or(|v| v.parse::<i64>().is_ok())
-            });
+        }
+        for &k in &wanted_keys {
+            // Integers when every value is one as written (not "007": a
+            // code, whose zeros would be lost), else strings.
+            let ints = inputs
+                .iter()
+                .all(|i| i.partition[k].as_deref().is_none_or(is_integer));
             let t = if ints {
                 DataType::Int64
             } else {
@@ -338,7 +342,8 @@ impl Dataset {
         &self.schema
     }
 
-    /// The file names as the user gave them.
+    /// The files read, by the names the user gave them (a folder's or a
+    /// glob's files each by its path under it).
     pub fn sources(&self) -> Vec<String> {
         self.inputs
             .iter()
@@ -458,11 +463,15 @@ impl Dataset {
     ) -> Result<()> {
         let input = &self.inputs[part.file];
         let name = &input.name;
+        // The file's columns to decode, in the file's order (the order
+        // Parquet returns them in, whatever the order asked).
         let mut file_cols: Vec<usize> = columns
             .iter()
             .filter(|&&c| c < self.file_fields)
             .map(|&c| input.projection[c])
             .collect();
+        file_cols.sort_unstable();
+        file_cols.dedup();
         // Only partition columns: one column of the file is read for the
         // number of rows, and dropped.
         let row_count_only = file_cols.is_empty();
@@ -472,40 +481,42 @@ impl Dataset {
         let plain = !row_count_only
             && file_cols.len() == columns.len()
             && columns.iter().all(|&c| input.casts[c].is_none());
-        let schema = Arc::new(self.schema.project(columns).map_err(|e| {
-            Error::Internal(format!("columns {columns:?} of the dataset's schema: {e}"))
-        })?);
         // Columns cast to the dataset's type and the partition keys'
-        // values added, in the order of `columns`.
+        // values added, in the order of `columns`; a column that is not
+        // cast keeps the type it decoded as (a Parquet string column may
+        // come dictionary-encoded).
+        let order = file_cols.clone();
         let mut f = |batch: RecordBatch, bytes| {
             if plain {
                 return f(batch, bytes);
             }
             let rows = batch.num_rows();
-            let mut decoded = batch.columns().iter();
+            let mut fields = Vec::with_capacity(columns.len());
             let mut out = Vec::with_capacity(columns.len());
             for &c in columns {
-                if c < self.file_fields {
-                    let a = decoded
-                        .next()
+                let field = self.schema.field(c);
+                let a = if c < self.file_fields {
+                    let a = order
+                        .binary_search(&input.projection[c])
+                        .ok()
+                        .and_then(|k| batch.columns().get(k))
                         .ok_or_else(|| Error::Internal("a decoded batch lacks a column".into()))?;
-                    out.push(match &input.casts[c] {
-                        Some(t) => arrow::compute::cast(a, t)
+                    match &input.casts[c] {
+                        Some(t) => types::to_type(a, t)
                             .map_err(|e| Error::arrow(name, "cannot widen a column", e))?,
                         None => a.clone(),
-                    });
+                    }
                 } else {
                     let key = self.partition_keys[c - self.file_fields];
-                    out.push(constant(
-                        schema.field(out.len()).data_type(),
-                        input.partition[key].as_deref(),
-                        rows,
-                    ));
-                }
+                    constant(field.data_type(), input.partition[key].as_deref(), rows)
+                };
+                fields.push(Field::new(field.name(), a.data_type().clone(), true));
+                out.push(a);
             }
             let opts = arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(rows));
-            let batch = RecordBatch::try_new_with_options(schema.clone(), out, &opts)
-                .map_err(|e| Error::arrow(name, "cannot add the partition columns", e))?;
+            let batch =
+                RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), out, &opts)
+                    .map_err(|e| Error::arrow(name, "cannot add the partition columns", e))?;
             f(batch, bytes)
         };
         let open = || input.open();
@@ -597,71 +608,10 @@ impl Dataset {
     }
 }
 
-/// The type that holds the values of both `a` and `b` exactly, if there
-/// is one: the wider of two integer or two float types (a signed type wide
-/// enough for an unsigned one), the large variant of a string or binary
-/// type, and the values of a dictionary-encoded column (which the Parquet
-/// reader chooses per file).
-fn widen(a: &DataType, b: &DataType) -> Option<DataType> {
-    use DataType::*;
-    if a == b {
-        return Some(a.clone());
-    }
-    if let Dictionary(_, v) = a {
-        return widen(v, b);
-    }
-    if let Dictionary(_, v) = b {
-        return widen(a, v);
-    }
-    // (signed, bytes) of an integer type.
-    let int = |t: &DataType| match t {
-        Int8 => Some((true, 1)),
-        Int16 => Some((true, 2)),
-        Int32 => Some((true, 4)),
-        Int64 => Some((true, 8)),
-        UInt8 => Some((false, 1)),
-        UInt16 => Some((false, 2)),
-        UInt32 => Some((false, 4)),
-        UInt64 => Some((false, 8)),
-        _ => None,
-    };
-    let int_type = |signed: bool, bytes: u32| match (signed, bytes) {
-        (true, 1) => Int8,
-        (true, 2) => Int16,
-        (true, 4) => Int32,
-        (true, _) => Int64,
-        (false, 1) => UInt8,
-        (false, 2) => UInt16,
-        (false, 4) => UInt32,
-        (false, _) => UInt64,
-    };
-    let float = |t: &DataType| match t {
-        Float16 => Some(2),
-        Float32 => Some(4),
-        Float64 => Some(8),
-        _ => None,
-    };
-    match (int(a), int(b), float(a), float(b)) {
-        (Some((sa, wa)), Some((sb, wb)), ..) if sa == sb => Some(int_type(sa, wa.max(wb))),
-        (Some((sa, wa)), Some((_, wb)), ..) => {
-            // One signed, one unsigned: a signed type wider than the
-            // unsigned one, if there is one.
-            let (s, u) = if sa { (wa, wb) } else { (wb, wa) };
-            (u < 8).then(|| int_type(true, s.max(2 * u)))
-        }
-        (.., Some(wa), Some(wb)) => Some(if wa.max(wb) == 8 {
-            Float64
-        } else if wa.max(wb) == 4 {
-            Float32
-        } else {
-            Float16
-        }),
-        _ => match (a, b) {
-            (Utf8 | LargeUtf8, Utf8 | LargeUtf8) => Some(LargeUtf8),
-            (Binary | LargeBinary, Binary | LargeBinary) => Some(LargeBinary),
-            _ => None,
-        },
-    }
+/// Whether a partition value is an integer written as Rust writes it
+/// (so that reading it as one loses nothing).
+fn is_integer(v: &str) -> bool {
+    v.parse::<i64>().is_ok_and(|n| n.to_string() == v)
 }
 
 /// A column of `rows` copies of a partition key's value (null for none),

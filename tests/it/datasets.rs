@@ -236,3 +236,89 @@ fn compare_takes_a_folder_or_a_quoted_glob_per_side_and_bad_datasets_exit_2() {
         &["b.parquet", "partition folders", "day"],
     );
 }
+
+/// `skew` (which asks for its key columns first) and `validate --examples`
+/// (which reads every checked column in one read) on Hive folders of
+/// Parquet files with dictionary-encoded strings: the partition column
+/// joins the files' own, in the order asked, with the type they decode as.
+#[test]
+fn skew_and_examples_read_hive_folders() {
+    let dir = tmp();
+    let batch = sample(1200);
+    let ids: Int64Array = (0..batch.num_rows() as i64).map(Some).collect();
+    let (base, current) = (dir.path().join("base"), dir.path().join("current"));
+    for side in [&base, &current] {
+        // Hive folders by day and region; the files hold x, s and id.
+        for day in 1..=3i64 {
+            for region in ["eu west", "us"] {
+                let days = batch
+                    .column(2)
+                    .as_primitive::<arrow::datatypes::Int64Type>();
+                let regions = batch.column(3).as_string::<i32>();
+                let keep: BooleanArray = (0..batch.num_rows())
+                    .map(|i| Some(days.value(i) == day && regions.value(i) == region))
+                    .collect();
+                // id last among the files' columns: skew asks for it first.
+                let rows = RecordBatch::try_from_iter(vec![
+                    ("x", batch.column(0).clone()),
+                    ("s", batch.column(1).clone()),
+                    ("id", Arc::new(ids.clone()) as ArrayRef),
+                ])
+                .unwrap();
+                let rows = filter_record_batch(&rows, &keep).unwrap();
+                let d = side.join(format!("day={day}/region={}", region.replace(' ', "%20")));
+                std::fs::create_dir_all(&d).unwrap();
+                write_parquet(&d.join("part-0.parquet"), &[rows], Compression::SNAPPY, 100);
+            }
+        }
+    }
+    let out = dir.path().join("skew.json");
+    let o = skewer(&[
+        "skew",
+        base.to_str().unwrap(),
+        current.to_str().unwrap(),
+        "--key",
+        "id",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let skew: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let text = skew.to_string();
+    for name in ["\"x\"", "\"s\"", "\"day\"", "\"region\""] {
+        assert!(text.contains(name), "{name} missing: {text}");
+    }
+
+    let schema = dir.path().join("schema.json");
+    let o = skewer(&[
+        "schema",
+        "infer",
+        base.to_str().unwrap(),
+        "-o",
+        schema.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let examples = dir.path().join("bad.csv");
+    let o = skewer(&[
+        "validate",
+        current.to_str().unwrap(),
+        "--schema",
+        schema.to_str().unwrap(),
+        "--examples",
+        examples.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Examples written into the folder would be read as data next time.
+    fails_with(
+        &[
+            "validate",
+            current.to_str().unwrap(),
+            "--schema",
+            schema.to_str().unwrap(),
+            "--examples",
+            current.join("bad.csv").to_str().unwrap(),
+        ],
+        &["bad.csv", "a folder read as data"],
+    );
+}
