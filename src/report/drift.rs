@@ -150,9 +150,9 @@ fn headline(c: &Comparison) -> (&'static str, String) {
             "{} of {} features drifted{open} (base: {}, {} rows; current: {}, {} rows; threshold {}, alpha {})",
             drifted,
             c.features.len(),
-            c.base.sources.join(", "),
+            super::sources_label(&c.base.sources),
             c.base.num_rows,
-            c.current.sources.join(", "),
+            super::sources_label(&c.current.sources),
             c.current.num_rows,
             float(Some(c.options.threshold)),
             c.options.alpha

@@ -13,3 +13,28 @@ pub use drift::{anomalies_markdown, anomalies_table, comparison_markdown, compar
 pub use skew::skew_table;
 pub use table::{md_cell, text as text_table};
 pub use terminal::{summary_table, terminal_width};
+
+/// The inputs of a profile in a line: every name up to three, else the
+/// first two, the last and how many (a folder may hold thousands of files;
+/// the JSON keeps them all).
+pub fn sources_label(sources: &[String]) -> String {
+    match sources {
+        [first, second, .., last] if sources.len() > 3 => {
+            format!("{first}, {second} … {last} ({} files)", sources.len())
+        }
+        _ => sources.join(", "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn many_sources_are_summed_up() {
+        let names = |n: usize| (0..n).map(|k| format!("p{k}")).collect::<Vec<_>>();
+        assert_eq!(super::sources_label(&names(3)), "p0, p1, p2");
+        assert_eq!(
+            super::sources_label(&names(1000)),
+            "p0, p1 … p999 (1000 files)"
+        );
+    }
+}

@@ -127,7 +127,7 @@ pub fn summary_table(p: &DatasetProfile, width: Option<usize>) -> String {
         "{} rows, {} columns, from {} ({} backend, {} pass{})",
         p.num_rows,
         p.features.len(),
-        p.sources.join(", "),
+        super::sources_label(&p.sources),
         p.backend.kind,
         p.passes,
         if p.passes == 1 { "" } else { "es" }

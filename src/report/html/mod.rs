@@ -139,7 +139,10 @@ fn features<'a>(r: &Report<'a>) -> Vec<Feature<'a>> {
 /// The page.
 pub fn render(r: &Report) -> String {
     let features = features(r);
-    let title = format!("skewer report: {}", r.current.sources.join(", "));
+    let title = format!(
+        "skewer report: {}",
+        crate::report::sources_label(&r.current.sources)
+    );
     let page = html! {
         (DOCTYPE)
         html lang="en" {
@@ -175,7 +178,7 @@ fn rows_of(p: &DatasetProfile) -> String {
         "{} rows, {} columns, from {}",
         p.num_rows,
         p.features.len(),
-        p.sources.join(", ")
+        crate::report::sources_label(&p.sources)
     )
 }
 
