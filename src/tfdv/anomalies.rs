@@ -4,9 +4,11 @@
 //! The baseline is the schema as [`super::schema::export`] writes it; each
 //! feature with anomalies gets one `AnomalyInfo` (severity ERROR) with one
 //! reason per anomaly, and the dataset-level anomalies go to
-//! `dataset_anomaly_info`. An anomaly's type is TFDV's `AnomalyInfo.Type`
-//! of the same name where TFDV has one (skewer names its anomalies after
-//! TFDV's, so the enum itself is the table); skewer's own kinds
+//! `dataset_anomaly_info`; `anomaly_info` is keyed by the feature's path
+//! serialized as TFDV does ([`serialized_path`]). An anomaly's type is
+//! TFDV's `AnomalyInfo.Type` of the same name where TFDV has one (skewer
+//! names its anomalies after TFDV's, so the enum itself is the table);
+//! skewer's own kinds
 //! (Kolmogorov-Smirnov, PSI, Wasserstein, Hellinger, undecided
 //! comparators) are `UNKNOWN_TYPE`, with skewer's name leading the
 //! description.
@@ -67,6 +69,33 @@ fn info(feature: Option<&str>, reasons: Vec<anomaly_info::Reason>) -> pb::Anomal
     }
 }
 
+/// A path as TFDV serializes it (`Path::Serialize`, the keys of
+/// `anomaly_info` under `SERIALIZED_PATH`): the steps joined by `.`, a
+/// step kept as it is when it is non-empty with no `.`, `(`, `)` or `'`,
+/// or is `(…)` with no parenthesis inside; any other step in single
+/// quotes, its own single quotes doubled (`a.b` → `'a.b'`).
+pub fn serialized_path(steps: &[&str]) -> String {
+    let standard = |s: &str| {
+        let plain = !s.is_empty() && !s.contains(['.', '(', ')', '\'']);
+        let wrapped = s.len() >= 2
+            && s.starts_with('(')
+            && s.ends_with(')')
+            && !s[1..s.len() - 1].contains(['(', ')']);
+        plain || wrapped
+    };
+    steps
+        .iter()
+        .map(|s| {
+            if standard(s) {
+                s.to_string()
+            } else {
+                format!("'{}'", s.replace('\'', "''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
 /// The anomalies as TFDV's message, with what the baseline schema lost.
 pub fn export(schema: &Schema, anomalies: &[Anomaly]) -> (pb::Anomalies, Vec<Unmapped>) {
     let (baseline, notes) = super::schema::export(schema);
@@ -83,7 +112,7 @@ pub fn export(schema: &Schema, anomalies: &[Anomaly]) -> (pb::Anomalies, Vec<Unm
         anomaly_name_format: Some(pb::anomalies::AnomalyNameFormat::SerializedPath as i32),
         anomaly_info: by_feature
             .into_iter()
-            .map(|(f, r)| (f.to_string(), info(Some(f), r)))
+            .map(|(f, r)| (serialized_path(&[f]), info(Some(f), r)))
             .collect(),
         dataset_anomaly_info: (!dataset.is_empty()).then(|| info(None, dataset)),
         data_missing: None,

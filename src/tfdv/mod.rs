@@ -36,7 +36,8 @@ pub const DESCRIPTOR_SET: &[u8] =
 pub enum Encoding {
     /// `.pb` (or any other name): the binary wire format.
     Binary,
-    /// `.pbtxt`, `.textproto`, `.txt`: protobuf's text format.
+    /// `.pbtxt`, `.textproto`, `.prototxt`, `.txt`: protobuf's text
+    /// format.
     Text,
 }
 
@@ -83,14 +84,40 @@ fn pool() -> Result<DescriptorPool> {
         .map_err(|e| Error::Internal(format!("the tensorflow-metadata descriptors: {e}")))
 }
 
-/// `m` encoded as `enc` (text: pretty, fields in number order, defaults
-/// left out, as TFDV's own writers do).
+/// The descriptors with every map entry made an ordinary nested message,
+/// so that a map field reads as the repeated field of entries it is on
+/// the wire, in the wire's order. prost-reflect keeps a map in a
+/// `HashMap` and prints it in that (per-process) order; prost writes maps
+/// in key order (`btree_map` in build.rs), so through this pool the text
+/// format lists the entries sorted by key, in the same syntax
+/// (`anomaly_info: [{ key: … value { … } }, …]`).
+fn ordered_pool() -> Result<DescriptorPool> {
+    fn unmap(ms: &mut [prost_types::DescriptorProto]) {
+        for m in ms {
+            if let Some(o) = m.options.as_mut() {
+                o.map_entry = None;
+            }
+            unmap(&mut m.nested_type);
+        }
+    }
+    let mut set = prost_types::FileDescriptorSet::decode(DESCRIPTOR_SET)
+        .map_err(|e| Error::Internal(format!("the tensorflow-metadata descriptors: {e}")))?;
+    for f in &mut set.file {
+        unmap(&mut f.message_type);
+    }
+    DescriptorPool::from_file_descriptor_set(set)
+        .map_err(|e| Error::Internal(format!("the tensorflow-metadata descriptors: {e}")))
+}
+
+/// `m` encoded as `enc` (text: pretty, fields in number order, maps in
+/// key order, defaults left out, as TFDV's own writers do): the same
+/// message always gives the same bytes.
 pub fn encode<M: Message + prost::Name>(m: &M, enc: Encoding) -> Result<Vec<u8>> {
     let bytes = m.encode_to_vec();
     if enc == Encoding::Binary {
         return Ok(bytes);
     }
-    let desc = pool()?
+    let desc = ordered_pool()?
         .get_message_by_name(&M::full_name())
         .ok_or_else(|| Error::Internal(format!("no descriptor of {}", M::full_name())))?;
     let dm = DynamicMessage::decode(desc, bytes.as_slice())
@@ -106,13 +133,15 @@ pub fn encode<M: Message + prost::Name>(m: &M, enc: Encoding) -> Result<Vec<u8>>
 
 /// Read a message of type `M` from `path`, binary or text by its
 /// extension; an error names the file and what is wrong.
-pub fn read<M: Message + prost::Name + Default>(path: &Path) -> Result<M> {
+pub fn read<M: Message + prost::Name + Default + 'static>(path: &Path) -> Result<M> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     decode(path, &bytes, Encoding::of_path(path))
 }
 
-/// Decode `bytes` (from `path`, named in errors) as `enc`.
-pub fn decode<M: Message + prost::Name + Default>(
+/// Decode `bytes` (from `path`, named in errors) as `enc`. A schema is
+/// also checked for what its types cannot forbid and skewer cannot read
+/// (negative counts: [`schema::check`]).
+pub fn decode<M: Message + prost::Name + Default + 'static>(
     path: &Path,
     bytes: &[u8],
     enc: Encoding,
@@ -122,6 +151,18 @@ pub fn decode<M: Message + prost::Name + Default>(
         message: M::full_name(),
         detail,
     };
+    let m = decode_unchecked::<M>(bytes, enc, &bad)?;
+    if let Some(s) = (&m as &dyn std::any::Any).downcast_ref::<pb::Schema>() {
+        schema::check(s).map_err(bad)?;
+    }
+    Ok(m)
+}
+
+fn decode_unchecked<M: Message + prost::Name + Default>(
+    bytes: &[u8],
+    enc: Encoding,
+    bad: &dyn Fn(String) -> Error,
+) -> Result<M> {
     match enc {
         Encoding::Binary => M::decode(bytes).map_err(|e| bad(e.to_string())),
         Encoding::Text => {

@@ -235,31 +235,88 @@ fn export_feature(
             false_value: Some("false".into()),
         }));
     }
-    if let Some(values) = &f.domain {
-        domain = Some(feature::DomainInfo::StringDomain(pb::StringDomain {
-            name: None,
-            value: values.clone(),
-            is_categorical: None,
-        }));
+    match &f.domain {
+        // TFDV's string_domain is for BYTES features; its int_domain and
+        // float_domain have no list of values.
+        Some(values) if matches!(class, TfdvType::String | TfdvType::Bytes) => {
+            domain = Some(feature::DomainInfo::StringDomain(pb::StringDomain {
+                name: None,
+                value: values.clone(),
+                is_categorical: None,
+            }));
+        }
+        Some(_) => note(
+            name,
+            "domain",
+            &format!(
+                "TFDV's {} has no list of values (string_domain is for BYTES features); not exported",
+                if class == TfdvType::Int {
+                    "int_domain"
+                } else {
+                    "float_domain"
+                }
+            ),
+        ),
+        None => {}
     }
     if class == TfdvType::Int && (f.kind == Kind::Categorical || f.int_bounds.is_some()) {
         let b = f.int_bounds.as_ref();
-        let int =
-            |v: Option<Num>, what: &str, note: &mut dyn FnMut(Option<&str>, &str, &str)| match v {
+        // An integer bound; a float one rounded inward (min up, max
+        // down: the integers it allows are the same), non-finite ones
+        // left out.
+        let int = |v: Option<Num>,
+                   up: bool,
+                   what: &str,
+                   note: &mut dyn FnMut(Option<&str>, &str, &str)| {
+            let field = format!("int_bounds.{what}");
+            match v {
                 Some(Num::Int(x)) => Some(x),
                 Some(Num::UInt(x)) => i64::try_from(x).ok().or_else(|| {
                     note(
                         name,
-                        &format!("int_bounds.{what}"),
+                        &field,
                         "beyond int64, which TFDV's int_domain holds; not exported",
                     );
                     None
                 }),
-                Some(Num::Float(x)) => Some(x as i64),
+                Some(Num::Float(x)) if !x.is_finite() => {
+                    note(
+                        name,
+                        &field,
+                        &format!("{x}, which TFDV's int_domain cannot hold; not exported"),
+                    );
+                    None
+                }
+                Some(Num::Float(x)) => {
+                    let r = if up { x.ceil() } else { x.floor() };
+                    // i64's range, exactly: [-2^63, 2^63).
+                    let limit = 2f64.powi(63);
+                    if !(-limit..limit).contains(&r) {
+                        note(
+                            name,
+                            &field,
+                            &format!(
+                                "{x}, beyond int64, which TFDV's int_domain holds; not exported"
+                            ),
+                        );
+                        return None;
+                    }
+                    if r != x {
+                        note(
+                            name,
+                            &field,
+                            &format!(
+                                "TFDV's int_domain holds integers: {x} written as {r}, rounded inward (the same integers pass)"
+                            ),
+                        );
+                    }
+                    Some(r as i64)
+                }
                 None => None,
-            };
-        let min = int(b.and_then(|b| b.min), "min", note);
-        let max = int(b.and_then(|b| b.max), "max", note);
+            }
+        };
+        let min = int(b.and_then(|b| b.min), true, "min", note);
+        let max = int(b.and_then(|b| b.max), false, "max", note);
         domain = Some(feature::DomainInfo::IntDomain(pb::IntDomain {
             name: None,
             min,
@@ -360,7 +417,53 @@ fn export_feature(
     out
 }
 
-/// TFDV's schema as skewer's, with what skewer cannot use. `like`: a
+/// What a TFDV schema's types cannot forbid and skewer cannot read: a
+/// negative count (examples, presence, values per row, a shape's
+/// dimension). The error names the field (and the feature).
+pub fn check(s: &pb::Schema) -> std::result::Result<(), String> {
+    let negative = |v: Option<i64>, field: &str, feature: Option<&str>| match v {
+        Some(x) if x < 0 => Err(match feature {
+            Some(f) => format!("feature {f:?}: {field} is {x}, and a count cannot be negative"),
+            None => format!("{field} is {x}, and a count cannot be negative"),
+        }),
+        _ => Ok(()),
+    };
+    if let Some(c) = &s.dataset_constraints {
+        negative(
+            c.min_examples_count,
+            "dataset_constraints.min_examples_count",
+            None,
+        )?;
+        negative(
+            c.max_examples_count,
+            "dataset_constraints.max_examples_count",
+            None,
+        )?;
+    }
+    for f in &s.feature {
+        let at = f.name.as_deref();
+        if let Some(feature::PresenceConstraints::Presence(p)) = &f.presence_constraints {
+            negative(p.min_count, "presence.min_count", at)?;
+        }
+        match &f.shape_type {
+            Some(feature::ShapeType::ValueCount(v)) => {
+                negative(v.min, "value_count.min", at)?;
+                negative(v.max, "value_count.max", at)?;
+            }
+            Some(feature::ShapeType::Shape(sh)) => {
+                for d in &sh.dim {
+                    negative(d.size, "shape.dim.size", at)?;
+                }
+            }
+            Some(feature::ShapeType::ValueCounts(_)) | None => {}
+        }
+    }
+    Ok(())
+}
+
+/// TFDV's schema as skewer's, with what skewer cannot use. Negative
+/// counts (which [`check`], and so [`super::read`], rejects) are left out
+/// with a note. `like`: a
 /// profile of the data the schema is for, whose Arrow types (and kinds)
 /// the features take where TFDV's type agrees; features tagged
 /// `skewer_type=` by [`export`] keep their tagged type.
@@ -375,9 +478,21 @@ pub fn import(s: &pb::Schema, like: Option<&DatasetProfile>) -> (Schema, Vec<Unm
     };
     let mut dataset = DatasetConstraints::default();
     if let Some(c) = &s.dataset_constraints {
-        let to_u64 = |v: i64| u64::try_from(v).unwrap_or(0);
-        dataset.min_num_examples = c.min_examples_count.map(to_u64);
-        dataset.max_num_examples = c.max_examples_count.map(to_u64);
+        let mut to_u64 = |v: Option<i64>, field: &str| {
+            let v = v?;
+            u64::try_from(v).ok().or_else(|| {
+                note(None, field, format!("{v}: negative; not imported"));
+                None
+            })
+        };
+        dataset.min_num_examples = to_u64(
+            c.min_examples_count,
+            "dataset_constraints.min_examples_count",
+        );
+        dataset.max_num_examples = to_u64(
+            c.max_examples_count,
+            "dataset_constraints.max_examples_count",
+        );
         dataset.num_examples_drift_comparator =
             c.num_examples_drift_comparator
                 .as_ref()
@@ -603,7 +718,16 @@ fn import_feature(
     match &f.presence_constraints {
         Some(feature::PresenceConstraints::Presence(p)) => {
             out.presence.min_fraction = p.min_fraction;
-            out.presence.min_count = p.min_count.map(|c| u64::try_from(c).unwrap_or(0));
+            out.presence.min_count = p.min_count.and_then(|c| {
+                u64::try_from(c).ok().or_else(|| {
+                    note(
+                        at,
+                        "presence.min_count",
+                        format!("{c}: negative; not imported"),
+                    );
+                    None
+                })
+            });
         }
         Some(feature::PresenceConstraints::GroupPresence(_)) => {
             note(
@@ -616,11 +740,17 @@ fn import_feature(
         None => {}
     }
     if let Some(v) = vc {
-        let to_u64 = |x: Option<i64>| x.map(|x| u64::try_from(x).unwrap_or(0));
+        let mut to_u64 = |x: Option<i64>, field: &str| {
+            let x = x?;
+            u64::try_from(x).ok().or_else(|| {
+                note(at, field, format!("{x}: negative; not imported"));
+                None
+            })
+        };
         if is_list(&type_name) {
             out.values_per_row = Some(ValueCountBounds {
-                min: to_u64(v.min),
-                max: to_u64(v.max),
+                min: to_u64(v.min, "value_count.min"),
+                max: to_u64(v.max, "value_count.max"),
             });
         } else if v.min.unwrap_or(0) > 1 || v.max.is_some_and(|m| m < 1) {
             note(

@@ -9,7 +9,10 @@
 //! count, top values, mean length, the rank histogram of the top values),
 //! or `bytes_stats` for binary columns holding bytes that are not UTF-8
 //! (TFDV's own split). Which TFDV type each Arrow type becomes is
-//! [`feature_type`], the one table of it (the schema export reads it too).
+//! [`super::schema::class_of`], the one table of it, which
+//! [`feature_type`] refines for binary columns. Columns skewer does not
+//! profile (struct, map, union, nested lists: no statistics) are left
+//! out, with a note.
 
 use super::pb::{
     self, feature_name_statistics::Type as StatsType, histogram::HistogramType,
@@ -60,41 +63,51 @@ pub fn element_type(type_name: &str) -> &str {
     type_name
 }
 
-/// TFDV's type for a feature, by its Arrow type (and, for binary columns,
-/// whether its values are text): integers, dates, times, timestamps and
-/// durations are INT (their ticks), floats and decimals FLOAT, strings
-/// and booleans STRING (TFDV's `bool_domain` on a BYTES feature, with
-/// values "true" and "false"), binaries STRING when every value is UTF-8
+/// TFDV's type for a feature: [`super::schema::class_of`] of its Arrow
+/// type (the one table of it), refined where only the data can tell:
+/// a binary column is STRING when every value is UTF-8 (TFDV's own split)
 /// and BYTES otherwise. Integer columns profiled as categorical stay INT
-/// (`int_domain.is_categorical` in a schema).
+/// (`int_domain.is_categorical` in a schema); booleans are STRING (TFDV's
+/// `bool_domain` on a BYTES feature, with values "true" and "false").
 pub fn feature_type(f: &FeatureProfile) -> TfdvType {
-    if let Some(n) = &f.numeric {
-        return match n.domain {
-            crate::profile::keys::Domain::Float => TfdvType::Float,
-            _ => TfdvType::Int,
-        };
-    }
-    let t = element_type(&f.type_name);
-    let int = t.starts_with("int") || t.starts_with("uint");
-    if int {
-        return TfdvType::Int;
-    }
-    let invalid = f
-        .categorical
-        .as_ref()
-        .and_then(|c| c.invalid_utf8)
-        .unwrap_or(0);
-    if t.contains("binary") && invalid > 0 {
-        TfdvType::Bytes
-    } else {
-        TfdvType::String
+    match super::schema::class_of(&f.type_name) {
+        TfdvType::Bytes => {
+            let invalid = f
+                .categorical
+                .as_ref()
+                .and_then(|c| c.invalid_utf8)
+                .unwrap_or(0);
+            if invalid > 0 {
+                TfdvType::Bytes
+            } else {
+                TfdvType::String
+            }
+        }
+        t => t,
     }
 }
 
 /// The profile as TFDV statistics, with what could not be said.
 pub fn export(p: &DatasetProfile) -> (pb::DatasetFeatureStatisticsList, Vec<Unmapped>) {
     let mut notes = Vec::new();
-    let features = p.features.iter().map(|f| feature(f, &mut notes)).collect();
+    let mut features = Vec::new();
+    for f in &p.features {
+        if f.numeric.is_none() && f.categorical.is_none() {
+            // A column skewer does not profile (struct, map, union, nested
+            // list, null): no statistics to give, and TFDV's STRUCT would
+            // need its fields'.
+            notes.push(Unmapped {
+                feature: Some(f.name.clone()),
+                field: "features".into(),
+                detail: format!(
+                    "a {} column, which skewer does not profile (no statistics); left out",
+                    f.type_name
+                ),
+            });
+            continue;
+        }
+        features.push(feature(f, &mut notes));
+    }
     let list = pb::DatasetFeatureStatisticsList {
         datasets: vec![pb::DatasetFeatureStatistics {
             num_examples: p.num_rows,
@@ -147,6 +160,7 @@ fn feature(f: &FeatureProfile, notes: &mut Vec<Unmapped>) -> FeatureNameStatisti
         (_, Some(c)) => Some(pb::feature_name_statistics::Stats::StringStats(strings(
             f, c, &mut note,
         ))),
+        // Left out by export.
         (None, None) => None,
     };
     FeatureNameStatistics {

@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-use skewer::profile::keys::Domain;
+use skewer::profile::keys::{Domain, Num};
+use skewer::profile::DatasetProfile;
+use skewer::tfdv::anomalies::serialized_path;
+use skewer::tfdv::pb;
 
 use crate::common::{fails_with, skewer, stderr, tmp};
 
@@ -83,9 +86,6 @@ fn s(p: &Path) -> &str {
 /// says, field by field.
 #[test]
 fn statistics_are_the_profiles() {
-    let Some(py) = python("statistics_are_the_profiles") else {
-        return;
-    };
     let d = tmp();
     let (json, pb, txt) = (
         p(d.path(), "p.json"),
@@ -95,11 +95,20 @@ fn statistics_are_the_profiles() {
     run_ok(&["profile", TRAIN, "-o", s(&json), "--quiet"]);
     run_ok(&["export", s(&json), "--to", "tfdv", "-o", s(&pb)]);
     run_ok(&["export", s(&json), "--to", "tfdv", "-o", s(&txt)]);
+    let profile = skewer::read_profile(&json).unwrap();
+    // skewer's own decoder, with or without Python.
+    let mine: pb::DatasetFeatureStatisticsList = skewer::tfdv::read(&pb).unwrap();
+    let mine_txt: pb::DatasetFeatureStatisticsList = skewer::tfdv::read(&txt).unwrap();
+    assert_eq!(mine, mine_txt, "binary and text differ");
+    stats_match_profile(&mine, &profile);
+
+    let Some(py) = python("statistics_are_the_profiles") else {
+        return;
+    };
     let binary = read(&py, "stats", &pb);
     assert_eq!(binary, read(&py, "stats", &txt), "binary and text differ");
     assert_ne!(std::fs::read(&pb).unwrap(), std::fs::read(&txt).unwrap());
 
-    let profile = skewer::read_profile(&json).unwrap();
     let ds = &binary["datasets"][0];
     assert_eq!(binary["datasets"].as_array().unwrap().len(), 1);
     assert_eq!(u(&ds["num_examples"]), profile.num_rows);
@@ -215,6 +224,109 @@ fn statistics_are_the_profiles() {
         assert_eq!(u(&stats["min_num_values"]), 1);
         assert_eq!(u(&stats["max_num_values"]), 1);
         assert_eq!(f(&stats["avg_num_values"]), 1.0);
+    }
+    assert!(
+        numeric >= 10 && strings >= 5,
+        "{numeric} numeric, {strings} string features"
+    );
+}
+
+/// The statistics, as skewer's decoder reads them, say what the profile
+/// says.
+fn stats_match_profile(m: &pb::DatasetFeatureStatisticsList, profile: &DatasetProfile) {
+    use pb::feature_name_statistics::{FieldId, Stats, Type};
+    assert_eq!(m.datasets.len(), 1);
+    let ds = &m.datasets[0];
+    assert_eq!(ds.num_examples, profile.num_rows);
+    assert_eq!(ds.features.len(), profile.features.len());
+    let (mut numeric, mut strings) = (0, 0);
+    for (t, pf) in ds.features.iter().zip(&profile.features) {
+        assert_eq!(t.field_id, Some(FieldId::Name(pf.name.clone())));
+        let common = match (&t.stats, &pf.numeric, &pf.categorical) {
+            (Some(Stats::NumStats(ns)), Some(n), _) => {
+                numeric += 1;
+                let want = if n.domain == Domain::Float {
+                    Type::Float
+                } else {
+                    Type::Int
+                };
+                assert_eq!(t.r#type(), want, "{}", pf.name);
+                assert_eq!(ns.mean, n.mean.unwrap_or(0.0), "{}", pf.name);
+                assert_eq!(ns.std_dev, n.std_dev.unwrap_or(0.0));
+                assert_eq!(ns.num_zeros, n.zeros);
+                assert_eq!(ns.min, n.min.unwrap().as_f64());
+                assert_eq!(ns.max, n.max.unwrap().as_f64());
+                assert_eq!(ns.median, n.quantile(0.5).unwrap().as_f64());
+                assert_eq!(ns.histograms.len(), 2);
+                let std: Vec<(f64, f64, u64)> = n
+                    .histogram
+                    .iter()
+                    .map(|b| (b.low, b.high, b.count))
+                    .collect();
+                let qs: Vec<(f64, f64, u64)> = n
+                    .quantile_histogram
+                    .iter()
+                    .map(|b| (b.low.as_f64(), b.high.as_f64(), b.count))
+                    .collect();
+                for (h, want) in ns.histograms.iter().zip([std, qs]) {
+                    assert_eq!(h.num_nan, n.nan, "{}", pf.name);
+                    let got: Vec<(f64, f64, u64)> = h
+                        .buckets
+                        .iter()
+                        .map(|b| (b.low_value, b.high_value, b.sample_count as u64))
+                        .collect();
+                    assert_eq!(got, want, "{}", pf.name);
+                    assert!(!got.is_empty());
+                }
+                use pb::histogram::HistogramType;
+                assert_eq!(ns.histograms[0].r#type(), HistogramType::Standard);
+                assert_eq!(ns.histograms[1].r#type(), HistogramType::Quantiles);
+                ns.common_stats.clone().unwrap()
+            }
+            (Some(Stats::StringStats(ss)), None, Some(c)) => {
+                strings += 1;
+                assert_eq!(t.r#type(), Type::String, "{}", pf.name);
+                assert_eq!(ss.unique, c.unique);
+                let top: Vec<(String, u64)> = ss
+                    .top_values
+                    .iter()
+                    .map(|v| (v.value.clone(), v.frequency as u64))
+                    .collect();
+                let want: Vec<(String, u64)> =
+                    c.top_values.iter().map(|v| (v.label(), v.count)).collect();
+                assert_eq!(top, want, "{}", pf.name);
+                let ranks: Vec<(u64, u64, String, u64)> = ss
+                    .rank_histogram
+                    .as_ref()
+                    .unwrap()
+                    .buckets
+                    .iter()
+                    .map(|b| {
+                        (
+                            b.low_rank,
+                            b.high_rank,
+                            b.label.clone(),
+                            b.sample_count as u64,
+                        )
+                    })
+                    .collect();
+                let want: Vec<(u64, u64, String, u64)> = want
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (v, n))| (i as u64, i as u64, v, n))
+                    .collect();
+                assert_eq!(ranks, want);
+                assert_eq!(ss.avg_length, c.mean_length.unwrap_or(0.0) as f32);
+                assert_eq!(ss.invalid_utf8_count, c.invalid_utf8.unwrap_or(0));
+                ss.common_stats.clone().unwrap()
+            }
+            other => panic!("{}: unexpected statistics {other:?}", pf.name),
+        };
+        assert_eq!(common.num_non_missing, pf.count, "{}", pf.name);
+        assert_eq!(common.num_missing, pf.missing, "{}", pf.name);
+        assert_eq!(common.tot_num_values, pf.count);
+        assert_eq!((common.min_num_values, common.max_num_values), (1, 1));
+        assert_eq!(common.avg_num_values, 1.0);
     }
     assert!(
         numeric >= 10 && strings >= 5,
@@ -374,9 +486,6 @@ fn schemas_round_trip() {
 /// with one reason per anomaly of validate's JSON, in both encodings.
 #[test]
 fn anomalies_are_validates() {
-    let Some(py) = python("anomalies_are_validates") else {
-        return;
-    };
     let d = tmp();
     let (schema, json) = (p(d.path(), "schema.json"), p(d.path(), "a.json"));
     run_ok(&[
@@ -388,7 +497,7 @@ fn anomalies_are_validates() {
         "--bounds",
         "--quiet",
     ]);
-    let mut docs = Vec::new();
+    let mut outs = Vec::new();
     for name in ["a.pbtxt", "a.pb"] {
         let out = p(d.path(), name);
         let o = skewer(&[
@@ -405,14 +514,65 @@ fn anomalies_are_validates() {
             "--quiet",
         ]);
         assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-        docs.push(read(&py, "anomalies", &out));
+        outs.push(out);
     }
-    assert_eq!(docs[0], docs[1]);
-    let t = &docs[0];
     let v: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let anomalies = v["anomalies"].as_array().unwrap();
     assert!(anomalies.len() >= 3);
     let schema_doc = skewer::schema::read_schema(&schema).unwrap();
+
+    // skewer's own decoder, with or without Python.
+    let mine: pb::Anomalies = skewer::tfdv::read(&outs[0]).unwrap();
+    let mine_pb: pb::Anomalies = skewer::tfdv::read(&outs[1]).unwrap();
+    assert_eq!(mine, mine_pb, "binary and text differ");
+    assert_eq!(
+        mine.anomaly_name_format(),
+        pb::anomalies::AnomalyNameFormat::SerializedPath
+    );
+    match &mine.baseline_schema {
+        Some(pb::anomalies::BaselineSchema::Baseline(b)) => {
+            assert_eq!(b.feature.len(), schema_doc.features.len())
+        }
+        other => panic!("baseline {other:?}"),
+    }
+    let mut seen = 0;
+    for (key, info) in &mine.anomaly_info {
+        let step = &info.path.as_ref().unwrap().step;
+        assert_eq!(step.len(), 1);
+        assert_eq!(key, &serialized_path(&[&step[0]]));
+        assert_eq!(info.severity(), pb::anomaly_info::Severity::Error);
+        let own: Vec<&Value> = anomalies
+            .iter()
+            .filter(|a| a["feature"] == step[0].as_str())
+            .collect();
+        assert_eq!(info.reason.len(), own.len(), "{key}");
+        for (r, a) in info.reason.iter().zip(&own) {
+            let (kind, long) = (a["type"].as_str().unwrap(), a["long"].as_str().unwrap());
+            assert_eq!(r.short_description.as_deref(), a["short"].as_str());
+            let (t, known) = skewer::tfdv::anomalies::anomaly_type(kind);
+            assert_eq!(r.r#type(), t);
+            let want = if known {
+                long.to_string()
+            } else {
+                format!("{kind}: {long}")
+            };
+            assert_eq!(r.description.as_deref(), Some(want.as_str()));
+            seen += 1;
+        }
+        if own.len() > 1 {
+            assert_eq!(info.short_description.as_deref(), Some("Multiple errors"));
+        }
+    }
+    let dataset = anomalies.iter().filter(|a| a["feature"].is_null()).count();
+    assert_eq!(seen + dataset, anomalies.len());
+    assert_eq!(mine.dataset_anomaly_info.is_some(), dataset > 0);
+
+    let Some(py) = python("anomalies_are_validates") else {
+        return;
+    };
+    let docs: Vec<Value> = outs.iter().map(|o| read(&py, "anomalies", o)).collect();
+    assert_eq!(docs[0], docs[1]);
+    let t = &docs[0];
     assert_eq!(
         t["baseline"]["feature"].as_array().unwrap().len(),
         schema_doc.features.len()
@@ -463,6 +623,40 @@ fn anomalies_are_validates() {
 /// name, number, label, type and oneof, every enum value.
 #[test]
 fn messages_are_the_published_ones() {
+    // Without Python: the compiled set holds the messages skewer writes and
+    // reads, with the fields' published numbers (spot checks; the
+    // package's descriptors below check every field).
+    let pool = prost_reflect::DescriptorPool::decode(skewer::tfdv::DESCRIPTOR_SET).unwrap();
+    let mut fields = 0;
+    for m in pool.all_messages() {
+        if m.package_name() == "tensorflow.metadata.v0" {
+            fields += m.fields().count();
+        }
+    }
+    assert!(fields > 250, "{fields} fields");
+    for (message, field, number) in [
+        ("DatasetFeatureStatisticsList", "datasets", 1),
+        ("DatasetFeatureStatistics", "num_examples", 2),
+        ("FeatureNameStatistics", "num_stats", 3),
+        ("FeatureNameStatistics", "string_stats", 4),
+        ("NumericStatistics", "histograms", 8),
+        ("Schema", "feature", 1),
+        ("Schema", "dataset_constraints", 11),
+        ("Feature", "int_domain", 9),
+        ("Feature", "drift_comparator", 21),
+        ("Anomalies", "anomaly_info", 2),
+        ("Anomalies", "anomaly_name_format", 7),
+        ("AnomalyInfo", "reason", 7),
+    ] {
+        let m = pool
+            .get_message_by_name(&format!("tensorflow.metadata.v0.{message}"))
+            .unwrap_or_else(|| panic!("no {message}"));
+        let f = m
+            .get_field_by_name(field)
+            .unwrap_or_else(|| panic!("no {message}.{field}"));
+        assert_eq!(f.number(), number, "{message}.{field}");
+    }
+
     let Some(py) = python("messages_are_the_published_ones") else {
         return;
     };
@@ -551,6 +745,43 @@ fn bad_input_names_the_file() {
         &["schema", "import", s(&p(d.path(), "none.pbtxt"))],
         &["none.pbtxt"],
     );
+    // Negative counts: no skewer schema can say them (once read as 0).
+    let neg = p(d.path(), "neg.pbtxt");
+    std::fs::write(&neg, "dataset_constraints { max_examples_count: -1 }\n").unwrap();
+    fails_with(
+        &["schema", "import", s(&neg)],
+        &[
+            "neg.pbtxt",
+            "tensorflow.metadata.v0.Schema",
+            "dataset_constraints.max_examples_count",
+            "-1",
+        ],
+    );
+    std::fs::write(
+        &neg,
+        "feature { name: \"x\" type: INT presence { min_count: -3 } }\n",
+    )
+    .unwrap();
+    fails_with(
+        &["schema", "import", s(&neg)],
+        &["neg.pbtxt", "\"x\"", "presence.min_count"],
+    );
+    let neg_pb = p(d.path(), "neg.pb");
+    let mut m = pb::Schema::default();
+    m.feature.push(pb::Feature {
+        name: Some("v".into()),
+        r#type: Some(pb::FeatureType::Int as i32),
+        shape_type: Some(pb::feature::ShapeType::ValueCount(pb::ValueCount {
+            min: Some(-2),
+            max: Some(3),
+        })),
+        ..Default::default()
+    });
+    std::fs::write(&neg_pb, prost::Message::encode_to_vec(&m)).unwrap();
+    fails_with(
+        &["schema", "import", s(&neg_pb)],
+        &["neg.pb", "\"v\"", "value_count.min"],
+    );
     let json = p(d.path(), "p.json");
     std::fs::write(&json, "{").unwrap();
     fails_with(
@@ -565,4 +796,259 @@ fn bad_input_names_the_file() {
         &["p.json"],
     );
     assert!(!p(d.path(), "o.pb").exists());
+}
+
+/// `--anomalies-out` gives the same bytes run after run, with
+/// `anomaly_info` (a map, which prost-reflect holds in a HashMap) in key
+/// order, in the text format tensorflow-metadata parses.
+#[test]
+fn anomalies_are_deterministic() {
+    let d = tmp();
+    let schema = p(d.path(), "schema.json");
+    run_ok(&[
+        "schema",
+        "infer",
+        TRAIN,
+        "-o",
+        s(&schema),
+        "--bounds",
+        "--quiet",
+    ]);
+    let validate = |out: &str| {
+        skewer(&[
+            "validate",
+            SERVE,
+            "--schema",
+            s(&schema),
+            "--training",
+            TRAIN,
+            "--anomalies-out",
+            out,
+            "--quiet",
+        ])
+    };
+    let mut outs = Vec::new();
+    for name in ["a.pbtxt", "b.pbtxt", "c.pbtxt"] {
+        let out = p(d.path(), name);
+        let o = validate(s(&out));
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        outs.push(std::fs::read(&out).unwrap());
+    }
+    assert!(outs[0] == outs[1] && outs[0] == outs[2], "runs differ");
+    // The map's entries are the top-level message's `key:` lines.
+    let text = String::from_utf8(outs[0].clone()).unwrap();
+    let keys: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("  key: "))
+        .collect();
+    assert!(keys.len() >= 3, "{keys:?}");
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    let m: pb::Anomalies = skewer::tfdv::read(&p(d.path(), "a.pbtxt")).unwrap();
+    assert_eq!(m.anomaly_info.len(), keys.len());
+    if let Some(py) = python("anomalies_are_deterministic") {
+        let t = read(&py, "anomalies", &p(d.path(), "a.pbtxt"));
+        assert_eq!(t["anomaly_info"].as_object().unwrap().len(), keys.len());
+    }
+}
+
+/// `anomaly_info`'s keys are paths serialized as TFDV's `Path::Serialize`
+/// does: a step with `.`, `(`, `)` or `'` (and not one `(…)`) in single
+/// quotes, its quotes doubled.
+#[test]
+fn anomaly_keys_are_tfdv_serialized_paths() {
+    for (steps, want) in [
+        (&["f_normal"][..], "f_normal"),
+        (&["a.b"], "'a.b'"),
+        (&["a(b"], "'a(b'"),
+        (&["(ext)"], "(ext)"),
+        (&["(a)(b)"], "'(a)(b)'"),
+        (&["it's"], "'it''s'"),
+        (&[""], "''"),
+        (&["s", "x.y"], "s.'x.y'"),
+    ] {
+        assert_eq!(serialized_path(steps), want, "{steps:?}");
+    }
+    let d = tmp();
+    let path = p(d.path(), "s.json");
+    run_ok(&["schema", "infer", TRAIN, "-o", s(&path), "--quiet"]);
+    let mut schema = skewer::schema::read_schema(&path).unwrap();
+    schema.features.clear();
+    let anomaly = |feature: &str| skewer::schema::Anomaly {
+        feature: Some(feature.into()),
+        kind: "FLOAT_TYPE_HAS_NAN".into(),
+        short: "Invalid values".into(),
+        long: "NaN".into(),
+        value: Value::Null,
+        threshold: Value::Null,
+        values: Vec::new(),
+    };
+    let (m, _) = skewer::tfdv::anomalies::export(&schema, &[anomaly("a.b"), anomaly("plain")]);
+    let keys: Vec<&str> = m.anomaly_info.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["'a.b'", "plain"]);
+    assert_eq!(m.anomaly_info["'a.b'"].path.as_ref().unwrap().step, ["a.b"]);
+}
+
+/// A categorical integer's `domain` (its values) has no place in TFDV's
+/// int_domain: the export says so, keeps `is_categorical`, and the import
+/// gives the feature back categorical without a domain.
+#[test]
+fn categorical_int_domain_is_reported() {
+    let d = tmp();
+    let (schema, txt, back) = (
+        p(d.path(), "schema.json"),
+        p(d.path(), "schema.pbtxt"),
+        p(d.path(), "back.json"),
+    );
+    run_ok(&[
+        "schema",
+        "infer",
+        TRAIN,
+        "--categorical",
+        "i_count",
+        "-o",
+        s(&schema),
+        "--quiet",
+    ]);
+    let a = skewer::schema::read_schema(&schema).unwrap();
+    let fa = a.features.iter().find(|f| f.name == "i_count").unwrap();
+    assert!(fa.domain.as_ref().is_some_and(|d| !d.is_empty()), "{fa:?}");
+    let warned = run_ok(&[
+        "schema",
+        "export",
+        s(&schema),
+        "--to",
+        "tfdv",
+        "-o",
+        s(&txt),
+    ]);
+    assert!(
+        warned
+            .lines()
+            .any(|l| l.contains("warning: domain:") && l.contains("\"i_count\"")),
+        "{warned}"
+    );
+    let m: pb::Schema = skewer::tfdv::read(&txt).unwrap();
+    let f = m
+        .feature
+        .iter()
+        .find(|f| f.name.as_deref() == Some("i_count"))
+        .unwrap();
+    match &f.domain_info {
+        Some(pb::feature::DomainInfo::IntDomain(i)) => assert_eq!(i.is_categorical, Some(true)),
+        other => panic!("{other:?}"),
+    }
+    run_ok(&["schema", "import", s(&txt), "-o", s(&back), "--quiet"]);
+    let b = skewer::schema::read_schema(&back).unwrap();
+    let fb = b.features.iter().find(|f| f.name == "i_count").unwrap();
+    assert_eq!(fb.kind, fa.kind);
+    assert_eq!(fb.domain, None);
+    if let Some(py) = python("categorical_int_domain_is_reported") {
+        read(&py, "schema", &txt);
+    }
+}
+
+/// Float integer bounds round inward (min up, max down) with a note when
+/// inexact; non-finite ones are left out with a note.
+#[test]
+fn float_int_bounds_round_inward() {
+    let d = tmp();
+    let path = p(d.path(), "s.json");
+    run_ok(&["schema", "infer", TRAIN, "-o", s(&path), "--quiet"]);
+    let mut schema = skewer::schema::read_schema(&path).unwrap();
+    let i = schema
+        .features
+        .iter()
+        .position(|f| f.type_name == "int64")
+        .expect("an int64 feature");
+    let bounds = |min: f64, max: f64| skewer::schema::Bounds {
+        min: Some(Num::Float(min)),
+        max: Some(Num::Float(max)),
+    };
+    let export = |schema: &skewer::schema::Schema| {
+        let (m, notes) = skewer::tfdv::schema::export(schema);
+        let f = m.feature[i].clone();
+        let dom = match f.domain_info {
+            Some(pb::feature::DomainInfo::IntDomain(d)) => d,
+            other => panic!("{other:?}"),
+        };
+        let fields: Vec<String> = notes
+            .iter()
+            .filter(|n| n.field.starts_with("int_bounds"))
+            .map(|n| n.field.clone())
+            .collect();
+        (dom.min, dom.max, fields)
+    };
+    schema.features[i].int_bounds = Some(bounds(1.5, 7.9));
+    assert_eq!(
+        export(&schema),
+        (
+            Some(2),
+            Some(7),
+            vec!["int_bounds.min".into(), "int_bounds.max".into()]
+        )
+    );
+    schema.features[i].int_bounds = Some(bounds(-1.5, -0.5));
+    assert_eq!(export(&schema).0, Some(-1));
+    assert_eq!(export(&schema).1, Some(-1));
+    schema.features[i].int_bounds = Some(bounds(3.0, 4.0));
+    assert_eq!(export(&schema), (Some(3), Some(4), vec![]));
+    schema.features[i].int_bounds = Some(bounds(f64::NAN, f64::INFINITY));
+    assert_eq!(
+        export(&schema),
+        (
+            None,
+            None,
+            vec!["int_bounds.min".into(), "int_bounds.max".into()]
+        )
+    );
+    schema.features[i].int_bounds = Some(bounds(-1e30, 1e30));
+    let (min, max, fields) = export(&schema);
+    assert_eq!((min, max, fields.len()), (None, None, 2));
+}
+
+/// Columns skewer does not profile (a struct: no statistics) are left out
+/// of the statistics, with a note, not written as empty STRING features;
+/// the TFDV type of the others is class_of's, refined for binary columns.
+#[test]
+fn unprofiled_columns_are_reported() {
+    let d = tmp();
+    let json = p(d.path(), "p.json");
+    run_ok(&["profile", TRAIN, "-o", s(&json), "--quiet"]);
+    let mut profile = skewer::read_profile(&json).unwrap();
+    let n = profile.features.len();
+    let mut st = profile.features[0].clone();
+    st.name = "st".into();
+    st.type_name = "struct<a: int64>".into();
+    st.numeric = None;
+    st.categorical = None;
+    st.values_per_row = None;
+    profile.features.push(st);
+    let (m, notes) = skewer::tfdv::statistics::export(&profile);
+    assert_eq!(m.datasets[0].features.len(), n);
+    assert!(
+        notes
+            .iter()
+            .any(|x| x.feature.as_deref() == Some("st") && x.detail.contains("struct")),
+        "{notes:?}"
+    );
+
+    use skewer::tfdv::schema::class_of;
+    use skewer::tfdv::statistics::{feature_type, TfdvType};
+    for f in &profile.features[..n] {
+        assert_eq!(feature_type(f), class_of(&f.type_name), "{}", f.name);
+    }
+    let s_feature = profile
+        .features
+        .iter()
+        .find(|f| f.categorical.is_some() && f.type_name == "utf8")
+        .expect("a string feature");
+    let mut bin = s_feature.clone();
+    bin.type_name = "binary".into();
+    assert_eq!(feature_type(&bin), TfdvType::String);
+    bin.categorical.as_mut().unwrap().invalid_utf8 = Some(1);
+    assert_eq!(feature_type(&bin), TfdvType::Bytes);
+    bin.type_name = "list<large_binary>".into();
+    assert_eq!(feature_type(&bin), TfdvType::Bytes);
 }
