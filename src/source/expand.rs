@@ -69,10 +69,7 @@ pub(crate) fn expand(specs: &[PathBuf], format: Option<Format>) -> Result<Vec<En
                 }
             }
             if files.is_empty() {
-                return Err(Error::BadDataset {
-                    path: spec.clone(),
-                    detail: "no data files match this pattern".into(),
-                });
+                return Err(no_match(spec));
             }
             files.sort();
             files.dedup();
@@ -93,7 +90,8 @@ pub(crate) fn expand(specs: &[PathBuf], format: Option<Format>) -> Result<Vec<En
 /// (not on HTTP, where `?` starts a query and nothing can be listed),
 /// else the one object.
 fn remote(url: &str, format: Option<Format>) -> Result<Vec<Entry>> {
-    let http = url.starts_with("http://") || url.starts_with("https://");
+    let scheme = url.split_once("://").map_or("", |(s, _)| s);
+    let http = scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https");
     let glob = !http && is_glob(url);
     let folder = !http
         && !glob
@@ -111,6 +109,12 @@ fn remote(url: &str, format: Option<Format>) -> Result<Vec<Entry>> {
         Some(i) if glob => &url[..url[..i].rfind('/').map_or(0, |j| j + 1)],
         _ => url,
     };
+    // The bucket (or container) itself is named, not matched.
+    if root.len() <= scheme.len() + 3 || !root[scheme.len() + 3..].contains('/') {
+        return Err(Error::InvalidOption(format!(
+            "{url}: a pattern in the bucket's name; name the bucket and put the pattern after it"
+        )));
+    }
     let root = format!("{}/", root.trim_end_matches('/'));
     let pattern = glob
         .then(|| glob::Pattern::new(url))
@@ -129,20 +133,19 @@ fn remote(url: &str, format: Option<Format>) -> Result<Vec<Entry>> {
                 .filter(|a| !a.as_os_str().is_empty())
                 .any(|a| p.matches_with(&format!("{root}{}", a.display()), matching))
         });
-        if matched && !hidden(rel) && (format.is_some() || Format::from_path(rel).is_some()) {
+        if matched && !hidden(rel) && wanted(rel, format) {
             out.push(entry(Path::new(&root), Path::new(&object)));
         }
     }
     if out.is_empty() {
-        return Err(Error::BadDataset {
-            path: url.into(),
-            detail: if glob {
-                "no data files match this pattern".into()
-            } else {
-                "no data files under this prefix (a folder on a store ends in /; name the format with --format to read objects of other names)".into()
-            },
+        return Err(if glob {
+            no_match(Path::new(url))
+        } else {
+            no_data(Path::new(url), format)
         });
     }
+    // In path order, as a local folder's files are.
+    out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
 }
 
@@ -157,6 +160,13 @@ fn fixed_part(pattern: &Path) -> PathBuf {
         .components()
         .take_while(|c| !is_glob(&c.as_os_str().to_string_lossy()))
         .collect()
+}
+
+fn no_match(pattern: &Path) -> Error {
+    Error::BadDataset {
+        path: pattern.to_path_buf(),
+        detail: "no data files match this pattern".into(),
+    }
 }
 
 fn no_data(dir: &Path, format: Option<Format>) -> Error {
@@ -400,6 +410,15 @@ mod tests {
         std::fs::create_dir_all(d.join("empty")).unwrap();
         let e = expand(&[d.join("empty")], None).unwrap_err().to_string();
         assert!(e.contains("no files in a format skewer reads"), "{e}");
+    }
+
+    #[test]
+    fn a_pattern_in_a_bucket_name_is_refused_before_any_request() {
+        let e = expand(&["s3://logs-*/x.parquet".into()], None).unwrap_err();
+        assert!(
+            e.to_string().contains("a pattern in the bucket's name"),
+            "{e}"
+        );
     }
 
     #[test]

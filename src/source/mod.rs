@@ -386,10 +386,14 @@ impl Dataset {
     /// Whether a partition can be read a few columns at a time (so that
     /// columns decode in parallel).
     pub fn splits_by_column(&self, part: &Partition) -> bool {
-        matches!(
-            self.inputs[part.file].format,
-            Format::Parquet | Format::ArrowFile
-        )
+        let input = &self.inputs[part.file];
+        // An Arrow IPC file is read a record batch at a time, all columns
+        // of it: over the network, once per column would fetch it as often.
+        match input.format {
+            Format::Parquet => true,
+            Format::ArrowFile => input.remote.is_none(),
+            _ => false,
+        }
     }
 
     /// Rows in a partition, when the metadata says.
