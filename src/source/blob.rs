@@ -26,6 +26,10 @@ impl ReadAt for File {
 
 impl ReadAt for RemoteFile {
     fn read_exact_at(&self, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+        // Past the end: as a local file's `read_exact_at`, not a store failure.
+        if let Some(why) = self.past_end(at, buf.len()) {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, why));
+        }
         let b = self
             .bytes_at(at, buf.len())
             .map_err(std::io::Error::other)?;

@@ -45,7 +45,7 @@ pub(crate) fn expand(specs: &[PathBuf], format: Option<Format>) -> Result<Vec<En
             if files.is_empty() {
                 return Err(no_data(spec, format));
             }
-            out.extend(files.iter().map(|f| entry(spec, f)));
+            out.extend(files.iter().map(|f| entry(spec, f, false)));
         } else if is_glob(&text) {
             let options = glob::MatchOptions {
                 require_literal_leading_dot: true,
@@ -73,7 +73,7 @@ pub(crate) fn expand(specs: &[PathBuf], format: Option<Format>) -> Result<Vec<En
             }
             files.sort();
             files.dedup();
-            out.extend(files.iter().map(|f| entry(&root, f)));
+            out.extend(files.iter().map(|f| entry(&root, f, false)));
         } else {
             out.push(plain(spec));
         }
@@ -131,10 +131,13 @@ fn remote(url: &str, format: Option<Format>) -> Result<Vec<Entry>> {
         let matched = pattern.as_ref().is_none_or(|p| {
             rel.ancestors()
                 .filter(|a| !a.as_os_str().is_empty())
-                .any(|a| p.matches_with(&format!("{root}{}", a.display()), matching))
+                .any(|a| {
+                    let a = unescape(&a.to_string_lossy());
+                    p.matches_with(&format!("{root}{a}"), matching)
+                })
         });
         if matched && !hidden(rel) && wanted(rel, format) {
-            out.push(entry(Path::new(&root), Path::new(&object)));
+            out.push(entry(Path::new(&root), Path::new(&object), true));
         }
     }
     if out.is_empty() {
@@ -231,12 +234,15 @@ fn walk(dir: &Path, format: Option<Format>) -> Result<Vec<PathBuf>> {
 }
 
 /// A file found under `root`, with the `key=value` folders between them.
-fn entry(root: &Path, file: &Path) -> Entry {
+/// In a URL (`in_url`), each part is percent-encoded once more than the
+/// folder's name.
+fn entry(root: &Path, file: &Path, in_url: bool) -> Entry {
     let rel = file.strip_prefix(root).unwrap_or(file);
     let folders = rel.parent().map(|p| p.components()).into_iter().flatten();
     let partition = folders
         .filter_map(|c| {
             let c = c.as_os_str().to_string_lossy();
+            let c = if in_url { unescape(&c) } else { c.into_owned() };
             let (k, v) = c.split_once('=')?;
             let v = unescape(v);
             (!k.is_empty()).then(|| (unescape(k), (v != HIVE_NULL).then_some(v)))

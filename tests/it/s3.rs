@@ -5,7 +5,11 @@
 //! unless SKEWER_REQUIRE_S3=1 (as in CI), where they fail.
 //!
 //! Every request goes to 127.0.0.1: the tests always give credentials (so
-//! that no store looks for an instance's metadata service) and an endpoint.
+//! that no store looks for an instance's metadata service) and an endpoint,
+//! and no process they start (skewer, boto3, moto) inherits the
+//! environment's cloud settings (`AWS_*`, `GOOGLE_*`, `AZURE_*`) or proxies
+//! ([`local_only`]); the in-process listings get settings that override
+//! them ([`settings_in_process`]).
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -26,10 +30,45 @@ fn python() -> String {
     std::env::var("SKEWER_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
+/// The environment's proxy variables.
+const PROXIES: [&str; 6] = [
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
+
+/// `cmd` without the environment's cloud settings and proxies: whatever
+/// it asks, it asks 127.0.0.1 (a metadata service included).
+fn local_only(cmd: &mut Command) -> &mut Command {
+    for (k, _) in std::env::vars_os() {
+        let Some(k) = k.to_str() else { continue };
+        if k.starts_with("AWS_")
+            || k.starts_with("GOOGLE_")
+            || k.starts_with("AZURE_")
+            || PROXIES.contains(&k)
+        {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost")
+        // object_store's AWS_METADATA_ENDPOINT (aws_metadata_endpoint);
+        // boto3's own name for the same.
+        .env("AWS_METADATA_ENDPOINT", "http://127.0.0.1:1")
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        // No ~/.aws profile for boto3.
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+}
+
 /// Whether moto and boto3 can be imported; else a notice (or a failure
 /// under SKEWER_REQUIRE_S3=1).
 fn moto_available(test: &str) -> bool {
-    let ok = Command::new(python())
+    let ok = local_only(&mut Command::new(python()))
         .args(["-c", "import moto.server, boto3"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -74,7 +113,8 @@ impl Moto {
             c.args(["-m", "moto.server"]);
             c
         };
-        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        local_only(&mut cmd)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -154,7 +194,10 @@ fn put_objects(endpoint: &str, objects: &[(&str, &Path)]) {
     for (k, p) in objects {
         args.extend([k.to_string(), p.display().to_string()]);
     }
-    let o = Command::new(python()).args(&args).output().unwrap();
+    let o = local_only(&mut Command::new(python()))
+        .args(&args)
+        .output()
+        .unwrap();
     assert!(
         o.status.success(),
         "boto3 upload failed: {}",
@@ -173,11 +216,33 @@ fn settings(endpoint: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// [`settings`] for a store made in this process (`list_with`), which
+/// sees this process's environment: they override what in it could send a
+/// request elsewhere (a proxy, an S3 endpoint, virtual-hosted buckets, a
+/// metadata service).
+fn settings_in_process(endpoint: &str) -> Vec<(&'static str, String)> {
+    let mut s = settings(endpoint);
+    s.extend([
+        ("AWS_ENDPOINT_URL_S3", endpoint.to_string()),
+        ("AWS_SESSION_TOKEN", String::new()),
+        ("AWS_VIRTUAL_HOSTED_STYLE_REQUEST", "false".into()),
+        ("AWS_S3_EXPRESS", "false".into()),
+        ("AWS_SKIP_SIGNATURE", "false".into()),
+        ("AWS_METADATA_ENDPOINT", "http://127.0.0.1:1".into()),
+        // An explicit proxy replaces the environment's (reqwest), and
+        // 127.0.0.1 is excluded from it: requests go straight there.
+        ("AWS_PROXY_URL", "http://127.0.0.1:1".into()),
+        ("AWS_PROXY_EXCLUDES", "127.0.0.1,localhost".into()),
+    ]);
+    s
+}
+
 /// `skewer ARGS` against the store at `endpoint`, ended if it runs past
 /// `limit` (a hang fails the test instead of stopping the suite).
 fn skewer_at(endpoint: &str, args: &[&str], limit: Duration) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_skewer"));
-    cmd.args(args)
+    local_only(&mut cmd)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -469,6 +534,7 @@ fn a_connection_lost_mid_read_is_an_error_in_bounded_time() {
         &["profile", &url],
         Duration::from_secs(240),
     );
+    let took = started.elapsed();
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(!err.contains("panicked"), "{err}");
@@ -476,8 +542,14 @@ fn a_connection_lost_mid_read_is_an_error_in_bounded_time() {
     assert!(err.contains("connection"), "{err}");
     eprintln!(
         "connection cut: failed after {:.1} s, {} bytes through the proxy: {err}",
-        started.elapsed().as_secs_f64(),
+        took.as_secs_f64(),
         proxy.sent()
+    );
+    // The retries' bound (30 s per request) and a few requests, not the
+    // 240 s that only stop a hang.
+    assert!(
+        took < Duration::from_secs(100),
+        "the lost connection was reported after {took:?}"
     );
 }
 
@@ -573,7 +645,7 @@ fn a_prefix_lists_its_objects_sorted() {
         ("other/y.csv", &f),
     ]);
     let ep = moto.endpoint();
-    let s = settings(&ep);
+    let s = settings_in_process(&ep);
     let s: Vec<(&str, &str)> = s.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let list = |u: &str| skewer::source::remote::list_with(u, &s).unwrap();
     let want = [
@@ -657,4 +729,108 @@ fn a_prefix_or_a_glob_on_the_store_is_a_dataset_with_hive_keys() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("no data files match"), "{}", stderr(&o));
+}
+
+/// Keys with characters a URL escapes: a Hive-escaped value (`%3A`), a
+/// space, `#` and `?`. Listed, each URL opens the listed key (not a 404,
+/// not another object), and the prefix profiles as a dataset.
+#[test]
+fn listed_keys_with_escapes_open_the_same_objects() {
+    if !moto_available("listed_keys_with_escapes_open_the_same_objects") {
+        return;
+    }
+    let dir = tmp();
+    let mut objects = Vec::new();
+    for (i, key) in [
+        "esc/ts=2024-01-01 10%3A00/part.parquet",
+        "esc/ts=2024-01-02 10%3A00/part.parquet",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let f = dir.path().join(format!("{i}.parquet"));
+        write_parquet(
+            &f,
+            &[table(20 + i as u64, 300 + 50 * i)],
+            parquet::basic::Compression::SNAPPY,
+            128,
+        );
+        objects.push((key.to_string(), f));
+    }
+    let odd = dir.path().join("odd.csv");
+    std::fs::write(&odd, "a\n1\n2\n3\n").unwrap();
+    objects.push(("odd/a b#c?.csv".into(), odd));
+    // A decoy at the key a dropped `#…`/`?…` would read.
+    let decoy = dir.path().join("decoy.csv");
+    std::fs::write(&decoy, "zzz\nq\n").unwrap();
+    objects.push(("odd/a b".into(), decoy));
+    let moto = Moto::start(&[]);
+    let pairs: Vec<(&str, &Path)> = objects
+        .iter()
+        .map(|(k, p)| (k.as_str(), p.as_path()))
+        .collect();
+    moto.put(&pairs);
+    let ep = moto.endpoint();
+    let s = settings_in_process(&ep);
+    let s: Vec<(&str, &str)> = s.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let list = |u: &str| skewer::source::remote::list_with(u, &s).unwrap();
+    let esc = list(&format!("s3://{BUCKET}/esc/"));
+    assert_eq!(
+        esc,
+        [
+            format!("s3://{BUCKET}/esc/ts=2024-01-01%2010%253A00/part.parquet"),
+            format!("s3://{BUCKET}/esc/ts=2024-01-02%2010%253A00/part.parquet"),
+        ]
+    );
+    for (url, (_, local)) in esc.iter().zip(&objects) {
+        let got = dir.path().join("got.json");
+        let want = dir.path().join("want.json");
+        run_ok(&ep, &["profile", url, "-o", got.to_str().unwrap()]);
+        run_ok(
+            &ep,
+            &[
+                "profile",
+                local.to_str().unwrap(),
+                "-o",
+                want.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(without_names(&got), without_names(&want), "{url}");
+    }
+    let odd = list(&format!("s3://{BUCKET}/odd/"));
+    let want_odd = format!("s3://{BUCKET}/odd/a%20b%23c%3F.csv");
+    assert!(odd.contains(&want_odd), "{odd:?}");
+    let out = dir.path().join("odd.json");
+    run_ok(&ep, &["profile", &want_odd, "-o", out.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("\"a\""), "{text}");
+    assert!(!text.contains("zzz"), "{text}");
+    // The prefix as a dataset: both objects read.
+    let all = dir.path().join("all.json");
+    run_ok(
+        &ep,
+        &[
+            "profile",
+            &format!("s3://{BUCKET}/esc/"),
+            "-o",
+            all.to_str().unwrap(),
+        ],
+    );
+    let got: serde_json::Value = serde_json::from_slice(&std::fs::read(&all).unwrap()).unwrap();
+    assert_eq!(got["sources"].as_array().unwrap().len(), 2, "{got}");
+    // The Hive key's values as a local folder gives them: the URL's
+    // escapes and then Hive's undone.
+    let ts = got["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "ts")
+        .unwrap_or_else(|| panic!("no ts column: {got}"));
+    let values: Vec<&str> = ts["categorical"]["top_values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(values, ["2024-01-02 10:00", "2024-01-01 10:00"], "{ts}");
 }
