@@ -32,19 +32,20 @@ fn sample(n: usize) -> RecordBatch {
     .unwrap()
 }
 
-/// Write `batch`'s rows as `root/day=D/region=R/part.parquet` (without the
-/// key columns), with Spark's marker files beside them.
-fn write_hive(root: &Path, batch: &RecordBatch) {
+/// Write the rows of `files` as `root/day=D/region=R/part-0.parquet`, by
+/// the day and region of `batch` (a [`sample`]), with Spark's marker files
+/// beside them.
+fn write_hive(root: &Path, batch: &RecordBatch, files: &RecordBatch) {
+    let days = batch
+        .column(2)
+        .as_primitive::<arrow::datatypes::Int64Type>();
+    let regions = batch.column(3).as_string::<i32>();
     for day in 1..=3i64 {
         for region in ["eu west", "us"] {
-            let days = batch
-                .column(2)
-                .as_primitive::<arrow::datatypes::Int64Type>();
-            let regions = batch.column(3).as_string::<i32>();
             let keep: BooleanArray = (0..batch.num_rows())
                 .map(|i| Some(days.value(i) == day && regions.value(i) == region))
                 .collect();
-            let rows = filter_record_batch(&batch.project(&[0, 1]).unwrap(), &keep).unwrap();
+            let rows = filter_record_batch(files, &keep).unwrap();
             // Hive escapes the space in a folder name.
             let dir = root.join(format!("day={day}/region={}", region.replace(' ', "%20")));
             std::fs::create_dir_all(&dir).unwrap();
@@ -52,7 +53,7 @@ fn write_hive(root: &Path, batch: &RecordBatch) {
                 &dir.join("part-0.parquet"),
                 &[rows],
                 Compression::SNAPPY,
-                500,
+                100,
             );
             std::fs::write(dir.join("_SUCCESS"), b"").unwrap();
         }
@@ -71,7 +72,7 @@ fn a_hive_folder_profiles_as_the_whole_file_with_its_keys_as_columns() {
         1000,
     );
     let root = dir.path().join("table");
-    write_hive(&root, &batch);
+    write_hive(&root, &batch, &batch.project(&[0, 1]).unwrap());
     let (src, po) = opts(300, 1 << 30);
     let a = profile_files(std::slice::from_ref(&whole), &src, &po).unwrap();
     let b = profile_files(std::slice::from_ref(&root), &src, &po).unwrap();
@@ -247,30 +248,15 @@ fn skew_and_examples_read_hive_folders() {
     let batch = sample(1200);
     let ids: Int64Array = (0..batch.num_rows() as i64).map(Some).collect();
     let (base, current) = (dir.path().join("base"), dir.path().join("current"));
+    // id last among the files' columns: skew asks for it first.
+    let files = RecordBatch::try_from_iter(vec![
+        ("x", batch.column(0).clone()),
+        ("s", batch.column(1).clone()),
+        ("id", Arc::new(ids) as ArrayRef),
+    ])
+    .unwrap();
     for side in [&base, &current] {
-        // Hive folders by day and region; the files hold x, s and id.
-        for day in 1..=3i64 {
-            for region in ["eu west", "us"] {
-                let days = batch
-                    .column(2)
-                    .as_primitive::<arrow::datatypes::Int64Type>();
-                let regions = batch.column(3).as_string::<i32>();
-                let keep: BooleanArray = (0..batch.num_rows())
-                    .map(|i| Some(days.value(i) == day && regions.value(i) == region))
-                    .collect();
-                // id last among the files' columns: skew asks for it first.
-                let rows = RecordBatch::try_from_iter(vec![
-                    ("x", batch.column(0).clone()),
-                    ("s", batch.column(1).clone()),
-                    ("id", Arc::new(ids.clone()) as ArrayRef),
-                ])
-                .unwrap();
-                let rows = filter_record_batch(&rows, &keep).unwrap();
-                let d = side.join(format!("day={day}/region={}", region.replace(' ', "%20")));
-                std::fs::create_dir_all(&d).unwrap();
-                write_parquet(&d.join("part-0.parquet"), &[rows], Compression::SNAPPY, 100);
-            }
-        }
+        write_hive(side, &batch, &files);
     }
     let out = dir.path().join("skew.json");
     let o = skewer(&[
