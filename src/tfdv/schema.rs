@@ -194,6 +194,20 @@ fn export_feature(
 ) -> pb::Feature {
     let name = Some(f.name.as_str());
     let class = class_of(&f.type_name);
+    if ["struct", "map", "union", "null"]
+        .iter()
+        .any(|t| element_type(&f.type_name).starts_with(t))
+    {
+        note(
+            name,
+            "type",
+            &format!(
+                "a {} column: TFDV would need a STRUCT feature with its fields' schemas; exported as {:?} with its presence only",
+                f.type_name,
+                class.schema_type()
+            ),
+        );
+    }
     let mut out = pb::Feature {
         name: Some(f.name.clone()),
         r#type: Some(class.schema_type() as i32),

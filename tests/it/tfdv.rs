@@ -1034,6 +1034,30 @@ fn unprofiled_columns_are_reported() {
         "{notes:?}"
     );
 
+    // In a schema too: a nested column's type is reported, not dropped
+    // in silence.
+    let mut schema = skewer::schema::infer(&profile, &Default::default());
+    schema
+        .features
+        .retain(|f| f.name == profile.features[0].name);
+    let mut nested = schema.features[0].clone();
+    nested.name = "st".into();
+    nested.type_name = "struct<a: int64>".into();
+    schema.features.push(nested);
+    let (_, notes) = skewer::tfdv::schema::export(&schema);
+    assert!(
+        notes
+            .iter()
+            .any(|x| x.feature.as_deref() == Some("st") && x.detail.contains("STRUCT")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .all(|x| x.feature.as_deref() != Some(&profile.features[0].name) || x.field != "type"),
+        "{notes:?}"
+    );
+
     use skewer::tfdv::schema::class_of;
     use skewer::tfdv::statistics::{feature_type, TfdvType};
     for f in &profile.features[..n] {
