@@ -476,10 +476,10 @@ impl Dataset {
             .collect();
         file_cols.sort_unstable();
         file_cols.dedup();
-        // Only partition columns: one column of the file is read for the
-        // number of rows, and dropped.
+        // Only partition columns: Parquet gives the rows without a column;
+        // other formats read one column for them, dropped.
         let row_count_only = file_cols.is_empty();
-        if row_count_only {
+        if row_count_only && input.format != Format::Parquet {
             file_cols.push(0);
         }
         let plain = !row_count_only
