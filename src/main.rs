@@ -390,11 +390,10 @@ enum ExportFormat {
     Tfdv,
 }
 
+/// Where and as what `skewer export` and `skewer schema export` write.
 #[derive(Args)]
-struct ExportArgs {
-    /// A profile JSON (`skewer profile -o`).
-    profile: PathBuf,
-    /// The format: tfdv (a DatasetFeatureStatisticsList).
+struct ExportTo {
+    /// The format: tfdv (tensorflow-metadata's messages).
     #[arg(long, value_enum)]
     to: ExportFormat,
     /// Where to write it: text format for .pbtxt, binary otherwise; `-`
@@ -403,17 +402,33 @@ struct ExportArgs {
     output: PathBuf,
 }
 
+impl ExportTo {
+    /// Write a converted message, after warning of what it could not hold.
+    fn write<M: prost::Message + prost::Name>(
+        &self,
+        (message, notes): (M, Vec<skewer::tfdv::Unmapped>),
+    ) -> anyhow::Result<()> {
+        let ExportFormat::Tfdv = self.to;
+        warn_unmapped(&notes);
+        skewer::tfdv::write(&self.output, &message)?;
+        Ok(())
+    }
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// A profile JSON (`skewer profile -o`).
+    profile: PathBuf,
+    #[command(flatten)]
+    to: ExportTo,
+}
+
 #[derive(Args)]
 struct SchemaExportArgs {
     /// A schema JSON (`skewer schema infer`).
     schema: PathBuf,
-    /// The format: tfdv (a tensorflow-metadata Schema).
-    #[arg(long, value_enum)]
-    to: ExportFormat,
-    /// Where to write it: text format for .pbtxt, binary otherwise; `-`
-    /// writes text to standard output.
-    #[arg(short, long)]
-    output: PathBuf,
+    #[command(flatten)]
+    to: ExportTo,
 }
 
 #[derive(Args)]
@@ -440,21 +455,13 @@ fn warn_unmapped(notes: &[skewer::tfdv::Unmapped]) {
 }
 
 fn run_export(a: ExportArgs) -> anyhow::Result<()> {
-    let ExportFormat::Tfdv = a.to;
     let p = skewer::read_profile(&a.profile)?;
-    let (stats, notes) = skewer::tfdv::statistics::export(&p);
-    warn_unmapped(&notes);
-    skewer::tfdv::write(&a.output, &stats)?;
-    Ok(())
+    a.to.write(skewer::tfdv::statistics::export(&p))
 }
 
 fn run_schema_export(a: SchemaExportArgs) -> anyhow::Result<()> {
-    let ExportFormat::Tfdv = a.to;
     let schema = skewer::schema::read_schema(&a.schema)?;
-    let (out, notes) = skewer::tfdv::schema::export(&schema);
-    warn_unmapped(&notes);
-    skewer::tfdv::write(&a.output, &out)?;
-    Ok(())
+    a.to.write(skewer::tfdv::schema::export(&schema))
 }
 
 fn run_schema_import(a: SchemaImportArgs) -> anyhow::Result<()> {

@@ -150,8 +150,6 @@ pub struct Dataset {
     inputs: Vec<Input>,
     /// The files' profiled columns, then the partition keys' columns.
     schema: SchemaRef,
-    /// How many of the schema's columns are the files' own.
-    file_fields: usize,
     /// The partition keys that are columns of the schema (indices into
     /// each input's `partition`).
     partition_keys: Vec<usize>,
@@ -288,7 +286,6 @@ impl Dataset {
                 })
                 .collect();
         }
-        let file_fields = fields.len();
         for input in &inputs {
             if let Some(k) = keys.iter().find(|k| input.file_schema.index_of(k).is_ok()) {
                 return Err(Error::BadDataset {
@@ -330,11 +327,16 @@ impl Dataset {
         Ok(Dataset {
             inputs,
             schema,
-            file_fields,
             partition_keys: wanted_keys,
             batch_size: opts.batch_size,
             csv: opts.csv.clone(),
         })
+    }
+
+    /// How many of the schema's columns are the files' own (the partition
+    /// keys' come after them).
+    fn file_fields(&self) -> usize {
+        self.schema.fields().len() - self.partition_keys.len()
     }
 
     /// The projected schema: the columns that are profiled.
@@ -471,7 +473,7 @@ impl Dataset {
         // Parquet returns them in, whatever the order asked).
         let mut file_cols: Vec<usize> = columns
             .iter()
-            .filter(|&&c| c < self.file_fields)
+            .filter(|&&c| c < self.file_fields())
             .map(|&c| input.projection[c])
             .collect();
         file_cols.sort_unstable();
@@ -499,7 +501,7 @@ impl Dataset {
             let mut out = Vec::with_capacity(columns.len());
             for &c in columns {
                 let field = self.schema.field(c);
-                let a = if c < self.file_fields {
+                let a = if c < self.file_fields() {
                     let a = order
                         .binary_search(&input.projection[c])
                         .ok()
@@ -511,7 +513,7 @@ impl Dataset {
                         None => a.clone(),
                     }
                 } else {
-                    let key = self.partition_keys[c - self.file_fields];
+                    let key = self.partition_keys[c - self.file_fields()];
                     constant(field.data_type(), input.partition[key].as_deref(), rows)
                 };
                 fields.push(Field::new(field.name(), a.data_type().clone(), true));

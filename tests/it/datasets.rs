@@ -271,10 +271,24 @@ fn skew_and_examples_read_hive_folders() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let skew: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    let text = skew.to_string();
-    for name in ["\"x\"", "\"s\"", "\"day\"", "\"region\""] {
-        assert!(text.contains(name), "{name} missing: {text}");
+    // The same rows on both sides: every feature, the keys' columns
+    // included, matches on every joined row where it is present.
+    assert_eq!(skew["joined"], 1200, "{skew}");
+    let features = skew["features"].as_array().unwrap();
+    let by_name = |n: &str| {
+        features
+            .iter()
+            .find(|f| f["name"] == n)
+            .unwrap_or_else(|| panic!("{n} not compared: {skew}"))
+    };
+    for name in ["x", "s", "day", "region"] {
+        let f = by_name(name);
+        assert_eq!(f["diff_count"], 0, "{f}");
+        assert_eq!(f["match_count"], f["base_count"], "{f}");
     }
+    // The partition columns have a value on every row.
+    assert_eq!(by_name("day")["match_count"], 1200);
+    assert_eq!(by_name("region")["match_count"], 1200);
 
     let schema = dir.path().join("schema.json");
     let o = skewer(&[

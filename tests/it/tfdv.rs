@@ -84,6 +84,21 @@ fn s(p: &Path) -> &str {
 /// The profile of train.parquet, exported as .pb and .pbtxt: both read by
 /// tensorflow-metadata give the same message, and it says what the profile
 /// says, field by field.
+/// A numeric feature's two histograms as TFDV's buckets are compared:
+/// (low, high, count), the equal-width one then the quantile one.
+fn histograms(n: &skewer::profile::NumericStats) -> [Vec<(f64, f64, u64)>; 2] {
+    [
+        n.histogram
+            .iter()
+            .map(|b| (b.low, b.high, b.count))
+            .collect(),
+        n.quantile_histogram
+            .iter()
+            .map(|b| (b.low.as_f64(), b.high.as_f64(), b.count))
+            .collect(),
+    ]
+}
+
 #[test]
 fn statistics_are_the_profiles() {
     let d = tmp();
@@ -142,17 +157,7 @@ fn statistics_are_the_profiles() {
             for h in hs {
                 assert_eq!(u(&h["num_nan"]), n.nan, "{}", pf.name);
             }
-            let std: Vec<(f64, f64, u64)> = n
-                .histogram
-                .iter()
-                .map(|b| (b.low, b.high, b.count))
-                .collect();
-            let qs: Vec<(f64, f64, u64)> = n
-                .quantile_histogram
-                .iter()
-                .map(|b| (b.low.as_f64(), b.high.as_f64(), b.count))
-                .collect();
-            for (h, want) in hs.iter().zip([std, qs]) {
+            for (h, want) in hs.iter().zip(histograms(n)) {
                 let got: Vec<(f64, f64, u64)> = h["buckets"]
                     .as_array()
                     .unwrap()
@@ -258,17 +263,7 @@ fn stats_match_profile(m: &pb::DatasetFeatureStatisticsList, profile: &DatasetPr
                 assert_eq!(ns.max, n.max.unwrap().as_f64());
                 assert_eq!(ns.median, n.quantile(0.5).unwrap().as_f64());
                 assert_eq!(ns.histograms.len(), 2);
-                let std: Vec<(f64, f64, u64)> = n
-                    .histogram
-                    .iter()
-                    .map(|b| (b.low, b.high, b.count))
-                    .collect();
-                let qs: Vec<(f64, f64, u64)> = n
-                    .quantile_histogram
-                    .iter()
-                    .map(|b| (b.low.as_f64(), b.high.as_f64(), b.count))
-                    .collect();
-                for (h, want) in ns.histograms.iter().zip([std, qs]) {
+                for (h, want) in ns.histograms.iter().zip(histograms(n)) {
                     assert_eq!(h.num_nan, n.nan, "{}", pf.name);
                     let got: Vec<(f64, f64, u64)> = h
                         .buckets
