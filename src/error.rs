@@ -131,6 +131,11 @@ pub enum Error {
         detail: String,
     },
 
+    /// A partial profile state (docs/partial-states.md) that is not one, of
+    /// another version, of the wrong kind, or of other columns or options.
+    #[error("partial profile state: {0}")]
+    InvalidPartial(String),
+
     /// A file read twice in one run (a second pass, a refinement) gave
     /// other values the second time.
     #[error("{path}: the data changed while skewer read it: {detail}")]

@@ -117,7 +117,7 @@ impl Placement {
 }
 
 /// How many batches of a column ran where: the profile's `computed_on`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Placements {
     pub cpu: u64,
     pub gpu: u64,

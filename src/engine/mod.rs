@@ -14,6 +14,7 @@
 //! The engine decides what each column is and in which order states merge;
 //! the backend's [`Session`] runs every kernel.
 
+pub mod partial;
 pub(crate) mod schedule;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -136,14 +137,14 @@ fn plan_of(dt: &DataType) -> Plan {
 }
 
 /// Pass-one state of the values of a column (or of a list's elements).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 enum ValuesAcc {
     Numeric(NumericAcc),
     Categorical(CatAcc),
 }
 
 /// Pass-one state of one column in one partition.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct ColState {
     present: u64,
     missing: u64,
@@ -151,6 +152,7 @@ struct ColState {
     values: Option<ValuesAcc>,
     /// Numeric columns: index of the leaf (for the budget and pass two).
     leaf: Option<usize>,
+    #[serde(skip)]
     scratch: Scratch,
     /// Batches whose values were computed on each backend.
     placed: Placements,
@@ -336,61 +338,8 @@ pub fn profile(
     progress: &dyn Progress,
 ) -> Result<DatasetProfile> {
     opts.validate()?;
-    let schema = ds.schema().clone();
-    let mut warnings = Vec::new();
-    let mut plans = Vec::new();
-    let mut leaf_of = Vec::new();
-    let mut leaves = Vec::new();
-    for c in &opts.categorical {
-        let Some(f) = schema.fields().iter().find(|f| f.name() == c) else {
-            return Err(unknown_column(ds, c));
-        };
-        let elem = match f.data_type() {
-            DataType::List(e) | DataType::LargeList(e) => e.data_type().clone(),
-            other => other.clone(),
-        };
-        if !elem.is_integer() {
-            return Err(Error::NotCategorical {
-                column: c.clone(),
-                type_name: f.data_type().to_string(),
-            });
-        }
-    }
-    for (i, f) in schema.fields().iter().enumerate() {
-        let p = if opts.categorical.contains(f.name()) {
-            match f.data_type() {
-                DataType::List(_) | DataType::LargeList(_) => {
-                    Plan::List(Box::new(Plan::Categorical))
-                }
-                _ => Plan::Categorical,
-            }
-        } else {
-            plan_of(f.data_type())
-        };
-        if matches!(p, Plan::Skip) {
-            warnings.push(format!(
-                "column {:?} ({}) skipped: {} columns are not profiled",
-                f.name(),
-                f.data_type(),
-                kind_word(f.data_type())
-            ));
-        }
-        let numeric = matches!(&p, Plan::Numeric(_))
-            || matches!(&p, Plan::List(inner) if matches!(inner.as_ref(), Plan::Numeric(_)));
-        leaf_of.push(numeric.then(|| {
-            leaves.push(i);
-            leaves.len() - 1
-        }));
-        plans.push(p);
-    }
-    let layout = Layout {
-        plans,
-        fields: schema.fields().iter().map(|f| f.as_ref().clone()).collect(),
-        leaf_of,
-        leaves,
-        cap: opts.stats.unique_cap,
-        timings: opts.timings.clone(),
-    };
+    let source = ds.sources().first().cloned().unwrap_or_default();
+    let (layout, warnings) = Layout::new(ds.schema(), opts, &source)?;
     // One pass keeps nothing for a second.
     let keep = if opts.single_pass {
         0
@@ -399,6 +348,72 @@ pub fn profile(
     };
     let session = opts.backend.session(layout.leaves.len(), keep);
     run_passes(ds, opts, progress, &layout, &session, warnings)
+}
+
+impl Layout {
+    /// What each column of `schema` (read from `source`) is profiled as,
+    /// and the warnings for those that are not.
+    fn new(
+        schema: &arrow::datatypes::Schema,
+        opts: &ProfileOptions,
+        source: &str,
+    ) -> Result<(Layout, Vec<String>)> {
+        let mut warnings = Vec::new();
+        let mut plans = Vec::new();
+        let mut leaf_of = Vec::new();
+        let mut leaves = Vec::new();
+        for c in &opts.categorical {
+            let Some(f) = schema.fields().iter().find(|f| f.name() == c) else {
+                return Err(unknown_in(source, schema, c));
+            };
+            let elem = match f.data_type() {
+                DataType::List(e) | DataType::LargeList(e) => e.data_type().clone(),
+                other => other.clone(),
+            };
+            if !elem.is_integer() {
+                return Err(Error::NotCategorical {
+                    column: c.clone(),
+                    type_name: f.data_type().to_string(),
+                });
+            }
+        }
+        for (i, f) in schema.fields().iter().enumerate() {
+            let p = if opts.categorical.contains(f.name()) {
+                match f.data_type() {
+                    DataType::List(_) | DataType::LargeList(_) => {
+                        Plan::List(Box::new(Plan::Categorical))
+                    }
+                    _ => Plan::Categorical,
+                }
+            } else {
+                plan_of(f.data_type())
+            };
+            if matches!(p, Plan::Skip) {
+                warnings.push(format!(
+                    "column {:?} ({}) skipped: {} columns are not profiled",
+                    f.name(),
+                    f.data_type(),
+                    kind_word(f.data_type())
+                ));
+            }
+            let numeric = matches!(&p, Plan::Numeric(_))
+                || matches!(&p, Plan::List(inner) if matches!(inner.as_ref(), Plan::Numeric(_)));
+            leaf_of.push(numeric.then(|| {
+                leaves.push(i);
+                leaves.len() - 1
+            }));
+            plans.push(p);
+        }
+        let layout = Layout {
+            plans,
+            fields: schema.fields().iter().map(|f| f.as_ref().clone()).collect(),
+            leaf_of,
+            leaves,
+            cap: opts.stats.unique_cap,
+            timings: opts.timings.clone(),
+        };
+        Ok((layout, warnings))
+    }
 }
 
 /// Pass two: the exact quantiles and histograms of the numeric leaves that
@@ -461,7 +476,12 @@ fn pass_two(
         .iter()
         .map(|&c| layout.fields[c].name().as_str())
         .collect();
-    finish_pass2(ds, &names, &plans2.iter().collect::<Vec<_>>(), &mut states2)?;
+    finish_pass2(
+        &ds.sources().join(", "),
+        &names,
+        &plans2.iter().collect::<Vec<_>>(),
+        &mut states2,
+    )?;
     Ok((plans2, states2))
 }
 
@@ -508,20 +528,45 @@ fn run_passes(
     } else {
         Some(pass_two(ds, opts, progress, layout, session, &global)?)
     };
-    let passes = match &exact {
+    progress.finish();
+    let exact = exact.as_ref().map(|(p, s)| (&p[..], &s[..]));
+    finish_profile(
+        layout,
+        opts,
+        session.backend(),
+        &global,
+        exact,
+        rows,
+        ds.sources(),
+        warnings,
+    )
+}
+
+/// The profile from the merged pass-one states and, unless one pass was
+/// asked for, pass two's plans and merged states (one of each per leaf).
+#[allow(clippy::too_many_arguments)]
+fn finish_profile(
+    layout: &Layout,
+    opts: &ProfileOptions,
+    backend: &Backend,
+    global: &[ColState],
+    exact: Option<(&[Pass2Plan], &[Pass2State])>,
+    rows: u64,
+    sources: Vec<String>,
+    warnings: Vec<String>,
+) -> Result<DatasetProfile> {
+    let passes = match exact {
         Some((plans2, _)) if plans2.iter().any(Pass2Plan::needs_pass) => 2,
         _ => 1,
     };
-
-    // Finish.
-    let mut features = Vec::with_capacity(ncols);
+    let mut features = Vec::with_capacity(global.len());
     for (col, st) in global.iter().enumerate() {
         let f = &layout.fields[col];
         let Some(values) = &st.values else { continue };
         let (kind, numeric, categorical) = match values {
             ValuesAcc::Numeric(n) => {
                 let leaf = layout.leaf_of[col].unwrap_or(0);
-                let stats = match &exact {
+                let stats = match exact {
                     Some((plans2, states2)) => {
                         n.finish_exact(&opts.stats, &plans2[leaf], &states2[leaf])?
                     }
@@ -539,22 +584,18 @@ fn run_passes(
             kind,
             count: st.present,
             missing: st.missing,
-            computed_on: st
-                .placed
-                .label(placement_of(layout, session.backend(), col))
-                .into(),
+            computed_on: st.placed.label(placement_of(layout, backend, col)).into(),
             values_per_row: st.list.as_ref().map(|l| values_per_row(l, st.present)),
             numeric,
             categorical,
         });
     }
-    progress.finish();
     Ok(DatasetProfile {
         format_version: FORMAT_VERSION,
         skewer_version: env!("CARGO_PKG_VERSION").into(),
         num_rows: rows,
-        sources: ds.sources(),
-        backend: session.backend().info(),
+        sources,
+        backend: backend.info(),
         options: opts.stats.clone(),
         passes,
         features,
@@ -669,11 +710,19 @@ fn pass2_item<'p>(
 
 /// `ds` has no column `name`: the error lists those it has.
 fn unknown_column(ds: &Dataset, name: &str) -> Error {
+    unknown_in(
+        &ds.sources().first().cloned().unwrap_or_default(),
+        ds.schema(),
+        name,
+    )
+}
+
+/// `schema` (read from `source`) has no column `name`.
+fn unknown_in(source: &str, schema: &arrow::datatypes::Schema, name: &str) -> Error {
     Error::UnknownColumn {
-        path: ds.sources().first().cloned().unwrap_or_default().into(),
+        path: source.into(),
         column: name.to_string(),
-        available: ds
-            .schema()
+        available: schema
             .fields()
             .iter()
             .map(|f| f.name().as_str())
@@ -725,7 +774,7 @@ pub fn collect_keys(
     progress.finish();
     let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
     let plans: Vec<&Pass2Plan> = columns.iter().map(|(_, p)| *p).collect();
-    finish_pass2(ds, &names, &plans, &mut states)?;
+    finish_pass2(&ds.sources().join(", "), &names, &plans, &mut states)?;
     Ok(states)
 }
 
@@ -733,7 +782,7 @@ pub fn collect_keys(
 /// it against what pass one counted: a file read twice may have changed in
 /// between, which is an error naming it, never wrong statistics.
 fn finish_pass2(
-    ds: &Dataset,
+    sources: &str,
     names: &[&str],
     plans: &[&Pass2Plan],
     states: &mut [Pass2State],
@@ -743,7 +792,7 @@ fn finish_pass2(
         .for_each(|s| s.cands.iter_mut().for_each(Candidates::compact));
     for ((name, plan), st) in names.iter().zip(plans).zip(states.iter()) {
         plan.check(st).map_err(|detail| Error::DataChanged {
-            path: ds.sources().join(", ").into(),
+            path: sources.into(),
             detail: format!("column {name:?}: {detail}"),
         })?;
     }

@@ -23,7 +23,7 @@ pub const HLL_BITS: u32 = 14;
 const HLL_REGS: usize = 1 << HLL_BITS;
 
 /// HyperLogLog registers.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Hll(Vec<u8>);
 
 /// A fixed 64-bit hash (FNV-1a then the SplitMix64 finaliser): stable across
@@ -97,8 +97,10 @@ impl Default for Hll {
 }
 
 /// Pass-one state of a categorical column.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CatAcc {
+    /// Travels as a list sorted by value, so equal states are equal bytes.
+    #[serde(with = "sorted_counts")]
     counts: HashMap<Vec<u8>, u64>,
     cap: usize,
     other: u64,
@@ -431,4 +433,26 @@ fn for_each_bytes(a: &dyn Array, mut f: impl FnMut(&[u8])) -> Result<()> {
         other => return Err(Error::Internal(format!("categorical counting of {other}"))),
     }
     Ok(())
+}
+
+/// Value counts as a list of `(value, count)` sorted by value.
+mod sorted_counts {
+    use hashbrown::HashMap;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(m: &HashMap<Vec<u8>, u64>, s: S) -> Result<S::Ok, S::Error> {
+        let mut v: Vec<(&Vec<u8>, &u64)> = m.iter().collect();
+        v.sort_unstable();
+        v.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<HashMap<Vec<u8>, u64>, D::Error> {
+        let v: Vec<(Vec<u8>, u64)> = Vec::deserialize(d)?;
+        let n = v.len();
+        let m: HashMap<Vec<u8>, u64> = v.into_iter().collect();
+        if m.len() != n {
+            return Err(serde::de::Error::custom("a value counted twice"));
+        }
+        Ok(m)
+    }
 }

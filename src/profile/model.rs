@@ -200,7 +200,7 @@ pub struct ValuesPerRow {
 }
 
 /// Pass-one state of a list column's lengths.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct ListLens {
     pub(crate) min: u64,
     pub(crate) max: u64,

@@ -27,7 +27,7 @@ pub struct Scratch {
 }
 
 /// Counts that classify non-null values.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClassCounts {
     pub present: u64,
     pub nan: u64,
@@ -83,7 +83,7 @@ pub fn min_max(keys: &[u64]) -> (u64, u64) {
 }
 
 /// Pass-one state of a numeric column.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct NumericAcc {
     pub domain: Domain,
     pub class: ClassCounts,

@@ -29,7 +29,7 @@ pub fn rank_index(p: f64, n: u64) -> u64 {
 }
 
 /// Keys collected from one target bucket; ties are run-length encoded.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Candidates {
     /// Runs in arrival order: a repeat of the previous key only bumps its count.
     raw: Vec<(u64, u64)>,
@@ -232,7 +232,7 @@ pub struct Pass2Plan {
 pub const NO_SLOT: u16 = u16::MAX;
 
 /// Per-partition results of pass two for one column: the collected keys.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Pass2State {
     pub cands: Vec<Candidates>,
 }

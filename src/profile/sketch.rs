@@ -109,7 +109,9 @@ impl KeyMap {
 }
 
 /// A radix histogram of order-preserving keys.
-#[derive(Debug, Clone, PartialEq)]
+/// Travels (in partial states) as its stored form, which rebuilds it exactly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "StoredSketch", try_from = "StoredSketch")]
 pub struct KeySketch {
     map: KeyMap,
     bits: u32,
@@ -504,6 +506,19 @@ impl KeySketch {
             acc += c;
         }
         None
+    }
+}
+
+impl From<KeySketch> for StoredSketch {
+    fn from(s: KeySketch) -> StoredSketch {
+        s.to_stored(s.bits)
+    }
+}
+
+impl TryFrom<StoredSketch> for KeySketch {
+    type Error = String;
+    fn try_from(st: StoredSketch) -> Result<KeySketch, String> {
+        KeySketch::from_stored(&st)
     }
 }
 

@@ -11,6 +11,7 @@ mod fuzz;
 mod gpu;
 mod merge;
 mod oracle;
+mod partial;
 mod refine;
 mod reliability;
 mod report;

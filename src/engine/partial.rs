@@ -1,0 +1,456 @@
+//! Profiles across machines: the engine's two passes as steps whose
+//! partial states travel as bytes (docs/partial-states.md).
+//!
+//! 1. Every partition runs [`pass_one`] over its record batches.
+//! 2. The driver [`merge`]s the partials in partition order and makes the
+//!    [`plan`]: the merged pass-one state, from which every partition
+//!    derives the same pass-two plan (which sketch buckets hold the
+//!    quantile ranks and straddle the histogram edges).
+//! 3. Every partition runs [`pass_two`] over the same batches again,
+//!    collecting the keys the plan names.
+//! 4. The driver [`finish`]es: the profile, as one process would make it.
+//!
+//! Counts, min/max, quantiles, histograms, value counts, top values and
+//! distinct counts do not depend on how the rows were cut into partitions
+//! and batches. The moments (mean, standard deviation, skewness, kurtosis)
+//! are folded batch by batch, so they may differ from one process's in the
+//! last bits (docs/partial-states.md says by how much).
+
+use std::io::Cursor;
+
+use arrow::datatypes::{Schema, SchemaRef};
+use arrow::record_batch::RecordBatch;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::schedule::run_ordered;
+use super::*;
+
+/// The first bytes of every partial state.
+pub const MAGIC: &[u8; 8] = b"SKEWERPS";
+/// The version of the format after [`MAGIC`]; a reader refuses others.
+pub const VERSION: u16 = 1;
+
+/// What a partial state holds: the byte after the version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Kind {
+    PassOne = 1,
+    Plan = 2,
+    PassTwo = 3,
+}
+
+impl Kind {
+    fn word(self) -> &'static str {
+        match self {
+            Kind::PassOne => "a pass-one state",
+            Kind::Plan => "a plan",
+            Kind::PassTwo => "a pass-two state",
+        }
+    }
+}
+
+/// The options every partition must share (the backend is each one's own).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Shared {
+    /// The Arrow schema, as an Arrow IPC stream with no batches.
+    schema: Vec<u8>,
+    stats: StatsOptions,
+    categorical: Vec<String>,
+    /// Where the rows came from, for the profile's `sources`.
+    sources: Vec<String>,
+}
+
+/// Pass one's state of some partitions (and, merged, the plan).
+#[derive(Debug, Serialize, Deserialize)]
+struct PassOne {
+    shared: Shared,
+    rows: u64,
+    columns: Vec<ColState>,
+}
+
+/// Pass two's state of some partitions: the keys collected per leaf.
+#[derive(Debug, Serialize, Deserialize)]
+struct PassTwo {
+    rows: u64,
+    leaves: Vec<Pass2State>,
+}
+
+fn encode<T: Serialize>(kind: Kind, value: &T) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(1 << 12);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.push(kind as u8);
+    ciborium::into_writer(value, &mut out)
+        .map_err(|e| Error::Internal(format!("encoding {}: {e}", kind.word())))?;
+    Ok(out)
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(kinds: &[Kind], bytes: &[u8]) -> Result<(Kind, T)> {
+    let bad = |detail: String| Error::InvalidPartial(detail);
+    if bytes.len() < 11 || &bytes[..8] != MAGIC {
+        return Err(bad("not a skewer partial state (no SKEWERPS header)".into()));
+    }
+    let version = u16::from_le_bytes([bytes[8], bytes[9]]);
+    if version != VERSION {
+        return Err(bad(format!(
+            "partial state format version {version}; this skewer reads version {VERSION} \
+             (make every partial with the same skewer)"
+        )));
+    }
+    let kind = match bytes[10] {
+        1 => Kind::PassOne,
+        2 => Kind::Plan,
+        3 => Kind::PassTwo,
+        k => return Err(bad(format!("unknown partial state kind {k}"))),
+    };
+    if !kinds.contains(&kind) {
+        let want: Vec<&str> = kinds.iter().map(|k| k.word()).collect();
+        return Err(bad(format!(
+            "expected {}, got {}",
+            want.join(" or "),
+            kind.word()
+        )));
+    }
+    let value = ciborium::from_reader(Cursor::new(&bytes[11..]))
+        .map_err(|e| bad(format!("{} that does not decode: {e}", kind.word())))?;
+    Ok((kind, value))
+}
+
+fn schema_bytes(schema: &Schema) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut w = arrow::ipc::writer::StreamWriter::try_new(&mut out, schema)
+        .map_err(|e| Error::Internal(format!("encoding the schema: {e}")))?;
+    w.finish()
+        .map_err(|e| Error::Internal(format!("encoding the schema: {e}")))?;
+    drop(w);
+    Ok(out)
+}
+
+fn schema_of(bytes: &[u8]) -> Result<SchemaRef> {
+    let r = arrow::ipc::reader::StreamReader::try_new(Cursor::new(bytes), None)
+        .map_err(|e| Error::InvalidPartial(format!("its schema does not decode: {e}")))?;
+    Ok(r.schema())
+}
+
+impl Shared {
+    fn options(&self, backend: &Arc<Backend>) -> ProfileOptions {
+        ProfileOptions {
+            stats: self.stats.clone(),
+            backend: backend.clone(),
+            categorical: self.categorical.clone(),
+            ..ProfileOptions::default()
+        }
+    }
+
+    fn layout(&self, backend: &Arc<Backend>) -> Result<(Layout, Vec<String>, ProfileOptions)> {
+        let opts = self.options(backend);
+        let schema = schema_of(&self.schema)?;
+        let source = self.sources.first().cloned().unwrap_or_default();
+        let (layout, warnings) = Layout::new(&schema, &opts, &source)?;
+        Ok((layout, warnings, opts))
+    }
+}
+
+/// The batches' columns must be the schema's, in its order and types.
+fn check_batch(schema: &Schema, batch: &RecordBatch, source: &str) -> Result<()> {
+    let got = batch.schema();
+    let same = got.fields().len() == schema.fields().len()
+        && got
+            .fields()
+            .iter()
+            .zip(schema.fields())
+            .all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type());
+    if same {
+        return Ok(());
+    }
+    let list = |s: &Schema| {
+        s.fields()
+            .iter()
+            .map(|f| format!("{} {}", f.name(), f.data_type()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Err(Error::InvalidPartial(format!(
+        "{source}: a batch has the columns ({}) where the first had ({})",
+        list(&got),
+        list(schema)
+    )))
+}
+
+/// Fold `batches` into `init` states with `step` (in parallel), merging the
+/// per-batch states in batch order, so the result does not depend on the
+/// number of threads.
+fn fold_batches<T: Send>(
+    batches: &[RecordBatch],
+    new: impl Fn() -> T + Sync,
+    step: impl Fn(&mut T, &RecordBatch) -> Result<()> + Sync,
+    mut merge: impl FnMut(&mut T, T),
+) -> Result<T> {
+    let threads = rayon::current_num_threads();
+    let mut acc = new();
+    run_ordered(
+        batches.len(),
+        threads,
+        4 * threads,
+        |i| {
+            let mut st = new();
+            step(&mut st, &batches[i])?;
+            Ok(st)
+        },
+        |_, st| {
+            merge(&mut acc, st);
+            Ok(())
+        },
+    )?;
+    Ok(acc)
+}
+
+/// Pass one over one partition's batches (of `schema`, from `source`):
+/// its partial state.
+pub fn pass_one(
+    schema: &Schema,
+    batches: &[RecordBatch],
+    opts: &ProfileOptions,
+    source: &str,
+) -> Result<Vec<u8>> {
+    opts.validate()?;
+    let (layout, _) = Layout::new(schema, opts, source)?;
+    let session = opts.backend.session(layout.leaves.len(), 0);
+    let ncols = schema.fields().len();
+    let new = || -> (u64, Vec<ColState>) { (0, (0..ncols).map(|c| layout.new_state(c)).collect()) };
+    let (rows, columns) = fold_batches(
+        batches,
+        new,
+        |(rows, states), batch| {
+            check_batch(schema, batch, source)?;
+            *rows += batch.num_rows() as u64;
+            states
+                .par_iter_mut()
+                .zip(batch.columns().par_iter())
+                .try_for_each(|(s, a)| s.update(a, &session))
+        },
+        |(rows, acc), (n, states)| {
+            *rows += n;
+            for (a, s) in acc.iter_mut().zip(states) {
+                a.merge(s);
+            }
+        },
+    )?;
+    session.release_kept();
+    let shared = Shared {
+        schema: schema_bytes(schema)?,
+        stats: opts.stats.clone(),
+        categorical: opts.categorical.clone(),
+        sources: vec![source.to_string()],
+    };
+    encode(
+        Kind::PassOne,
+        &PassOne {
+            shared,
+            rows,
+            columns,
+        },
+    )
+}
+
+/// Merge pass-one partial states in the order given (partition order):
+/// another pass-one state.
+pub fn merge<B: AsRef<[u8]>>(parts: &[B]) -> Result<Vec<u8>> {
+    let mut merged: Option<PassOne> = None;
+    for (i, p) in parts.iter().enumerate() {
+        let (_, one): (_, PassOne) = decode(&[Kind::PassOne], p.as_ref())?;
+        let Some(m) = merged.as_mut() else {
+            merged = Some(one);
+            continue;
+        };
+        let mut theirs = one.shared.clone();
+        theirs.sources = m.shared.sources.clone();
+        if theirs != m.shared || one.columns.len() != m.columns.len() {
+            return Err(Error::InvalidPartial(format!(
+                "partial state {i} has other columns or options than the first \
+                 (every partition must be profiled with the same schema and options)"
+            )));
+        }
+        for s in one.shared.sources {
+            if !m.shared.sources.contains(&s) {
+                m.shared.sources.push(s);
+            }
+        }
+        m.rows += one.rows;
+        for (a, b) in m.columns.iter_mut().zip(one.columns) {
+            a.merge(b);
+        }
+    }
+    let merged =
+        merged.ok_or_else(|| Error::InvalidPartial("no partial states to merge".into()))?;
+    encode(Kind::PassOne, &merged)
+}
+
+/// The plan of pass two, made from the merged pass-one state.
+pub fn plan(merged: &[u8]) -> Result<Vec<u8>> {
+    let (_, one): (_, PassOne) = decode(&[Kind::PassOne], merged)?;
+    encode(Kind::Plan, &one)
+}
+
+/// The pass-two plans of a plan's leaves (one per numeric column).
+fn plans_of(one: &PassOne, layout: &Layout, stats: &StatsOptions) -> Result<Vec<Pass2Plan>> {
+    layout
+        .leaves
+        .iter()
+        .map(|&col| match &one.columns[col].values {
+            Some(ValuesAcc::Numeric(n)) => n.plan_pass2(stats),
+            _ => Err(Error::InvalidPartial(format!(
+                "column {col} of the plan is not numeric"
+            ))),
+        })
+        .collect()
+}
+
+/// Whether the plan needs a pass two (some numeric column has quantiles or
+/// histogram bins that its sketch does not resolve).
+pub fn needs_pass_two(plan: &[u8]) -> Result<bool> {
+    let (_, one): (_, PassOne) = decode(&[Kind::Plan], plan)?;
+    let (layout, _, opts) = one.shared.layout(&Backend::cpu())?;
+    Ok(plans_of(&one, &layout, &opts.stats)?
+        .iter()
+        .any(Pass2Plan::needs_pass))
+}
+
+/// Pass two over one partition's batches, the same as in pass one, on
+/// `backend`: its partial state.
+pub fn pass_two(plan: &[u8], batches: &[RecordBatch], backend: &Arc<Backend>) -> Result<Vec<u8>> {
+    let (_, one): (_, PassOne) = decode(&[Kind::Plan], plan)?;
+    let (layout, _, opts) = one.shared.layout(backend)?;
+    let schema = schema_of(&one.shared.schema)?;
+    let plans2 = plans_of(&one, &layout, &opts.stats)?;
+    let source = one.shared.sources.join(", ");
+    let needed: Vec<usize> = (0..plans2.len())
+        .filter(|&l| plans2[l].needs_pass())
+        .collect();
+    let new =
+        || -> (u64, Vec<Pass2State>) { (0, plans2.iter().map(Pass2Plan::new_state).collect()) };
+    let (rows, leaves) = fold_batches(
+        batches,
+        new,
+        |(rows, states), batch| {
+            check_batch(&schema, batch, &source)?;
+            *rows += batch.num_rows() as u64;
+            let mut mine: Vec<(usize, &mut Pass2State)> = states
+                .iter_mut()
+                .enumerate()
+                .filter(|(l, _)| needed.contains(l))
+                .collect();
+            mine.par_iter_mut()
+                .try_for_each(|(leaf, st)| -> Result<()> {
+                    let array = batch.column(layout.leaves[*leaf]);
+                    let values = values_of(array, None)?;
+                    let mut scratch = Scratch::default();
+                    backend.collect(&plans2[*leaf], st, values.as_ref(), &mut scratch)
+                })
+        },
+        |(rows, acc), (n, states)| {
+            *rows += n;
+            for (a, s) in acc.iter_mut().zip(states) {
+                a.merge(s);
+            }
+        },
+    )?;
+    encode(Kind::PassTwo, &PassTwo { rows, leaves })
+}
+
+/// The profile from the plan and the pass-two states of every partition
+/// (none where [`needs_pass_two`] says so), computed as on `backend`.
+pub fn finish<B: AsRef<[u8]>>(
+    plan: &[u8],
+    parts: &[B],
+    backend: &Arc<Backend>,
+) -> Result<DatasetProfile> {
+    let (_, one): (_, PassOne) = decode(&[Kind::Plan], plan)?;
+    let (layout, warnings, opts) = one.shared.layout(backend)?;
+    let plans2 = plans_of(&one, &layout, &opts.stats)?;
+    let mut states2: Vec<Pass2State> = plans2.iter().map(Pass2Plan::new_state).collect();
+    let mut rows = 0;
+    for p in parts {
+        let (_, two): (_, PassTwo) = decode(&[Kind::PassTwo], p.as_ref())?;
+        if two.leaves.len() != states2.len() {
+            return Err(Error::InvalidPartial(
+                "a pass-two state of another plan".into(),
+            ));
+        }
+        rows += two.rows;
+        for (a, b) in states2.iter_mut().zip(two.leaves) {
+            a.merge(b);
+        }
+    }
+    let needs = plans2.iter().any(Pass2Plan::needs_pass);
+    if needs && rows != one.rows {
+        return Err(Error::DataChanged {
+            path: one.shared.sources.join(", ").into(),
+            detail: format!(
+                "pass one read {} rows, pass two {rows} (every partition must be read \
+                 again, unchanged)",
+                one.rows
+            ),
+        });
+    }
+    let names: Vec<&str> = layout
+        .leaves
+        .iter()
+        .map(|&c| layout.fields[c].name().as_str())
+        .collect();
+    finish_pass2(
+        &one.shared.sources.join(", "),
+        &names,
+        &plans2.iter().collect::<Vec<_>>(),
+        &mut states2,
+    )?;
+    finish_profile(
+        &layout,
+        &opts,
+        backend,
+        &one.columns,
+        Some((&plans2, &states2)),
+        one.rows,
+        one.shared.sources.clone(),
+        warnings,
+    )
+}
+
+/// The profile from the merged pass-one state alone: quantiles and
+/// histograms estimated from the sketch (`quantiles_exact: false`).
+pub fn finish_one_pass(merged: &[u8], backend: &Arc<Backend>) -> Result<DatasetProfile> {
+    let (_, one): (_, PassOne) = decode(&[Kind::PassOne, Kind::Plan], merged)?;
+    let (layout, warnings, opts) = one.shared.layout(backend)?;
+    finish_profile(
+        &layout,
+        &opts,
+        backend,
+        &one.columns,
+        None,
+        one.rows,
+        one.shared.sources.clone(),
+        warnings,
+    )
+}
+
+/// The whole profile of batches held in memory, through the same steps as
+/// a cluster's (one partition): pass one, the plan, pass two, the finish.
+pub fn profile_batches(
+    schema: &Schema,
+    batches: &[RecordBatch],
+    opts: &ProfileOptions,
+    source: &str,
+) -> Result<DatasetProfile> {
+    let one = pass_one(schema, batches, opts, source)?;
+    if opts.single_pass {
+        return finish_one_pass(&one, &opts.backend);
+    }
+    let plan = plan(&one)?;
+    let two = if needs_pass_two(&plan)? {
+        vec![pass_two(&plan, batches, &opts.backend)?]
+    } else {
+        Vec::new()
+    };
+    finish(&plan, &two, &opts.backend)
+}

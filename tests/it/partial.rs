@@ -1,0 +1,230 @@
+//! Profiles across partitions (src/engine/partial.rs): pass one per
+//! partition, the merged plan, pass two per partition, the finish, equal
+//! to one process's profile of the same rows.
+
+use std::sync::Arc;
+
+use arrow::record_batch::RecordBatch;
+use serde_json::Value;
+use skewer::backend::Backend;
+use skewer::engine::partial;
+use skewer::engine::ProfileOptions;
+use skewer::profile::DatasetProfile;
+
+use crate::common::*;
+
+const MOMENTS: [&str; 6] = [
+    "mean", "variance", "std_dev", "skewness", "kurtosis", "moments",
+];
+
+/// The profile as JSON with its moments taken out (they are compared
+/// apart, to their bound), and the sources and backend dropped.
+fn without_moments(p: &DatasetProfile) -> (Value, Vec<(String, f64)>) {
+    let mut v = serde_json::to_value(p).unwrap();
+    let o = v.as_object_mut().unwrap();
+    o.remove("sources");
+    o.remove("backend");
+    let mut moments = Vec::new();
+    for f in o["features"].as_array_mut().unwrap() {
+        let name = f["name"].as_str().unwrap().to_string();
+        // Where a column ran depends on its Arrow form (a Parquet reader may
+        // give dictionaries where the batches had strings): compared apart.
+        f.as_object_mut().unwrap().remove("computed_on");
+        let Some(n) = f.get_mut("numeric").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for k in MOMENTS {
+            let m = n.remove(k).unwrap();
+            let vals: Vec<(String, f64)> = match m {
+                Value::Object(o) => o
+                    .into_iter()
+                    // mean_lo is below the mean's last bit: the mean holds it.
+                    .filter(|(kk, _)| kk != "mean_lo")
+                    .filter_map(|(kk, x)| Some((format!("{name}.moments.{kk}"), x.as_f64()?)))
+                    .collect(),
+                x => x
+                    .as_f64()
+                    .map(|x| (format!("{name}.{k}"), x))
+                    .into_iter()
+                    .collect(),
+            };
+            moments.extend(vals);
+        }
+    }
+    (v, moments)
+}
+
+/// Where two JSON values first differ, with both sides.
+fn first_difference(a: &Value, b: &Value, at: String) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) if x.len() == y.len() => x
+            .iter()
+            .find_map(|(k, v)| first_difference(v, y.get(k)?, format!("{at}.{k}"))),
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (v, w))| first_difference(v, w, format!("{at}[{i}]"))),
+        _ if a == b => None,
+        _ => {
+            let cut = |v: &Value| v.to_string().chars().take(300).collect::<String>();
+            Some(format!("{at}: {} vs {}", cut(a), cut(b)))
+        }
+    }
+}
+
+/// Equal but for the moments, which agree to `rel` of their scale.
+fn assert_same(a: &DatasetProfile, b: &DatasetProfile, rel: f64) {
+    let (va, ma) = without_moments(a);
+    let (vb, mb) = without_moments(b);
+    if let Some(d) = first_difference(&va, &vb, String::new()) {
+        panic!("the profiles differ at {d}");
+    }
+    assert_eq!(ma.len(), mb.len());
+    for ((k, x), (_, y)) in ma.iter().zip(&mb) {
+        let scale = x.abs().max(y.abs()).max(1e-300);
+        assert!(
+            (x - y).abs() <= rel * scale || (x.is_nan() && y.is_nan()),
+            "{k}: {x} vs {y}"
+        );
+    }
+}
+
+fn slices(batches: &[RecordBatch], size: usize) -> Vec<RecordBatch> {
+    let mut out = Vec::new();
+    for b in batches {
+        let mut at = 0;
+        while at < b.num_rows() {
+            let n = size.min(b.num_rows() - at);
+            out.push(b.slice(at, n));
+            at += n;
+        }
+    }
+    out
+}
+
+/// The rows cut into `parts` partitions of uneven sizes, each in batches
+/// of another size.
+fn partitions(batches: &[RecordBatch], parts: usize) -> Vec<Vec<RecordBatch>> {
+    let all = slices(batches, 97);
+    let mut out: Vec<Vec<RecordBatch>> = vec![Vec::new(); parts];
+    let mut at = 0;
+    for (p, part) in out.iter_mut().enumerate() {
+        // Partition p gets a share growing with p; the last one the rest.
+        let take = if p + 1 == parts {
+            all.len() - at
+        } else {
+            (all.len() * (p + 1) / (parts * (parts + 1) / 2)).min(all.len() - at)
+        };
+        let rows: Vec<RecordBatch> = all[at..at + take].to_vec();
+        at += take;
+        *part = slices(&rows, 31 + 17 * p);
+    }
+    out
+}
+
+fn cluster(
+    parts: &[Vec<RecordBatch>],
+    opts: &ProfileOptions,
+    backend: &Arc<Backend>,
+) -> DatasetProfile {
+    let schema = parts[0][0].schema();
+    let ones: Vec<Vec<u8>> = parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| partial::pass_one(&schema, p, opts, &format!("part-{i}")).unwrap())
+        .collect();
+    let plan = partial::plan(&partial::merge(&ones).unwrap()).unwrap();
+    assert!(partial::needs_pass_two(&plan).unwrap());
+    let twos: Vec<Vec<u8>> = parts
+        .iter()
+        .map(|p| partial::pass_two(&plan, p, backend).unwrap())
+        .collect();
+    partial::finish(&plan, &twos, backend).unwrap()
+}
+
+#[test]
+fn a_profile_across_partitions_equals_one_process() {
+    let batches: Vec<RecordBatch> = (0..3).map(|s| all_types_batch(40 + s, 3001)).collect();
+    let dir = tmp();
+    let file = dir.path().join("all.parquet");
+    write_parquet(&file, &batches, parquet::basic::Compression::SNAPPY, 1000);
+    for backend in backends() {
+        let (src, mut opts) = opts(512, 1 << 30);
+        opts.backend = backend.clone();
+        let one_process = profile_files(std::slice::from_ref(&file), &src, &opts).unwrap();
+        let in_memory =
+            partial::profile_batches(&batches[0].schema(), &batches, &opts, "memory").unwrap();
+        let four = cluster(&partitions(&batches, 4), &opts, &backend);
+        assert_eq!(one_process.passes, 2);
+        assert_same(&one_process, &in_memory, 1e-12);
+        assert_same(&one_process, &four, 1e-12);
+        assert_eq!(four.sources, ["part-0", "part-1", "part-2", "part-3"]);
+        let placed = |p: &DatasetProfile| -> Vec<String> {
+            p.features.iter().map(|f| f.computed_on.clone()).collect()
+        };
+        assert_eq!(placed(&in_memory), placed(&four));
+    }
+}
+
+#[test]
+fn one_pass_and_no_pass_two() {
+    let batches = vec![all_types_batch(7, 2000)];
+    let schema = batches[0].schema();
+    let opts = ProfileOptions {
+        single_pass: true,
+        ..Default::default()
+    };
+    let p = partial::profile_batches(&schema, &batches, &opts, "memory").unwrap();
+    let f = p.features.iter().find_map(|f| f.numeric.as_ref()).unwrap();
+    assert!(!f.quantiles_exact);
+    assert_eq!(p.passes, 1);
+}
+
+#[test]
+fn bad_partials_are_errors_that_say_why() {
+    let batches = vec![all_types_batch(3, 500)];
+    let schema = batches[0].schema();
+    let opts = ProfileOptions::default();
+    let one = partial::pass_one(&schema, &batches, &opts, "a").unwrap();
+    let err = |r: skewer::Result<Vec<u8>>| r.unwrap_err().to_string();
+    assert!(err(partial::merge(&[b"not a state".to_vec()])).contains("no SKEWERPS header"));
+    let mut newer = one.clone();
+    newer[8] = 9;
+    assert!(err(partial::merge(&[newer])).contains("format version 9"));
+    let mut cut = one.clone();
+    cut.truncate(one.len() / 2);
+    assert!(err(partial::merge(&[cut])).contains("does not decode"));
+    // A plan where a pass-one state belongs, and the other way round.
+    let plan = partial::plan(&one).unwrap();
+    assert!(err(partial::merge(std::slice::from_ref(&plan)))
+        .contains("expected a pass-one state, got a plan"));
+    assert!(err(partial::pass_two(&one, &batches, &Backend::cpu())).contains("expected a plan"));
+    // Other options, other columns.
+    let other = ProfileOptions {
+        stats: skewer::profile::StatsOptions {
+            top_k: 3,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let two = partial::pass_one(&schema, &batches, &other, "b").unwrap();
+    assert!(err(partial::merge(&[one.clone(), two])).contains("other columns or options"));
+    let narrow = batches[0].project(&[0, 1]).unwrap();
+    let three =
+        partial::pass_one(&narrow.schema(), std::slice::from_ref(&narrow), &opts, "c").unwrap();
+    assert!(err(partial::merge(&[one, three])).contains("other columns or options"));
+    // A batch of other columns than the schema's.
+    assert!(err(partial::pass_one(&schema, &[narrow], &opts, "d"))
+        .contains("d: a batch has the columns"));
+    // Pass two over fewer rows than pass one: the data changed.
+    let half = batches[0].slice(0, 250);
+    let two = partial::pass_two(&plan, &[half], &Backend::cpu()).unwrap();
+    let e = partial::finish(&plan, &[two], &Backend::cpu())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("the data changed") && e.contains("pass one read 500 rows, pass two 250"),
+        "{e}"
+    );
+}
