@@ -1,0 +1,79 @@
+"""Exact profiles of Ray Datasets, on the workers (Arrow blocks).
+
+    import skewer.ray
+    p = skewer.ray.profile(ds)            # a skewer.Profile
+
+Each block of the dataset is a partition: pass one and pass two run on the
+workers through ``map_batches`` on whole blocks in pyarrow format (no
+copy), the driver merges and finishes. The dataset is read twice, so it
+must give the same rows both times (``ds.materialize()`` first where it
+would not); if the rows change, the profile is an error, never wrong
+numbers. The workers need the skewer package and pyarrow.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from . import Profile
+from ._cluster import two_passes
+
+
+def _runner(ds):
+    def run(fn):
+        import pyarrow as pa
+        from ray.data import DataContext
+
+        def on_block(table: "pa.Table") -> "pa.Table":
+            state = fn(table.to_batches(), 0)
+            if state is None:
+                return pa.table({"state": pa.array([], pa.binary())})
+            return pa.table({"state": pa.array([state], pa.binary())})
+
+        # Results in block order, so that states merge in dataset order
+        # whatever order the workers finish in.
+        options = DataContext.get_current().execution_options
+        before = options.preserve_order
+        options.preserve_order = True
+        try:
+            rows = ds.map_batches(on_block, batch_format="pyarrow", batch_size=None, zero_copy_batch=True).take_all()
+        finally:
+            options.preserve_order = before
+        return [(i, bytes(r["state"])) for i, r in enumerate(rows)]
+
+    return run
+
+
+def profile(
+    ds,
+    *,
+    columns: Optional[Sequence[str]] = None,
+    backend: str = "auto",
+    driver_backend: str = "cpu",
+    bins: int = 10,
+    quantile_bins: int = 10,
+    top_k: int = 20,
+    quantiles: Optional[Sequence[float]] = None,
+    categorical: Optional[Sequence[str]] = None,
+    one_pass: bool = False,
+) -> Profile:
+    """The profile of a Ray Dataset, computed on its workers.
+
+    ``backend`` is where the workers compute ("auto": a hardware GPU where
+    the worker has one), ``driver_backend`` where the driver finishes. The
+    other options are ``skewer.profile``'s.
+    """
+    if columns is not None:
+        ds = ds.select_columns(list(columns))
+    return two_passes(
+        _runner(ds),
+        "ray",
+        backend=backend,
+        driver_backend=driver_backend,
+        bins=bins,
+        quantile_bins=quantile_bins,
+        top_k=top_k,
+        quantiles=quantiles,
+        categorical=categorical,
+        one_pass=one_pass,
+    )

@@ -1,0 +1,448 @@
+//! `skewer._skewer`: the Rust side of the Python package. Every function
+//! takes and returns what the CLI reads and writes (profile, comparison,
+//! schema and anomaly JSON; partial states as bytes), so that the Python
+//! API is the CLI's code and its output is the CLI's, byte for byte. The
+//! classes around them are in `python/skewer/`.
+//!
+//! Data comes in through the Arrow PyCapsule stream interface
+//! (`__arrow_c_stream__`): the batches are the producer's buffers, never
+//! copied, and the GIL is released while they are read and profiled.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use arrow::datatypes::SchemaRef;
+use arrow::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
+use arrow::record_batch::{RecordBatch, RecordBatchReader};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyCapsule};
+use serde::Deserialize;
+use skewer::backend::{self, Backend, Choice};
+use skewer::engine::{self, partial, NoProgress, ProfileOptions};
+use skewer::profile::{DatasetProfile, StatsOptions};
+use skewer::source::{Dataset, SourceOptions};
+
+pyo3::create_exception!(
+    _skewer,
+    SkewerError,
+    PyValueError,
+    "What the CLI exits 2 for: bad input, a bad option, a corrupt file or partial state."
+);
+
+fn err(e: skewer::Error) -> PyErr {
+    SkewerError::new_err(e.to_string())
+}
+
+/// The options of a profile, as `skewer.profile`'s keywords.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Options {
+    #[serde(default)]
+    columns: Option<Vec<String>>,
+    #[serde(default = "auto")]
+    backend: String,
+    bins: usize,
+    quantile_bins: usize,
+    top_k: usize,
+    #[serde(default)]
+    quantiles: Option<Vec<f64>>,
+    #[serde(default)]
+    categorical: Vec<String>,
+    #[serde(default)]
+    one_pass: bool,
+}
+
+fn auto() -> String {
+    "auto".into()
+}
+
+fn parse_options(json: &str) -> PyResult<Options> {
+    serde_json::from_str(json).map_err(|e| PyValueError::new_err(format!("options: {e}")))
+}
+
+/// The backend a name asks for, opened once per process (a GPU adapter
+/// takes a while to open).
+fn backend_of(name: &str) -> PyResult<Arc<Backend>> {
+    static OPEN: OnceLock<Mutex<HashMap<String, Arc<Backend>>>> = OnceLock::new();
+    let choice = match name {
+        "auto" => Choice::Auto,
+        "cpu" => Choice::Cpu,
+        "gpu" => Choice::Gpu,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "backend must be \"auto\", \"cpu\" or \"gpu\", not {other:?}"
+            )))
+        }
+    };
+    let mut open = OPEN
+        .get_or_init(Default::default)
+        .lock()
+        .map_err(|_| PyValueError::new_err("the backend cache is poisoned"))?;
+    if let Some(b) = open.get(name) {
+        return Ok(b.clone());
+    }
+    if choice != Choice::Cpu {
+        skewer::backend::gpu::quiet_display_probe();
+    }
+    let opened = backend::open(&backend::Request {
+        choice,
+        ..Default::default()
+    })
+    .map_err(err)?;
+    let b = Arc::new(opened.backend);
+    open.insert(name.to_string(), b.clone());
+    Ok(b)
+}
+
+impl Options {
+    fn profile_options(&self) -> PyResult<ProfileOptions> {
+        let mut stats = StatsOptions {
+            bins: self.bins,
+            quantile_bins: self.quantile_bins,
+            top_k: self.top_k,
+            ..Default::default()
+        };
+        if let Some(q) = &self.quantiles {
+            stats.quantile_ranks = q.clone();
+        }
+        Ok(ProfileOptions {
+            stats,
+            backend: backend_of(&self.backend)?,
+            categorical: self.categorical.clone(),
+            single_pass: self.one_pass,
+            ..Default::default()
+        })
+    }
+}
+
+/// The Arrow C stream of `data` (anything with `__arrow_c_stream__`),
+/// moved out of its capsule.
+fn stream_of(data: &Bound<'_, PyAny>) -> PyResult<RecordBatchStreamReader> {
+    let method = pyo3::intern!(data.py(), "__arrow_c_stream__");
+    if !data.hasattr(method)? {
+        return Err(PyTypeError::new_err(format!(
+            "expected data with the Arrow PyCapsule stream interface (a pyarrow Table or \
+             RecordBatchReader, a polars DataFrame, a DuckDB result, ...), got {}",
+            data.get_type().name()?
+        )));
+    }
+    let capsule: Bound<'_, PyCapsule> = data.getattr(method)?.call0()?.cast_into()?;
+    let ptr = capsule
+        .pointer_checked(Some(c"arrow_array_stream"))?
+        .cast::<FFI_ArrowArrayStream>();
+    // SAFETY: the capsule holds a valid ArrowArrayStream (its name says
+    // so); from_raw moves it out and leaves a released one behind, which
+    // the capsule's destructor then ignores.
+    unsafe { RecordBatchStreamReader::from_raw(ptr.as_ptr()) }
+        .map_err(|e| SkewerError::new_err(format!("reading the Arrow stream: {e}")))
+}
+
+/// Every batch of a stream (the producer's buffers, not copies), the
+/// columns named in `columns` only.
+fn read_all(
+    reader: RecordBatchStreamReader,
+    columns: Option<&[String]>,
+    source: &str,
+) -> skewer::Result<(SchemaRef, Vec<RecordBatch>)> {
+    let schema = reader.schema();
+    let pick: Option<Vec<usize>> = columns
+        .map(|cols| {
+            cols.iter()
+                .map(|c| {
+                    schema
+                        .index_of(c)
+                        .map_err(|_| skewer::Error::UnknownColumn {
+                            path: source.into(),
+                            column: c.clone(),
+                            available: schema
+                                .fields()
+                                .iter()
+                                .map(|f| f.name().as_str())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        })
+                })
+                .collect::<skewer::Result<_>>()
+        })
+        .transpose()?;
+    let mut batches = Vec::new();
+    for b in reader {
+        let b = b.map_err(|e| skewer::Error::Corrupt {
+            path: source.into(),
+            location: String::new(),
+            detail: format!("the Arrow stream failed: {e}"),
+        })?;
+        batches.push(match &pick {
+            Some(p) => b
+                .project(p)
+                .map_err(|e| skewer::Error::Internal(e.to_string()))?,
+            None => b,
+        });
+    }
+    let schema = match &pick {
+        Some(p) => Arc::new(
+            schema
+                .project(p)
+                .map_err(|e| skewer::Error::Internal(e.to_string()))?,
+        ),
+        None => schema,
+    };
+    Ok((schema, batches))
+}
+
+fn json_of<T: serde::Serialize>(v: &T) -> PyResult<String> {
+    skewer::to_json(v).map_err(err)
+}
+
+fn parse_profile(text: &str, what: &str) -> PyResult<DatasetProfile> {
+    skewer::parse_profile(Path::new(what), text.as_bytes()).map_err(err)
+}
+
+/// Profile data with the Arrow stream interface; the profile's JSON.
+#[pyfunction]
+fn profile_stream(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    options: &str,
+    source: &str,
+) -> PyResult<String> {
+    let o = parse_options(options)?;
+    let opts = o.profile_options()?;
+    let reader = stream_of(data)?;
+    let p = py
+        .detach(|| {
+            let (schema, batches) = read_all(reader, o.columns.as_deref(), source)?;
+            partial::profile_batches(&schema, &batches, &opts, source)
+        })
+        .map_err(err)?;
+    json_of(&p)
+}
+
+/// Profile files, folders, globs or object-store URLs, as `skewer profile`.
+#[pyfunction]
+fn profile_paths(py: Python<'_>, paths: Vec<String>, options: &str) -> PyResult<String> {
+    let o = parse_options(options)?;
+    let opts = o.profile_options()?;
+    let src = SourceOptions {
+        columns: o.columns.clone(),
+        ..Default::default()
+    };
+    let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
+    let p = py
+        .detach(|| {
+            let ds = Dataset::open(&paths, &src)?;
+            engine::profile(&ds, &opts, &NoProgress)
+        })
+        .map_err(err)?;
+    json_of(&p)
+}
+
+/// A profile's JSON, checked and written as the CLI writes it.
+#[pyfunction]
+fn read_profile(text: &str) -> PyResult<String> {
+    json_of(&parse_profile(text, "profile")?)
+}
+
+/// Merge stored profiles (as `skewer merge`).
+#[pyfunction]
+fn merge_profiles(profiles: Vec<String>) -> PyResult<String> {
+    let parsed = profiles
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let name = format!("profile {i}");
+            Ok((PathBuf::from(&name), parse_profile(t, &name)?))
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    json_of(&skewer::profile::merge::merge_profiles(parsed).map_err(err)?)
+}
+
+/// Compare two profiles (as `skewer compare --json` on two profiles).
+#[pyfunction]
+fn compare(
+    py: Python<'_>,
+    base: &str,
+    current: &str,
+    threshold: f64,
+    alpha: f64,
+    bins: usize,
+    backend: &str,
+) -> PyResult<String> {
+    let base = parse_profile(base, "base")?;
+    let current = parse_profile(current, "current")?;
+    let o = skewer::compare::CompareOptions {
+        threshold,
+        alpha,
+        bins,
+    };
+    o.validate().map_err(err)?;
+    let b = backend_of(backend)?;
+    let c = py
+        .detach(|| skewer::compare::compare(&base, &current, &o, &b))
+        .map_err(err)?;
+    json_of(&c)
+}
+
+/// A schema inferred from a profile (as `skewer schema infer`).
+#[pyfunction]
+fn infer_schema(
+    profile: &str,
+    max_domain_size: usize,
+    bounds: bool,
+    num_examples: bool,
+) -> PyResult<String> {
+    let p = parse_profile(profile, "profile")?;
+    let o = skewer::schema::InferOptions {
+        max_domain_size,
+        bounds,
+        num_examples,
+    };
+    json_of(&skewer::schema::infer(&p, &o))
+}
+
+/// A schema's JSON, checked and written as the CLI writes it.
+#[pyfunction]
+fn read_schema(text: &str) -> PyResult<String> {
+    json_of(&skewer::schema::parse_schema(Path::new("schema"), text).map_err(err)?)
+}
+
+/// The anomalies of a profile against a schema (as `skewer validate
+/// --json` on profiles): `{"anomalies": [...]}`.
+#[pyfunction]
+#[pyo3(signature = (profile, schema, previous, training, bins, backend))]
+fn validate(
+    py: Python<'_>,
+    profile: &str,
+    schema: &str,
+    previous: Option<&str>,
+    training: Option<&str>,
+    bins: usize,
+    backend: &str,
+) -> PyResult<String> {
+    let p = parse_profile(profile, "profile")?;
+    let schema = skewer::schema::parse_schema(Path::new("schema"), schema).map_err(err)?;
+    let previous = previous.map(|t| parse_profile(t, "previous")).transpose()?;
+    let training = training.map(|t| parse_profile(t, "training")).transpose()?;
+    let b = backend_of(backend)?;
+    let anomalies = py
+        .detach(|| {
+            skewer::schema::validate(
+                &schema,
+                &p,
+                &skewer::schema::Checks {
+                    previous: previous.as_ref(),
+                    training: training.as_ref(),
+                    backend: &b,
+                    bins,
+                    data: None,
+                },
+            )
+        })
+        .map_err(err)?;
+    json_of(&serde_json::json!({ "anomalies": anomalies }))
+}
+
+fn bytes<'py>(py: Python<'py>, b: skewer::Result<Vec<u8>>) -> PyResult<Bound<'py, PyBytes>> {
+    Ok(PyBytes::new(py, &b.map_err(err)?))
+}
+
+/// Pass one over one partition's data: its partial state.
+#[pyfunction]
+fn pass_one<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    options: &str,
+    source: &str,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let o = parse_options(options)?;
+    let opts = o.profile_options()?;
+    let reader = stream_of(data)?;
+    let out = py.detach(|| {
+        let (schema, batches) = read_all(reader, o.columns.as_deref(), source)?;
+        partial::pass_one(&schema, &batches, &opts, source)
+    });
+    bytes(py, out)
+}
+
+/// Merge pass-one partial states, in the order given.
+#[pyfunction]
+fn merge_partials<'py>(py: Python<'py>, parts: Vec<Vec<u8>>) -> PyResult<Bound<'py, PyBytes>> {
+    let out = py.detach(|| partial::merge(&parts));
+    bytes(py, out)
+}
+
+/// The plan of pass two, from the merged pass-one state.
+#[pyfunction]
+fn plan<'py>(py: Python<'py>, merged: Vec<u8>) -> PyResult<Bound<'py, PyBytes>> {
+    bytes(py, partial::plan(&merged))
+}
+
+/// Whether the plan needs a pass two over the data.
+#[pyfunction]
+fn needs_pass_two(plan: Vec<u8>) -> PyResult<bool> {
+    partial::needs_pass_two(&plan).map_err(err)
+}
+
+/// Pass two over one partition's data (the same rows as in pass one).
+#[pyfunction]
+fn pass_two<'py>(
+    py: Python<'py>,
+    plan: Vec<u8>,
+    data: &Bound<'py, PyAny>,
+    columns: Option<Vec<String>>,
+    backend: &str,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let b = backend_of(backend)?;
+    let reader = stream_of(data)?;
+    let out = py.detach(|| {
+        let (_, batches) = read_all(reader, columns.as_deref(), "pass two")?;
+        partial::pass_two(&plan, &batches, &b)
+    });
+    bytes(py, out)
+}
+
+/// The profile's JSON from the plan and every partition's pass-two state.
+#[pyfunction]
+fn finish(py: Python<'_>, plan: Vec<u8>, parts: Vec<Vec<u8>>, backend: &str) -> PyResult<String> {
+    let b = backend_of(backend)?;
+    let p = py
+        .detach(|| partial::finish(&plan, &parts, &b))
+        .map_err(err)?;
+    json_of(&p)
+}
+
+/// The profile's JSON from the merged pass-one state alone (sketch
+/// estimates of quantiles and histograms).
+#[pyfunction]
+fn finish_one_pass(py: Python<'_>, merged: Vec<u8>, backend: &str) -> PyResult<String> {
+    let b = backend_of(backend)?;
+    let p = py
+        .detach(|| partial::finish_one_pass(&merged, &b))
+        .map_err(err)?;
+    json_of(&p)
+}
+
+#[pymodule]
+fn _skewer(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("PARTIAL_FORMAT_VERSION", partial::VERSION)?;
+    m.add("SkewerError", m.py().get_type::<SkewerError>())?;
+    m.add_function(wrap_pyfunction!(profile_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(profile_paths, m)?)?;
+    m.add_function(wrap_pyfunction!(read_profile, m)?)?;
+    m.add_function(wrap_pyfunction!(merge_profiles, m)?)?;
+    m.add_function(wrap_pyfunction!(compare, m)?)?;
+    m.add_function(wrap_pyfunction!(infer_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(read_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(validate, m)?)?;
+    m.add_function(wrap_pyfunction!(pass_one, m)?)?;
+    m.add_function(wrap_pyfunction!(merge_partials, m)?)?;
+    m.add_function(wrap_pyfunction!(plan, m)?)?;
+    m.add_function(wrap_pyfunction!(needs_pass_two, m)?)?;
+    m.add_function(wrap_pyfunction!(pass_two, m)?)?;
+    m.add_function(wrap_pyfunction!(finish, m)?)?;
+    m.add_function(wrap_pyfunction!(finish_one_pass, m)?)?;
+    Ok(())
+}
