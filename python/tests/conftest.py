@@ -130,3 +130,18 @@ def assert_same_profile(a, b, types=True):
             "kurtosis": 1e-9,
         }[k]
         assert abs(x - y) <= bound, (name, k, x, y)
+
+
+@pytest.fixture(scope="session")
+def gpu() -> str:
+    """"gpu" where a GPU adapter opens (Mesa's lavapipe in CI); else the
+    test skips, unless SKEWER_REQUIRE_GPU=1, where it fails."""
+    import skewer
+
+    try:
+        skewer.profile(pa.table({"x": [1.0]}), backend="gpu")
+    except skewer.SkewerError as e:
+        if os.environ.get("SKEWER_REQUIRE_GPU") == "1":
+            pytest.fail(f"SKEWER_REQUIRE_GPU=1 but the GPU backend does not open: {e}")
+        pytest.skip(f"no GPU adapter: {e}")
+    return "gpu"

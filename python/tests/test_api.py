@@ -177,3 +177,11 @@ def test_partial_states_are_versioned_bytes(train_path):
     assert two[10] == 3
     p = skewer.Profile(skewer._skewer.finish(plan, [two], "cpu"))
     assert p.to_json() == skewer.profile(table, backend="cpu").to_json()
+
+
+def test_the_gpu_backend_gives_the_cpu_numbers(gpu, generated_path):
+    table = pq.read_table(generated_path)
+    on_gpu = skewer.profile(table, backend=gpu)
+    on_cpu = skewer.profile(table, backend="cpu")
+    assert on_gpu["x"].computed_on == "gpu"
+    assert_same_profile(on_gpu, on_cpu)

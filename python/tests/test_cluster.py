@@ -2,6 +2,7 @@
 number for number, to the one-process profile of the same rows."""
 
 import os
+import shutil
 import sys
 
 import pyarrow.parquet as pq
@@ -15,8 +16,14 @@ PARTITIONS = 5
 
 @pytest.fixture(scope="module")
 def spark():
-    pyspark = pytest.importorskip("pyspark")
+    pytest.importorskip("pyspark")
     from pyspark.sql import SparkSession
+
+    if shutil.which("java") is None:
+        message = "no Java runtime on the PATH for Spark (Debian: default-jre-headless)"
+        if os.environ.get("SKEWER_REQUIRE_PYTHON") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     session = (
@@ -93,3 +100,12 @@ def test_ray_profile_equals_one_process(ray_local, request, name):
     one = skewer.profile(pq.read_table(path), backend="cpu")
     assert cluster.passes == 2
     assert_same_profile(cluster, one)
+
+
+def test_spark_executors_use_the_gpu_when_asked(spark, gpu, train_path):
+    import skewer.spark
+
+    df = spark_frame(spark, train_path)
+    on_gpu = skewer.spark.profile(df, backend=gpu)
+    assert on_gpu["f_normal"].computed_on == "gpu"
+    assert_same_profile(on_gpu, skewer.spark.profile(df, backend="cpu"))

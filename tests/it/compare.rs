@@ -614,22 +614,9 @@ fn cli_flags_the_shifted_columns_of_the_example_pair() {
     assert_eq!(bad.status.code(), Some(2));
 }
 
-/// A Python with numpy and pyarrow for the bench generator: $SKEWER_PYTHON,
-/// else python3. None (the test skips) unless SKEWER_REQUIRE_PYTHON=1.
+/// A Python with numpy and pyarrow for the bench generator.
 pub fn bench_python() -> Option<String> {
-    let py = std::env::var("SKEWER_PYTHON").unwrap_or_else(|_| "python3".into());
-    let ok = Command::new(&py)
-        .args(["-c", "import numpy, pyarrow"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(py);
-    }
-    if std::env::var("SKEWER_REQUIRE_PYTHON").as_deref() == Ok("1") {
-        panic!("SKEWER_REQUIRE_PYTHON=1 but {py} cannot import numpy and pyarrow");
-    }
-    eprintln!("NOTICE: no Python with numpy and pyarrow ({py}); bench-pair test skipped (set SKEWER_PYTHON, or SKEWER_REQUIRE_PYTHON=1 to fail)");
-    None
+    python_with("numpy, pyarrow", "the bench-pair test")
 }
 
 /// The bench pair of bench/gen_train.py at 1M rows: compare flags exactly the

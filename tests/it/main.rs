@@ -12,6 +12,7 @@ mod gpu;
 mod merge;
 mod oracle;
 mod partial;
+mod python;
 mod refine;
 mod reliability;
 mod report;

@@ -762,15 +762,10 @@ fn sigint_while_spilling_leaves_no_temporary_files() {
 /// generator's own (numpy's) count, through the spill path too.
 #[test]
 fn bench_pair_counts_equal_the_generators() {
-    let Some(py) = crate::compare::bench_python() else {
-        // bench_python's notice goes through eprintln!, which the test
-        // harness captures from passing tests; this one is written to the
-        // process's stderr, so a skip is seen in every run.
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "NOTICE: skew::bench_pair_counts_equal_the_generators skipped: no Python with numpy and pyarrow (set SKEWER_PYTHON, or SKEWER_REQUIRE_PYTHON=1 to fail)"
-        );
+    let Some(py) = python_with(
+        "numpy, pyarrow",
+        "skew::bench_pair_counts_equal_the_generators",
+    ) else {
         return;
     };
     let gen = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/gen_skew_pair.py");

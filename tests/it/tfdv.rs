@@ -13,7 +13,7 @@ use skewer::profile::DatasetProfile;
 use skewer::tfdv::anomalies::serialized_path;
 use skewer::tfdv::pb;
 
-use crate::common::{fails_with, skewer, stderr, tmp};
+use crate::common::{fails_with, python_with, skewer, stderr, tmp};
 
 const TRAIN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/train.parquet");
 const SERVE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/serve.parquet");
@@ -23,22 +23,12 @@ const TFDV_SCHEMA: &str = concat!(
     "/tests/fixtures/tfdv/train_schema.pbtxt"
 );
 
-/// A Python with tensorflow-metadata: $SKEWER_PYTHON, else python3. None
-/// (the test skips with a notice) unless SKEWER_REQUIRE_PYTHON=1.
+/// A Python with tensorflow-metadata.
 fn python(test: &str) -> Option<String> {
-    let py = std::env::var("SKEWER_PYTHON").unwrap_or_else(|_| "python3".into());
-    let ok = Command::new(&py)
-        .args(["-c", "import tensorflow_metadata.proto.v0.statistics_pb2"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(py);
-    }
-    if std::env::var("SKEWER_REQUIRE_PYTHON").as_deref() == Ok("1") {
-        panic!("SKEWER_REQUIRE_PYTHON=1 but {py} cannot import tensorflow_metadata");
-    }
-    eprintln!("NOTICE: tfdv::{test} skipped: no Python with tensorflow-metadata ({py}; set SKEWER_PYTHON, or SKEWER_REQUIRE_PYTHON=1 to fail)");
-    None
+    python_with(
+        "tensorflow_metadata.proto.v0.statistics_pb2",
+        &format!("tfdv::{test}"),
+    )
 }
 
 /// `read.py KIND FILE`: the message as protobuf's JSON.
