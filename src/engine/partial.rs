@@ -178,9 +178,32 @@ fn check_batch(schema: &Schema, batch: &RecordBatch, source: &str) -> Result<()>
     )))
 }
 
-/// Fold `batches` into `init` states with `step` (in parallel), merging the
-/// per-batch states in batch order, so the result does not depend on the
-/// number of threads.
+/// Rows per parallel work item at least: a work item starts its own
+/// states (a numeric column's sketch is 2^16 counts), so many small batches
+/// (Spark hands over 10,000 rows at a time) are folded together.
+const ITEM_ROWS: usize = 1 << 17;
+
+/// Consecutive runs of batches of at least [`ITEM_ROWS`] rows (the last
+/// may have fewer): the work items, cut by the batches alone, so that the
+/// result does not depend on the number of threads.
+fn items(batches: &[RecordBatch]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut rows) = (0, 0);
+    for (i, b) in batches.iter().enumerate() {
+        rows += b.num_rows();
+        if rows >= ITEM_ROWS {
+            out.push(start..i + 1);
+            (start, rows) = (i + 1, 0);
+        }
+    }
+    if start < batches.len() {
+        out.push(start..batches.len());
+    }
+    out
+}
+
+/// Fold `batches` into states made by `new` with `step`, work items in
+/// parallel, merging their states in batch order.
 fn fold_batches<T: Send>(
     batches: &[RecordBatch],
     new: impl Fn() -> T + Sync,
@@ -188,14 +211,17 @@ fn fold_batches<T: Send>(
     mut merge: impl FnMut(&mut T, T),
 ) -> Result<T> {
     let threads = rayon::current_num_threads();
+    let items = items(batches);
     let mut acc = new();
     run_ordered(
-        batches.len(),
+        items.len(),
         threads,
         4 * threads,
         |i| {
             let mut st = new();
-            step(&mut st, &batches[i])?;
+            for b in &batches[items[i].clone()] {
+                step(&mut st, b)?;
+            }
             Ok(st)
         },
         |_, st| {
@@ -453,4 +479,30 @@ pub fn profile_batches(
         Vec::new()
     };
     finish(&plan, &two, &opts.backend)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::Int64Array;
+
+    fn batch(rows: usize) -> RecordBatch {
+        RecordBatch::try_from_iter([(
+            "x",
+            Arc::new(Int64Array::from(vec![1i64; rows])) as arrow::array::ArrayRef,
+        )])
+        .unwrap()
+    }
+
+    #[test]
+    fn work_items_are_runs_of_enough_rows() {
+        let b: Vec<RecordBatch> = [100_000, 50_000, 10_000, 200_000, 5]
+            .into_iter()
+            .map(batch)
+            .collect();
+        assert_eq!(items(&b), vec![0..2, 2..4, 4..5]);
+        assert_eq!(items(&b[..2]), vec![0..2]);
+        assert_eq!(items(&b[2..3]), vec![0..1]);
+        assert!(items(&[]).is_empty());
+    }
 }
