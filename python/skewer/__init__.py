@@ -101,42 +101,28 @@ def _source_label(data: Any) -> str:
     return f"python: {t.__module__.split('.')[0]}.{t.__name__}"
 
 
-def profile(
-    data: Any,
-    *,
-    columns: Optional[Sequence[str]] = None,
-    backend: str = "auto",
-    bins: int = 10,
-    quantile_bins: int = 10,
-    top_k: int = 20,
-    quantiles: Optional[Sequence[float]] = None,
-    categorical: Optional[Sequence[str]] = None,
-    one_pass: bool = False,
-) -> "Profile":
+def profile(data: Any, *, columns: Optional[Sequence[str]] = None, **options: Any) -> "Profile":
     """Profile ``data``: Arrow data in memory, or paths.
 
     ``data`` is anything with ``__arrow_c_stream__`` (pyarrow, polars,
     DuckDB, ...), a pandas DataFrame, a list of pyarrow RecordBatches, a
     pyarrow Dataset, or a path (str or os.PathLike) or list of paths to
-    files, folders, globs or object-store URLs.
+    files, folders, globs or object-store URLs. ``columns`` picks columns.
 
-    ``backend`` is "auto" (a hardware GPU if there is one, else the CPU),
-    "cpu" or "gpu". ``bins`` and ``quantile_bins`` size the histograms,
-    ``top_k`` the top values, ``quantiles`` the quantile ranks (default
-    0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99); ``categorical`` names integer
-    columns to profile as categories; ``one_pass`` reads the data once and
-    estimates quantiles and histograms from the sketch.
+    The options (keywords, with their defaults):
+
+    - ``backend="auto"``: a hardware GPU if there is one, else the CPU;
+      or "cpu", or "gpu";
+    - ``bins=10``, ``quantile_bins=10``: the equal-width and equal-mass
+      histograms' bins;
+    - ``top_k=20``: the top values of categorical features;
+    - ``quantiles=None``: the quantile ranks (default 0.01, 0.05, 0.25,
+      0.5, 0.75, 0.95, 0.99);
+    - ``categorical=None``: integer columns to profile as categories;
+    - ``one_pass=False``: read the data once; quantiles and histograms are
+      then the sketch's estimates.
     """
-    opts = _options(
-        columns=columns,
-        backend=backend,
-        bins=bins,
-        quantile_bins=quantile_bins,
-        top_k=top_k,
-        quantiles=quantiles,
-        categorical=categorical,
-        one_pass=one_pass,
-    )
+    opts = _options(columns=columns, **options)
     if isinstance(data, (str, os.PathLike)):
         return Profile(_skewer.profile_paths([os.fspath(data)], opts))
     if isinstance(data, (list, tuple)) and data and all(isinstance(p, (str, os.PathLike)) for p in data):

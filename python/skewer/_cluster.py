@@ -25,30 +25,16 @@ from . import Profile, _options, _skewer
 Runner = Callable[[Callable[[list, int], Optional[bytes]]], List[Tuple[int, bytes]]]
 
 
-def partition_pass_one(options: str, source: str):
-    """The function pass one runs on a partition's pyarrow batches."""
+def on_partition(step: Callable[[object], bytes]):
+    """The function a partition runs: `step` over a reader of its pyarrow
+    batches; nothing for an empty partition."""
 
     def run(batches: list, index: int) -> Optional[bytes]:
         if not batches:
             return None
         import pyarrow as pa
 
-        reader = pa.RecordBatchReader.from_batches(batches[0].schema, batches)
-        return _skewer.pass_one(reader, options, source)
-
-    return run
-
-
-def partition_pass_two(plan: bytes, backend: str):
-    """The function pass two runs on a partition's pyarrow batches."""
-
-    def run(batches: list, index: int) -> Optional[bytes]:
-        if not batches:
-            return None
-        import pyarrow as pa
-
-        reader = pa.RecordBatchReader.from_batches(batches[0].schema, batches)
-        return _skewer.pass_two(plan, reader, None, backend)
+        return step(pa.RecordBatchReader.from_batches(batches[0].schema, batches))
 
     return run
 
@@ -57,37 +43,19 @@ def in_order(pairs: Sequence[Tuple[int, bytes]]) -> List[bytes]:
     return [state for _, state in sorted(pairs, key=lambda p: p[0])]
 
 
-def two_passes(
-    run: Runner,
-    source: str,
-    *,
-    backend: str = "auto",
-    driver_backend: str = "cpu",
-    bins: int = 10,
-    quantile_bins: int = 10,
-    top_k: int = 20,
-    quantiles: Optional[Sequence[float]] = None,
-    categorical: Optional[Sequence[str]] = None,
-    one_pass: bool = False,
-) -> Profile:
-    """The profile of the partitions ``run`` reaches."""
-    options = _options(
-        backend=backend,
-        bins=bins,
-        quantile_bins=quantile_bins,
-        top_k=top_k,
-        quantiles=quantiles,
-        categorical=categorical,
-        one_pass=one_pass,
-    )
-    ones = in_order(run(partition_pass_one(options, source)))
+def two_passes(run: Runner, source: str, *, driver_backend: str = "cpu", **options) -> Profile:
+    """The profile of the partitions ``run`` reaches; ``options`` are
+    ``skewer.profile``'s (but ``columns``, which the engines select)."""
+    opts = _options(**options)
+    backend = options.get("backend", "auto")
+    ones = in_order(run(on_partition(lambda r: _skewer.pass_one(r, opts, source))))
     if not ones:
         raise _skewer.SkewerError(f"{source}: no rows to profile (every partition is empty)")
     merged = _skewer.merge_partials(ones)
-    if one_pass:
+    if options.get("one_pass"):
         return Profile(_skewer.finish_one_pass(merged, driver_backend))
     plan = _skewer.plan(merged)
     twos: List[bytes] = []
     if _skewer.needs_pass_two(plan):
-        twos = in_order(run(partition_pass_two(plan, backend)))
+        twos = in_order(run(on_partition(lambda r: _skewer.pass_two(plan, r, None, backend))))
     return Profile(_skewer.finish(plan, twos, driver_backend))

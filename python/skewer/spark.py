@@ -45,32 +45,15 @@ def profile(
     df,
     *,
     columns: Optional[Sequence[str]] = None,
-    backend: str = "auto",
     driver_backend: str = "cpu",
-    bins: int = 10,
-    quantile_bins: int = 10,
-    top_k: int = 20,
-    quantiles: Optional[Sequence[float]] = None,
-    categorical: Optional[Sequence[str]] = None,
-    one_pass: bool = False,
+    **options,
 ) -> Profile:
     """The profile of a Spark DataFrame, computed on its executors.
 
-    ``backend`` is where the executors compute ("auto": a hardware GPU
-    where the executor has one), ``driver_backend`` where the driver
-    finishes. The other options are ``skewer.profile``'s.
+    ``options`` are ``skewer.profile``'s: ``backend`` is where the executors
+    compute ("auto": a hardware GPU where one has one); ``driver_backend``
+    is where the driver finishes.
     """
     if columns is not None:
         df = df.select(*columns)
-    return two_passes(
-        _runner(df),
-        "spark",
-        backend=backend,
-        driver_backend=driver_backend,
-        bins=bins,
-        quantile_bins=quantile_bins,
-        top_k=top_k,
-        quantiles=quantiles,
-        categorical=categorical,
-        one_pass=one_pass,
-    )
+    return two_passes(_runner(df), "spark", driver_backend=driver_backend, **options)

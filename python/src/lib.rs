@@ -153,16 +153,7 @@ fn read_all(
                 .map(|c| {
                     schema
                         .index_of(c)
-                        .map_err(|_| skewer::Error::UnknownColumn {
-                            path: source.into(),
-                            column: c.clone(),
-                            available: schema
-                                .fields()
-                                .iter()
-                                .map(|f| f.name().as_str())
-                                .collect::<Vec<_>>()
-                                .join(", "),
-                        })
+                        .map_err(|_| engine::unknown_in(source, &schema, c))
                 })
                 .collect::<skewer::Result<_>>()
         })

@@ -170,6 +170,14 @@ struct Layout {
 }
 
 impl Layout {
+    /// The names of the numeric leaves' columns, in leaf order.
+    fn leaf_names(&self) -> Vec<&str> {
+        self.leaves
+            .iter()
+            .map(|&c| self.fields[c].name().as_str())
+            .collect()
+    }
+
     fn new_state(&self, col: usize) -> ColState {
         let (values, list) = match &self.plans[col] {
             Plan::Numeric(d) => (Some(ValuesAcc::Numeric(NumericAcc::new(*d))), None),
@@ -471,14 +479,9 @@ fn pass_two(
             },
         )?;
     }
-    let names: Vec<&str> = layout
-        .leaves
-        .iter()
-        .map(|&c| layout.fields[c].name().as_str())
-        .collect();
     finish_pass2(
         &ds.sources().join(", "),
-        &names,
+        &layout.leaf_names(),
         &plans2.iter().collect::<Vec<_>>(),
         &mut states2,
     )?;
@@ -717,8 +720,9 @@ fn unknown_column(ds: &Dataset, name: &str) -> Error {
     )
 }
 
-/// `schema` (read from `source`) has no column `name`.
-fn unknown_in(source: &str, schema: &arrow::datatypes::Schema, name: &str) -> Error {
+/// `schema` (read from `source`) has no column `name`: the error lists
+/// those it has.
+pub fn unknown_in(source: &str, schema: &arrow::datatypes::Schema, name: &str) -> Error {
     Error::UnknownColumn {
         path: source.into(),
         column: name.to_string(),

@@ -420,14 +420,9 @@ pub fn finish<B: AsRef<[u8]>>(
             ),
         });
     }
-    let names: Vec<&str> = layout
-        .leaves
-        .iter()
-        .map(|&c| layout.fields[c].name().as_str())
-        .collect();
     finish_pass2(
         &one.shared.sources.join(", "),
-        &names,
+        &layout.leaf_names(),
         &plans2.iter().collect::<Vec<_>>(),
         &mut states2,
     )?;
