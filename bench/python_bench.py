@@ -118,14 +118,14 @@ def main():
     if a.spark:
         from pyspark.sql import SparkSession
 
-        import skewer.spark
+        from skewer import spark as skewer_spark
 
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         spark = (SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
                  .config("spark.driver.memory", "6g").getOrCreate())
         df = spark.read.parquet(a.file).cache()
         df.count()
-        t_cluster, p_cluster = timed(lambda: skewer.spark.profile(df, backend="cpu"))
+        t_cluster, p_cluster = timed(lambda: skewer_spark.profile(df, backend="cpu"))
         t_collect, rows = timed(lambda: df.toArrow())
         t_one, p_one = timed(lambda: skewer.profile(rows, backend="cpu"))
         print(f"\nSpark local[2], {df.rdd.getNumPartitions()} partitions, DataFrame cached: "

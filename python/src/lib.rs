@@ -205,7 +205,8 @@ fn profile_stream(
     let p = py
         .detach(|| {
             let (schema, batches) = read_all(reader, o.columns.as_deref(), source)?;
-            partial::profile_batches(&schema, &batches, &opts, source)
+            let ds = Dataset::from_batches(source, schema, batches)?;
+            engine::profile(&ds, &opts, &NoProgress)
         })
         .map_err(err)?;
     json_of(&p)

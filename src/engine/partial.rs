@@ -155,51 +155,14 @@ impl Shared {
 /// The batches' columns must be the schema's, in its order and types.
 fn check_batch(schema: &Schema, batch: &RecordBatch, source: &str) -> Result<()> {
     let got = batch.schema();
-    let same = got.fields().len() == schema.fields().len()
-        && got
-            .fields()
-            .iter()
-            .zip(schema.fields())
-            .all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type());
-    if same {
+    if crate::source::same_columns(&got, schema) {
         return Ok(());
     }
-    let list = |s: &Schema| {
-        s.fields()
-            .iter()
-            .map(|f| format!("{} {}", f.name(), f.data_type()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     Err(Error::InvalidPartial(format!(
         "{source}: a batch has the columns ({}) where the first had ({})",
-        list(&got),
-        list(schema)
+        crate::source::field_list(&got),
+        crate::source::field_list(schema)
     )))
-}
-
-/// Rows per parallel work item at least: a work item starts its own
-/// states (a numeric column's sketch is 2^16 counts), so many small batches
-/// (Spark hands over 10,000 rows at a time) are folded together.
-const ITEM_ROWS: usize = 1 << 17;
-
-/// Consecutive runs of batches of at least [`ITEM_ROWS`] rows (the last
-/// may have fewer): the work items, cut by the batches alone, so that the
-/// result does not depend on the number of threads.
-fn items(batches: &[RecordBatch]) -> Vec<std::ops::Range<usize>> {
-    let mut out = Vec::new();
-    let (mut start, mut rows) = (0, 0);
-    for (i, b) in batches.iter().enumerate() {
-        rows += b.num_rows();
-        if rows >= ITEM_ROWS {
-            out.push(start..i + 1);
-            (start, rows) = (i + 1, 0);
-        }
-    }
-    if start < batches.len() {
-        out.push(start..batches.len());
-    }
-    out
 }
 
 /// Fold `batches` into states made by `new` with `step`, work items in
@@ -211,7 +174,7 @@ fn fold_batches<T: Send>(
     mut merge: impl FnMut(&mut T, T),
 ) -> Result<T> {
     let threads = rayon::current_num_threads();
-    let items = items(batches);
+    let items = crate::source::runs_of_rows(batches, crate::source::ITEM_ROWS);
     let mut acc = new();
     run_ordered(
         items.len(),
@@ -453,51 +416,4 @@ pub fn finish_one_pass(merged: &[u8], backend: &Arc<Backend>) -> Result<DatasetP
         one.shared.sources.clone(),
         warnings,
     )
-}
-
-/// The whole profile of batches held in memory, through the same steps as
-/// a cluster's (one partition): pass one, the plan, pass two, the finish.
-pub fn profile_batches(
-    schema: &Schema,
-    batches: &[RecordBatch],
-    opts: &ProfileOptions,
-    source: &str,
-) -> Result<DatasetProfile> {
-    let one = pass_one(schema, batches, opts, source)?;
-    if opts.single_pass {
-        return finish_one_pass(&one, &opts.backend);
-    }
-    let plan = plan(&one)?;
-    let two = if needs_pass_two(&plan)? {
-        vec![pass_two(&plan, batches, &opts.backend)?]
-    } else {
-        Vec::new()
-    };
-    finish(&plan, &two, &opts.backend)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use arrow::array::Int64Array;
-
-    fn batch(rows: usize) -> RecordBatch {
-        RecordBatch::try_from_iter([(
-            "x",
-            Arc::new(Int64Array::from(vec![1i64; rows])) as arrow::array::ArrayRef,
-        )])
-        .unwrap()
-    }
-
-    #[test]
-    fn work_items_are_runs_of_enough_rows() {
-        let b: Vec<RecordBatch> = [100_000, 50_000, 10_000, 200_000, 5]
-            .into_iter()
-            .map(batch)
-            .collect();
-        assert_eq!(items(&b), vec![0..2, 2..4, 4..5]);
-        assert_eq!(items(&b[..2]), vec![0..2]);
-        assert_eq!(items(&b[2..3]), vec![0..1]);
-        assert!(items(&[]).is_empty());
-    }
 }

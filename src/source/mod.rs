@@ -122,6 +122,9 @@ struct Input {
     _spool: Option<crate::files::TempFile>,
     /// The object, when the name is a URL (read instead of `path`).
     remote: Option<RemoteFile>,
+    /// Record batches handed over in memory (the Python package's Arrow
+    /// streams), in runs of [`ITEM_ROWS`]: one partition each.
+    memory: Option<Vec<Vec<RecordBatch>>>,
 }
 
 impl Input {
@@ -339,6 +342,64 @@ impl Dataset {
         self.schema.fields().len() - self.partition_keys.len()
     }
 
+    /// A dataset of record batches in memory (`name` names it in the
+    /// profile's sources and in messages): read where they are, never
+    /// copied; partitions are runs of at least [`ITEM_ROWS`] rows.
+    pub fn from_batches(
+        name: &str,
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+    ) -> Result<Dataset> {
+        let mut seen = std::collections::HashSet::new();
+        if let Some(dup) = schema.fields().iter().find(|f| !seen.insert(f.name())) {
+            return Err(Error::DuplicateColumn {
+                path: name.into(),
+                column: dup.name().clone(),
+            });
+        }
+        for b in &batches {
+            let got = b.schema();
+            if !same_columns(&got, &schema) {
+                return Err(Error::BadDataset {
+                    path: name.into(),
+                    detail: format!(
+                        "a record batch has the columns ({}) where the schema has ({})",
+                        field_list(&got),
+                        field_list(&schema)
+                    ),
+                });
+            }
+        }
+        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+        let size: usize = batches.iter().map(|b| b.get_array_memory_size()).sum();
+        let runs = runs_of_rows(&batches, ITEM_ROWS)
+            .into_iter()
+            .map(|r| batches[r].to_vec())
+            .collect();
+        let n = schema.fields().len();
+        Ok(Dataset {
+            inputs: vec![Input {
+                name: name.into(),
+                path: PathBuf::new(),
+                format: Format::ArrowStream,
+                size: size as u64,
+                rows: Some(rows as u64),
+                parquet: None,
+                file_schema: schema.clone(),
+                projection: (0..n).collect(),
+                casts: vec![None; n],
+                partition: Vec::new(),
+                _spool: None,
+                remote: None,
+                memory: Some(runs),
+            }],
+            schema,
+            partition_keys: Vec::new(),
+            batch_size: 1 << 16,
+            csv: CsvOptions::default(),
+        })
+    }
+
     /// The projected schema: the columns that are profiled.
     pub fn schema(&self) -> &SchemaRef {
         &self.schema
@@ -367,6 +428,13 @@ impl Dataset {
     pub fn partitions(&self) -> Vec<Partition> {
         let mut out = Vec::new();
         for (f, input) in self.inputs.iter().enumerate() {
+            if let Some(runs) = &input.memory {
+                out.extend((0..runs.len()).map(|r| Partition {
+                    file: f,
+                    row_group: Some(r),
+                }));
+                continue;
+            }
             match &input.parquet {
                 Some(m) if m.metadata().num_row_groups() > 0 => {
                     for rg in 0..m.metadata().num_row_groups() {
@@ -389,6 +457,9 @@ impl Dataset {
     /// columns decode in parallel).
     pub fn splits_by_column(&self, part: &Partition) -> bool {
         let input = &self.inputs[part.file];
+        if input.memory.is_some() {
+            return true;
+        }
         // An Arrow IPC file is read a record batch at a time, all columns
         // of it: over the network, once per column would fetch it as often.
         match input.format {
@@ -401,6 +472,9 @@ impl Dataset {
     /// Rows in a partition, when the metadata says.
     pub fn partition_rows(&self, part: &Partition) -> Option<u64> {
         let input = &self.inputs[part.file];
+        if let (Some(runs), Some(r)) = (&input.memory, part.row_group) {
+            return Some(runs[r].iter().map(|b| b.num_rows() as u64).sum());
+        }
         match (&input.parquet, part.row_group) {
             (Some(m), Some(rg)) => Some(m.metadata().row_group(rg).num_rows().max(0) as u64),
             _ => input.rows,
@@ -469,6 +543,16 @@ impl Dataset {
     ) -> Result<()> {
         let input = &self.inputs[part.file];
         let name = &input.name;
+        if let (Some(runs), Some(r)) = (&input.memory, part.row_group) {
+            for b in &runs[r] {
+                let b = b
+                    .project(columns)
+                    .map_err(|e| Error::arrow(name, "cannot pick the columns", e))?;
+                let bytes = b.get_array_memory_size() as u64;
+                f(b, bytes)?;
+            }
+            return Ok(());
+        }
         // The file's columns to decode, in the file's order (the order
         // Parquet returns them in, whatever the order asked).
         let mut file_cols: Vec<usize> = columns
@@ -831,6 +915,7 @@ fn open_input(name: &Path, opts: &SourceOptions) -> Result<Input> {
         partition: Vec::new(),
         _spool: spool,
         remote,
+        memory: None,
     };
     match format {
         Format::Parquet => {
@@ -977,6 +1062,49 @@ fn all_pages_dictionary(pq: &ParquetMetaData, i: usize) -> bool {
 }
 
 /// Parse a type name given on the command line (`--type col=TYPE`).
+/// Rows per partition of batches in memory at least: a partition starts
+/// its own states (a numeric column's sketch is 2^16 counts), so many
+/// small batches (Spark hands over 10,000 rows at a time) go together.
+pub const ITEM_ROWS: usize = 1 << 17;
+
+/// Consecutive runs of `batches` of at least `min_rows` rows (the last may
+/// have fewer): cut by the batches alone, so that what is merged in which
+/// order does not depend on the number of threads.
+pub fn runs_of_rows(batches: &[RecordBatch], min_rows: usize) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut rows) = (0, 0);
+    for (i, b) in batches.iter().enumerate() {
+        rows += b.num_rows();
+        if rows >= min_rows {
+            out.push(start..i + 1);
+            (start, rows) = (i + 1, 0);
+        }
+    }
+    if start < batches.len() {
+        out.push(start..batches.len());
+    }
+    out
+}
+
+/// Whether two schemas have the same columns: names and types, in order.
+pub fn same_columns(a: &Schema, b: &Schema) -> bool {
+    a.fields().len() == b.fields().len()
+        && a.fields()
+            .iter()
+            .zip(b.fields())
+            .all(|(x, y)| x.name() == y.name() && x.data_type() == y.data_type())
+}
+
+/// "name type, …" of a schema's columns, for messages.
+pub fn field_list(schema: &Schema) -> String {
+    schema
+        .fields()
+        .iter()
+        .map(|f| format!("{} {}", f.name(), f.data_type()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub fn parse_type(s: &str) -> Result<DataType> {
     use arrow::datatypes::TimeUnit::*;
     Ok(match s.to_ascii_lowercase().as_str() {
@@ -1006,4 +1134,55 @@ pub fn parse_type(s: &str) -> Result<DataType> {
             )))
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{ArrayRef, Int64Array};
+
+    fn batch(rows: usize) -> RecordBatch {
+        let a: ArrayRef = Arc::new(Int64Array::from(vec![1i64; rows]));
+        RecordBatch::try_from_iter([("x", a)]).unwrap()
+    }
+
+    #[test]
+    fn runs_of_batches_hold_enough_rows() {
+        let b: Vec<RecordBatch> = [100_000, 50_000, 10_000, 200_000, 5]
+            .into_iter()
+            .map(batch)
+            .collect();
+        assert_eq!(runs_of_rows(&b, ITEM_ROWS), vec![0..2, 2..4, 4..5]);
+        assert_eq!(runs_of_rows(&b[..2], ITEM_ROWS), vec![0..2]);
+        assert_eq!(runs_of_rows(&b[2..3], ITEM_ROWS), vec![0..1]);
+        assert!(runs_of_rows(&[], ITEM_ROWS).is_empty());
+    }
+
+    #[test]
+    fn batches_in_memory_are_a_dataset() {
+        let b: Vec<RecordBatch> = [100_000, 50_000, 7].into_iter().map(batch).collect();
+        let ds = Dataset::from_batches("mem", b[0].schema(), b.clone()).unwrap();
+        let parts = ds.partitions();
+        assert_eq!(parts.len(), 2);
+        assert_eq!(ds.partition_rows(&parts[1]), Some(7));
+        assert_eq!(ds.total_rows(), Some(150_007));
+        assert!(ds.splits_by_column(&parts[0]));
+        let mut rows = 0;
+        ds.read(&parts[0], &[0], |batch, _| {
+            rows += batch.num_rows();
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(rows, 150_000);
+        // A batch of other columns is refused, by name.
+        let other =
+            RecordBatch::try_from_iter([("y", Arc::new(Int64Array::from(vec![1i64])) as ArrayRef)])
+                .unwrap();
+        let e = Dataset::from_batches("mem", b[0].schema(), vec![other]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("(y Int64) where the schema has (x Int64)"),
+            "{e}"
+        );
+    }
 }

@@ -10,6 +10,7 @@ use skewer::backend::Backend;
 use skewer::engine::partial;
 use skewer::engine::ProfileOptions;
 use skewer::profile::DatasetProfile;
+use skewer::source::Dataset;
 
 use crate::common::*;
 
@@ -152,8 +153,8 @@ fn a_profile_across_partitions_equals_one_process() {
         let (src, mut opts) = opts(512, 1 << 30);
         opts.backend = backend.clone();
         let one_process = profile_files(std::slice::from_ref(&file), &src, &opts).unwrap();
-        let in_memory =
-            partial::profile_batches(&batches[0].schema(), &batches, &opts, "memory").unwrap();
+        let ds = Dataset::from_batches("memory", batches[0].schema(), batches.clone()).unwrap();
+        let in_memory = skewer::engine::profile(&ds, &opts, &skewer::engine::NoProgress).unwrap();
         let four = cluster(&partitions(&batches, 4), &opts, &backend);
         assert_eq!(one_process.passes, 2);
         assert_same(&one_process, &in_memory);
@@ -167,17 +168,16 @@ fn a_profile_across_partitions_equals_one_process() {
 }
 
 #[test]
-fn one_pass_and_no_pass_two() {
+fn one_pass_estimates_from_the_sketch() {
     let batches = vec![all_types_batch(7, 2000)];
     let schema = batches[0].schema();
-    let opts = ProfileOptions {
-        single_pass: true,
-        ..Default::default()
-    };
-    let p = partial::profile_batches(&schema, &batches, &opts, "memory").unwrap();
+    let opts = ProfileOptions::default();
+    let one = partial::pass_one(&schema, &batches, &opts, "memory").unwrap();
+    let p = partial::finish_one_pass(&one, &Backend::cpu()).unwrap();
     let f = p.features.iter().find_map(|f| f.numeric.as_ref()).unwrap();
     assert!(!f.quantiles_exact);
     assert_eq!(p.passes, 1);
+    assert_eq!(p.num_rows, 2000);
 }
 
 #[test]
