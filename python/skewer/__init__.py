@@ -71,24 +71,27 @@ def arrow_stream(data: Any) -> Any:
     """``data`` as an object with ``__arrow_c_stream__``.
 
     Objects that already have it are returned as they are (no copy). A
-    pandas DataFrame without it, a list of pyarrow RecordBatches and a
-    pyarrow Dataset go through pyarrow.
+    pandas DataFrame (converted by pyarrow, its index left out), a list of
+    pyarrow RecordBatches and a pyarrow Dataset go through pyarrow.
     """
-    if hasattr(data, "__arrow_c_stream__"):
+    pandas = type(data).__module__.startswith("pandas")
+    if hasattr(data, "__arrow_c_stream__") and not pandas:
         return data
     try:
         import pyarrow as pa
     except ImportError:  # pragma: no cover - depends on the environment
         pa = None
     if pa is not None:
+        if pandas:
+            # Not pandas' own stream, which keeps a filtered frame's index
+            # as a column.
+            return pa.Table.from_pandas(data, preserve_index=False)
         if isinstance(data, list) and data and all(isinstance(b, pa.RecordBatch) for b in data):
             return pa.RecordBatchReader.from_batches(data[0].schema, data)
         if hasattr(data, "scanner"):  # pyarrow.dataset.Dataset
             return data.scanner().to_reader()
         if hasattr(data, "to_reader"):  # pyarrow.dataset.Scanner
             return data.to_reader()
-        if type(data).__module__.startswith("pandas"):
-            return pa.Table.from_pandas(data, preserve_index=False)
     raise TypeError(
         f"cannot profile a {type(data).__name__}: pass data with the Arrow PyCapsule "
         "stream interface (a pyarrow Table or RecordBatchReader, a polars DataFrame, "

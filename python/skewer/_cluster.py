@@ -7,8 +7,9 @@ rest, the same for both (docs/python.md):
 1. pass one on every partition -> its partial state (bytes);
 2. on the driver: merge the states in partition order, make the plan;
 3. pass two on every partition, with the plan -> its partial state;
-4. on the driver: the profile, number for number the one-process profile
-   of the same rows (but for the last bits of the moments).
+4. on the driver, from the merged state and the pass-two states: the
+   profile, number for number the one-process profile of the same rows
+   (but for the last bits of the moments).
 
 With ``one_pass`` the data is read once and quantiles and histograms are
 the sketch's estimates, with their rank error in the profile.
@@ -58,4 +59,4 @@ def two_passes(run: Runner, source: str, *, driver_backend: str = "cpu", **optio
     twos: List[bytes] = []
     if _skewer.needs_pass_two(plan):
         twos = in_order(run(on_partition(lambda r: _skewer.pass_two(plan, r, None, backend))))
-    return Profile(_skewer.finish(plan, twos, driver_backend))
+    return Profile(_skewer.finish(merged, twos, driver_backend))

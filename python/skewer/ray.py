@@ -22,7 +22,6 @@ from ._cluster import two_passes
 def _runner(ds):
     def run(fn):
         import pyarrow as pa
-        from ray.data import DataContext
 
         def on_block(table: "pa.Table") -> "pa.Table":
             state = fn(table.to_batches(), 0)
@@ -30,16 +29,12 @@ def _runner(ds):
                 return pa.table({"state": pa.array([], pa.binary())})
             return pa.table({"state": pa.array([state], pa.binary())})
 
+        mapped = ds.map_batches(on_block, batch_format="pyarrow", batch_size=None, zero_copy_batch=True)
         # Results in block order, so that states merge in dataset order
-        # whatever order the workers finish in.
-        options = DataContext.get_current().execution_options
-        before = options.preserve_order
-        options.preserve_order = True
-        try:
-            rows = ds.map_batches(on_block, batch_format="pyarrow", batch_size=None, zero_copy_batch=True).take_all()
-        finally:
-            options.preserve_order = before
-        return [(i, bytes(r["state"])) for i, r in enumerate(rows)]
+        # whatever order the workers finish in (a dataset runs with its own
+        # copy of the context).
+        mapped.context.execution_options.preserve_order = True
+        return [(i, bytes(r["state"])) for i, r in enumerate(mapped.take_all())]
 
     return run
 

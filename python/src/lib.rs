@@ -368,13 +368,14 @@ fn merge_partials<'py>(py: Python<'py>, parts: Vec<Vec<u8>>) -> PyResult<Bound<'
 /// The plan of pass two, from the merged pass-one state.
 #[pyfunction]
 fn plan<'py>(py: Python<'py>, merged: Vec<u8>) -> PyResult<Bound<'py, PyBytes>> {
-    bytes(py, partial::plan(&merged))
+    let out = py.detach(|| partial::plan(&merged));
+    bytes(py, out)
 }
 
 /// Whether the plan needs a pass two over the data.
 #[pyfunction]
-fn needs_pass_two(plan: Vec<u8>) -> PyResult<bool> {
-    partial::needs_pass_two(&plan).map_err(err)
+fn needs_pass_two(py: Python<'_>, plan: Vec<u8>) -> PyResult<bool> {
+    py.detach(|| partial::needs_pass_two(&plan)).map_err(err)
 }
 
 /// Pass two over one partition's data (the same rows as in pass one).
@@ -395,12 +396,13 @@ fn pass_two<'py>(
     bytes(py, out)
 }
 
-/// The profile's JSON from the plan and every partition's pass-two state.
+/// The profile's JSON from the merged pass-one state and every
+/// partition's pass-two state.
 #[pyfunction]
-fn finish(py: Python<'_>, plan: Vec<u8>, parts: Vec<Vec<u8>>, backend: &str) -> PyResult<String> {
+fn finish(py: Python<'_>, merged: Vec<u8>, parts: Vec<Vec<u8>>, backend: &str) -> PyResult<String> {
     let b = backend_of(backend)?;
     let p = py
-        .detach(|| partial::finish(&plan, &parts, &b))
+        .detach(|| partial::finish(&merged, &parts, &b))
         .map_err(err)?;
     json_of(&p)
 }

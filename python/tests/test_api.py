@@ -62,6 +62,8 @@ def test_pandas_and_columns(train_path):
     ref = skewer.profile(table.select(["f_normal", "s_low"]), backend="cpu")
     # pandas' strings come back as large strings.
     assert_same_profile(p, ref, types=False)
+    # A filtered frame's index is not a feature.
+    assert skewer.profile(frame[frame.f_normal > 10], backend="cpu").names == list(frame.columns)
 
 
 def test_features_as_objects(train_path):
@@ -171,11 +173,12 @@ def test_partial_states_are_versioned_bytes(train_path):
     assert state[:8] == b"SKEWERPS"
     assert int.from_bytes(state[8:10], "little") == skewer.PARTIAL_FORMAT_VERSION == 1
     assert state[10] == 1
-    plan = skewer._skewer.plan(skewer._skewer.merge_partials([state]))
+    merged = skewer._skewer.merge_partials([state])
+    plan = skewer._skewer.plan(merged)
     assert plan[10] == 2
     two = skewer._skewer.pass_two(plan, table, None, "cpu")
     assert two[10] == 3
-    p = skewer.Profile(skewer._skewer.finish(plan, [two], "cpu"))
+    p = skewer.Profile(skewer._skewer.finish(merged, [two], "cpu"))
     assert p.to_json() == skewer.profile(table, backend="cpu").to_json()
 
 

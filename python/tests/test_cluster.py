@@ -60,7 +60,7 @@ def spark_frame(spark, path):
     return df
 
 
-@pytest.mark.parametrize("name", ["train_path", "generated_path"])
+@pytest.mark.parametrize("name", ["train_path", "serve_path", "generated_path"])
 def test_spark_profile_equals_one_process(spark, request, name):
     import skewer.spark
 
@@ -87,7 +87,7 @@ def test_spark_one_pass_and_columns(spark, generated_path):
     assert p["x"].count == exact["x"].count
 
 
-@pytest.mark.parametrize("name", ["train_path", "generated_path"])
+@pytest.mark.parametrize("name", ["train_path", "serve_path", "generated_path"])
 def test_ray_profile_equals_one_process(ray_local, request, name):
     import ray.data
 

@@ -170,6 +170,18 @@ struct Layout {
 }
 
 impl Layout {
+    /// Pass two's plan of each numeric leaf, from the merged pass-one
+    /// states of every column.
+    fn plans_pass2(&self, global: &[ColState], stats: &StatsOptions) -> Result<Vec<Pass2Plan>> {
+        self.leaves
+            .iter()
+            .map(|&col| match &global[col].values {
+                Some(ValuesAcc::Numeric(n)) => n.plan_pass2(stats),
+                _ => Err(Error::Internal(format!("leaf column {col} is not numeric"))),
+            })
+            .collect()
+    }
+
     /// The names of the numeric leaves' columns, in leaf order.
     fn leaf_names(&self) -> Vec<&str> {
         self.leaves
@@ -437,13 +449,7 @@ fn pass_two(
 ) -> Result<(Vec<Pass2Plan>, Vec<Pass2State>)> {
     let threads = rayon::current_num_threads();
     let window = 4 * threads;
-    let mut plans2: Vec<Pass2Plan> = Vec::with_capacity(layout.leaves.len());
-    for &col in &layout.leaves {
-        match &global[col].values {
-            Some(ValuesAcc::Numeric(n)) => plans2.push(n.plan_pass2(&opts.stats)?),
-            _ => return Err(Error::Internal(format!("leaf column {col} is not numeric"))),
-        }
-    }
+    let plans2 = layout.plans_pass2(global, &opts.stats)?;
     let mut states2: Vec<Pass2State> = plans2.iter().map(Pass2Plan::new_state).collect();
     // From what pass one kept; the leaves it could not keep are read again.
     let kept: Vec<bool> = states2

@@ -3,12 +3,12 @@
 //!
 //! 1. Every partition runs [`pass_one`] over its record batches.
 //! 2. The driver [`merge`]s the partials in partition order and makes the
-//!    [`plan`]: the merged pass-one state, from which every partition
-//!    derives the same pass-two plan (which sketch buckets hold the
-//!    quantile ranks and straddle the histogram edges).
+//!    [`plan`] of pass two from the merged state: which sketch buckets hold
+//!    the quantile ranks and straddle the histogram edges.
 //! 3. Every partition runs [`pass_two`] over the same batches again,
 //!    collecting the keys the plan names.
-//! 4. The driver [`finish`]es: the profile, as one process would make it.
+//! 4. The driver [`finish`]es from the merged pass-one state and the
+//!    pass-two states: the profile, as one process would make it.
 //!
 //! Counts, min/max, quantiles, histograms, value counts, top values and
 //! distinct counts do not depend on how the rows were cut into partitions
@@ -61,7 +61,7 @@ struct Shared {
     sources: Vec<String>,
 }
 
-/// Pass one's state of some partitions (and, merged, the plan).
+/// Pass one's state of some partitions.
 #[derive(Debug, Serialize, Deserialize)]
 struct PassOne {
     shared: Shared,
@@ -69,11 +69,25 @@ struct PassOne {
     columns: Vec<ColState>,
 }
 
+/// Pass two's plan: one per numeric leaf.
+#[derive(Debug, Serialize, Deserialize)]
+struct Plan {
+    shared: Shared,
+    leaves: Vec<Pass2Plan>,
+}
+
 /// Pass two's state of some partitions: the keys collected per leaf.
 #[derive(Debug, Serialize, Deserialize)]
 struct PassTwo {
+    /// [`digest`] of the plan's bytes: states of another plan are refused.
+    plan: u64,
     rows: u64,
     leaves: Vec<Pass2State>,
+}
+
+/// A stable 64-bit digest of a plan's bytes.
+fn digest(plan: &[u8]) -> u64 {
+    crate::profile::categorical::stable_hash(plan)
 }
 
 fn encode<T: Serialize>(kind: Kind, value: &T) -> Result<Vec<u8>> {
@@ -117,7 +131,19 @@ fn decode<T: for<'de> Deserialize<'de>>(kinds: &[Kind], bytes: &[u8]) -> Result<
     Ok((kind, value))
 }
 
+/// The schema's columns as an Arrow IPC stream: names and types only
+/// (every column nullable, no metadata), which is all the layout reads,
+/// so that partitions whose schemas differ in nothing else merge (pandas
+/// writes its index's length into the metadata).
 fn schema_bytes(schema: &Schema) -> Result<Vec<u8>> {
+    let schema = Schema::new(
+        schema
+            .fields()
+            .iter()
+            .map(|f| arrow::datatypes::Field::new(f.name(), f.data_type().clone(), true))
+            .collect::<Vec<_>>(),
+    );
+    let schema = &schema;
     let mut out = Vec::new();
     let mut w = arrow::ipc::writer::StreamWriter::try_new(&mut out, schema)
         .map_err(|e| Error::Internal(format!("encoding the schema: {e}")))?;
@@ -131,6 +157,38 @@ fn schema_of(bytes: &[u8]) -> Result<SchemaRef> {
     let r = arrow::ipc::reader::StreamReader::try_new(Cursor::new(bytes), None)
         .map_err(|e| Error::InvalidPartial(format!("its schema does not decode: {e}")))?;
     Ok(r.schema())
+}
+
+impl PassOne {
+    /// A pass-one state from its bytes, its columns checked against its
+    /// schema.
+    fn decode(bytes: &[u8]) -> Result<PassOne> {
+        let (_, one): (_, PassOne) = decode(&[Kind::PassOne], bytes)?;
+        let (layout, _, _) = one.shared.layout(&Backend::cpu())?;
+        let fits = one.columns.len() == layout.plans.len()
+            && one.columns.iter().enumerate().all(|(c, st)| {
+                st.leaf == layout.leaf_of[c]
+                    && match (&st.values, &layout.plans[c]) {
+                        (None, p) => matches!(p, super::Plan::Skip),
+                        (Some(ValuesAcc::Numeric(_)), _) => layout.leaf_of[c].is_some(),
+                        (Some(ValuesAcc::Categorical(_)), p) => {
+                            layout.leaf_of[c].is_none() && !matches!(p, super::Plan::Skip)
+                        }
+                    }
+            });
+        if !fits {
+            return Err(Error::InvalidPartial(
+                "a pass-one state whose columns are not its schema's".into(),
+            ));
+        }
+        Ok(one)
+    }
+
+    /// Pass two's plan of each numeric leaf.
+    fn plans(&self) -> Result<Vec<Pass2Plan>> {
+        let (layout, _, opts) = self.shared.layout(&Backend::cpu())?;
+        layout.plans_pass2(&self.columns, &opts.stats)
+    }
 }
 
 impl Shared {
@@ -248,7 +306,7 @@ pub fn pass_one(
 pub fn merge<B: AsRef<[u8]>>(parts: &[B]) -> Result<Vec<u8>> {
     let mut merged: Option<PassOne> = None;
     for (i, p) in parts.iter().enumerate() {
-        let (_, one): (_, PassOne) = decode(&[Kind::PassOne], p.as_ref())?;
+        let one = PassOne::decode(p.as_ref())?;
         let Some(m) = merged.as_mut() else {
             merged = Some(one);
             continue;
@@ -278,42 +336,37 @@ pub fn merge<B: AsRef<[u8]>>(parts: &[B]) -> Result<Vec<u8>> {
 
 /// The plan of pass two, made from the merged pass-one state.
 pub fn plan(merged: &[u8]) -> Result<Vec<u8>> {
-    let (_, one): (_, PassOne) = decode(&[Kind::PassOne], merged)?;
-    encode(Kind::Plan, &one)
-}
-
-/// The pass-two plans of a plan's leaves (one per numeric column).
-fn plans_of(one: &PassOne, layout: &Layout, stats: &StatsOptions) -> Result<Vec<Pass2Plan>> {
-    layout
-        .leaves
-        .iter()
-        .map(|&col| match &one.columns[col].values {
-            Some(ValuesAcc::Numeric(n)) => n.plan_pass2(stats),
-            _ => Err(Error::InvalidPartial(format!(
-                "column {col} of the plan is not numeric"
-            ))),
-        })
-        .collect()
+    let one = PassOne::decode(merged)?;
+    let leaves = one.plans()?;
+    encode(
+        Kind::Plan,
+        &Plan {
+            shared: one.shared,
+            leaves,
+        },
+    )
 }
 
 /// Whether the plan needs a pass two (some numeric column has quantiles or
 /// histogram bins that its sketch does not resolve).
 pub fn needs_pass_two(plan: &[u8]) -> Result<bool> {
-    let (_, one): (_, PassOne) = decode(&[Kind::Plan], plan)?;
-    let (layout, _, opts) = one.shared.layout(&Backend::cpu())?;
-    Ok(plans_of(&one, &layout, &opts.stats)?
-        .iter()
-        .any(Pass2Plan::needs_pass))
+    let (_, p): (_, Plan) = decode(&[Kind::Plan], plan)?;
+    Ok(p.leaves.iter().any(Pass2Plan::needs_pass))
 }
 
 /// Pass two over one partition's batches, the same as in pass one, on
 /// `backend`: its partial state.
 pub fn pass_two(plan: &[u8], batches: &[RecordBatch], backend: &Arc<Backend>) -> Result<Vec<u8>> {
-    let (_, one): (_, PassOne) = decode(&[Kind::Plan], plan)?;
-    let (layout, _, opts) = one.shared.layout(backend)?;
-    let schema = schema_of(&one.shared.schema)?;
-    let plans2 = plans_of(&one, &layout, &opts.stats)?;
-    let source = one.shared.sources.join(", ");
+    let (_, p): (_, Plan) = decode(&[Kind::Plan], plan)?;
+    let (layout, _, _) = p.shared.layout(backend)?;
+    let schema = schema_of(&p.shared.schema)?;
+    let plans2 = &p.leaves;
+    if plans2.len() != layout.leaves.len() || plans2.iter().any(|q| q.check_shape().is_err()) {
+        return Err(Error::InvalidPartial(
+            "a plan that does not fit its schema".into(),
+        ));
+    }
+    let source = p.shared.sources.join(", ");
     let needed: Vec<usize> = (0..plans2.len())
         .filter(|&l| plans2[l].needs_pass())
         .collect();
@@ -345,26 +398,35 @@ pub fn pass_two(plan: &[u8], batches: &[RecordBatch], backend: &Arc<Backend>) ->
             }
         },
     )?;
-    encode(Kind::PassTwo, &PassTwo { rows, leaves })
+    encode(
+        Kind::PassTwo,
+        &PassTwo {
+            plan: digest(plan),
+            rows,
+            leaves,
+        },
+    )
 }
 
-/// The profile from the plan and the pass-two states of every partition
-/// (none where [`needs_pass_two`] says so), computed as on `backend`.
+/// The profile from the merged pass-one state and the pass-two states of
+/// every partition under its [`plan`] (none where [`needs_pass_two`] says
+/// so), computed as on `backend`.
 pub fn finish<B: AsRef<[u8]>>(
-    plan: &[u8],
+    merged: &[u8],
     parts: &[B],
     backend: &Arc<Backend>,
 ) -> Result<DatasetProfile> {
-    let (_, one): (_, PassOne) = decode(&[Kind::Plan], plan)?;
+    let one = PassOne::decode(merged)?;
     let (layout, warnings, opts) = one.shared.layout(backend)?;
-    let plans2 = plans_of(&one, &layout, &opts.stats)?;
+    let plan_digest = digest(&plan(merged)?);
+    let plans2 = one.plans()?;
     let mut states2: Vec<Pass2State> = plans2.iter().map(Pass2Plan::new_state).collect();
     let mut rows = 0;
     for p in parts {
         let (_, two): (_, PassTwo) = decode(&[Kind::PassTwo], p.as_ref())?;
-        if two.leaves.len() != states2.len() {
+        if two.plan != plan_digest || two.leaves.len() != states2.len() {
             return Err(Error::InvalidPartial(
-                "a pass-two state of another plan".into(),
+                "a pass-two state of another plan than this merged state's".into(),
             ));
         }
         rows += two.rows;
@@ -404,7 +466,7 @@ pub fn finish<B: AsRef<[u8]>>(
 /// The profile from the merged pass-one state alone: quantiles and
 /// histograms estimated from the sketch (`quantiles_exact: false`).
 pub fn finish_one_pass(merged: &[u8], backend: &Arc<Backend>) -> Result<DatasetProfile> {
-    let (_, one): (_, PassOne) = decode(&[Kind::PassOne, Kind::Plan], merged)?;
+    let one = PassOne::decode(merged)?;
     let (layout, warnings, opts) = one.shared.layout(backend)?;
     finish_profile(
         &layout,

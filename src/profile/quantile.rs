@@ -137,7 +137,7 @@ fn merge_runs(a: &[(u64, u64)], b: &[(u64, u64)]) -> Vec<(u64, u64)> {
 }
 
 /// The equal-width histogram rule of numpy.histogram for a fixed [min, max].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct EqualWidth {
     first: f64,
     norm: f64,
@@ -211,7 +211,7 @@ impl EqualWidth {
 /// count there (the bin rule is monotonic), so only the few buckets that
 /// straddle a bin edge (at most B − 1) have their keys collected and binned
 /// one by one. Pass two is then, per value, one shift and one table lookup.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Pass2Plan {
     pub domain: Domain,
     pub map: KeyMap,
@@ -220,7 +220,9 @@ pub struct Pass2Plan {
     pub base_hist: Vec<u64>,
     /// Slots of the buckets that straddle a bin edge.
     pub straddling: Vec<u16>,
-    /// Slot of each sketch bucket whose keys are collected, or `NO_SLOT`.
+    /// Slot of each sketch bucket whose keys are collected, or `NO_SLOT`
+    /// (travels as the `(bucket, slot)` pairs that are not).
+    #[serde(with = "sparse_slots")]
     pub slot_of_bucket: Vec<u16>,
     /// The values pass one counted in each slot's buckets: what pass two
     /// must collect there.
@@ -230,6 +232,37 @@ pub struct Pass2Plan {
 }
 
 pub const NO_SLOT: u16 = u16::MAX;
+
+/// A dense slot table as its length and the `(bucket, slot)` pairs that
+/// hold a slot: a sketch has 2^16 buckets, a plan collects a few.
+mod sparse_slots {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::NO_SLOT;
+
+    pub fn serialize<S: Serializer>(v: &[u16], s: S) -> Result<S::Ok, S::Error> {
+        let pairs: Vec<(u32, u16)> = v
+            .iter()
+            .enumerate()
+            .filter(|(_, &slot)| slot != NO_SLOT)
+            .map(|(i, &slot)| (i as u32, slot))
+            .collect();
+        (v.len() as u32, pairs).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u16>, D::Error> {
+        let (len, pairs): (u32, Vec<(u32, u16)>) = Deserialize::deserialize(d)?;
+        if len > 1 << 24 {
+            return Err(serde::de::Error::custom("slot table longer than a sketch"));
+        }
+        let mut v = vec![NO_SLOT; len as usize];
+        for (i, slot) in pairs {
+            *v.get_mut(i as usize)
+                .ok_or_else(|| serde::de::Error::custom("slot of a bucket past the table"))? = slot;
+        }
+        Ok(v)
+    }
+}
 
 /// Per-partition results of pass two for one column: the collected keys.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -339,6 +372,26 @@ impl Pass2Plan {
             }
         }
         Ok(())
+    }
+
+    /// The plan's tables agree with one another (a plan read from outside
+    /// indexes with them).
+    pub fn check_shape(&self) -> Result<(), String> {
+        let slots = self.slot_count.len();
+        let bins = self.histogram.as_ref().map_or(0, EqualWidth::bins);
+        let ok = slots < NO_SLOT as usize
+            && self.base_hist.len() == bins
+            && self
+                .slot_of_bucket
+                .iter()
+                .chain(&self.straddling)
+                .all(|&s| s == NO_SLOT || (s as usize) < slots)
+            && self.histogram.as_ref().is_none_or(|h| h.edges.len() >= 2);
+        if ok {
+            Ok(())
+        } else {
+            Err("a pass-two plan whose tables disagree".into())
+        }
     }
 
     pub fn needs_pass(&self) -> bool {

@@ -1061,7 +1061,6 @@ fn all_pages_dictionary(pq: &ParquetMetaData, i: usize) -> bool {
     })
 }
 
-/// Parse a type name given on the command line (`--type col=TYPE`).
 /// Rows per partition of batches in memory at least: a partition starts
 /// its own states (a numeric column's sketch is 2^16 counts), so many
 /// small batches (Spark hands over 10,000 rows at a time) go together.
@@ -1105,6 +1104,7 @@ pub fn field_list(schema: &Schema) -> String {
         .join(", ")
 }
 
+/// Parse a type name given on the command line (`--type col=TYPE`).
 pub fn parse_type(s: &str) -> Result<DataType> {
     use arrow::datatypes::TimeUnit::*;
     Ok(match s.to_ascii_lowercase().as_str() {

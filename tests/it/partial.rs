@@ -48,9 +48,12 @@ fn without_moments(p: &DatasetProfile) -> (Value, Moments) {
 /// Where two JSON values first differ, with both sides.
 fn first_difference(a: &Value, b: &Value, at: String) -> Option<String> {
     match (a, b) {
-        (Value::Object(x), Value::Object(y)) if x.len() == y.len() => x
-            .iter()
-            .find_map(|(k, v)| first_difference(v, y.get(k)?, format!("{at}.{k}"))),
+        (Value::Object(x), Value::Object(y)) if x.len() == y.len() => {
+            x.iter().find_map(|(k, v)| match y.get(k) {
+                Some(w) => first_difference(v, w, format!("{at}.{k}")),
+                None => Some(format!("{at}.{k}: only on the left")),
+            })
+        }
         (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
             .iter()
             .zip(y)
@@ -134,13 +137,14 @@ fn cluster(
         .enumerate()
         .map(|(i, p)| partial::pass_one(&schema, p, opts, &format!("part-{i}")).unwrap())
         .collect();
-    let plan = partial::plan(&partial::merge(&ones).unwrap()).unwrap();
+    let merged = partial::merge(&ones).unwrap();
+    let plan = partial::plan(&merged).unwrap();
     assert!(partial::needs_pass_two(&plan).unwrap());
     let twos: Vec<Vec<u8>> = parts
         .iter()
         .map(|p| partial::pass_two(&plan, p, backend).unwrap())
         .collect();
-    partial::finish(&plan, &twos, backend).unwrap()
+    partial::finish(&merged, &twos, backend).unwrap()
 }
 
 #[test]
@@ -155,10 +159,14 @@ fn a_profile_across_partitions_equals_one_process() {
         let one_process = profile_files(std::slice::from_ref(&file), &src, &opts).unwrap();
         let ds = Dataset::from_batches("memory", batches[0].schema(), batches.clone()).unwrap();
         let in_memory = skewer::engine::profile(&ds, &opts, &skewer::engine::NoProgress).unwrap();
-        let four = cluster(&partitions(&batches, 4), &opts, &backend);
+        let mut parts = partitions(&batches, 4);
+        let four = cluster(&parts, &opts, &backend);
         assert_eq!(one_process.passes, 2);
         assert_same(&one_process, &in_memory);
         assert_same(&one_process, &four);
+        // The partitions in the other order: the same profile.
+        parts.reverse();
+        assert_same(&one_process, &cluster(&parts, &opts, &backend));
         assert_eq!(four.sources, ["part-0", "part-1", "part-2", "part-3"]);
         let placed = |p: &DatasetProfile| -> Vec<String> {
             p.features.iter().map(|f| f.computed_on.clone()).collect()
@@ -212,18 +220,33 @@ fn bad_partials_are_errors_that_say_why() {
     let narrow = batches[0].project(&[0, 1]).unwrap();
     let three =
         partial::pass_one(&narrow.schema(), std::slice::from_ref(&narrow), &opts, "c").unwrap();
-    assert!(err(partial::merge(&[one, three])).contains("other columns or options"));
+    assert!(err(partial::merge(&[one.clone(), three])).contains("other columns or options"));
     // A batch of other columns than the schema's.
     assert!(err(partial::pass_one(&schema, &[narrow], &opts, "d"))
         .contains("d: a batch has the columns"));
     // Pass two over fewer rows than pass one: the data changed.
     let half = batches[0].slice(0, 250);
     let two = partial::pass_two(&plan, &[half], &Backend::cpu()).unwrap();
-    let e = partial::finish(&plan, &[two], &Backend::cpu())
+    let e = partial::finish(&one, std::slice::from_ref(&two), &Backend::cpu())
         .unwrap_err()
         .to_string();
     assert!(
         e.contains("the data changed") && e.contains("pass one read 500 rows, pass two 250"),
         "{e}"
+    );
+    // A pass-two state of another plan (here, of other data's).
+    let elsewhere = vec![all_types_batch(4, 500)];
+    let one_elsewhere = partial::pass_one(&schema, &elsewhere, &opts, "e").unwrap();
+    let e = partial::finish(&one_elsewhere, &[two], &Backend::cpu())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("a pass-two state of another plan"), "{e}");
+    // A plan is smaller than the state it comes from: the value counts
+    // stay on the driver.
+    assert!(
+        plan.len() < one.len() / 2,
+        "{} vs {}",
+        plan.len(),
+        one.len()
     );
 }
