@@ -188,3 +188,12 @@ def test_the_gpu_backend_gives_the_cpu_numbers(gpu, generated_path):
     on_cpu = skewer.profile(table, backend="cpu")
     assert on_gpu["x"].computed_on == "gpu"
     assert_same_profile(on_gpu, on_cpu)
+
+
+def test_a_duckdb_result_is_profiled_without_a_copy(train_path):
+    duckdb = pytest.importorskip("duckdb")
+    relation = duckdb.sql(f"select * from read_parquet('{train_path}')")
+    p = skewer.profile(relation, backend="cpu")
+    assert p.to_dict()["sources"] == ["python: duckdb.DuckDBPyRelation"]
+    # DuckDB hands the dictionary column over as plain strings.
+    assert_same_profile(p, skewer.profile(train_path, backend="cpu"), types=False)

@@ -12,7 +12,7 @@ use std::process::Command;
 
 use crate::common::*;
 
-const MODULES: &str = "maturin, pytest, numpy, pyarrow, pandas, polars, pyspark, ray.data";
+const MODULES: &str = "maturin, pytest, numpy, pyarrow, pandas, polars, pyspark, ray.data, duckdb";
 
 fn run(cmd: &mut Command, what: &str) -> String {
     let o = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
