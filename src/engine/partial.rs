@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::schedule::run_ordered;
 use super::*;
+use crate::profile::sketch::KeyMap;
 
 /// The first bytes of every partial state.
 pub const MAGIC: &[u8; 8] = b"SKEWERPS";
@@ -170,7 +171,18 @@ impl PassOne {
                 st.leaf == layout.leaf_of[c]
                     && match (&st.values, &layout.plans[c]) {
                         (None, p) => matches!(p, super::Plan::Skip),
-                        (Some(ValuesAcc::Numeric(_)), _) => layout.leaf_of[c].is_some(),
+                        (Some(ValuesAcc::Numeric(n)), p) => {
+                            let domain = match p {
+                                super::Plan::Numeric(d) => Some(*d),
+                                super::Plan::List(inner) => match inner.as_ref() {
+                                    super::Plan::Numeric(d) => Some(*d),
+                                    _ => None,
+                                },
+                                _ => None,
+                            };
+                            domain == Some(n.domain)
+                                && n.sketch.map() == KeyMap::for_domain(n.domain)
+                        }
                         (Some(ValuesAcc::Categorical(_)), p) => {
                             layout.leaf_of[c].is_none() && !matches!(p, super::Plan::Skip)
                         }
