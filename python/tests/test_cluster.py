@@ -71,6 +71,9 @@ def test_spark_profile_equals_one_process(spark, request, name):
     assert cluster.num_rows == pq.ParquetFile(path).metadata.num_rows
     assert cluster.passes == 2
     assert_same_profile(cluster, one)
+    # And the file's own profile (Spark hands strings over in its own
+    # Arrow types).
+    assert_same_profile(cluster, skewer.profile(path, backend="cpu"), types=False)
     assert cluster.to_dict()["sources"] == ["spark"]
 
 
@@ -100,6 +103,7 @@ def test_ray_profile_equals_one_process(ray_local, request, name):
     one = skewer.profile(pq.read_table(path), backend="cpu")
     assert cluster.passes == 2
     assert_same_profile(cluster, one)
+    assert_same_profile(cluster, skewer.profile(path, backend="cpu"), types=False)
 
 
 def test_spark_executors_use_the_gpu_when_asked(spark, gpu, train_path):
