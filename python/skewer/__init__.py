@@ -44,27 +44,27 @@ PathLike = Union[str, "os.PathLike[str]"]
 def _options(
     *,
     columns: Optional[Sequence[str]] = None,
-    backend: str = "auto",
-    bins: int = 10,
-    quantile_bins: int = 10,
-    top_k: int = 20,
+    backend: Optional[str] = None,
+    bins: Optional[int] = None,
+    quantile_bins: Optional[int] = None,
+    top_k: Optional[int] = None,
     quantiles: Optional[Sequence[float]] = None,
     categorical: Optional[Sequence[str]] = None,
     one_pass: bool = False,
 ) -> str:
-    """The options of a profile as the JSON the Rust side reads."""
-    return json.dumps(
-        {
-            "columns": list(columns) if columns is not None else None,
-            "backend": backend,
-            "bins": int(bins),
-            "quantile_bins": int(quantile_bins),
-            "top_k": int(top_k),
-            "quantiles": [float(q) for q in quantiles] if quantiles is not None else None,
-            "categorical": list(categorical or []),
-            "one_pass": bool(one_pass),
-        }
-    )
+    """The options of a profile as the JSON the Rust side reads: only those
+    given (the others are the CLI's defaults, set on the Rust side)."""
+    given = {
+        "columns": list(columns) if columns is not None else None,
+        "backend": backend,
+        "bins": bins,
+        "quantile_bins": quantile_bins,
+        "top_k": top_k,
+        "quantiles": [float(q) for q in quantiles] if quantiles is not None else None,
+        "categorical": list(categorical) if categorical is not None else None,
+        "one_pass": one_pass or None,
+    }
+    return json.dumps({k: v for k, v in given.items() if v is not None})
 
 
 def arrow_stream(data: Any) -> Any:
@@ -112,7 +112,8 @@ def profile(data: Any, *, columns: Optional[Sequence[str]] = None, **options: An
     pyarrow Dataset, or a path (str or os.PathLike) or list of paths to
     files, folders, globs or object-store URLs. ``columns`` picks columns.
 
-    The options (keywords, with their defaults):
+    The options (keywords; those not given are the CLI's defaults, shown
+    here):
 
     - ``backend="auto"``: a hardware GPU if there is one, else the CPU;
       or "cpu", or "gpu";
@@ -361,14 +362,15 @@ def compare(
     base: Any,
     current: Any,
     *,
-    threshold: float = 0.03,
-    alpha: float = 1e-4,
-    bins: int = 10,
-    backend: str = "auto",
+    threshold: Optional[float] = None,
+    alpha: Optional[float] = None,
+    bins: Optional[int] = None,
+    backend: Optional[str] = None,
 ) -> Comparison:
     """Drift or skew between two profiles (or data, profiled first), as
     ``skewer compare``: per feature, L-infinity or KS with its significance
-    test, and whether it drifted."""
+    test, and whether it drifted. The options not given are the CLI's
+    (``--threshold`` 0.03, ``--alpha`` 1e-4, ``--compare-bins`` 10)."""
     b = _as_profile(base, backend=backend)
     c = _as_profile(current, backend=backend)
     return Comparison(_skewer.compare(b.to_json(), c.to_json(), threshold, alpha, bins, backend))
@@ -377,11 +379,13 @@ def compare(
 def infer_schema(
     profile: Profile,
     *,
-    max_domain_size: int = 100,
-    bounds: bool = False,
-    num_examples: bool = False,
+    max_domain_size: Optional[int] = None,
+    bounds: Optional[bool] = None,
+    num_examples: Optional[bool] = None,
 ) -> Schema:
-    """A schema inferred from a profile, as ``skewer schema infer``."""
+    """A schema inferred from a profile, as ``skewer schema infer``; the
+    options not given are the CLI's (``--max-domain-size`` 100, no
+    ``--bounds``, no ``--num-examples``)."""
     return Schema(_skewer.infer_schema(_as_profile(profile).to_json(), max_domain_size, bounds, num_examples))
 
 
@@ -391,13 +395,13 @@ def validate(
     *,
     previous: Any = None,
     training: Any = None,
-    bins: int = 10,
-    backend: str = "auto",
+    bins: Optional[int] = None,
+    backend: Optional[str] = None,
 ) -> list:
     """The anomalies of data (or its profile) against a schema, with drift
     against ``previous`` and skew against ``training`` where the schema
     has comparators, as ``skewer validate --json``: a list of anomaly dicts
-    (empty when the data is valid)."""
+    (empty when the data is valid). ``bins``: ``--compare-bins``."""
     s = schema if isinstance(schema, Schema) else Schema.from_json(schema)
     p = _as_profile(data_or_profile, backend=backend)
     prev = None if previous is None else _as_profile(previous, backend=backend).to_json()

@@ -48,7 +48,7 @@ def two_passes(run: Runner, source: str, *, driver_backend: str = "cpu", **optio
     """The profile of the partitions ``run`` reaches; ``options`` are
     ``skewer.profile``'s (but ``columns``, which the engines select)."""
     opts = _options(**options)
-    backend = options.get("backend", "auto")
+    backend = options.get("backend")
     ones = in_order(run(on_partition(lambda r: _skewer.pass_one(r, opts, source))))
     if not ones:
         raise _skewer.SkewerError(f"{source}: no rows to profile (every partition is empty)")

@@ -43,15 +43,14 @@ def profile(
     ds,
     *,
     columns: Optional[Sequence[str]] = None,
-    driver_backend: str = "cpu",
     **options,
 ) -> Profile:
     """The profile of a Ray Dataset, computed on its workers.
 
     ``options`` are ``skewer.profile``'s: ``backend`` is where the workers
     compute ("auto": a hardware GPU where one has one); ``driver_backend``
-    is where the driver finishes.
+    is where the driver finishes ("cpu" unless given).
     """
     if columns is not None:
         ds = ds.select_columns(list(columns))
-    return two_passes(_runner(ds), "ray", driver_backend=driver_backend, **options)
+    return two_passes(_runner(ds), "ray", **options)

@@ -45,15 +45,14 @@ def profile(
     df,
     *,
     columns: Optional[Sequence[str]] = None,
-    driver_backend: str = "cpu",
     **options,
 ) -> Profile:
     """The profile of a Spark DataFrame, computed on its executors.
 
     ``options`` are ``skewer.profile``'s: ``backend`` is where the executors
     compute ("auto": a hardware GPU where one has one); ``driver_backend``
-    is where the driver finishes.
+    is where the driver finishes ("cpu" unless given).
     """
     if columns is not None:
         df = df.select(*columns)
-    return two_passes(_runner(df), "spark", driver_backend=driver_backend, **options)
+    return two_passes(_runner(df), "spark", **options)

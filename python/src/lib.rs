@@ -35,52 +35,47 @@ fn err(e: skewer::Error) -> PyErr {
     SkewerError::new_err(e.to_string())
 }
 
-/// The options of a profile, as `skewer.profile`'s keywords.
+/// The options of a profile, as `skewer.profile`'s keywords; those not
+/// given are the CLI's defaults.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
+#[derive(Default)]
 struct Options {
-    #[serde(default)]
     columns: Option<Vec<String>>,
-    #[serde(default = "auto")]
-    backend: String,
-    bins: usize,
-    quantile_bins: usize,
-    top_k: usize,
-    #[serde(default)]
+    backend: Option<String>,
+    bins: Option<usize>,
+    quantile_bins: Option<usize>,
+    top_k: Option<usize>,
     quantiles: Option<Vec<f64>>,
-    #[serde(default)]
     categorical: Vec<String>,
-    #[serde(default)]
     one_pass: bool,
-}
-
-fn auto() -> String {
-    "auto".into()
 }
 
 fn parse_options(json: &str) -> PyResult<Options> {
     serde_json::from_str(json).map_err(|e| PyValueError::new_err(format!("options: {e}")))
 }
 
-/// The backend a name asks for, opened once per process (a GPU adapter
-/// takes a while to open).
-fn backend_of(name: &str) -> PyResult<Arc<Backend>> {
+/// The backend a name asks for ("auto" where none is named, as in the
+/// CLI), opened once per process (a GPU adapter takes a while to open).
+fn backend_of(name: Option<&str>) -> PyResult<Arc<Backend>> {
     static OPEN: OnceLock<Mutex<HashMap<String, Arc<Backend>>>> = OnceLock::new();
     let choice = match name {
-        "auto" => Choice::Auto,
-        "cpu" => Choice::Cpu,
-        "gpu" => Choice::Gpu,
-        other => {
+        None => Choice::default(),
+        Some("auto") => Choice::Auto,
+        Some("cpu") => Choice::Cpu,
+        Some("gpu") => Choice::Gpu,
+        Some(other) => {
             return Err(PyValueError::new_err(format!(
                 "backend must be \"auto\", \"cpu\" or \"gpu\", not {other:?}"
             )))
         }
     };
+    let key = format!("{choice:?}");
     let mut open = OPEN
         .get_or_init(Default::default)
         .lock()
         .map_err(|_| PyValueError::new_err("the backend cache is poisoned"))?;
-    if let Some(b) = open.get(name) {
+    if let Some(b) = open.get(&key) {
         return Ok(b.clone());
     }
     if choice != Choice::Cpu {
@@ -92,24 +87,23 @@ fn backend_of(name: &str) -> PyResult<Arc<Backend>> {
     })
     .map_err(err)?;
     let b = Arc::new(opened.backend);
-    open.insert(name.to_string(), b.clone());
+    open.insert(key, b.clone());
     Ok(b)
 }
 
 impl Options {
     fn profile_options(&self) -> PyResult<ProfileOptions> {
-        let mut stats = StatsOptions {
-            bins: self.bins,
-            quantile_bins: self.quantile_bins,
-            top_k: self.top_k,
-            ..Default::default()
+        let d = StatsOptions::default();
+        let stats = StatsOptions {
+            bins: self.bins.unwrap_or(d.bins),
+            quantile_bins: self.quantile_bins.unwrap_or(d.quantile_bins),
+            top_k: self.top_k.unwrap_or(d.top_k),
+            quantile_ranks: self.quantiles.clone().unwrap_or(d.quantile_ranks),
+            ..d
         };
-        if let Some(q) = &self.quantiles {
-            stats.quantile_ranks = q.clone();
-        }
         Ok(ProfileOptions {
             stats,
-            backend: backend_of(&self.backend)?,
+            backend: backend_of(self.backend.as_deref())?,
             categorical: self.categorical.clone(),
             single_pass: self.one_pass,
             ..Default::default()
@@ -251,23 +245,26 @@ fn merge_profiles(profiles: Vec<String>) -> PyResult<String> {
     json_of(&skewer::profile::merge::merge_profiles(parsed).map_err(err)?)
 }
 
-/// Compare two profiles (as `skewer compare --json` on two profiles).
+/// Compare two profiles (as `skewer compare --json` on two profiles);
+/// the options not given are the CLI's defaults.
 #[pyfunction]
+#[pyo3(signature = (base, current, threshold=None, alpha=None, bins=None, backend=None))]
 fn compare(
     py: Python<'_>,
     base: &str,
     current: &str,
-    threshold: f64,
-    alpha: f64,
-    bins: usize,
-    backend: &str,
+    threshold: Option<f64>,
+    alpha: Option<f64>,
+    bins: Option<usize>,
+    backend: Option<&str>,
 ) -> PyResult<String> {
     let base = parse_profile(base, "base")?;
     let current = parse_profile(current, "current")?;
+    let d = skewer::compare::CompareOptions::default();
     let o = skewer::compare::CompareOptions {
-        threshold,
-        alpha,
-        bins,
+        threshold: threshold.unwrap_or(d.threshold),
+        alpha: alpha.unwrap_or(d.alpha),
+        bins: bins.unwrap_or(d.bins),
     };
     o.validate().map_err(err)?;
     let b = backend_of(backend)?;
@@ -277,19 +274,22 @@ fn compare(
     json_of(&c)
 }
 
-/// A schema inferred from a profile (as `skewer schema infer`).
+/// A schema inferred from a profile (as `skewer schema infer`); the
+/// options not given are the CLI's defaults.
 #[pyfunction]
+#[pyo3(signature = (profile, max_domain_size=None, bounds=None, num_examples=None))]
 fn infer_schema(
     profile: &str,
-    max_domain_size: usize,
-    bounds: bool,
-    num_examples: bool,
+    max_domain_size: Option<usize>,
+    bounds: Option<bool>,
+    num_examples: Option<bool>,
 ) -> PyResult<String> {
     let p = parse_profile(profile, "profile")?;
+    let d = skewer::schema::InferOptions::default();
     let o = skewer::schema::InferOptions {
-        max_domain_size,
-        bounds,
-        num_examples,
+        max_domain_size: max_domain_size.unwrap_or(d.max_domain_size),
+        bounds: bounds.unwrap_or(d.bounds),
+        num_examples: num_examples.unwrap_or(d.num_examples),
     };
     json_of(&skewer::schema::infer(&p, &o))
 }
@@ -303,16 +303,18 @@ fn read_schema(text: &str) -> PyResult<String> {
 /// The anomalies of a profile against a schema (as `skewer validate
 /// --json` on profiles): `{"anomalies": [...]}`.
 #[pyfunction]
-#[pyo3(signature = (profile, schema, previous, training, bins, backend))]
+#[pyo3(signature = (profile, schema, previous=None, training=None, bins=None, backend=None))]
 fn validate(
     py: Python<'_>,
     profile: &str,
     schema: &str,
     previous: Option<&str>,
     training: Option<&str>,
-    bins: usize,
-    backend: &str,
+    bins: Option<usize>,
+    backend: Option<&str>,
 ) -> PyResult<String> {
+    // --compare-bins' default: compare's.
+    let bins = bins.unwrap_or(skewer::compare::CompareOptions::default().bins);
     let p = parse_profile(profile, "profile")?;
     let schema = skewer::schema::parse_schema(Path::new("schema"), schema).map_err(err)?;
     let previous = previous.map(|t| parse_profile(t, "previous")).transpose()?;
@@ -380,12 +382,13 @@ fn needs_pass_two(py: Python<'_>, plan: Vec<u8>) -> PyResult<bool> {
 
 /// Pass two over one partition's data (the same rows as in pass one).
 #[pyfunction]
+#[pyo3(signature = (plan, data, columns=None, backend=None))]
 fn pass_two<'py>(
     py: Python<'py>,
     plan: Vec<u8>,
     data: &Bound<'py, PyAny>,
     columns: Option<Vec<String>>,
-    backend: &str,
+    backend: Option<&str>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let b = backend_of(backend)?;
     let reader = stream_of(data)?;
@@ -399,7 +402,13 @@ fn pass_two<'py>(
 /// The profile's JSON from the merged pass-one state and every
 /// partition's pass-two state.
 #[pyfunction]
-fn finish(py: Python<'_>, merged: Vec<u8>, parts: Vec<Vec<u8>>, backend: &str) -> PyResult<String> {
+#[pyo3(signature = (merged, parts, backend=None))]
+fn finish(
+    py: Python<'_>,
+    merged: Vec<u8>,
+    parts: Vec<Vec<u8>>,
+    backend: Option<&str>,
+) -> PyResult<String> {
     let b = backend_of(backend)?;
     let p = py
         .detach(|| partial::finish(&merged, &parts, &b))
@@ -410,7 +419,8 @@ fn finish(py: Python<'_>, merged: Vec<u8>, parts: Vec<Vec<u8>>, backend: &str) -
 /// The profile's JSON from the merged pass-one state alone (sketch
 /// estimates of quantiles and histograms).
 #[pyfunction]
-fn finish_one_pass(py: Python<'_>, merged: Vec<u8>, backend: &str) -> PyResult<String> {
+#[pyo3(signature = (merged, backend=None))]
+fn finish_one_pass(py: Python<'_>, merged: Vec<u8>, backend: Option<&str>) -> PyResult<String> {
     let b = backend_of(backend)?;
     let p = py
         .detach(|| partial::finish_one_pass(&merged, &b))

@@ -160,12 +160,19 @@ fn schema_of(bytes: &[u8]) -> Result<SchemaRef> {
     Ok(r.schema())
 }
 
-impl PassOne {
+/// A pass-one state with what its schema and options make of it.
+struct Decoded {
+    one: PassOne,
+    layout: Layout,
+    warnings: Vec<String>,
+}
+
+impl Decoded {
     /// A pass-one state from its bytes, its columns checked against its
     /// schema.
-    fn decode(bytes: &[u8]) -> Result<PassOne> {
+    fn new(bytes: &[u8]) -> Result<Decoded> {
         let (_, one): (_, PassOne) = decode(&[Kind::PassOne], bytes)?;
-        let (layout, _, _) = one.shared.layout(&Backend::cpu())?;
+        let (layout, warnings) = one.shared.layout()?;
         let fits = one.columns.len() == layout.plans.len()
             && one.columns.iter().enumerate().all(|(c, st)| {
                 st.leaf == layout.leaf_of[c]
@@ -193,13 +200,45 @@ impl PassOne {
                 "a pass-one state whose columns are not its schema's".into(),
             ));
         }
-        Ok(one)
+        Ok(Decoded {
+            one,
+            layout,
+            warnings,
+        })
     }
 
-    /// Pass two's plan of each numeric leaf.
-    fn plans(&self) -> Result<Vec<Pass2Plan>> {
-        let (layout, _, opts) = self.shared.layout(&Backend::cpu())?;
-        layout.plans_pass2(&self.columns, &opts.stats)
+    /// Pass two's plan of each numeric leaf, and the plan's bytes.
+    fn plan(&self) -> Result<(Vec<Pass2Plan>, Vec<u8>)> {
+        let leaves = self
+            .layout
+            .plans_pass2(&self.one.columns, &self.one.shared.stats)?;
+        let bytes = encode(
+            Kind::Plan,
+            &Plan {
+                shared: self.one.shared.clone(),
+                leaves: leaves.clone(),
+            },
+        )?;
+        Ok((leaves, bytes))
+    }
+
+    /// The profile from these merged states and, unless one pass was
+    /// asked for, pass two's plans and merged states.
+    fn finish(
+        &self,
+        exact: Option<(&[Pass2Plan], &[Pass2State])>,
+        backend: &Arc<Backend>,
+    ) -> Result<DatasetProfile> {
+        finish_profile(
+            &self.layout,
+            &self.one.shared.options(backend),
+            backend,
+            &self.one.columns,
+            exact,
+            self.one.rows,
+            self.one.shared.sources.clone(),
+            self.warnings.clone(),
+        )
     }
 }
 
@@ -213,12 +252,11 @@ impl Shared {
         }
     }
 
-    fn layout(&self, backend: &Arc<Backend>) -> Result<(Layout, Vec<String>, ProfileOptions)> {
-        let opts = self.options(backend);
+    /// What each column is profiled as (the backend plays no part).
+    fn layout(&self) -> Result<(Layout, Vec<String>)> {
         let schema = schema_of(&self.schema)?;
         let source = self.sources.first().cloned().unwrap_or_default();
-        let (layout, warnings) = Layout::new(&schema, &opts, &source)?;
-        Ok((layout, warnings, opts))
+        Layout::new(&schema, &self.options(&Backend::cpu()), &source)
     }
 }
 
@@ -318,7 +356,7 @@ pub fn pass_one(
 pub fn merge<B: AsRef<[u8]>>(parts: &[B]) -> Result<Vec<u8>> {
     let mut merged: Option<PassOne> = None;
     for (i, p) in parts.iter().enumerate() {
-        let one = PassOne::decode(p.as_ref())?;
+        let one = Decoded::new(p.as_ref())?.one;
         let Some(m) = merged.as_mut() else {
             merged = Some(one);
             continue;
@@ -348,15 +386,7 @@ pub fn merge<B: AsRef<[u8]>>(parts: &[B]) -> Result<Vec<u8>> {
 
 /// The plan of pass two, made from the merged pass-one state.
 pub fn plan(merged: &[u8]) -> Result<Vec<u8>> {
-    let one = PassOne::decode(merged)?;
-    let leaves = one.plans()?;
-    encode(
-        Kind::Plan,
-        &Plan {
-            shared: one.shared,
-            leaves,
-        },
-    )
+    Ok(Decoded::new(merged)?.plan()?.1)
 }
 
 /// Whether the plan needs a pass two (some numeric column has quantiles or
@@ -370,7 +400,7 @@ pub fn needs_pass_two(plan: &[u8]) -> Result<bool> {
 /// `backend`: its partial state.
 pub fn pass_two(plan: &[u8], batches: &[RecordBatch], backend: &Arc<Backend>) -> Result<Vec<u8>> {
     let (_, p): (_, Plan) = decode(&[Kind::Plan], plan)?;
-    let (layout, _, _) = p.shared.layout(backend)?;
+    let (layout, _) = p.shared.layout()?;
     let schema = schema_of(&p.shared.schema)?;
     let plans2 = &p.leaves;
     if plans2.len() != layout.leaves.len() || plans2.iter().any(|q| q.check_shape().is_err()) {
@@ -382,34 +412,36 @@ pub fn pass_two(plan: &[u8], batches: &[RecordBatch], backend: &Arc<Backend>) ->
     let needed: Vec<usize> = (0..plans2.len())
         .filter(|&l| plans2[l].needs_pass())
         .collect();
-    let new =
-        || -> (u64, Vec<Pass2State>) { (0, plans2.iter().map(Pass2Plan::new_state).collect()) };
+    // Each leaf's state with the buffers its batches reuse.
+    let new = || -> (u64, Vec<(Pass2State, Scratch)>) {
+        let states = plans2.iter().map(|q| (q.new_state(), Scratch::default()));
+        (0, states.collect())
+    };
     let (rows, leaves) = fold_batches(
         batches,
         new,
         |(rows, states), batch| {
             check_batch(&schema, batch, &source)?;
             *rows += batch.num_rows() as u64;
-            let mut mine: Vec<(usize, &mut Pass2State)> = states
+            let mut mine: Vec<(usize, &mut (Pass2State, Scratch))> = states
                 .iter_mut()
                 .enumerate()
                 .filter(|(l, _)| needed.contains(l))
                 .collect();
             mine.par_iter_mut()
-                .try_for_each(|(leaf, st)| -> Result<()> {
-                    let array = batch.column(layout.leaves[*leaf]);
-                    let values = values_of(array, None)?;
-                    let mut scratch = Scratch::default();
-                    backend.collect(&plans2[*leaf], st, values.as_ref(), &mut scratch)
+                .try_for_each(|(leaf, (st, scratch))| -> Result<()> {
+                    let values = values_of(batch.column(layout.leaves[*leaf]), None)?;
+                    backend.collect(&plans2[*leaf], st, values.as_ref(), scratch)
                 })
         },
         |(rows, acc), (n, states)| {
             *rows += n;
-            for (a, s) in acc.iter_mut().zip(states) {
+            for ((a, _), (s, _)) in acc.iter_mut().zip(states) {
                 a.merge(s);
             }
         },
     )?;
+    let leaves: Vec<Pass2State> = leaves.into_iter().map(|(s, _)| s).collect();
     encode(
         Kind::PassTwo,
         &PassTwo {
@@ -428,10 +460,10 @@ pub fn finish<B: AsRef<[u8]>>(
     parts: &[B],
     backend: &Arc<Backend>,
 ) -> Result<DatasetProfile> {
-    let one = PassOne::decode(merged)?;
-    let (layout, warnings, opts) = one.shared.layout(backend)?;
-    let plan_digest = digest(&plan(merged)?);
-    let plans2 = one.plans()?;
+    let d = Decoded::new(merged)?;
+    let one = &d.one;
+    let (plans2, plan) = d.plan()?;
+    let plan_digest = digest(&plan);
     let mut states2: Vec<Pass2State> = plans2.iter().map(Pass2Plan::new_state).collect();
     let mut rows = 0;
     for p in parts {
@@ -459,35 +491,15 @@ pub fn finish<B: AsRef<[u8]>>(
     }
     finish_pass2(
         &one.shared.sources.join(", "),
-        &layout.leaf_names(),
+        &d.layout.leaf_names(),
         &plans2.iter().collect::<Vec<_>>(),
         &mut states2,
     )?;
-    finish_profile(
-        &layout,
-        &opts,
-        backend,
-        &one.columns,
-        Some((&plans2, &states2)),
-        one.rows,
-        one.shared.sources.clone(),
-        warnings,
-    )
+    d.finish(Some((&plans2, &states2)), backend)
 }
 
 /// The profile from the merged pass-one state alone: quantiles and
 /// histograms estimated from the sketch (`quantiles_exact: false`).
 pub fn finish_one_pass(merged: &[u8], backend: &Arc<Backend>) -> Result<DatasetProfile> {
-    let one = PassOne::decode(merged)?;
-    let (layout, warnings, opts) = one.shared.layout(backend)?;
-    finish_profile(
-        &layout,
-        &opts,
-        backend,
-        &one.columns,
-        None,
-        one.rows,
-        one.shared.sources.clone(),
-        warnings,
-    )
+    Decoded::new(merged)?.finish(None, backend)
 }

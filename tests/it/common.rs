@@ -452,6 +452,11 @@ pub fn fails_with(args: &[&str], needles: &[&str]) {
 /// python3. None (`test` skips with a notice) unless
 /// SKEWER_REQUIRE_PYTHON=1 (as in CI), where it fails.
 pub fn python_with(modules: &str, test: &str) -> Option<String> {
+    python_required(modules, test, "SKEWER_REQUIRE_PYTHON")
+}
+
+/// [`python_with`], failing instead of skipping when `require` is 1.
+pub fn python_required(modules: &str, test: &str, require: &str) -> Option<String> {
     let py = std::env::var("SKEWER_PYTHON").unwrap_or_else(|_| "python3".into());
     let ok = std::process::Command::new(&py)
         .args(["-c", &format!("import {modules}")])
@@ -460,15 +465,15 @@ pub fn python_with(modules: &str, test: &str) -> Option<String> {
     if ok {
         return Some(py);
     }
-    if std::env::var("SKEWER_REQUIRE_PYTHON").as_deref() == Ok("1") {
-        panic!("SKEWER_REQUIRE_PYTHON=1 but {py} cannot import {modules}");
+    if std::env::var(require).as_deref() == Ok("1") {
+        panic!("{require}=1 but {py} cannot import {modules}");
     }
     // Straight to the process's stderr: the harness captures eprintln! of
     // passing tests, and a skip must be seen in every run.
     use std::io::Write;
     let _ = writeln!(
         std::io::stderr(),
-        "NOTICE: {test} skipped: no Python that imports {modules} ({py}; set SKEWER_PYTHON, or SKEWER_REQUIRE_PYTHON=1 to fail)"
+        "NOTICE: {test} skipped: no Python that imports {modules} ({py}; set SKEWER_PYTHON, or {require}=1 to fail)"
     );
     None
 }

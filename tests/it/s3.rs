@@ -68,19 +68,12 @@ fn local_only(cmd: &mut Command) -> &mut Command {
 /// Whether moto and boto3 can be imported; else a notice (or a failure
 /// under SKEWER_REQUIRE_S3=1).
 fn moto_available(test: &str) -> bool {
-    let ok = local_only(&mut Command::new(python()))
-        .args(["-c", "import moto.server, boto3"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        if std::env::var("SKEWER_REQUIRE_S3").as_deref() == Ok("1") {
-            panic!("SKEWER_REQUIRE_S3=1 but {} cannot import moto.server and boto3 (pip install 'moto[server]')", python());
-        }
-        eprintln!("NOTICE: s3::{test} skipped: no Python with moto[server] (set SKEWER_PYTHON, or SKEWER_REQUIRE_S3=1 to fail)");
-    }
-    ok
+    python_required(
+        "moto.server, boto3",
+        &format!("s3::{test}"),
+        "SKEWER_REQUIRE_S3",
+    )
+    .is_some()
 }
 
 /// A moto server on 127.0.0.1, stopped on drop.
