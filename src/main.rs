@@ -77,6 +77,10 @@ enum Command {
     /// Compare two datasets (drift: today vs yesterday; skew: serving vs
     /// training). Exit 1 when a feature drifted.
     Compare(Box<CompareArgs>),
+    /// Drift over time: each window's profile (`skewer profile --window`)
+    /// against a reference and against the window before; a verdict per
+    /// feature (none, slow, fast). Exit 1 when a feature drifted.
+    Timeline(Box<TimelineArgs>),
     /// Schemas: `skewer schema infer PROFILE -o schema.json`.
     #[command(subcommand)]
     Schema(SchemaCommand),
@@ -123,10 +127,47 @@ struct ProfileArgs {
     /// Profile only these columns (comma separated).
     #[arg(long, value_delimiter = ',')]
     columns: Option<Vec<String>>,
+    /// Also profile each slice of the rows: each value (or combination of
+    /// values) of these columns (comma separated), in the same passes. The
+    /// JSON gets "slices" (docs/slices-and-windows.md).
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    slice_by: Option<Vec<String>>,
+    /// Slices profiled apart: the largest by rows; the rest are folded
+    /// into one "__other__" slice.
+    #[arg(long, default_value_t = 20, requires = "slice_by")]
+    max_slices: usize,
+    /// One profile per window of a timestamp or date column, COL=WIDTH
+    /// (such as ts=1h, ts=1d, ts=7d; in UTC, weeks from Monday), each
+    /// written into the folder that -o names (for `skewer timeline`).
+    #[arg(long, value_name = "COL=WIDTH", conflicts_with_all = ["slice_by", "html"])]
+    window: Option<String>,
     #[command(flatten)]
     html: HtmlArgs,
     #[command(flatten)]
     data: DataArgs,
+}
+
+impl ProfileArgs {
+    /// How `--slice-by` or `--window` groups the rows.
+    fn group_by(&self) -> anyhow::Result<Option<engine::groups::GroupBy>> {
+        use engine::groups::{GroupBy, Width};
+        if let Some(columns) = &self.slice_by {
+            return Ok(Some(GroupBy::Slices {
+                columns: columns.clone(),
+                max: self.max_slices,
+            }));
+        }
+        let Some(w) = &self.window else {
+            return Ok(None);
+        };
+        let (column, width) = w
+            .rsplit_once('=')
+            .with_context(|| format!("--window takes COL=WIDTH (such as ts=1d), got {w:?}"))?;
+        Ok(Some(GroupBy::Windows {
+            column: column.to_string(),
+            width: Width::parse(width)?,
+        }))
+    }
 }
 
 #[derive(Args)]
@@ -682,6 +723,94 @@ struct CompareArgs {
 }
 
 #[derive(Args)]
+struct TimelineArgs {
+    /// Window profiles (`skewer profile --window COL=1d -o DIR`), or
+    /// folders of them; taken in the order of their windows.
+    #[arg(required = true)]
+    profiles: Vec<PathBuf>,
+    /// Compare each window with this profile (the training data's) instead
+    /// of the first window.
+    #[arg(long)]
+    reference: Option<PathBuf>,
+    #[command(flatten)]
+    format: OutputFormat,
+    /// Also write the JSON timeline to this file.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    drift: DriftArgs,
+}
+
+fn run_timeline(a: TimelineArgs) -> anyhow::Result<u8> {
+    let copts = a.drift.to_options();
+    copts
+        .validate()
+        .map_err(|e| anyhow::anyhow!("{e} (--threshold, --alpha, --compare-bins)"))?;
+    let mut paths = Vec::new();
+    for p in &a.profiles {
+        if p.is_dir() {
+            let mut inside: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("{}: cannot list", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| skewer::is_profile_path(f))
+                .collect();
+            inside.sort();
+            paths.extend(inside);
+        } else {
+            paths.push(p.clone());
+        }
+    }
+    let mut windows = Vec::with_capacity(paths.len());
+    for p in &paths {
+        let profile = skewer::read_profile(p)?;
+        let name = match &profile.window {
+            Some(w) => w.start.clone(),
+            None => p.display().to_string(),
+        };
+        windows.push((name, profile));
+    }
+    // In time order where every profile has its window.
+    if windows.iter().all(|(_, p)| p.window.is_some()) {
+        windows.sort_by(|a, b| a.0.cmp(&b.0));
+        if let Some(w) = windows.windows(2).find(|w| w[0].0 == w[1].0) {
+            bail!("two profiles are of the window that starts at {}", w[0].0);
+        }
+    }
+    let reference = match &a.reference {
+        Some(p) => Some((p.display().to_string(), skewer::read_profile(p)?)),
+        None => None,
+    };
+    let refs: Vec<(String, &profile::DatasetProfile)> =
+        windows.iter().map(|(n, p)| (n.clone(), p)).collect();
+    let t = skewer::compare::timeline::timeline(
+        &refs,
+        reference.as_ref().map(|(n, p)| (n.as_str(), p)),
+        &copts,
+        &Backend::cpu(),
+    )?;
+    let print = stdout_is_free(&[a.output.as_deref()])?;
+    let json = || skewer::to_json(&t);
+    if let Some(path) = &a.output {
+        skewer::files::write_atomic(path, json()?.as_bytes())?;
+    }
+    if !print {
+    } else if a.format.json {
+        out!("{}", json()?);
+    } else if a.format.markdown {
+        out!("{}", skewer::report::timeline_markdown(&t));
+    } else {
+        out!("{}", skewer::report::timeline_table(&t));
+    }
+    Ok(if t.drifted() {
+        1
+    } else if t.undecided() {
+        3
+    } else {
+        0
+    })
+}
+
+#[derive(Args)]
 struct DriftArgs {
     /// Least KS statistic or L-infinity distance that counts as drift.
     #[arg(long, default_value_t = 0.03)]
@@ -1036,28 +1165,91 @@ impl StatsArgs {
 }
 
 fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
-    let src = a.data.input.to_options(a.columns.clone())?;
+    let by = a.group_by()?;
+    // The group columns are read (and profiled) even where --columns
+    // leaves them out.
+    let mut columns = a.columns.clone();
+    if let (Some(cols), Some(by)) = (columns.as_mut(), &by) {
+        for c in by.columns() {
+            if !cols.contains(&c) {
+                cols.push(c);
+            }
+        }
+    }
+    let src = a.data.input.to_options(columns)?;
     let opts = a.data.profile_options()?;
 
     let mut others: Vec<&std::path::Path> = a.files.iter().map(PathBuf::as_path).collect();
     others.extend(a.output.as_deref());
     a.html.check(&others)?;
+    if let Some(engine::groups::GroupBy::Windows { column, width }) = &by {
+        let dir = a
+            .output
+            .as_deref()
+            .context("--window writes one profile per window: name their folder with -o")?;
+        refuse_overwrite(dir, "-o", &others[..a.files.len()])?;
+        let ds = Dataset::open(&a.files, &src)?;
+        let bar = skewer::report::progress::Bar::new(!a.data.quiet);
+        let grouped = engine::groups::profile_groups(&ds, &opts, by.as_ref().unwrap(), &bar)?;
+        let profiles = grouped.windows(column, *width);
+        if let Some(p) = profiles.first() {
+            for w in &p.warnings {
+                eprintln!("warning: {w}");
+            }
+        }
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("{}: cannot create", dir.display()))?;
+        for p in &profiles {
+            let w = p
+                .window
+                .as_ref()
+                .context("a window profile without its window")?;
+            skewer::write_profile(&dir.join(window_file(w)), p)?;
+        }
+        eprintln!("{} window profiles in {}", profiles.len(), dir.display());
+        return Ok(());
+    }
     let print = stdout_is_free(&[a.output.as_deref(), a.html.html.as_deref()])?;
     let ds = Dataset::open(&a.files, &src)?;
     let bar = skewer::report::progress::Bar::new(!a.data.quiet);
-    let p = engine::profile(&ds, &opts, &bar)?;
+    let p = match &by {
+        Some(by @ engine::groups::GroupBy::Slices { columns, .. }) => {
+            engine::groups::profile_groups(&ds, &opts, by, &bar)?.sliced(columns)?
+        }
+        _ => engine::profile(&ds, &opts, &bar)?,
+    };
     for w in &p.warnings {
         eprintln!("warning: {w}");
     }
     match &a.output {
         Some(path) => skewer::write_profile(path, &p)?,
-        None if print => out!(
-            "{}",
-            skewer::report::summary_table(&p, skewer::report::terminal_width())
-        ),
+        None if print => {
+            out!(
+                "{}",
+                skewer::report::summary_table(&p, skewer::report::terminal_width())
+            );
+            for s in &p.slices {
+                outln!(
+                    "slice {}: {} rows",
+                    skewer::report::slice_name(&s.slice),
+                    s.num_rows
+                );
+            }
+        }
         None => {}
     }
     a.html.write(&skewer::report::html::Report::of(&p))
+}
+
+/// A window's profile file, named by its start so that names sort in
+/// time: `2026-11-23.json` for windows of whole days, else
+/// `2026-11-23T05.json`.
+fn window_file(w: &profile::Window) -> String {
+    let hour = w.start.trim_end_matches(":00:00Z");
+    match w.width.ends_with('d') {
+        true => format!("{}.json", hour.trim_end_matches("T00")),
+        false => format!("{hour}.json"),
+    }
 }
 
 fn run_show(path: PathBuf) -> anyhow::Result<()> {
@@ -1356,6 +1548,7 @@ fn main() -> ExitCode {
         Command::Devices { json } => run_devices(json).map(|()| 0),
         Command::Bench(a) => run_bench(*a).map(|()| 0),
         Command::Compare(a) => run_compare(*a),
+        Command::Timeline(a) => run_timeline(*a),
         Command::Schema(SchemaCommand::Infer(a)) => run_infer(*a).map(|()| 0),
         Command::Schema(SchemaCommand::Export(a)) => run_schema_export(*a).map(|()| 0),
         Command::Schema(SchemaCommand::Import(a)) => run_schema_import(*a).map(|()| 0),

@@ -51,6 +51,7 @@ pub mod distance;
 pub mod label;
 pub mod metric;
 pub mod numeric;
+pub mod timeline;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

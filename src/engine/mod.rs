@@ -14,6 +14,7 @@
 //! The engine decides what each column is and in which order states merge;
 //! the backend's [`Session`] runs every kernel.
 
+pub mod groups;
 pub mod partial;
 pub(crate) mod schedule;
 
@@ -609,6 +610,8 @@ fn finish_profile(
         passes,
         features,
         warnings,
+        slices: Vec::new(),
+        window: None,
     })
 }
 

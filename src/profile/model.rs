@@ -32,6 +32,36 @@ pub struct DatasetProfile {
     pub features: Vec<FeatureProfile>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// `--slice-by`: the profile of each slice of the rows, largest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slices: Vec<SliceProfile>,
+    /// `--window`: the window of time whose rows this profile holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Window>,
+}
+
+/// The rows of a dataset with one value of the slice columns (or, for
+/// `other`, those of every slice beyond `--max-slices`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SliceProfile {
+    /// Slice column → its value (null for missing values; `"__other__"`
+    /// for the slices folded together).
+    pub slice: std::collections::BTreeMap<String, Option<String>>,
+    /// Whether this is the fold of the smaller slices.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub other: bool,
+    pub num_rows: u64,
+    pub features: Vec<FeatureProfile>,
+}
+
+/// A window of time: the rows whose `column` is in `[start, end)`, in UTC.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Window {
+    pub column: String,
+    /// `1h`, `1d`, `7d`, …
+    pub width: String,
+    pub start: String,
+    pub end: String,
 }
 
 impl DatasetProfile {

@@ -7,12 +7,23 @@ pub mod progress;
 mod skew;
 mod table;
 mod terminal;
+mod timeline;
 pub mod value;
 
 pub use drift::{anomalies_markdown, anomalies_table, comparison_markdown, comparison_table};
 pub use skew::skew_table;
 pub use table::{md_cell, text as text_table};
 pub use terminal::{summary_table, terminal_width};
+pub use timeline::{timeline_markdown, timeline_table};
+
+/// A slice as `country=US, device=ios` (a missing value as `null`).
+pub fn slice_name(slice: &std::collections::BTreeMap<String, Option<String>>) -> String {
+    slice
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("null")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// The inputs of a profile in a line: every name up to three, else the
 /// first two, the last and how many (a folder may hold thousands of files;

@@ -569,7 +569,10 @@ impl Dataset {
             file_cols.push(0);
         }
         let plain = !row_count_only
-            && file_cols.len() == columns.len()
+            && columns
+                .iter()
+                .map(|&c| input.projection[c])
+                .eq(file_cols.iter().copied())
             && columns.iter().all(|&c| input.casts[c].is_none());
         // Columns cast to the dataset's type and the partition keys'
         // values added, in the order of `columns`; a column that is not

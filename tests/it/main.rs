@@ -9,6 +9,7 @@ mod examples;
 mod formats;
 mod fuzz;
 mod gpu;
+mod groups;
 mod merge;
 mod oracle;
 mod partial;

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
-use serde_json::Value;
 use skewer::backend::Backend;
 use skewer::engine::partial;
 use skewer::engine::ProfileOptions;
@@ -13,85 +12,6 @@ use skewer::profile::DatasetProfile;
 use skewer::source::Dataset;
 
 use crate::common::*;
-
-const MOMENTS: [&str; 5] = ["mean", "variance", "std_dev", "skewness", "kurtosis"];
-
-/// The profile as JSON with its moments taken out (name, statistic,
-/// value; compared apart, to their bound), and the sources and backend
-/// dropped.
-type Moments = Vec<(String, &'static str, Option<f64>, f64)>;
-
-fn without_moments(p: &DatasetProfile) -> (Value, Moments) {
-    let mut v = serde_json::to_value(p).unwrap();
-    let o = v.as_object_mut().unwrap();
-    o.remove("sources");
-    o.remove("backend");
-    let mut moments = Vec::new();
-    for f in o["features"].as_array_mut().unwrap() {
-        let name = f["name"].as_str().unwrap().to_string();
-        // Where a column ran depends on its Arrow form (a Parquet reader may
-        // give dictionaries where the batches had strings): compared apart.
-        f.as_object_mut().unwrap().remove("computed_on");
-        let Some(n) = f.get_mut("numeric").and_then(Value::as_object_mut) else {
-            continue;
-        };
-        let sd = n["std_dev"].as_f64().unwrap_or(0.0);
-        for k in MOMENTS {
-            moments.push((name.clone(), k, n.remove(k).unwrap().as_f64(), sd));
-        }
-        let m = n.remove("moments").unwrap();
-        assert_eq!(m["n"], n["finite"]);
-    }
-    (v, moments)
-}
-
-/// Where two JSON values first differ, with both sides.
-fn first_difference(a: &Value, b: &Value, at: String) -> Option<String> {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) if x.len() == y.len() => {
-            x.iter().find_map(|(k, v)| match y.get(k) {
-                Some(w) => first_difference(v, w, format!("{at}.{k}")),
-                None => Some(format!("{at}.{k}: only on the left")),
-            })
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
-            .iter()
-            .zip(y)
-            .enumerate()
-            .find_map(|(i, (v, w))| first_difference(v, w, format!("{at}[{i}]"))),
-        _ if a == b => None,
-        _ => {
-            let cut = |v: &Value| v.to_string().chars().take(300).collect::<String>();
-            Some(format!("{at}: {} vs {}", cut(a), cut(b)))
-        }
-    }
-}
-
-/// Equal number for number but the moments, which agree within the bound
-/// of docs/partial-states.md.
-fn assert_same(a: &DatasetProfile, b: &DatasetProfile) {
-    let (va, ma) = without_moments(a);
-    let (vb, mb) = without_moments(b);
-    if let Some(d) = first_difference(&va, &vb, String::new()) {
-        panic!("the profiles differ at {d}");
-    }
-    assert_eq!(ma.len(), mb.len());
-    for ((name, k, x, sd), (_, _, y, _)) in ma.iter().zip(&mb) {
-        let (Some(x), Some(y)) = (x, y) else {
-            assert_eq!(x, y, "{name}.{k}");
-            continue;
-        };
-        let bound = match *k {
-            "mean" => 1e-12 * x.abs().max(*sd),
-            "variance" | "std_dev" => 1e-12 * x.abs(),
-            _ => 1e-9,
-        };
-        assert!(
-            (x - y).abs() <= bound || (x.is_nan() && y.is_nan()),
-            "{name}.{k}: {x} vs {y}"
-        );
-    }
-}
 
 fn slices(batches: &[RecordBatch], size: usize) -> Vec<RecordBatch> {
     let mut out = Vec::new();

@@ -1,0 +1,202 @@
+//! Drift over time: a series of window profiles (`skewer profile
+//! --window`), each compared with a reference (the training profile, or
+//! the first window) and with the window before it.
+//!
+//! A feature's verdict is one of:
+//! - `"fast"`: some step (a window against the one before) drifted; `since`
+//!   is the first such window;
+//! - `"slow"`: no step drifted, but a window drifted against the
+//!   reference; `since` is the first such window (a creep, each day like
+//!   the one before);
+//! - `"none"`.
+//!
+//! "Drifted" is [`compare`]'s decision for each pair: the threshold and
+//! the significance test together, so that sampling noise between small
+//! windows is not flagged.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{compare, CompareOptions, FeatureComparison};
+use crate::backend::Backend;
+use crate::error::Result;
+use crate::profile::DatasetProfile;
+
+/// The timeline of a series of windows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timeline {
+    /// The windows, in order: their start (or the profile's file name).
+    pub windows: Vec<String>,
+    /// What each window is compared with: "first window" or the
+    /// reference's file name.
+    pub reference: String,
+    pub options: CompareOptions,
+    /// Drifting features first (fast, then slow), each in the reference's
+    /// order.
+    pub features: Vec<FeatureTimeline>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureTimeline {
+    pub name: String,
+    /// "none", "slow" or "fast".
+    pub drift: Drift,
+    /// The window where the drift was first seen.
+    pub since: Option<String>,
+    pub series: Vec<Point>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Drift {
+    Fast,
+    Slow,
+    None,
+}
+
+impl Drift {
+    pub fn word(self) -> &'static str {
+        match self {
+            Drift::Fast => "fast",
+            Drift::Slow => "slow",
+            Drift::None => "none",
+        }
+    }
+}
+
+/// One window of a feature's series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    pub window: String,
+    /// Against the reference (absent for the first window when it is the
+    /// reference).
+    pub vs_reference: Option<Step>,
+    /// Against the window before (absent for the first).
+    pub vs_previous: Option<Step>,
+}
+
+/// One comparison of a feature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    pub linf: Option<f64>,
+    pub ks: Option<f64>,
+    pub drifted: bool,
+    /// The error bounds of stored profiles leave the decision open.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub undecided: bool,
+}
+
+impl Step {
+    fn of(f: &FeatureComparison) -> Step {
+        Step {
+            linf: f.metrics.linf,
+            ks: f.metrics.ks,
+            drifted: f.drifted,
+            undecided: !f.undecided.is_empty(),
+        }
+    }
+}
+
+impl Timeline {
+    pub fn drifted(&self) -> bool {
+        self.features.iter().any(|f| f.drift != Drift::None)
+    }
+
+    pub fn undecided(&self) -> bool {
+        let open = |s: &Option<Step>| s.as_ref().is_some_and(|s| s.undecided);
+        self.features
+            .iter()
+            .flat_map(|f| &f.series)
+            .any(|p| open(&p.vs_reference) || open(&p.vs_previous))
+    }
+}
+
+/// Compare each of `windows` (name, profile; in time order) with the
+/// `reference` (name, profile; the first window when absent) and with the
+/// window before.
+pub fn timeline(
+    windows: &[(String, &DatasetProfile)],
+    reference: Option<(&str, &DatasetProfile)>,
+    opts: &CompareOptions,
+    backend: &Backend,
+) -> Result<Timeline> {
+    opts.validate()?;
+    let by_name = |c: super::Comparison| -> BTreeMap<String, Step> {
+        c.features
+            .iter()
+            .map(|f| (f.name.clone(), Step::of(f)))
+            .collect()
+    };
+    let (ref_name, ref_profile) = match (reference, windows.first()) {
+        (Some((n, p)), _) => (n.to_string(), Some(p)),
+        (None, Some((_, p))) => ("first window".to_string(), Some(*p)),
+        (None, None) => ("first window".to_string(), None),
+    };
+    // The features, in the reference's order, then any new ones.
+    let mut names: Vec<String> = Vec::new();
+    for p in ref_profile
+        .into_iter()
+        .chain(windows.iter().map(|(_, p)| *p))
+    {
+        for f in &p.features {
+            if !names.contains(&f.name) {
+                names.push(f.name.clone());
+            }
+        }
+    }
+    let mut vs_ref = Vec::with_capacity(windows.len());
+    let mut vs_prev = Vec::with_capacity(windows.len());
+    for (i, (_, p)) in windows.iter().enumerate() {
+        vs_ref.push(match (reference, i) {
+            (None, 0) => None,
+            _ => match ref_profile {
+                Some(r) => Some(by_name(compare(r, p, opts, backend)?)),
+                None => None,
+            },
+        });
+        vs_prev.push(match i {
+            0 => None,
+            _ => Some(by_name(compare(windows[i - 1].1, p, opts, backend)?)),
+        });
+    }
+    let mut features: Vec<FeatureTimeline> = names
+        .iter()
+        .map(|name| {
+            let series: Vec<Point> = windows
+                .iter()
+                .enumerate()
+                .map(|(i, (w, _))| Point {
+                    window: w.clone(),
+                    vs_reference: vs_ref[i].as_ref().and_then(|m| m.get(name).cloned()),
+                    vs_previous: vs_prev[i].as_ref().and_then(|m| m.get(name).cloned()),
+                })
+                .collect();
+            let first = |pick: fn(&Point) -> &Option<Step>| {
+                series
+                    .iter()
+                    .find(|p| pick(p).as_ref().is_some_and(|s| s.drifted))
+                    .map(|p| p.window.clone())
+            };
+            let (drift, since) = match (first(|p| &p.vs_previous), first(|p| &p.vs_reference)) {
+                (Some(w), _) => (Drift::Fast, Some(w)),
+                (None, Some(w)) => (Drift::Slow, Some(w)),
+                (None, None) => (Drift::None, None),
+            };
+            FeatureTimeline {
+                name: name.clone(),
+                drift,
+                since,
+                series,
+            }
+        })
+        .collect();
+    // Stable: each verdict keeps the reference's order.
+    features.sort_by_key(|f| f.drift);
+    Ok(Timeline {
+        windows: windows.iter().map(|(w, _)| w.clone()).collect(),
+        reference: ref_name,
+        options: opts.clone(),
+        features,
+    })
+}

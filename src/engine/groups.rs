@@ -1,0 +1,1036 @@
+//! Profiles of groups of rows, made in the same passes as the whole:
+//! slices (`--slice-by`: each value of some columns) and windows
+//! (`--window`: each hour, day or week of a time column).
+//!
+//! Each row belongs to at most one group, found per batch from the group
+//! columns ([`Keys`]). Each group has its own pass-one states, and its
+//! own slot among the values kept for pass two: slot 0 is the whole,
+//! slot g + 1 is group g. Pass two therefore runs on what pass one kept,
+//! as it does for one profile. A leaf that spilled is read again together
+//! with the group columns. A group's profile is the profile of its rows,
+//! because the same kernels (the CPU's or the GPU's) run over each
+//! group's rows, taken out of the batch in their order.
+//!
+//! Some formats decode columns separately (Parquet). There, the group of
+//! every row of a partition is computed once, from the group columns read
+//! alone, and shared by the items of its columns. It is freed when the
+//! partition's last item is done.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::AtomicUsize;
+use std::sync::Mutex;
+
+use arrow::array::UInt32Array;
+use arrow::datatypes::DataType;
+use arrow::row::{RowConverter, SortField};
+
+use super::*;
+use crate::profile::{SliceProfile, Window};
+
+/// Groups (slices or windows) at most: each holds states of every column.
+pub const MAX_GROUPS: usize = 1000;
+
+/// The group of a row that is in none (its window's time is null).
+const NONE: u32 = u32::MAX;
+
+/// Windows are counted from Monday 1970-01-05T00:00:00Z, so that 7d
+/// windows are weeks from Monday; hours and days fall where they would
+/// from the epoch.
+const ORIGIN: i64 = 4 * 86_400;
+
+/// How rows are grouped.
+#[derive(Debug, Clone)]
+pub enum GroupBy {
+    /// Each combination of the values of these columns: the `max` largest
+    /// by rows, the rest folded into one "other" slice.
+    Slices { columns: Vec<String>, max: usize },
+    /// Each window of `width` of a timestamp or date column, in UTC.
+    Windows { column: String, width: Width },
+}
+
+impl GroupBy {
+    /// The columns the groups are read from.
+    pub fn columns(&self) -> Vec<String> {
+        match self {
+            GroupBy::Slices { columns, .. } => columns.clone(),
+            GroupBy::Windows { column, .. } => vec![column.clone()],
+        }
+    }
+
+    fn flag(&self) -> &'static str {
+        match self {
+            GroupBy::Slices { .. } => "--slice-by",
+            GroupBy::Windows { .. } => "--window",
+        }
+    }
+}
+
+/// The width of a window: whole hours or whole days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Width {
+    seconds: i64,
+}
+
+impl Width {
+    /// `1h`, `6h`, `1d`, `7d`: a count of hours (`h`) or days (`d`), up to
+    /// ten years.
+    pub fn parse(s: &str) -> Result<Width> {
+        let bad = || {
+            Error::InvalidOption(format!(
+                "window width {s:?}: give hours or days, such as 1h, 1d or 7d"
+            ))
+        };
+        let (n, unit) = match (s.strip_suffix('h'), s.strip_suffix('d')) {
+            (Some(n), _) => (n, 3_600),
+            (_, Some(n)) => (n, 86_400),
+            _ => return Err(bad()),
+        };
+        let n: i64 = n.parse().map_err(|_| bad())?;
+        if !(1..=3_650 * 86_400 / unit).contains(&n) {
+            return Err(bad());
+        }
+        Ok(Width { seconds: n * unit })
+    }
+
+    pub fn seconds(self) -> i64 {
+        self.seconds
+    }
+
+    /// As [`Width::parse`] reads it: days where whole.
+    pub fn text(self) -> String {
+        match self.seconds % 86_400 {
+            0 => format!("{}d", self.seconds / 86_400),
+            _ => format!("{}h", self.seconds / 3_600),
+        }
+    }
+}
+
+/// Which rows a group holds.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Label {
+    /// The slice columns' values (None: null).
+    Slice(Vec<Option<String>>),
+    /// The slices beyond the largest `max`.
+    Other,
+    /// The window's start, in seconds since the epoch.
+    Window(i64),
+}
+
+/// The profile of one group's rows.
+#[derive(Debug)]
+pub struct Group {
+    pub label: Label,
+    pub profile: DatasetProfile,
+}
+
+/// What [`profile_groups`] made.
+#[derive(Debug)]
+pub struct Grouped {
+    /// The profile of every row (slices only).
+    pub whole: Option<DatasetProfile>,
+    /// Slices largest first (the "other" slice last); windows in time order.
+    pub groups: Vec<Group>,
+}
+
+impl Grouped {
+    /// The whole profile, with its slices (`--slice-by columns`).
+    pub fn sliced(self, columns: &[String]) -> Result<DatasetProfile> {
+        let mut whole = self
+            .whole
+            .ok_or_else(|| Error::Internal("slices without the whole profile".into()))?;
+        whole.slices = self
+            .groups
+            .into_iter()
+            .map(|g| {
+                let other = g.label == Label::Other;
+                let values: Vec<Option<String>> = match g.label {
+                    Label::Slice(v) => v,
+                    _ => vec![Some(OTHER.into()); columns.len()],
+                };
+                SliceProfile {
+                    slice: columns.iter().cloned().zip(values).collect(),
+                    other,
+                    num_rows: g.profile.num_rows,
+                    features: g.profile.features,
+                }
+            })
+            .collect();
+        Ok(whole)
+    }
+
+    /// One profile per window of `column`, in time order.
+    pub fn windows(self, column: &str, width: Width) -> Vec<DatasetProfile> {
+        self.groups
+            .into_iter()
+            .map(|g| {
+                let mut p = g.profile;
+                if let Label::Window(start) = g.label {
+                    p.window = Some(Window {
+                        column: column.into(),
+                        width: width.text(),
+                        start: instant(start),
+                        end: instant(start + width.seconds),
+                    });
+                }
+                p
+            })
+            .collect()
+    }
+}
+
+/// The value shown for the folded slices.
+pub const OTHER: &str = "__other__";
+
+/// Seconds since the epoch as `2026-01-05T00:00:00Z`.
+pub fn instant(secs: i64) -> String {
+    crate::profile::time::Time::Ticks {
+        per_second: 1.0,
+        zone: true,
+    }
+    .show_ticks(secs)
+}
+
+/// Which group each row is in: the group columns' values, each distinct
+/// one numbered as it is first seen.
+struct Keys {
+    /// The group columns, as indices into the dataset's schema.
+    cols: Vec<usize>,
+    how: How,
+    by: GroupBy,
+    source: String,
+    registry: Mutex<Registry>,
+}
+
+enum How {
+    /// The slice columns' types as keyed.
+    Values(Vec<DataType>),
+    Window {
+        width: i64,
+    },
+}
+
+#[derive(Default)]
+struct Registry {
+    ids: HashMap<Box<[u8]>, u32>,
+    labels: Vec<Label>,
+}
+
+impl Keys {
+    fn new(schema: &arrow::datatypes::Schema, by: &GroupBy, source: &str) -> Result<Keys> {
+        let mut cols = Vec::new();
+        for name in by.columns() {
+            let c = schema
+                .index_of(&name)
+                .map_err(|_| unknown_in(source, schema, &name))?;
+            if cols.contains(&c) {
+                return Err(Error::InvalidOption(format!(
+                    "{}: column {name:?} is named twice",
+                    by.flag()
+                )));
+            }
+            cols.push(c);
+        }
+        let how = match by {
+            GroupBy::Slices { .. } => How::Values(
+                cols.iter()
+                    .map(|&c| plain_type(schema.field(c).data_type()))
+                    .collect(),
+            ),
+            GroupBy::Windows { column, width } => {
+                let dt = schema.field(cols[0]).data_type();
+                if !matches!(
+                    dt,
+                    DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64
+                ) {
+                    return Err(Error::BadDataset {
+                        path: source.into(),
+                        detail: format!(
+                            "--window: column {column:?} is {}, not a timestamp or a date \
+                             (a CSV column can be read as one with --type {column}=timestamp[s])",
+                            type_name(dt)
+                        ),
+                    });
+                }
+                How::Window {
+                    width: width.seconds(),
+                }
+            }
+        };
+        Ok(Keys {
+            cols,
+            how,
+            by: by.clone(),
+            source: source.into(),
+            registry: Mutex::default(),
+        })
+    }
+
+    fn registry(&self) -> std::sync::MutexGuard<'_, Registry> {
+        self.registry
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The number of the group whose key is `key`, numbering it if new.
+    fn id_of(&self, key: &[u8], label: impl FnOnce() -> Result<Label>) -> Result<u32> {
+        let mut r = self.registry();
+        if let Some(&id) = r.ids.get(key) {
+            return Ok(id);
+        }
+        if r.labels.len() >= MAX_GROUPS {
+            return Err(Error::BadDataset {
+                path: self.source.as_str().into(),
+                detail: match &self.by {
+                    GroupBy::Slices { columns, .. } => format!(
+                        "--slice-by {}: more than {MAX_GROUPS} distinct values; \
+                         slice by a column with fewer",
+                        columns.join(",")
+                    ),
+                    GroupBy::Windows { column, width } => format!(
+                        "--window {column}={}: the data spans more than {MAX_GROUPS} windows; \
+                         choose wider ones",
+                        width.text()
+                    ),
+                },
+            });
+        }
+        let id = r.labels.len() as u32;
+        r.labels.push(label()?);
+        r.ids.insert(key.into(), id);
+        Ok(id)
+    }
+
+    /// The group of each row, from the group columns of a batch (in the
+    /// order of [`Keys::cols`]).
+    fn ids(&self, cols: &[ArrayRef]) -> Result<Vec<u32>> {
+        let n = cols.first().map_or(0, |a| a.len());
+        let mut out = Vec::with_capacity(n);
+        match &self.how {
+            How::Values(types) => {
+                let internal =
+                    |e: arrow::error::ArrowError| Error::Internal(format!("slice keys: {e}"));
+                // A column may decode as another type than the schema's
+                // (Parquet's strings as a dictionary): one key per value.
+                let cols: Vec<ArrayRef> = cols
+                    .iter()
+                    .zip(types)
+                    .map(|(a, t)| match a.data_type() == t {
+                        true => Ok(a.clone()),
+                        false => arrow::compute::cast(a, t).map_err(internal),
+                    })
+                    .collect::<Result<_>>()?;
+                let cols = &cols[..];
+                let fields = types.iter().map(|t| SortField::new(t.clone())).collect();
+                let conv = RowConverter::new(fields).map_err(internal)?;
+                let rows = conv.convert_columns(cols).map_err(internal)?;
+                let mut local = HashMap::new();
+                let mut prev = None;
+                for i in 0..n {
+                    let r = rows.row(i);
+                    let id = match prev {
+                        Some((p, id)) if p == r => id,
+                        _ => match local.get(&r) {
+                            Some(&id) => id,
+                            None => {
+                                let id = self.id_of(r.as_ref(), || slice_label(cols, i))?;
+                                local.insert(r, id);
+                                id
+                            }
+                        },
+                    };
+                    prev = Some((r, id));
+                    out.push(id);
+                }
+            }
+            How::Window { width } => {
+                let a = cols[0].as_ref();
+                let secs = seconds(a)?;
+                let mut prev = None;
+                for i in 0..n {
+                    if a.is_null(i) {
+                        out.push(NONE);
+                        continue;
+                    }
+                    let w = (secs(i) - ORIGIN).div_euclid(*width);
+                    let id = match prev {
+                        Some((p, id)) if p == w => id,
+                        _ => {
+                            self.id_of(&w.to_le_bytes(), || Ok(Label::Window(ORIGIN + w * width)))?
+                        }
+                    };
+                    prev = Some((w, id));
+                    out.push(id);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn labels(&self) -> Vec<Label> {
+        self.registry().labels.clone()
+    }
+}
+
+/// A slice column's values as keyed: a dictionary's as its values'.
+fn plain_type(dt: &DataType) -> DataType {
+    match dt {
+        DataType::Dictionary(_, v) => plain_type(v),
+        other => other.clone(),
+    }
+}
+
+/// The slice columns' values at row `i`.
+fn slice_label(cols: &[ArrayRef], i: usize) -> Result<Label> {
+    let values = cols
+        .iter()
+        .map(|a| match a.is_null(i) {
+            true => Ok(None),
+            false => crate::report::value::value_text(a, i).map(Some),
+        })
+        .collect::<Result<_>>()?;
+    Ok(Label::Slice(values))
+}
+
+/// Row `i` of a timestamp or date column, in whole seconds since the epoch.
+#[allow(clippy::type_complexity)]
+fn seconds(a: &dyn Array) -> Result<Box<dyn Fn(usize) -> i64 + '_>> {
+    use arrow::datatypes::*;
+    Ok(match a.data_type() {
+        DataType::Timestamp(unit, _) => {
+            let per: i64 = match unit {
+                TimeUnit::Second => 1,
+                TimeUnit::Millisecond => 1_000,
+                TimeUnit::Microsecond => 1_000_000,
+                TimeUnit::Nanosecond => 1_000_000_000,
+            };
+            let v = match unit {
+                TimeUnit::Second => a.as_primitive::<TimestampSecondType>().values(),
+                TimeUnit::Millisecond => a.as_primitive::<TimestampMillisecondType>().values(),
+                TimeUnit::Microsecond => a.as_primitive::<TimestampMicrosecondType>().values(),
+                TimeUnit::Nanosecond => a.as_primitive::<TimestampNanosecondType>().values(),
+            };
+            Box::new(move |i| v[i].div_euclid(per))
+        }
+        DataType::Date32 => {
+            let v = a.as_primitive::<Date32Type>().values();
+            Box::new(move |i| i64::from(v[i]) * 86_400)
+        }
+        DataType::Date64 => {
+            let v = a.as_primitive::<Date64Type>().values();
+            Box::new(move |i| v[i].div_euclid(1_000))
+        }
+        other => return Err(Error::Internal(format!("window keys of a {other} column"))),
+    })
+}
+
+/// The rows of one group in a batch.
+enum Rows {
+    /// A run `start..start + len`.
+    Run(usize, usize),
+    Take(UInt32Array),
+}
+
+impl Rows {
+    fn len(&self) -> usize {
+        match self {
+            Rows::Run(_, n) => *n,
+            Rows::Take(t) => t.len(),
+        }
+    }
+
+    fn of(&self, a: &ArrayRef) -> Result<ArrayRef> {
+        match self {
+            Rows::Run(start, n) => Ok(a.slice(*start, *n)),
+            Rows::Take(idx) => arrow::compute::take(a.as_ref(), idx, None)
+                .map_err(|e| Error::Internal(format!("taking a group's rows: {e}"))),
+        }
+    }
+}
+
+/// Each group's rows in a batch, in group order (rows in no group left out).
+fn split(ids: &[u32]) -> Vec<(u32, Rows)> {
+    let Some(&first) = ids.first() else {
+        return Vec::new();
+    };
+    if ids.iter().all(|&g| g == first) {
+        return match first {
+            NONE => Vec::new(),
+            g => vec![(g, Rows::Run(0, ids.len()))],
+        };
+    }
+    let mut rows: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for (i, &g) in ids.iter().enumerate() {
+        rows.entry(g).or_default().push(i as u32);
+    }
+    rows.into_iter()
+        .filter(|(g, _)| *g != NONE)
+        .map(|(g, idx)| {
+            let run = (idx[idx.len() - 1] - idx[0]) as usize + 1 == idx.len();
+            let r = match run {
+                true => Rows::Run(idx[0] as usize, idx.len()),
+                false => Rows::Take(UInt32Array::from(idx)),
+            };
+            (g, r)
+        })
+        .collect()
+}
+
+/// Each partition's groups, computed once for the items of its columns.
+struct PartIds {
+    ids: Vec<Mutex<Option<Arc<Vec<u32>>>>>,
+    /// Items of the partition not done yet.
+    left: Vec<AtomicUsize>,
+}
+
+/// One pass's items, with the partition each belongs to.
+struct Items {
+    items: Vec<WorkItem>,
+    part: Vec<usize>,
+    /// Where the group columns are among each item's columns (None: they
+    /// are not all read with it).
+    at: Vec<Option<Vec<usize>>>,
+    cache: PartIds,
+    parts: Vec<Partition>,
+}
+
+impl Items {
+    fn new(ds: &Dataset, cols: &[usize], keys: &Keys) -> Items {
+        let items = work_items(ds, cols);
+        let parts = ds.partitions();
+        let mut part = Vec::with_capacity(items.len());
+        let mut p = 0usize;
+        for (i, it) in items.iter().enumerate() {
+            if it.first_of_partition && i > 0 {
+                p += 1;
+            }
+            part.push(p);
+        }
+        let at = items
+            .iter()
+            .map(|it| {
+                keys.cols
+                    .iter()
+                    .map(|k| it.cols.iter().position(|c| c == k))
+                    .collect()
+            })
+            .collect();
+        let left: Vec<AtomicUsize> = (0..parts.len()).map(|_| AtomicUsize::new(0)).collect();
+        for &p in &part {
+            left[p].fetch_add(1, Ordering::Relaxed);
+        }
+        Items {
+            cache: PartIds {
+                ids: (0..parts.len()).map(|_| Mutex::new(None)).collect(),
+                left,
+            },
+            items,
+            part,
+            at,
+            parts,
+        }
+    }
+
+    /// The groups of the rows `offset..offset + batch.num_rows()` of item
+    /// `i`'s partition.
+    fn ids(
+        &self,
+        ds: &Dataset,
+        keys: &Keys,
+        i: usize,
+        batch: &RecordBatch,
+        offset: usize,
+    ) -> Result<Vec<u32>> {
+        if let Some(at) = &self.at[i] {
+            let cols: Vec<ArrayRef> = at.iter().map(|&j| batch.column(j).clone()).collect();
+            return keys.ids(&cols);
+        }
+        let p = self.part[i];
+        let mut cell = self.cache.ids[p]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cell.is_none() {
+            let mut all = Vec::new();
+            ds.read(&self.parts[p], &keys.cols, |b, _| {
+                all.extend(keys.ids(b.columns())?);
+                Ok(())
+            })?;
+            *cell = Some(Arc::new(all));
+        }
+        let all = cell.as_ref().map(Arc::clone).unwrap_or_default();
+        drop(cell);
+        let end = offset + batch.num_rows();
+        all.get(offset..end)
+            .map(<[u32]>::to_vec)
+            .ok_or_else(|| Error::DataChanged {
+                path: keys.source.as_str().into(),
+                detail: "a partition has more rows than its group columns".into(),
+            })
+    }
+
+    /// Item `i` is done: free its partition's groups after its last item.
+    fn done(&self, i: usize) {
+        let p = self.part[i];
+        if self.cache.left[p].fetch_sub(1, Ordering::AcqRel) == 1 {
+            *self.cache.ids[p]
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        }
+    }
+}
+
+impl Layout {
+    /// A state of `col` whose values are kept in `slot`.
+    fn state_in(&self, col: usize, slot: usize) -> ColState {
+        let mut s = self.new_state(col);
+        s.leaf = s.leaf.map(|l| slot * self.leaves.len() + l);
+        s
+    }
+}
+
+/// Pass one's states of an item's columns, per group.
+struct ItemOne {
+    rows: u64,
+    /// Rows in no group.
+    outside: u64,
+    whole: Option<Vec<ColState>>,
+    groups: BTreeMap<u32, (u64, Vec<ColState>)>,
+}
+
+/// One target of pass two and the finish: the whole, a group, or the
+/// fold of several (the "other" slice).
+struct Target {
+    label: Option<Label>,
+    /// The kept-value slots of its rows.
+    slots: Vec<usize>,
+    rows: u64,
+    states: Vec<ColState>,
+}
+
+/// Profile `ds` and each group of its rows, on `opts.backend`.
+pub fn profile_groups(
+    ds: &Dataset,
+    opts: &ProfileOptions,
+    by: &GroupBy,
+    progress: &dyn Progress,
+) -> Result<Grouped> {
+    opts.validate()?;
+    if let GroupBy::Slices { max, .. } = by {
+        if *max == 0 {
+            return Err(Error::InvalidOption(
+                "--max-slices must be at least 1".into(),
+            ));
+        }
+    }
+    let source = ds.sources().first().cloned().unwrap_or_default();
+    let (layout, warnings) = Layout::new(ds.schema(), opts, &source)?;
+    let keys = Keys::new(ds.schema(), by, &source)?;
+    let with_whole = matches!(by, GroupBy::Slices { .. });
+    let keep = if opts.single_pass {
+        0
+    } else {
+        opts.memory_budget
+    };
+    let session = opts
+        .backend
+        .session(layout.leaves.len() * (MAX_GROUPS + 1), keep);
+    let ncols = ds.schema().fields().len();
+    let all_cols: Vec<usize> = (0..ncols).collect();
+    let threads = rayon::current_num_threads();
+
+    // Pass one.
+    progress.start(1, ds.total_rows(), ds.total_bytes());
+    let items = Items::new(ds, &all_cols, &keys);
+    let mut rows = 0u64;
+    let mut outside = 0u64;
+    let mut whole: Vec<ColState> = (0..ncols).map(|c| layout.new_state(c)).collect();
+    let mut global: BTreeMap<u32, (u64, Vec<ColState>)> = BTreeMap::new();
+    run_ordered(
+        items.items.len(),
+        threads,
+        4 * threads,
+        |i| {
+            let out = pass1_item(
+                ds, &items, i, &layout, &session, &keys, with_whole, progress,
+            );
+            items.done(i);
+            out
+        },
+        |i, one| {
+            let cols = &items.items[i].cols;
+            rows += one.rows;
+            outside += one.outside;
+            for (&col, s) in cols.iter().zip(one.whole.into_iter().flatten()) {
+                whole[col].merge(s);
+            }
+            for (g, (n, states)) in one.groups {
+                let (total, all) = global.entry(g).or_insert_with(|| {
+                    let slot = g as usize + 1;
+                    (0, (0..ncols).map(|c| layout.state_in(c, slot)).collect())
+                });
+                *total += n;
+                for (&col, s) in cols.iter().zip(states) {
+                    all[col].merge(s);
+                }
+            }
+            Ok(())
+        },
+    )?;
+
+    let targets = targets(
+        by,
+        keys.labels(),
+        global,
+        with_whole.then_some((rows, whole)),
+    );
+    let exact = if opts.single_pass {
+        session.release_kept();
+        None
+    } else {
+        Some(pass_two(
+            ds, opts, progress, &layout, &session, &keys, &targets,
+        )?)
+    };
+    progress.finish();
+
+    let mut warnings = warnings;
+    if outside > 0 {
+        warnings.push(format!(
+            "{outside} rows have no {} value and are in no window",
+            by.columns()[0]
+        ));
+    }
+    let mut profiles = targets
+        .iter()
+        .enumerate()
+        .map(|(t, target)| {
+            let exact = exact.as_ref().map(|(p, s)| (&p[t][..], &s[t][..]));
+            let w = match target.label {
+                None | Some(Label::Window(_)) => warnings.clone(),
+                _ => Vec::new(),
+            };
+            let p = finish_profile(
+                &layout,
+                opts,
+                session.backend(),
+                &target.states,
+                exact,
+                target.rows,
+                ds.sources(),
+                w,
+            )?;
+            Ok((target.label.clone(), p))
+        })
+        .collect::<Result<Vec<_>>>()?
+        .into_iter();
+    let whole = match with_whole {
+        true => profiles.next().map(|(_, p)| p),
+        false => None,
+    };
+    let groups = profiles
+        .filter_map(|(label, profile)| label.map(|label| Group { label, profile }))
+        .collect();
+    Ok(Grouped { whole, groups })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn pass1_item(
+    ds: &Dataset,
+    items: &Items,
+    i: usize,
+    layout: &Layout,
+    session: &Session,
+    keys: &Keys,
+    with_whole: bool,
+    progress: &dyn Progress,
+) -> Result<ItemOne> {
+    let item = &items.items[i];
+    let first = item.first_of_partition;
+    let mut one = ItemOne {
+        rows: 0,
+        outside: 0,
+        whole: with_whole.then(|| item.cols.iter().map(|&c| layout.new_state(c)).collect()),
+        groups: BTreeMap::new(),
+    };
+    let share = item.cols.len() as f64 / ds.schema().fields().len().max(1) as f64;
+    let mut offset = 0usize;
+    ds.read(&item.part, &item.cols, |batch: RecordBatch, bytes| {
+        let n = batch.num_rows();
+        let ids = items.ids(ds, keys, i, &batch, offset)?;
+        offset += n;
+        if first {
+            one.rows += n as u64;
+            one.outside += ids.iter().filter(|&&g| g == NONE).count() as u64;
+        }
+        if let Some(states) = one.whole.as_mut() {
+            states
+                .par_iter_mut()
+                .zip(batch.columns().par_iter())
+                .try_for_each(|(s, a)| s.update(a, session))?;
+        }
+        for (g, sel) in split(&ids) {
+            let (count, states) = one.groups.entry(g).or_insert_with(|| {
+                let slot = g as usize + 1;
+                (
+                    0,
+                    item.cols
+                        .iter()
+                        .map(|&c| layout.state_in(c, slot))
+                        .collect(),
+                )
+            });
+            if first {
+                *count += sel.len() as u64;
+            }
+            states
+                .par_iter_mut()
+                .zip(batch.columns().par_iter())
+                .try_for_each(|(s, a)| s.update(&sel.of(a)?, session))?;
+        }
+        report(progress, item, n as u64, bytes, share);
+        Ok(())
+    })?;
+    Ok(one)
+}
+
+/// The profiles to make: the whole (first, when given), then the groups
+/// (slices largest first with the rest folded into "other"; windows in
+/// time order).
+fn targets(
+    by: &GroupBy,
+    labels: Vec<Label>,
+    global: BTreeMap<u32, (u64, Vec<ColState>)>,
+    whole: Option<(u64, Vec<ColState>)>,
+) -> Vec<Target> {
+    let mut out: Vec<Target> = whole
+        .map(|(rows, states)| Target {
+            label: None,
+            slots: vec![0],
+            rows,
+            states,
+        })
+        .into_iter()
+        .collect();
+    let mut groups: Vec<(Label, usize, u64, Vec<ColState>)> = global
+        .into_iter()
+        .map(|(g, (rows, states))| (labels[g as usize].clone(), g as usize + 1, rows, states))
+        .collect();
+    match by {
+        GroupBy::Windows { .. } => groups.sort_by(|a, b| a.0.cmp(&b.0)),
+        GroupBy::Slices { .. } => groups.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0))),
+    }
+    let max = match by {
+        GroupBy::Slices { max, .. } => *max,
+        GroupBy::Windows { .. } => usize::MAX,
+    };
+    let rest = groups.split_off(max.min(groups.len()));
+    out.extend(
+        groups
+            .into_iter()
+            .map(|(label, slot, rows, states)| Target {
+                label: Some(label),
+                slots: vec![slot],
+                rows,
+                states,
+            }),
+    );
+    // The smaller slices, folded in the order of their values.
+    let mut rest = rest;
+    rest.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut rest = rest.into_iter();
+    if let Some((_, slot, rows, states)) = rest.next() {
+        let mut other = Target {
+            label: Some(Label::Other),
+            slots: vec![slot],
+            rows,
+            states,
+        };
+        for (_, slot, rows, states) in rest {
+            other.slots.push(slot);
+            other.rows += rows;
+            for (a, b) in other.states.iter_mut().zip(states) {
+                a.merge(b);
+            }
+        }
+        out.push(other);
+    }
+    out
+}
+
+/// Pass two's plans and merged states, per target and leaf.
+type Exact = (Vec<Vec<Pass2Plan>>, Vec<Vec<Pass2State>>);
+
+/// Pass two of every target: from what pass one kept in its slots, else
+/// by reading the leaf's column again with the group columns.
+fn pass_two(
+    ds: &Dataset,
+    opts: &ProfileOptions,
+    progress: &dyn Progress,
+    layout: &Layout,
+    session: &Session,
+    keys: &Keys,
+    targets: &[Target],
+) -> Result<Exact> {
+    let nleaves = layout.leaves.len();
+    let plans: Vec<Vec<Pass2Plan>> = targets
+        .par_iter()
+        .map(|t| layout.plans_pass2(&t.states, &opts.stats))
+        .collect::<Result<_>>()?;
+    let mut states: Vec<Vec<Pass2State>> = plans
+        .iter()
+        .map(|p| p.iter().map(Pass2Plan::new_state).collect())
+        .collect();
+    // From what pass one kept; (target, leaf) pairs that spilled are read again.
+    let reread: Vec<Vec<bool>> = states
+        .par_iter_mut()
+        .zip(targets.par_iter())
+        .zip(plans.par_iter())
+        .map(|((sts, t), plans)| {
+            (0..nleaves)
+                .map(|leaf| {
+                    if !plans[leaf].needs_pass() {
+                        return Ok(false);
+                    }
+                    let mut kept = true;
+                    for &slot in &t.slots {
+                        let st = &mut sts[leaf];
+                        kept &= session.collect_kept(slot * nleaves + leaf, &plans[leaf], st)?;
+                    }
+                    if !kept {
+                        sts[leaf] = plans[leaf].new_state();
+                    }
+                    Ok(!kept)
+                })
+                .collect::<Result<Vec<bool>>>()
+        })
+        .collect::<Result<_>>()?;
+    session.release_kept();
+    let cols: Vec<usize> = (0..nleaves)
+        .filter(|&l| reread.iter().any(|r| r[l]))
+        .map(|l| layout.leaves[l])
+        .collect();
+    if !cols.is_empty() {
+        // Each group's target: the group's own or the fold it is in.
+        let mut target_of: HashMap<usize, usize> = HashMap::new();
+        for (t, target) in targets.iter().enumerate() {
+            for &slot in &target.slots {
+                if slot > 0 {
+                    target_of.insert(slot - 1, t);
+                }
+            }
+        }
+        let whole = targets.first().filter(|t| t.label.is_none()).map(|_| 0);
+        progress.start(2, ds.total_rows(), ds.total_bytes());
+        let items = Items::new(ds, &cols, keys);
+        let threads = rayon::current_num_threads();
+        run_ordered(
+            items.items.len(),
+            threads,
+            4 * threads,
+            |i| {
+                let item = &items.items[i];
+                let mut got: BTreeMap<(usize, usize), (Pass2State, Scratch)> = BTreeMap::new();
+                let share = item.cols.len() as f64 / ds.schema().fields().len().max(1) as f64;
+                let mut offset = 0usize;
+                let backend = session.backend();
+                let read = ds.read(&item.part, &item.cols, |batch, bytes| {
+                    let ids = items.ids(ds, keys, i, &batch, offset)?;
+                    offset += batch.num_rows();
+                    let groups = split(&ids);
+                    for (j, &col) in item.cols.iter().enumerate() {
+                        let Some(leaf) = layout.leaf_of[col] else {
+                            continue;
+                        };
+                        let a = batch.column(j);
+                        let mut collect = |t: usize, values: &ArrayRef| -> Result<()> {
+                            if !reread[t][leaf] {
+                                return Ok(());
+                            }
+                            let plan = &plans[t][leaf];
+                            let (st, scratch) = got
+                                .entry((t, leaf))
+                                .or_insert_with(|| (plan.new_state(), Scratch::default()));
+                            backend.collect(plan, st, values_of(values, None)?.as_ref(), scratch)
+                        };
+                        if let Some(t) = whole {
+                            collect(t, a)?;
+                        }
+                        for (g, sel) in &groups {
+                            let t = target_of.get(&(*g as usize)).copied().ok_or_else(|| {
+                                Error::DataChanged {
+                                    path: keys.source.as_str().into(),
+                                    detail: "a group appeared on the second read".into(),
+                                }
+                            })?;
+                            collect(t, &sel.of(a)?)?;
+                        }
+                    }
+                    report(progress, item, batch.num_rows() as u64, bytes, share);
+                    Ok(())
+                });
+                items.done(i);
+                read.map(|()| got)
+            },
+            |_, got| {
+                for ((t, leaf), (st, _)) in got {
+                    states[t][leaf].merge(st);
+                }
+                Ok(())
+            },
+        )?;
+    }
+    let names = layout.leaf_names();
+    let sources = ds.sources().join(", ");
+    for (plans, sts) in plans.iter().zip(states.iter_mut()) {
+        finish_pass2(&sources, &names, &plans.iter().collect::<Vec<_>>(), sts)?;
+    }
+    Ok((plans, states))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widths_read_and_print_back() {
+        for (s, secs) in [
+            ("1h", 3_600),
+            ("6h", 21_600),
+            ("1d", 86_400),
+            ("7d", 604_800),
+        ] {
+            let w = Width::parse(s).unwrap();
+            assert_eq!((w.seconds(), w.text().as_str()), (secs, s));
+        }
+        assert_eq!(Width::parse("24h").unwrap().text(), "1d");
+        for bad in ["", "h", "0d", "-1d", "1w", "1.5d", "99999d"] {
+            assert!(Width::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn split_groups_runs_and_scattered_rows() {
+        let got: Vec<(u32, Vec<u32>)> = split(&[2, 2, 0, 2, NONE, 1, 1])
+            .into_iter()
+            .map(|(g, r)| {
+                let idx = match r {
+                    Rows::Run(s, n) => (s as u32..(s + n) as u32).collect(),
+                    Rows::Take(t) => t.values().to_vec(),
+                };
+                (g, idx)
+            })
+            .collect();
+        assert_eq!(got, vec![(0, vec![2]), (1, vec![5, 6]), (2, vec![0, 1, 3])]);
+        assert!(matches!(split(&[3, 3, 3])[..], [(3, Rows::Run(0, 3))]));
+        assert!(split(&[]).is_empty());
+    }
+
+    #[test]
+    fn windows_start_on_mondays_and_midnights() {
+        // 2026-11-26 is a Thursday; its week began Monday 2026-11-23.
+        let thu = 20_783 * 86_400 + 5 * 3_600;
+        let w = |width: i64| ORIGIN + (thu - ORIGIN).div_euclid(width) * width;
+        assert_eq!(instant(w(7 * 86_400)), "2026-11-23T00:00:00Z");
+        assert_eq!(instant(w(86_400)), "2026-11-26T00:00:00Z");
+        assert_eq!(instant(w(3_600)), "2026-11-26T05:00:00Z");
+    }
+}

@@ -1,0 +1,128 @@
+//! `skewer timeline` as a table or Markdown: one row per feature, its
+//! verdict, where it started, and its distance from the reference in each
+//! window drawn as a sparkline.
+
+use super::table;
+use crate::compare::timeline::{Drift, Point, Step, Timeline};
+
+/// The sparkline's levels, lowest first.
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// A step's distance: KS for numeric features, else L-infinity.
+fn distance(s: &Step) -> Option<f64> {
+    s.ks.or(s.linf)
+}
+
+fn largest(series: &[Point], pick: fn(&Point) -> &Option<Step>) -> Option<f64> {
+    series
+        .iter()
+        .filter_map(|p| pick(p).as_ref().and_then(distance))
+        .reduce(f64::max)
+}
+
+/// Each window's distance from the reference, scaled to the threshold: a
+/// full bar at the threshold and above; a space where there is none.
+fn sparkline(series: &[Point], threshold: f64) -> String {
+    series
+        .iter()
+        .map(|p| match p.vs_reference.as_ref().and_then(distance) {
+            None => ' ',
+            Some(d) => {
+                let level = match threshold > 0.0 {
+                    true => (d / threshold * (BARS.len() - 1) as f64).round() as usize,
+                    false => BARS.len() - 1,
+                };
+                BARS[level.min(BARS.len() - 1)]
+            }
+        })
+        .collect()
+}
+
+fn rows(t: &Timeline) -> Vec<Vec<String>> {
+    let num = |x: Option<f64>| x.map_or("-".into(), |x| format!("{x:.4}"));
+    t.features
+        .iter()
+        .map(|f| {
+            vec![
+                f.name.clone(),
+                f.drift.word().into(),
+                f.since.clone().unwrap_or_else(|| "-".into()),
+                num(largest(&f.series, |p| &p.vs_reference)),
+                num(largest(&f.series, |p| &p.vs_previous)),
+                sparkline(&f.series, t.options.threshold),
+            ]
+        })
+        .collect()
+}
+
+const HEADER: [&str; 6] = [
+    "feature",
+    "drift",
+    "since",
+    "max vs reference",
+    "max step",
+    "vs reference",
+];
+
+fn headline(t: &Timeline) -> String {
+    let count = |d: Drift| t.features.iter().filter(|f| f.drift == d).count();
+    let span = match (t.windows.first(), t.windows.last()) {
+        (Some(a), Some(b)) => format!("{} windows, {a} … {b}", t.windows.len()),
+        _ => "no windows".into(),
+    };
+    format!(
+        "{span}, against {}: {} fast, {} slow, {} steady (threshold {}; distance: KS, or L∞ for categorical)",
+        t.reference,
+        count(Drift::Fast),
+        count(Drift::Slow),
+        count(Drift::None),
+        t.options.threshold
+    )
+}
+
+pub fn timeline_table(t: &Timeline) -> String {
+    format!(
+        "{}\n\n{}",
+        headline(t),
+        table::text(&HEADER, &rows(t), &[0, 1, 2, 5])
+    )
+}
+
+pub fn timeline_markdown(t: &Timeline) -> String {
+    let rows: Vec<Vec<String>> = rows(t)
+        .into_iter()
+        .map(|r| r.iter().map(|c| table::md_cell(c)).collect())
+        .collect();
+    format!(
+        "## skewer timeline\n\n{}\n\n{}",
+        table::md_cell(&headline(t)),
+        table::markdown(&HEADER, &rows, &[3, 4])
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(d: Option<f64>) -> Point {
+        Point {
+            window: "w".into(),
+            vs_reference: d.map(|d| Step {
+                linf: Some(d),
+                ks: None,
+                drifted: false,
+                undecided: false,
+            }),
+            vs_previous: None,
+        }
+    }
+
+    #[test]
+    fn the_sparkline_tops_out_at_the_threshold() {
+        let s: Vec<Point> = [None, Some(0.0), Some(0.015), Some(0.03), Some(0.5)]
+            .into_iter()
+            .map(point)
+            .collect();
+        assert_eq!(sparkline(&s, 0.03), " ▁▅██");
+    }
+}

@@ -1,0 +1,271 @@
+//! Slices and windows (src/engine/groups.rs): each group's profile is the
+//! profile of its rows, on every backend; `skewer timeline` tells slow
+//! drift from fast.
+
+use std::sync::Arc;
+
+use arrow::array::*;
+use arrow::datatypes::*;
+use arrow::record_batch::RecordBatch;
+use serde_json::Value;
+use skewer::engine::groups::{profile_groups, GroupBy};
+use skewer::engine::NoProgress;
+use skewer::source::Dataset;
+
+use crate::common::*;
+
+/// Every type, with a slice column of six values and nulls, the smaller
+/// values rare (so that --max-slices folds some).
+fn sliced_batch(seed: u64, n: usize) -> RecordBatch {
+    let mut rng = Rng::new(seed);
+    let seg: StringArray = (0..n)
+        .map(|_| {
+            let r = rng.below(100);
+            match r {
+                0..5 => None,
+                5..40 => Some("a"),
+                40..65 => Some("b"),
+                65..85 => Some("c"),
+                85..95 => Some("d"),
+                95..98 => Some("e"),
+                _ => Some("f"),
+            }
+        })
+        .collect();
+    let b = all_types_batch(seed, n);
+    let mut fields: Vec<Arc<Field>> = b.schema().fields().iter().cloned().collect();
+    let mut cols = b.columns().to_vec();
+    fields.push(Arc::new(Field::new("seg", DataType::Utf8, true)));
+    cols.push(Arc::new(seg));
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap()
+}
+
+/// The rows of `b` whose `col` is `value` (null: missing), or with
+/// `others`, whose value is none of those.
+fn rows_where(b: &RecordBatch, col: &str, keep: impl Fn(Option<&str>) -> bool) -> RecordBatch {
+    let c = b.column_by_name(col).unwrap().as_string::<i32>();
+    let mask: BooleanArray = (0..c.len())
+        .map(|i| Some(keep((!c.is_null(i)).then(|| c.value(i)))))
+        .collect();
+    arrow::compute::filter_record_batch(b, &mask).unwrap()
+}
+
+#[test]
+fn slices_are_the_profiles_of_their_rows_on_every_backend() {
+    let dir = tmp();
+    let batch = sliced_batch(11, 9_001);
+    let file = dir.path().join("d.parquet");
+    write_parquet(
+        &file,
+        std::slice::from_ref(&batch),
+        parquet::basic::Compression::SNAPPY,
+        2_500,
+    );
+    let by = GroupBy::Slices {
+        columns: vec!["seg".into()],
+        max: 3,
+    };
+    // A budget that keeps every value, and one that spills: pass two from
+    // what pass one kept, and by reading the columns again.
+    for budget in [1 << 30, 48 << 10] {
+        for backend in backends() {
+            let (src, mut opts) = opts(700, budget);
+            opts.backend = backend.clone();
+            let what = format!("{} budget {budget}", backend.kind());
+            let ds = Dataset::open(std::slice::from_ref(&file), &src).unwrap();
+            let p = profile_groups(&ds, &opts, &by, &NoProgress)
+                .unwrap()
+                .sliced(&["seg".into()])
+                .unwrap();
+            let alone = |b: &RecordBatch, name: &str| {
+                let f = dir.path().join(name);
+                write_parquet(&f, std::slice::from_ref(b), parquet::basic::Compression::SNAPPY, 2_500);
+                profile_files(&[f], &src, &opts).unwrap()
+            };
+            let mut whole = p.clone();
+            whole.slices.clear();
+            assert_same(&whole, &alone(&batch, "whole.parquet"));
+            let names: Vec<Value> = p
+                .slices
+                .iter()
+                .map(|s| serde_json::to_value(&s.slice["seg"]).unwrap())
+                .collect();
+            assert_eq!(names, ["a", "b", "c", "__other__"], "{what}");
+            let top = ["a", "b", "c"];
+            for s in &p.slices {
+                let rows = match s.other {
+                    true => rows_where(&batch, "seg", |v| !v.is_some_and(|v| top.contains(&v))),
+                    false => rows_where(&batch, "seg", |v| v == s.slice["seg"].as_deref()),
+                };
+                let want = alone(&rows, "slice.parquet");
+                let mut got = want.clone();
+                got.num_rows = s.num_rows;
+                got.features = s.features.clone();
+                assert_same(&got, &want);
+            }
+            assert_eq!(
+                p.slices.iter().map(|s| s.num_rows).sum::<u64>(),
+                p.num_rows,
+                "{what}"
+            );
+        }
+    }
+}
+
+/// Rows of 30 days: `steady` never moves, `creep` moves a little every
+/// day, `jump` moves once overnight (day 20), `cat` never moves.
+fn thirty_days(rows_per_day: usize) -> RecordBatch {
+    let mut rng = Rng::new(30);
+    let day0 = 1_767_225_600i64; // 2026-01-01T00:00:00Z
+    let n = 30 * rows_per_day;
+    let mut ts = Vec::with_capacity(n);
+    let (mut steady, mut creep, mut jump, mut cat) = (vec![], vec![], vec![], vec![]);
+    for i in 0..n {
+        let day = (i / rows_per_day) as i64;
+        ts.push((day0 + day * 86_400 + rng.below(86_400) as i64) * 1_000);
+        steady.push(rng.normal());
+        creep.push(rng.normal() + 0.02 * day as f64);
+        jump.push(rng.normal() + if day >= 20 { 1.0 } else { 0.0 });
+        cat.push(["x", "y", "z"][rng.below(3) as usize]);
+    }
+    RecordBatch::try_from_iter([
+        (
+            "ts",
+            Arc::new(TimestampMillisecondArray::from(ts).with_timezone("UTC")) as ArrayRef,
+        ),
+        ("steady", Arc::new(Float64Array::from(steady))),
+        ("creep", Arc::new(Float64Array::from(creep))),
+        ("jump", Arc::new(Float64Array::from(jump))),
+        ("cat", Arc::new(StringArray::from(cat))),
+    ])
+    .unwrap()
+}
+
+#[test]
+fn a_timeline_tells_slow_drift_from_fast() {
+    let dir = tmp();
+    let rows_per_day = 4_000;
+    let batch = thirty_days(rows_per_day);
+    let file = dir.path().join("month.parquet");
+    write_parquet(
+        &file,
+        std::slice::from_ref(&batch),
+        parquet::basic::Compression::SNAPPY,
+        50_000,
+    );
+    let days = dir.path().join("days");
+    let f = file.to_str().unwrap();
+    let d = days.to_str().unwrap();
+    let o = skewer(&["profile", f, "--window", "ts=1d", "-o", d, "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut names: Vec<String> = std::fs::read_dir(&days)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 30);
+    assert_eq!(
+        (&names[0][..], &names[29][..]),
+        ("2026-01-01.json", "2026-01-30.json")
+    );
+
+    // A window's profile is the profile of its rows.
+    let day = skewer::read_profile(&days.join("2026-01-21.json")).unwrap();
+    let w = day.window.as_ref().unwrap();
+    assert_eq!(
+        (&w.column[..], &w.width[..], &w.start[..], &w.end[..]),
+        ("ts", "1d", "2026-01-21T00:00:00Z", "2026-01-22T00:00:00Z")
+    );
+    let rows = batch.slice(20 * rows_per_day, rows_per_day);
+    let alone = dir.path().join("day20.parquet");
+    write_parquet(&alone, &[rows], parquet::basic::Compression::SNAPPY, 50_000);
+    let (src, opts) = opts(65_536, 1 << 30);
+    let mut want = profile_files(&[alone], &src, &opts).unwrap();
+    want.window = day.window.clone();
+    assert_same(&day, &want);
+
+    let run = |extra: &[&str]| {
+        let mut args = vec!["timeline", d, "--json"];
+        args.extend(extra);
+        let o = skewer(&args);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let t: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(t["windows"].as_array().unwrap().len(), 30);
+        let verdict = |name: &str| {
+            let f = t["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["name"] == name)
+                .unwrap();
+            assert_eq!(f["series"].as_array().unwrap().len(), 30);
+            (
+                f["drift"].as_str().unwrap().to_string(),
+                f["since"].as_str().map(String::from),
+            )
+        };
+        let (creep, since) = verdict("creep");
+        assert_eq!(creep, "slow", "{since:?}");
+        assert_eq!(
+            verdict("jump"),
+            ("fast".into(), Some("2026-01-21T00:00:00Z".into()))
+        );
+        for steady in ["steady", "cat", "ts"] {
+            let (v, _) = verdict(steady);
+            if steady == "ts" {
+                // Time itself moves every day, by a whole window.
+                assert_eq!(v, "fast");
+            } else {
+                assert_eq!(v, "none", "{steady}");
+            }
+        }
+    };
+    run(&[]);
+    // Against the training data: the first ten days profiled alone.
+    let train = dir.path().join("train.json");
+    let train_rows = dir.path().join("train.parquet");
+    write_parquet(
+        &train_rows,
+        &[batch.slice(0, 10 * rows_per_day)],
+        parquet::basic::Compression::SNAPPY,
+        50_000,
+    );
+    let tr = train.to_str().unwrap();
+    let o = skewer(&["profile", train_rows.to_str().unwrap(), "-o", tr, "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    run(&["--reference", tr]);
+
+    let o = skewer(&["timeline", d, "--markdown"]);
+    let md = String::from_utf8(o.stdout).unwrap();
+    assert!(md.contains("| creep | slow |"), "{md}");
+}
+
+#[test]
+fn groups_refuse_what_they_cannot_group() {
+    let dir = tmp();
+    let file = dir.path().join("d.parquet");
+    write_parquet(
+        &file,
+        &[all_types_batch(3, 3_000)],
+        parquet::basic::Compression::SNAPPY,
+        1_000,
+    );
+    let f = file.to_str().unwrap();
+    let out = dir.path().join("w");
+    let o = out.to_str().unwrap();
+    fails_with(
+        &["profile", f, "--window", "f64=1d", "-o", o],
+        &["d.parquet", "\"f64\"", "not a timestamp or a date"],
+    );
+    fails_with(&["profile", f, "--window", "ts_ms=1y", "-o", o], &["1y"]);
+    fails_with(&["profile", f, "--window", "ts_ms=1d"], &["-o"]);
+    fails_with(
+        &["profile", f, "--slice-by", "nope"],
+        &["d.parquet", "nope"],
+    );
+    fails_with(
+        &["profile", f, "--slice-by", "f64"],
+        &["d.parquet", "--slice-by f64", "more than 1000"],
+    );
+    assert!(!out.exists(), "nothing is written on an error");
+}
