@@ -127,15 +127,8 @@ struct ProfileArgs {
     /// Profile only these columns (comma separated).
     #[arg(long, value_delimiter = ',')]
     columns: Option<Vec<String>>,
-    /// Also profile each slice of the rows: each value (or combination of
-    /// values) of these columns (comma separated), in the same passes. The
-    /// JSON gets "slices" (docs/slices-and-windows.md).
-    #[arg(long, value_delimiter = ',', value_name = "COLS")]
-    slice_by: Option<Vec<String>>,
-    /// Slices profiled apart: the largest by rows; the rest are folded
-    /// into one "__other__" slice.
-    #[arg(long, default_value_t = 20, requires = "slice_by")]
-    max_slices: usize,
+    #[command(flatten)]
+    slices: SliceArgs,
     /// One profile per window of a timestamp or date column, COL=WIDTH
     /// (such as ts=1h, ts=1d, ts=7d; in UTC, weeks from Monday), each
     /// written into the folder that -o names (for `skewer timeline`).
@@ -147,26 +140,89 @@ struct ProfileArgs {
     data: DataArgs,
 }
 
-impl ProfileArgs {
-    /// How `--slice-by` or `--window` groups the rows.
-    fn group_by(&self) -> anyhow::Result<Option<engine::groups::GroupBy>> {
-        use engine::groups::{GroupBy, Width};
-        if let Some(columns) = &self.slice_by {
-            return Ok(Some(GroupBy::Slices {
-                columns: columns.clone(),
-                max: self.max_slices,
-            }));
+/// `--slice-by`: profile, compare and validate each slice of the rows too.
+#[derive(Args)]
+struct SliceArgs {
+    /// Also profile each slice of the rows: each value (or combination of
+    /// values) of these columns (comma separated), in the same passes. The
+    /// JSON gets "slices" (docs/slices-and-windows.md).
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    slice_by: Option<Vec<String>>,
+    /// Slices profiled apart: the largest by rows; the rest are folded
+    /// into one "__other__" slice.
+    #[arg(long, default_value_t = 20, requires = "slice_by")]
+    max_slices: usize,
+}
+
+impl SliceArgs {
+    fn slicing(&self) -> Option<engine::Slicing> {
+        self.slice_by.as_ref().map(|columns| engine::Slicing {
+            columns: columns.clone(),
+            max: self.max_slices,
+            only: None,
+        })
+    }
+
+    /// `columns` with the slice columns added (they must be read).
+    fn with_columns(&self, columns: &Option<Vec<String>>) -> Option<Vec<String>> {
+        let mut columns = columns.clone();
+        if let (Some(cols), Some(by)) = (columns.as_mut(), &self.slice_by) {
+            for c in by {
+                if !cols.contains(c) {
+                    cols.push(c.clone());
+                }
+            }
         }
+        columns
+    }
+
+    /// Data profiled after `p` gets `p`'s slices (the rest folded into
+    /// "__other__"), so that the two are compared slice by slice.
+    fn same_as(&self, opts: &mut ProfileOptions, p: &profile::DatasetProfile) {
+        if let Some(s) = opts.slices.as_mut() {
+            let values = |sl: &profile::SliceProfile| {
+                s.columns
+                    .iter()
+                    .map(|c| sl.slice.get(c).cloned().flatten())
+                    .collect()
+            };
+            s.only = Some(p.slices.iter().filter(|sl| !sl.other).map(values).collect());
+        }
+    }
+
+    /// With --slice-by, a stored profile must have those slices.
+    fn check(&self, path: &std::path::Path, p: &profile::DatasetProfile) -> anyhow::Result<()> {
+        let Some(by) = &self.slice_by else {
+            return Ok(());
+        };
+        let mut want = by.clone();
+        want.sort();
+        let have: Option<Vec<String>> = p.slices.first().map(|s| s.slice.keys().cloned().collect());
+        if have.as_ref() != Some(&want) {
+            bail!(
+                "{}: the profile has no slices by {} (make it with `skewer profile --slice-by {}`)",
+                path.display(),
+                by.join(","),
+                by.join(",")
+            );
+        }
+        Ok(())
+    }
+}
+
+impl ProfileArgs {
+    /// `--window COL=WIDTH`.
+    fn window(&self) -> anyhow::Result<Option<(String, engine::groups::Width)>> {
         let Some(w) = &self.window else {
             return Ok(None);
         };
         let (column, width) = w
             .rsplit_once('=')
             .with_context(|| format!("--window takes COL=WIDTH (such as ts=1d), got {w:?}"))?;
-        Ok(Some(GroupBy::Windows {
-            column: column.to_string(),
-            width: Width::parse(width)?,
-        }))
+        Ok(Some((
+            column.to_string(),
+            engine::groups::Width::parse(width)?,
+        )))
     }
 }
 
@@ -402,6 +458,8 @@ struct ValidateArgs {
     #[command(flatten)]
     refine: RefineArgs,
     #[command(flatten)]
+    slices: SliceArgs,
+    #[command(flatten)]
     data: DataArgs,
 }
 
@@ -585,10 +643,13 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
         a.anomalies_out.as_deref(),
     ])?;
     let schema = skewer::schema::read_schema(&a.schema)?;
-    let opts = a.data.one_pass_options()?;
+    let mut opts = a.data.one_pass_options()?;
+    opts.slices = a.slices.slicing();
     // The data is opened once (standard input spooled) and read again for
     // --examples and for refinement.
     let (data, dataset) = a.data.load(&a.file, &None, &opts)?;
+    a.slices.check(&a.file, &data)?;
+    a.slices.same_as(&mut opts, &data);
     let (previous, ds_previous) = a.data.load_opt(&a.previous, &opts)?;
     let (training, ds_training) = a.data.load_opt(&a.training, &opts)?;
     let bar = skewer::report::progress::Bar::new(!a.data.quiet);
@@ -606,6 +667,17 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
                 training: ds_training.as_ref(),
                 options: a.refine.options(&opts, &bar),
             }),
+        },
+    )?;
+    let slices = skewer::schema::validate_slices(
+        &schema,
+        &data,
+        &skewer::schema::Checks {
+            previous: previous.as_ref(),
+            training: training.as_ref(),
+            backend: &opts.backend,
+            bins: a.compare_bins,
+            data: None,
         },
     )?;
     // `--examples -`: written to a temporary CSV file first, and printed
@@ -639,9 +711,15 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
         }
         _ => None,
     };
-    let json = || match &examples {
-        Some(e) => skewer::to_json(&serde_json::json!({ "anomalies": anomalies, "examples": e })),
-        None => skewer::to_json(&serde_json::json!({ "anomalies": anomalies })),
+    let json = || {
+        let mut out = serde_json::json!({ "anomalies": anomalies });
+        if let Some(e) = &examples {
+            out["examples"] = serde_json::json!(e);
+        }
+        if !slices.is_empty() {
+            out["slices"] = serde_json::json!(slices);
+        }
+        skewer::to_json(&out)
     };
     if let Some(path) = &a.output {
         skewer::files::write_atomic(path, json()?.as_bytes())?;
@@ -654,16 +732,30 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
         // An output file is `-`: it went to standard output instead.
     } else if a.format.json {
         out!("{}", json()?);
-    } else if a.format.markdown {
-        out!(
-            "{}",
-            skewer::report::anomalies_markdown(&source, &anomalies)
-        );
     } else {
-        out!(
-            "{}",
-            skewer::report::anomalies_table(&source, &anomalies, skewer::report::terminal_width())
-        );
+        let named = |slice: Option<&skewer::schema::SliceAnomalies>| match slice {
+            Some(s) => format!("{source}, slice {}", skewer::report::slice_name(&s.slice)),
+            None => source.clone(),
+        };
+        let lists = std::iter::once((None, &anomalies))
+            .chain(slices.iter().map(|s| (Some(s), &s.anomalies)));
+        for (slice, list) in lists {
+            // A slice without anomalies is one line in the table's stead.
+            if slice.is_some() && list.is_empty() {
+                outln!("{}: no anomalies", named(slice));
+            } else if a.format.markdown {
+                out!(
+                    "{}",
+                    skewer::report::anomalies_markdown(&named(slice), list)
+                );
+            } else {
+                let width = skewer::report::terminal_width();
+                out!(
+                    "{}",
+                    skewer::report::anomalies_table(&named(slice), list, width)
+                );
+            }
+        }
     }
     if a.html.html.is_some() {
         // The report's drift columns: compare's rule (default threshold and
@@ -693,7 +785,8 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
     if let Some(spool) = &examples_spool {
         skewer::files::print_file(spool.path())?;
     }
-    Ok(u8::from(!anomalies.is_empty()))
+    let any = !anomalies.is_empty() || slices.iter().any(|s| !s.anomalies.is_empty());
+    Ok(u8::from(any))
 }
 
 #[derive(Args)]
@@ -718,6 +811,8 @@ struct CompareArgs {
     columns: Option<Vec<String>>,
     #[command(flatten)]
     html: HtmlArgs,
+    #[command(flatten)]
+    slices: SliceArgs,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -844,9 +939,14 @@ fn run_compare(a: CompareArgs) -> anyhow::Result<u8> {
     others.extend(a.output.as_deref());
     a.html.check(&others)?;
     let print = stdout_is_free(&[a.output.as_deref(), a.html.html.as_deref()])?;
-    let opts = a.data.one_pass_options()?;
-    let (base, ds_base) = a.data.load(&a.base, &a.columns, &opts)?;
-    let (cur, ds_cur) = a.data.load(&a.current, &a.columns, &opts)?;
+    let mut opts = a.data.one_pass_options()?;
+    opts.slices = a.slices.slicing();
+    let columns = a.slices.with_columns(&a.columns);
+    let (base, ds_base) = a.data.load(&a.base, &columns, &opts)?;
+    a.slices.check(&a.base, &base)?;
+    a.slices.same_as(&mut opts, &base);
+    let (cur, ds_cur) = a.data.load(&a.current, &columns, &opts)?;
+    a.slices.check(&a.current, &cur)?;
     let bar = skewer::report::progress::Bar::new(!a.data.quiet);
     let cmp = a.refine.compare(
         (&base, ds_base.as_ref()),
@@ -878,9 +978,9 @@ fn run_compare(a: CompareArgs) -> anyhow::Result<u8> {
         schema: None,
         anomalies: None,
     })?;
-    Ok(if cmp.features.iter().any(|f| f.drifted) {
+    Ok(if cmp.drifted() {
         1
-    } else if cmp.features.iter().any(|f| !f.undecided.is_empty()) {
+    } else if cmp.undecided() {
         3
     } else {
         0
@@ -1158,6 +1258,7 @@ impl StatsArgs {
             timings: None,
             categorical: self.categorical.clone(),
             single_pass: false,
+            slices: None,
         };
         o.validate()?;
         Ok(o)
@@ -1165,24 +1266,23 @@ impl StatsArgs {
 }
 
 fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
-    let by = a.group_by()?;
-    // The group columns are read (and profiled) even where --columns
-    // leaves them out.
-    let mut columns = a.columns.clone();
-    if let (Some(cols), Some(by)) = (columns.as_mut(), &by) {
-        for c in by.columns() {
-            if !cols.contains(&c) {
-                cols.push(c);
-            }
+    let window = a.window()?;
+    // The slice and window columns are read (and profiled) even where
+    // --columns leaves them out.
+    let mut columns = a.slices.with_columns(&a.columns);
+    if let (Some(cols), Some((c, _))) = (columns.as_mut(), &window) {
+        if !cols.contains(c) {
+            cols.push(c.clone());
         }
     }
     let src = a.data.input.to_options(columns)?;
-    let opts = a.data.profile_options()?;
+    let mut opts = a.data.profile_options()?;
+    opts.slices = a.slices.slicing();
 
     let mut others: Vec<&std::path::Path> = a.files.iter().map(PathBuf::as_path).collect();
     others.extend(a.output.as_deref());
     a.html.check(&others)?;
-    if let Some(engine::groups::GroupBy::Windows { column, width }) = &by {
+    if let Some((column, width)) = window {
         let dir = a
             .output
             .as_deref()
@@ -1190,8 +1290,12 @@ fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
         refuse_overwrite(dir, "-o", &others[..a.files.len()])?;
         let ds = Dataset::open(&a.files, &src)?;
         let bar = skewer::report::progress::Bar::new(!a.data.quiet);
-        let grouped = engine::groups::profile_groups(&ds, &opts, by.as_ref().unwrap(), &bar)?;
-        let profiles = grouped.windows(column, *width);
+        let by = engine::groups::GroupBy::Windows {
+            column: column.clone(),
+            width,
+        };
+        let profiles =
+            engine::groups::profile_groups(&ds, &opts, &by, &bar)?.windows(&column, width);
         if let Some(p) = profiles.first() {
             for w in &p.warnings {
                 eprintln!("warning: {w}");
@@ -1212,12 +1316,7 @@ fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
     let print = stdout_is_free(&[a.output.as_deref(), a.html.html.as_deref()])?;
     let ds = Dataset::open(&a.files, &src)?;
     let bar = skewer::report::progress::Bar::new(!a.data.quiet);
-    let p = match &by {
-        Some(by @ engine::groups::GroupBy::Slices { columns, .. }) => {
-            engine::groups::profile_groups(&ds, &opts, by, &bar)?.sliced(columns)?
-        }
-        _ => engine::profile(&ds, &opts, &bar)?,
-    };
+    let p = engine::profile(&ds, &opts, &bar)?;
     for w in &p.warnings {
         eprintln!("warning: {w}");
     }

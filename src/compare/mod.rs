@@ -155,6 +155,96 @@ pub struct Comparison {
     pub options: CompareOptions,
     /// Sorted by how far each feature moved, most first.
     pub features: Vec<FeatureComparison>,
+    /// Each slice against the same slice (where both profiles have slices
+    /// by the same columns): the base's slices in their order, then those
+    /// only in the current.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slices: Vec<SliceComparison>,
+}
+
+/// One slice's comparison.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SliceComparison {
+    pub slice: BTreeMap<String, Option<String>>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub other: bool,
+    /// The slice's rows on each side (null: the side has no such slice).
+    pub base_rows: Option<u64>,
+    pub current_rows: Option<u64>,
+    /// As [`Comparison::features`]; empty where one side lacks the slice.
+    pub features: Vec<FeatureComparison>,
+}
+
+impl Comparison {
+    /// Whether a feature drifted, in the whole or in a slice.
+    pub fn drifted(&self) -> bool {
+        self.all_features().any(|f| f.drifted)
+    }
+
+    /// Whether a decision was left open, in the whole or in a slice.
+    pub fn undecided(&self) -> bool {
+        self.all_features().any(|f| !f.undecided.is_empty())
+    }
+
+    fn all_features(&self) -> impl Iterator<Item = &FeatureComparison> {
+        self.features
+            .iter()
+            .chain(self.slices.iter().flat_map(|s| &s.features))
+    }
+}
+
+/// Each slice of `base` against the same slice of `cur`, from the
+/// profiles alone (no slice is read again). Empty unless both have slices;
+/// an error when they slice by other columns.
+pub fn compare_slices(
+    base: &DatasetProfile,
+    cur: &DatasetProfile,
+    opts: &CompareOptions,
+    backend: &Backend,
+) -> Result<Vec<SliceComparison>> {
+    let (Some(b0), Some(c0)) = (base.slices.first(), cur.slices.first()) else {
+        return Ok(Vec::new());
+    };
+    let keys = |s: &crate::profile::SliceProfile| s.slice.keys().cloned().collect::<Vec<_>>();
+    if keys(b0) != keys(c0) {
+        return Err(Error::InvalidOption(format!(
+            "the base is sliced by {} and the current by {}: slice both by the same columns",
+            keys(b0).join(","),
+            keys(c0).join(",")
+        )));
+    }
+    let same = |a: &crate::profile::SliceProfile, b: &crate::profile::SliceProfile| {
+        a.slice == b.slice && a.other == b.other
+    };
+    let mut out = Vec::new();
+    for b in &base.slices {
+        let c = cur.slices.iter().find(|c| same(b, c));
+        let features = match c {
+            Some(c) => compare(&base.slice(b), &cur.slice(c), opts, backend)?.features,
+            None => Vec::new(),
+        };
+        out.push(SliceComparison {
+            slice: b.slice.clone(),
+            other: b.other,
+            base_rows: Some(b.num_rows),
+            current_rows: c.map(|c| c.num_rows),
+            features,
+        });
+    }
+    for c in cur
+        .slices
+        .iter()
+        .filter(|c| !base.slices.iter().any(|b| same(b, c)))
+    {
+        out.push(SliceComparison {
+            slice: c.slice.clone(),
+            other: c.other,
+            base_rows: None,
+            current_rows: Some(c.num_rows),
+            features: Vec::new(),
+        });
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -397,6 +487,7 @@ pub fn compare_data(
         current: side(cur),
         options: opts.clone(),
         features: out,
+        slices: compare_slices(base, cur, opts, backend)?,
     })
 }
 

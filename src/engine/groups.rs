@@ -41,9 +41,8 @@ const ORIGIN: i64 = 4 * 86_400;
 /// How rows are grouped.
 #[derive(Debug, Clone)]
 pub enum GroupBy {
-    /// Each combination of the values of these columns: the `max` largest
-    /// by rows, the rest folded into one "other" slice.
-    Slices { columns: Vec<String>, max: usize },
+    /// Each combination of the values of some columns.
+    Slices(Slicing),
     /// Each window of `width` of a timestamp or date column, in UTC.
     Windows { column: String, width: Width },
 }
@@ -52,14 +51,14 @@ impl GroupBy {
     /// The columns the groups are read from.
     pub fn columns(&self) -> Vec<String> {
         match self {
-            GroupBy::Slices { columns, .. } => columns.clone(),
+            GroupBy::Slices(s) => s.columns.clone(),
             GroupBy::Windows { column, .. } => vec![column.clone()],
         }
     }
 
     fn flag(&self) -> &'static str {
         match self {
-            GroupBy::Slices { .. } => "--slice-by",
+            GroupBy::Slices(_) => "--slice-by",
             GroupBy::Windows { .. } => "--window",
         }
     }
@@ -231,7 +230,7 @@ impl Keys {
             cols.push(c);
         }
         let how = match by {
-            GroupBy::Slices { .. } => How::Values(
+            GroupBy::Slices(_) => How::Values(
                 cols.iter()
                     .map(|&c| plain_type(schema.field(c).data_type()))
                     .collect(),
@@ -281,7 +280,7 @@ impl Keys {
             return Err(Error::BadDataset {
                 path: self.source.as_str().into(),
                 detail: match &self.by {
-                    GroupBy::Slices { columns, .. } => format!(
+                    GroupBy::Slices(Slicing { columns, .. }) => format!(
                         "--slice-by {}: more than {MAX_GROUPS} distinct values; \
                          slice by a column with fewer",
                         columns.join(",")
@@ -424,6 +423,7 @@ fn seconds(a: &dyn Array) -> Result<Box<dyn Fn(usize) -> i64 + '_>> {
 }
 
 /// The rows of one group in a batch.
+#[derive(Debug, Clone)]
 enum Rows {
     /// A run `start..start + len`.
     Run(usize, usize),
@@ -447,39 +447,66 @@ impl Rows {
     }
 }
 
-/// Each group's rows in a batch, in group order (rows in no group left out).
-fn split(ids: &[u32]) -> Vec<(u32, Rows)> {
+/// A batch's rows by group.
+#[derive(Debug, Default)]
+struct Split {
+    /// Each group's rows, in group order.
+    groups: Vec<(u32, Rows)>,
+    /// Rows in no group.
+    outside: usize,
+}
+
+/// Split a batch's rows by their groups.
+fn split(ids: &[u32]) -> Split {
+    let outside = ids.iter().filter(|&&g| g == NONE).count();
     let Some(&first) = ids.first() else {
-        return Vec::new();
+        return Split::default();
     };
     if ids.iter().all(|&g| g == first) {
-        return match first {
+        let groups = match first {
             NONE => Vec::new(),
             g => vec![(g, Rows::Run(0, ids.len()))],
         };
+        return Split { groups, outside };
     }
-    let mut rows: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    // Group numbers are below MAX_GROUPS: counted in a table.
+    let top = ids
+        .iter()
+        .filter(|&&g| g != NONE)
+        .max()
+        .map_or(0, |&g| g as usize + 1);
+    let mut counts = vec![0usize; top];
+    for &g in ids.iter().filter(|&&g| g != NONE) {
+        counts[g as usize] += 1;
+    }
+    let mut rows: Vec<Vec<u32>> = counts.iter().map(|&n| Vec::with_capacity(n)).collect();
     for (i, &g) in ids.iter().enumerate() {
-        rows.entry(g).or_default().push(i as u32);
+        if g != NONE {
+            rows[g as usize].push(i as u32);
+        }
     }
-    rows.into_iter()
-        .filter(|(g, _)| *g != NONE)
+    let groups = rows
+        .into_iter()
+        .enumerate()
+        .filter(|(_, idx)| !idx.is_empty())
         .map(|(g, idx)| {
             let run = (idx[idx.len() - 1] - idx[0]) as usize + 1 == idx.len();
             let r = match run {
                 true => Rows::Run(idx[0] as usize, idx.len()),
                 false => Rows::Take(UInt32Array::from(idx)),
             };
-            (g, r)
+            (g as u32, r)
         })
-        .collect()
+        .collect();
+    Split { groups, outside }
 }
 
-/// Each partition's groups, computed once for the items of its columns.
-struct PartIds {
-    ids: Vec<Mutex<Option<Arc<Vec<u32>>>>>,
-    /// Items of the partition not done yet.
-    left: Vec<AtomicUsize>,
+/// A partition's groups, computed once for the items of its columns: the
+/// group of each row, and each batch's split (by its first row and length).
+#[derive(Default)]
+struct PartGroups {
+    ids: Arc<Vec<u32>>,
+    splits: HashMap<(usize, usize), Arc<Split>>,
 }
 
 /// One pass's items, with the partition each belongs to.
@@ -489,7 +516,10 @@ struct Items {
     /// Where the group columns are among each item's columns (None: they
     /// are not all read with it).
     at: Vec<Option<Vec<usize>>>,
-    cache: PartIds,
+    /// Each partition's groups while items of it are left.
+    cache: Vec<Mutex<Option<PartGroups>>>,
+    /// Items of each partition not done yet.
+    left: Vec<AtomicUsize>,
     parts: Vec<Partition>,
 }
 
@@ -519,10 +549,8 @@ impl Items {
             left[p].fetch_add(1, Ordering::Relaxed);
         }
         Items {
-            cache: PartIds {
-                ids: (0..parts.len()).map(|_| Mutex::new(None)).collect(),
-                left,
-            },
+            cache: (0..parts.len()).map(|_| Mutex::new(None)).collect(),
+            left,
             items,
             part,
             at,
@@ -530,22 +558,22 @@ impl Items {
         }
     }
 
-    /// The groups of the rows `offset..offset + batch.num_rows()` of item
-    /// `i`'s partition.
-    fn ids(
+    /// The rows by group of `batch`, rows `offset..` of item `i`'s
+    /// partition.
+    fn split(
         &self,
         ds: &Dataset,
         keys: &Keys,
         i: usize,
         batch: &RecordBatch,
         offset: usize,
-    ) -> Result<Vec<u32>> {
+    ) -> Result<Arc<Split>> {
         if let Some(at) = &self.at[i] {
             let cols: Vec<ArrayRef> = at.iter().map(|&j| batch.column(j).clone()).collect();
-            return keys.ids(&cols);
+            return Ok(Arc::new(split(&keys.ids(&cols)?)));
         }
         let p = self.part[i];
-        let mut cell = self.cache.ids[p]
+        let mut cell = self.cache[p]
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if cell.is_none() {
@@ -554,24 +582,35 @@ impl Items {
                 all.extend(keys.ids(b.columns())?);
                 Ok(())
             })?;
-            *cell = Some(Arc::new(all));
+            *cell = Some(PartGroups {
+                ids: Arc::new(all),
+                splits: HashMap::new(),
+            });
         }
-        let all = cell.as_ref().map(Arc::clone).unwrap_or_default();
-        drop(cell);
-        let end = offset + batch.num_rows();
-        all.get(offset..end)
-            .map(<[u32]>::to_vec)
+        let Some(part) = cell.as_mut() else {
+            return Err(Error::Internal("a partition's groups are gone".into()));
+        };
+        let n = batch.num_rows();
+        if let Some(s) = part.splits.get(&(offset, n)) {
+            return Ok(Arc::clone(s));
+        }
+        let ids = part
+            .ids
+            .get(offset..offset + n)
             .ok_or_else(|| Error::DataChanged {
                 path: keys.source.as_str().into(),
                 detail: "a partition has more rows than its group columns".into(),
-            })
+            })?;
+        let s = Arc::new(split(ids));
+        part.splits.insert((offset, n), Arc::clone(&s));
+        Ok(s)
     }
 
     /// Item `i` is done: free its partition's groups after its last item.
     fn done(&self, i: usize) {
         let p = self.part[i];
-        if self.cache.left[p].fetch_sub(1, Ordering::AcqRel) == 1 {
-            *self.cache.ids[p]
+        if self.left[p].fetch_sub(1, Ordering::AcqRel) == 1 {
+            *self.cache[p]
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
         }
@@ -614,17 +653,15 @@ pub fn profile_groups(
     progress: &dyn Progress,
 ) -> Result<Grouped> {
     opts.validate()?;
-    if let GroupBy::Slices { max, .. } = by {
-        if *max == 0 {
-            return Err(Error::InvalidOption(
-                "--max-slices must be at least 1".into(),
-            ));
-        }
+    if matches!(by, GroupBy::Slices(s) if s.max == 0) {
+        return Err(Error::InvalidOption(
+            "--max-slices must be at least 1".into(),
+        ));
     }
     let source = ds.sources().first().cloned().unwrap_or_default();
     let (layout, warnings) = Layout::new(ds.schema(), opts, &source)?;
     let keys = Keys::new(ds.schema(), by, &source)?;
-    let with_whole = matches!(by, GroupBy::Slices { .. });
+    let with_whole = matches!(by, GroupBy::Slices(_));
     let keep = if opts.single_pass {
         0
     } else {
@@ -755,11 +792,11 @@ fn pass1_item(
     let mut offset = 0usize;
     ds.read(&item.part, &item.cols, |batch: RecordBatch, bytes| {
         let n = batch.num_rows();
-        let ids = items.ids(ds, keys, i, &batch, offset)?;
+        let split = items.split(ds, keys, i, &batch, offset)?;
         offset += n;
         if first {
             one.rows += n as u64;
-            one.outside += ids.iter().filter(|&&g| g == NONE).count() as u64;
+            one.outside += split.outside as u64;
         }
         if let Some(states) = one.whole.as_mut() {
             states
@@ -767,9 +804,9 @@ fn pass1_item(
                 .zip(batch.columns().par_iter())
                 .try_for_each(|(s, a)| s.update(a, session))?;
         }
-        for (g, sel) in split(&ids) {
-            let (count, states) = one.groups.entry(g).or_insert_with(|| {
-                let slot = g as usize + 1;
+        for (g, sel) in &split.groups {
+            let (count, states) = one.groups.entry(*g).or_insert_with(|| {
+                let slot = *g as usize + 1;
                 (
                     0,
                     item.cols
@@ -814,15 +851,29 @@ fn targets(
         .into_iter()
         .map(|(g, (rows, states))| (labels[g as usize].clone(), g as usize + 1, rows, states))
         .collect();
-    match by {
-        GroupBy::Windows { .. } => groups.sort_by(|a, b| a.0.cmp(&b.0)),
-        GroupBy::Slices { .. } => groups.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0))),
-    }
-    let max = match by {
-        GroupBy::Slices { max, .. } => *max,
-        GroupBy::Windows { .. } => usize::MAX,
+    // How many come first and are profiled apart.
+    let apart = match by {
+        GroupBy::Windows { .. } => {
+            groups.sort_by(|a, b| a.0.cmp(&b.0));
+            groups.len()
+        }
+        GroupBy::Slices(Slicing {
+            only: Some(only), ..
+        }) => {
+            // Another profile's slices, in its order.
+            let at = |l: &Label| match l {
+                Label::Slice(v) => only.iter().position(|o| o == v),
+                _ => None,
+            };
+            groups.sort_by_key(|g| (at(&g.0).unwrap_or(usize::MAX), g.0.clone()));
+            groups.iter().filter(|g| at(&g.0).is_some()).count()
+        }
+        GroupBy::Slices(s) => {
+            groups.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+            s.max.min(groups.len())
+        }
     };
-    let rest = groups.split_off(max.min(groups.len()));
+    let rest = groups.split_off(apart);
     out.extend(
         groups
             .into_iter()
@@ -933,9 +984,8 @@ fn pass_two(
                 let mut offset = 0usize;
                 let backend = session.backend();
                 let read = ds.read(&item.part, &item.cols, |batch, bytes| {
-                    let ids = items.ids(ds, keys, i, &batch, offset)?;
+                    let split = items.split(ds, keys, i, &batch, offset)?;
                     offset += batch.num_rows();
-                    let groups = split(&ids);
                     for (j, &col) in item.cols.iter().enumerate() {
                         let Some(leaf) = layout.leaf_of[col] else {
                             continue;
@@ -954,7 +1004,7 @@ fn pass_two(
                         if let Some(t) = whole {
                             collect(t, a)?;
                         }
-                        for (g, sel) in &groups {
+                        for (g, sel) in &split.groups {
                             let t = target_of.get(&(*g as usize)).copied().ok_or_else(|| {
                                 Error::DataChanged {
                                     path: keys.source.as_str().into(),
@@ -1009,7 +1059,9 @@ mod tests {
 
     #[test]
     fn split_groups_runs_and_scattered_rows() {
-        let got: Vec<(u32, Vec<u32>)> = split(&[2, 2, 0, 2, NONE, 1, 1])
+        let s = split(&[2, 2, 0, 2, NONE, 1, 1]);
+        let got: Vec<(u32, Vec<u32>)> = s
+            .groups
             .into_iter()
             .map(|(g, r)| {
                 let idx = match r {
@@ -1020,8 +1072,14 @@ mod tests {
             })
             .collect();
         assert_eq!(got, vec![(0, vec![2]), (1, vec![5, 6]), (2, vec![0, 1, 3])]);
-        assert!(matches!(split(&[3, 3, 3])[..], [(3, Rows::Run(0, 3))]));
-        assert!(split(&[]).is_empty());
+        assert_eq!(s.outside, 1);
+        assert!(matches!(
+            split(&[3, 3, 3]).groups[..],
+            [(3, Rows::Run(0, 3))]
+        ));
+        let none = split(&[NONE, NONE]);
+        assert!(none.groups.is_empty() && none.outside == 2);
+        assert!(split(&[]).groups.is_empty());
     }
 
     #[test]

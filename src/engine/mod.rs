@@ -56,6 +56,23 @@ pub struct ProfileOptions {
     /// `validate` and `schema infer`, which use counts, moments and
     /// sketches only, so a large dataset is not read twice.
     pub single_pass: bool,
+    /// `--slice-by`: also profile each slice of the rows, in the same
+    /// passes (the profile's `slices`).
+    pub slices: Option<Slicing>,
+}
+
+/// Which slices a profile holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slicing {
+    /// Each value (or combination of values) of these columns is a slice.
+    pub columns: Vec<String>,
+    /// The largest slices by rows profiled apart; the rest folded into
+    /// one "other" slice.
+    pub max: usize,
+    /// Instead, exactly these slices (their values, in this order) apart,
+    /// the rest folded: another profile's slices, so that two profiles
+    /// that are compared fold the same values.
+    pub only: Option<Vec<Vec<Option<String>>>>,
 }
 
 impl Default for ProfileOptions {
@@ -67,6 +84,7 @@ impl Default for ProfileOptions {
             timings: None,
             categorical: Vec::new(),
             single_pass: false,
+            slices: None,
         }
     }
 }
@@ -359,6 +377,10 @@ pub fn profile(
     progress: &dyn Progress,
 ) -> Result<DatasetProfile> {
     opts.validate()?;
+    if let Some(s) = &opts.slices {
+        let by = groups::GroupBy::Slices(s.clone());
+        return groups::profile_groups(ds, opts, &by, progress)?.sliced(&s.columns);
+    }
     let source = ds.sources().first().cloned().unwrap_or_default();
     let (layout, warnings) = Layout::new(ds.schema(), opts, &source)?;
     // One pass keeps nothing for a second.

@@ -65,6 +65,17 @@ pub struct Window {
 }
 
 impl DatasetProfile {
+    /// The profile of one of this profile's slices, as `skewer profile`
+    /// would make it of the slice's rows alone.
+    pub fn slice(&self, s: &SliceProfile) -> DatasetProfile {
+        DatasetProfile {
+            num_rows: s.num_rows,
+            features: s.features.clone(),
+            slices: Vec::new(),
+            ..self.clone()
+        }
+    }
+
     /// Whether this skewer can use a profile read from outside: its format
     /// version, its options, unique feature names, every numeric feature's
     /// sketch, and every value's `value_hex`.

@@ -139,9 +139,9 @@ fn headline(c: &Comparison) -> (&'static str, String) {
         0 => String::new(),
         n => format!(", {n} undecided"),
     };
-    let verdict = match (drifted, undecided) {
-        (0, 0) => "no drift",
-        (0, _) => "undecided",
+    let verdict = match (c.drifted(), c.undecided()) {
+        (false, false) => "no drift",
+        (false, true) => "undecided",
         _ => "drift found",
     };
     (
@@ -182,7 +182,42 @@ pub fn comparison_table(c: &Comparison, width: Option<usize>) -> String {
         &rows,
         width,
     ));
+    if !c.slices.is_empty() {
+        let (header, rows) = slice_parts(c);
+        out.push('\n');
+        out.push_str(&table::text(&header, &rows, &[0, 3]));
+    }
     out
+}
+
+/// One row per slice: its rows on each side and its drifted features.
+fn slice_parts(c: &Comparison) -> ([&'static str; 4], Vec<Vec<String>>) {
+    let rows = c
+        .slices
+        .iter()
+        .map(|s| {
+            let count = |n: Option<u64>| n.map_or("-".into(), |n| n.to_string());
+            let drifted: Vec<&str> = s
+                .features
+                .iter()
+                .filter(|f| f.drifted)
+                .map(|f| f.name.as_str())
+                .collect();
+            let what = match (s.base_rows, s.current_rows) {
+                (None, _) => "only in the current".to_string(),
+                (_, None) => "only in the base".to_string(),
+                _ if drifted.is_empty() => "none".to_string(),
+                _ => drifted.join(", "),
+            };
+            vec![
+                super::slice_name(&s.slice),
+                count(s.base_rows),
+                count(s.current_rows),
+                what,
+            ]
+        })
+        .collect();
+    (["slice", "base rows", "current rows", "drifted"], rows)
 }
 
 /// The same as a Markdown section for CI logs and pull-request comments.
@@ -194,6 +229,15 @@ pub fn comparison_markdown(c: &Comparison) -> String {
     );
     let (header, rows, right) = table_parts(c, true);
     out.push_str(&table::markdown(&header, &rows, &right));
+    if !c.slices.is_empty() {
+        let (header, rows) = slice_parts(c);
+        let rows: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| r.iter().map(|c| table::md_cell(c)).collect())
+            .collect();
+        out.push_str("\n### By slice\n\n");
+        out.push_str(&table::markdown(&header, &rows, &[1, 2]));
+    }
     out
 }
 

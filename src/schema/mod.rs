@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::profile::keys::{Domain, Num};
 use crate::profile::{DatasetProfile, FeatureProfile, Kind};
 
-pub use validate::{validate, Anomaly, CheckData, Checks};
+pub use validate::{validate, validate_slices, Anomaly, CheckData, Checks, SliceAnomalies};
 
 pub const SCHEMA_FORMAT: &str = "skewer-schema";
 pub const SCHEMA_VERSION: u32 = 1;

@@ -91,6 +91,58 @@ fn anomaly(
     }
 }
 
+/// The anomalies of one slice (`validate --slice-by`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SliceAnomalies {
+    pub slice: std::collections::BTreeMap<String, Option<String>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub other: bool,
+    pub num_rows: u64,
+    pub anomalies: Vec<Anomaly>,
+}
+
+/// [`validate`] each slice of `p`, against the same slice of the previous
+/// span and of the training data where they have it, from the profiles
+/// alone (no slice is read again: a decision the sketches leave open is
+/// reported as undecided).
+pub fn validate_slices(
+    schema: &Schema,
+    p: &DatasetProfile,
+    checks: &Checks,
+) -> Result<Vec<SliceAnomalies>> {
+    let same = |other: Option<&DatasetProfile>, s: &crate::profile::SliceProfile| {
+        other.and_then(|o| {
+            o.slices
+                .iter()
+                .find(|t| t.slice == s.slice && t.other == s.other)
+                .map(|t| o.slice(t))
+        })
+    };
+    p.slices
+        .iter()
+        .map(|s| {
+            let (previous, training) = (same(checks.previous, s), same(checks.training, s));
+            let anomalies = validate(
+                schema,
+                &p.slice(s),
+                &Checks {
+                    previous: previous.as_ref(),
+                    training: training.as_ref(),
+                    backend: checks.backend,
+                    bins: checks.bins,
+                    data: None,
+                },
+            )?;
+            Ok(SliceAnomalies {
+                slice: s.slice.clone(),
+                other: s.other,
+                num_rows: s.num_rows,
+                anomalies,
+            })
+        })
+        .collect()
+}
+
 /// Check `p` against `schema` (and against `previous`/`training`).
 pub fn validate(schema: &Schema, p: &DatasetProfile, checks: &Checks) -> Result<Vec<Anomaly>> {
     let mut out = Vec::new();

@@ -9,7 +9,7 @@ use arrow::datatypes::*;
 use arrow::record_batch::RecordBatch;
 use serde_json::Value;
 use skewer::engine::groups::{profile_groups, GroupBy};
-use skewer::engine::NoProgress;
+use skewer::engine::{NoProgress, Slicing};
 use skewer::source::Dataset;
 
 use crate::common::*;
@@ -61,10 +61,11 @@ fn slices_are_the_profiles_of_their_rows_on_every_backend() {
         parquet::basic::Compression::SNAPPY,
         2_500,
     );
-    let by = GroupBy::Slices {
+    let by = GroupBy::Slices(Slicing {
         columns: vec!["seg".into()],
         max: 3,
-    };
+        only: None,
+    });
     // A budget that keeps every value, and one that spills: pass two from
     // what pass one kept, and by reading the columns again.
     for budget in [1 << 30, 48 << 10] {
@@ -79,7 +80,12 @@ fn slices_are_the_profiles_of_their_rows_on_every_backend() {
                 .unwrap();
             let alone = |b: &RecordBatch, name: &str| {
                 let f = dir.path().join(name);
-                write_parquet(&f, std::slice::from_ref(b), parquet::basic::Compression::SNAPPY, 2_500);
+                write_parquet(
+                    &f,
+                    std::slice::from_ref(b),
+                    parquet::basic::Compression::SNAPPY,
+                    2_500,
+                );
                 profile_files(&[f], &src, &opts).unwrap()
             };
             let mut whole = p.clone();
@@ -268,4 +274,124 @@ fn groups_refuse_what_they_cannot_group() {
         &["d.parquet", "--slice-by f64", "more than 1000"],
     );
     assert!(!out.exists(), "nothing is written on an error");
+}
+
+/// Rows in three segments with a numeric `x` and a string `s`; `shift`
+/// moves `x` in segment "b" and adds a new value of `s` in segment "c".
+fn segments(seed: u64, n: usize, shift: bool) -> RecordBatch {
+    let mut rng = Rng::new(seed);
+    let (mut seg, mut x, mut s) = (vec![], vec![], vec![]);
+    for _ in 0..n {
+        let g = ["a", "b", "c"][rng.below(3) as usize];
+        let moved = shift && g == "b";
+        x.push(rng.normal() + if moved { 1.0 } else { 0.0 });
+        let v = ["p", "q", "r"][rng.below(3) as usize];
+        s.push(if shift && g == "c" && rng.chance(0.2) {
+            "new"
+        } else {
+            v
+        });
+        seg.push(g);
+    }
+    RecordBatch::try_from_iter([
+        ("seg", Arc::new(StringArray::from(seg)) as ArrayRef),
+        ("x", Arc::new(Float64Array::from(x))),
+        ("s", Arc::new(StringArray::from(s))),
+    ])
+    .unwrap()
+}
+
+#[test]
+fn compare_and_validate_report_each_slice() {
+    let dir = tmp();
+    let base = dir.path().join("base.parquet");
+    let cur = dir.path().join("cur.parquet");
+    let c = parquet::basic::Compression::SNAPPY;
+    write_parquet(&base, &[segments(1, 30_000, false)], c, 8_000);
+    write_parquet(&cur, &[segments(2, 30_000, true)], c, 8_000);
+    let (b, cu) = (base.to_str().unwrap(), cur.to_str().unwrap());
+
+    let o = skewer(&["compare", b, cu, "--slice-by", "seg", "--json", "--quiet"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let cmp: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let drifted = |slice: &Value| -> Vec<String> {
+        let mut v: Vec<String> = slice["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["drifted"] == true)
+            .map(|f| f["name"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let by_seg: Vec<(String, Vec<String>)> = cmp["slices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["slice"]["seg"].as_str().unwrap().to_string(), drifted(s)))
+        .collect();
+    let of = |g: &str| by_seg.iter().find(|(s, _)| s == g).unwrap().1.clone();
+    assert_eq!(by_seg.len(), 3, "{by_seg:?}");
+    assert_eq!(of("a"), Vec::<String>::new());
+    assert_eq!(of("b"), ["x"]);
+    assert_eq!(of("c"), ["s"]);
+
+    // The same from stored sliced profiles; a profile without slices is
+    // refused by name.
+    let pb = dir.path().join("base.json");
+    let pc = dir.path().join("cur.json");
+    let plain = dir.path().join("plain.json");
+    for (data, out, extra) in [(b, &pb, true), (cu, &pc, true), (cu, &plain, false)] {
+        let mut args = vec!["profile", data, "-o", out.to_str().unwrap(), "--quiet"];
+        if extra {
+            args.extend(["--slice-by", "seg"]);
+        }
+        assert!(skewer(&args).status.success());
+    }
+    let o = skewer(&[
+        "compare",
+        pb.to_str().unwrap(),
+        pc.to_str().unwrap(),
+        "--json",
+    ]);
+    let stored: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(stored["slices"].as_array().unwrap().len(), 3);
+    fails_with(
+        &[
+            "compare",
+            pb.to_str().unwrap(),
+            plain.to_str().unwrap(),
+            "--slice-by",
+            "seg",
+        ],
+        &["plain.json", "no slices by seg"],
+    );
+
+    // validate: the new value is an anomaly of segment c only.
+    let schema = dir.path().join("schema.json");
+    let s = schema.to_str().unwrap();
+    assert!(skewer(&["schema", "infer", b, "-o", s, "--quiet"])
+        .status
+        .success());
+    let o = skewer(&[
+        "validate",
+        cu,
+        "--schema",
+        s,
+        "--slice-by",
+        "seg",
+        "--json",
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let with_anomalies: Vec<&str> = v["slices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| !s["anomalies"].as_array().unwrap().is_empty())
+        .map(|s| s["slice"]["seg"].as_str().unwrap())
+        .collect();
+    assert_eq!(with_anomalies, ["c"]);
 }
