@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
+use rayon::prelude::*;
 
 use skewer::backend::{self, gpu, Backend, Choice};
 use skewer::compare::Refine;
@@ -1303,13 +1304,16 @@ fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
         }
         std::fs::create_dir_all(dir)
             .with_context(|| format!("{}: cannot create", dir.display()))?;
-        for p in &profiles {
-            let w = p
-                .window
-                .as_ref()
-                .context("a window profile without its window")?;
-            skewer::write_profile(&dir.join(window_file(w)), p)?;
-        }
+        // Serialized and written in parallel: each file is whole or absent.
+        profiles
+            .par_iter()
+            .try_for_each(|p| -> anyhow::Result<()> {
+                let w = p
+                    .window
+                    .as_ref()
+                    .context("a window profile without its window")?;
+                Ok(skewer::write_profile(&dir.join(window_file(w)), p)?)
+            })?;
         eprintln!("{} window profiles in {}", profiles.len(), dir.display());
         return Ok(());
     }

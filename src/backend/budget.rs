@@ -9,6 +9,7 @@
 //! *spills* the leaf (its chunks are dropped and their bytes released), and
 //! pass two reads that leaf's column again.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -61,10 +62,17 @@ impl Budget {
 }
 
 /// Each numeric leaf's kept chunks (`T`: host keys or device buffers).
+/// A leaf's entry is made by its first chunk: a run may number many more
+/// leaves than keep values (one per numeric column and group,
+/// docs/slices-and-windows.md).
 #[derive(Debug)]
 pub struct Kept<T> {
-    leaves: Vec<Mutex<Leaf<T>>>,
+    /// Leaf `l` is in shard `l % SHARDS`, so threads keeping other leaves
+    /// rarely wait on one lock.
+    shards: Vec<Mutex<HashMap<usize, Leaf<T>>>>,
 }
+
+const SHARDS: usize = 64;
 
 #[derive(Debug)]
 struct Leaf<T> {
@@ -73,24 +81,28 @@ struct Leaf<T> {
     spilled: bool,
 }
 
-impl<T> Kept<T> {
-    pub fn new(leaves: usize) -> Kept<T> {
-        Kept {
-            leaves: (0..leaves)
-                .map(|_| {
-                    Mutex::new(Leaf {
-                        chunks: Vec::new(),
-                        bytes: 0,
-                        spilled: false,
-                    })
-                })
-                .collect(),
+impl<T> Default for Leaf<T> {
+    fn default() -> Self {
+        Leaf {
+            chunks: Vec::new(),
+            bytes: 0,
+            spilled: false,
         }
     }
+}
 
-    fn leaf(&self, leaf: usize) -> std::sync::MutexGuard<'_, Leaf<T>> {
-        // A panic while holding the lock leaves a consistent Vec: go on.
-        self.leaves[leaf]
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Kept {
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+        }
+    }
+}
+
+impl<T> Kept<T> {
+    fn shard(&self, leaf: usize) -> std::sync::MutexGuard<'_, HashMap<usize, Leaf<T>>> {
+        // A panic while holding the lock leaves a consistent map: go on.
+        self.shards[leaf % SHARDS]
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -98,12 +110,13 @@ impl<T> Kept<T> {
     /// Keep `chunk` (`bytes` of the budget) for `leaf` when the budget
     /// allows; else spill the leaf. Returns whether it was kept.
     pub fn keep(&self, budget: &Budget, leaf: usize, bytes: u64, chunk: T) -> bool {
-        let mut l = self.leaf(leaf);
+        let mut shard = self.shard(leaf);
+        let l = shard.entry(leaf).or_default();
         if l.spilled {
             return false;
         }
         if !budget.reserve(bytes) {
-            Self::spill_locked(budget, &mut l);
+            Self::spill_locked(budget, l);
             return false;
         }
         l.chunks.push(chunk);
@@ -113,7 +126,7 @@ impl<T> Kept<T> {
 
     /// Drop what `leaf` kept: pass two reads it again.
     pub fn spill(&self, budget: &Budget, leaf: usize) {
-        Self::spill_locked(budget, &mut self.leaf(leaf));
+        Self::spill_locked(budget, self.shard(leaf).entry(leaf).or_default());
     }
 
     fn spill_locked(budget: &Budget, l: &mut Leaf<T>) {
@@ -123,24 +136,26 @@ impl<T> Kept<T> {
     }
 
     pub fn is_spilled(&self, leaf: usize) -> bool {
-        self.leaf(leaf).spilled
+        self.shard(leaf).get(&leaf).is_some_and(|l| l.spilled)
     }
 
     /// The chunks kept for `leaf` (None when it spilled), handing their
     /// bytes back to the budget.
     pub fn take(&self, budget: &Budget, leaf: usize) -> Option<Vec<T>> {
-        let mut l = self.leaf(leaf);
-        if l.spilled {
-            return None;
-        }
-        budget.release(std::mem::take(&mut l.bytes));
-        Some(std::mem::take(&mut l.chunks))
+        let l = self.shard(leaf).remove(&leaf).unwrap_or_default();
+        budget.release(l.bytes);
+        (!l.spilled).then_some(l.chunks)
     }
 
     /// Drop everything (pass two will not run).
     pub fn clear(&self, budget: &Budget) {
-        for leaf in 0..self.leaves.len() {
-            self.take(budget, leaf);
+        for shard in &self.shards {
+            let mut shard = shard
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (_, l) in shard.drain() {
+                budget.release(l.bytes);
+            }
         }
     }
 }
@@ -152,7 +167,7 @@ mod tests {
     #[test]
     fn a_leaf_is_kept_whole_or_spilled() {
         let b = Budget::new(100);
-        let k: Kept<u32> = Kept::new(2);
+        let k: Kept<u32> = Kept::default();
         assert!(k.keep(&b, 0, 60, 1));
         assert!(k.keep(&b, 1, 30, 2));
         // Over the budget: leaf 0 spills and frees its 60 bytes.

@@ -263,14 +263,14 @@ impl Backend {
         }
     }
 
-    /// Start a profile run over `leaves` numeric leaves, keeping up to
-    /// `keep` bytes of their values for pass two.
-    pub fn session(&self, leaves: usize, keep: u64) -> Session<'_> {
+    /// Start a profile run, keeping up to `keep` bytes of its numeric
+    /// leaves' values for pass two.
+    pub fn session(&self, keep: u64) -> Session<'_> {
         Session {
             backend: self,
             budget: Budget::new(keep),
-            host: Kept::new(leaves),
-            device: Kept::new(leaves),
+            host: Kept::default(),
+            device: Kept::default(),
         }
     }
 }
@@ -312,22 +312,33 @@ impl Session<'_> {
         }
     }
 
-    /// Pass two over what pass one kept of `leaf`; false when the leaf
-    /// spilled (its column must be read again). Frees what was kept.
+    /// Pass two over what pass one kept of `leaf`, for each (plan, state)
+    /// of `into` (the leaf's values may count for several profiles: a
+    /// slice's and the whole's); false when the leaf spilled (its column
+    /// must be read again). Frees what was kept.
     pub fn collect_kept(
         &self,
         leaf: usize,
-        plan: &Pass2Plan,
-        state: &mut Pass2State,
+        into: &mut [(&Pass2Plan, &mut Pass2State)],
     ) -> Result<bool> {
         match self.backend.numeric_on_device() {
             Some(g) => match self.device.take(&self.budget, leaf) {
-                Some(chunks) => g.collect_kept(plan, state, &chunks).map(|()| true),
+                Some(chunks) => {
+                    for (plan, state) in into.iter_mut() {
+                        g.collect_kept(plan, state, &chunks)?;
+                    }
+                    Ok(true)
+                }
                 None => Ok(false),
             },
             None => match self.host.take(&self.budget, leaf) {
                 Some(chunks) => {
-                    cpu::collect_kept(plan, state, &chunks);
+                    // Chunk by chunk, so that each is read from memory once.
+                    for c in &chunks {
+                        for (plan, state) in into.iter_mut() {
+                            cpu::collect_kept(plan, state, std::slice::from_ref(c));
+                        }
+                    }
                     Ok(true)
                 }
                 None => Ok(false),

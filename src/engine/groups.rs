@@ -4,8 +4,10 @@
 //!
 //! Each row belongs to at most one group, found per batch from the group
 //! columns ([`Keys`]). Each group has its own pass-one states, and its
-//! own slot among the values kept for pass two: slot 0 is the whole,
-//! slot g + 1 is group g. Pass two therefore runs on what pass one kept,
+//! own slot among the values kept for pass two (slot g + 1 for group g).
+//! The whole (for slices, where every row is in a group) is the merge of
+//! the groups' states, and its pass two reads every group's slot: each
+//! value is counted and kept once. Pass two therefore runs on what pass one kept,
 //! as it does for one profile. A leaf that spilled is read again together
 //! with the group columns. A group's profile is the profile of its rows,
 //! because the same kernels (the CPU's or the GPU's) run over each
@@ -16,7 +18,9 @@
 //! alone, and shared by the items of its columns. It is freed when the
 //! partition's last item is done.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use hashbrown::HashMap;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Mutex;
 
@@ -509,70 +513,126 @@ struct PartGroups {
     splits: HashMap<(usize, usize), Arc<Split>>,
 }
 
-/// One pass's items, with the partition each belongs to.
+/// Rows of consecutive partitions one item reads (where the format reads
+/// columns apart): each item holds a state per group and column, and a
+/// numeric state costs its sketch's dense buckets however few rows it saw,
+/// so items of a few rows per group would spend their time on those.
+const RUN_ROWS: u64 = 4 << 20;
+/// At most this many partitions in a run (their groups are held until the
+/// run's last item is done).
+const RUN_PARTS: usize = 8;
+
+/// Some columns of a run of consecutive partitions.
+struct Item {
+    /// Indices into [`Items::parts`].
+    parts: std::ops::Range<usize>,
+    cols: Vec<usize>,
+    /// Whether this item counts the run's rows (one item per run does).
+    counts_rows: bool,
+    /// Where the group columns are among `cols` (None: they are not all
+    /// read with it).
+    at: Option<Vec<usize>>,
+}
+
+/// One pass's items: each column of each run of partitions where the
+/// format reads columns apart, else each partition whole.
 struct Items {
-    items: Vec<WorkItem>,
-    part: Vec<usize>,
-    /// Where the group columns are among each item's columns (None: they
-    /// are not all read with it).
-    at: Vec<Option<Vec<usize>>>,
+    items: Vec<Item>,
+    parts: Vec<Partition>,
     /// Each partition's groups while items of it are left.
     cache: Vec<Mutex<Option<PartGroups>>>,
     /// Items of each partition not done yet.
     left: Vec<AtomicUsize>,
-    parts: Vec<Partition>,
 }
 
 impl Items {
     fn new(ds: &Dataset, cols: &[usize], keys: &Keys) -> Items {
-        let items = work_items(ds, cols);
         let parts = ds.partitions();
-        let mut part = Vec::with_capacity(items.len());
-        let mut p = 0usize;
-        for (i, it) in items.iter().enumerate() {
-            if it.first_of_partition && i > 0 {
+        let mut items = Vec::new();
+        let mut item = |parts: std::ops::Range<usize>, cols: Vec<usize>, counts_rows| {
+            let at = keys
+                .cols
+                .iter()
+                .map(|k| cols.iter().position(|c| c == k))
+                .collect();
+            items.push(Item {
+                parts,
+                cols,
+                counts_rows,
+                at,
+            });
+        };
+        let mut p = 0;
+        while p < parts.len() {
+            if !(ds.splits_by_column(&parts[p]) && cols.len() > 1) {
+                item(p..p + 1, cols.to_vec(), true);
+                p += 1;
+                continue;
+            }
+            let start = p;
+            let mut rows = 0u64;
+            while p < parts.len()
+                && p - start < RUN_PARTS
+                && ds.splits_by_column(&parts[p])
+                && rows < RUN_ROWS
+            {
+                rows += ds.partition_rows(&parts[p]).unwrap_or(RUN_ROWS);
                 p += 1;
             }
-            part.push(p);
+            for (j, &c) in cols.iter().enumerate() {
+                item(start..p, vec![c], j == 0);
+            }
         }
-        let at = items
-            .iter()
-            .map(|it| {
-                keys.cols
-                    .iter()
-                    .map(|k| it.cols.iter().position(|c| c == k))
-                    .collect()
-            })
-            .collect();
         let left: Vec<AtomicUsize> = (0..parts.len()).map(|_| AtomicUsize::new(0)).collect();
-        for &p in &part {
-            left[p].fetch_add(1, Ordering::Relaxed);
+        for it in &items {
+            for p in it.parts.clone() {
+                left[p].fetch_add(1, Ordering::Relaxed);
+            }
         }
         Items {
             cache: (0..parts.len()).map(|_| Mutex::new(None)).collect(),
             left,
             items,
-            part,
-            at,
             parts,
         }
     }
 
-    /// The rows by group of `batch`, rows `offset..` of item `i`'s
-    /// partition.
+    /// Read item `i`, partition after partition, calling `f` with each
+    /// batch, its rows by group, and its input bytes.
+    fn read(
+        &self,
+        ds: &Dataset,
+        keys: &Keys,
+        i: usize,
+        mut f: impl FnMut(RecordBatch, &Split, u64) -> Result<()>,
+    ) -> Result<()> {
+        let item = &self.items[i];
+        for p in item.parts.clone() {
+            let mut offset = 0usize;
+            ds.read(&self.parts[p], &item.cols, |batch, bytes| {
+                let split = self.split(ds, keys, i, p, &batch, offset)?;
+                offset += batch.num_rows();
+                f(batch, &split, bytes)
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The rows by group of `batch`, rows `offset..` of partition `p`,
+    /// read by item `i`.
     fn split(
         &self,
         ds: &Dataset,
         keys: &Keys,
         i: usize,
+        p: usize,
         batch: &RecordBatch,
         offset: usize,
     ) -> Result<Arc<Split>> {
-        if let Some(at) = &self.at[i] {
+        if let Some(at) = &self.items[i].at {
             let cols: Vec<ArrayRef> = at.iter().map(|&j| batch.column(j).clone()).collect();
             return Ok(Arc::new(split(&keys.ids(&cols)?)));
         }
-        let p = self.part[i];
         let mut cell = self.cache[p]
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -606,14 +666,24 @@ impl Items {
         Ok(s)
     }
 
-    /// Item `i` is done: free its partition's groups after its last item.
+    /// Item `i` is done: free each of its partitions' groups after the
+    /// partition's last item.
     fn done(&self, i: usize) {
-        let p = self.part[i];
-        if self.left[p].fetch_sub(1, Ordering::AcqRel) == 1 {
-            *self.cache[p]
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        for p in self.items[i].parts.clone() {
+            if self.left[p].fetch_sub(1, Ordering::AcqRel) == 1 {
+                *self.cache[p]
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+            }
         }
+    }
+
+    /// Progress: rows once per run, bytes in proportion to the columns read.
+    fn report(&self, ds: &Dataset, progress: &dyn Progress, i: usize, rows: usize, bytes: u64) {
+        let item = &self.items[i];
+        let share = item.cols.len() as f64 / ds.schema().fields().len().max(1) as f64;
+        let rows = if item.counts_rows { rows as u64 } else { 0 };
+        progress.advance(rows, (bytes as f64 * share) as u64);
     }
 }
 
@@ -631,7 +701,6 @@ struct ItemOne {
     rows: u64,
     /// Rows in no group.
     outside: u64,
-    whole: Option<Vec<ColState>>,
     groups: BTreeMap<u32, (u64, Vec<ColState>)>,
 }
 
@@ -667,9 +736,7 @@ pub fn profile_groups(
     } else {
         opts.memory_budget
     };
-    let session = opts
-        .backend
-        .session(layout.leaves.len() * (MAX_GROUPS + 1), keep);
+    let session = opts.backend.session(keep);
     let ncols = ds.schema().fields().len();
     let all_cols: Vec<usize> = (0..ncols).collect();
     let threads = rayon::current_num_threads();
@@ -679,16 +746,13 @@ pub fn profile_groups(
     let items = Items::new(ds, &all_cols, &keys);
     let mut rows = 0u64;
     let mut outside = 0u64;
-    let mut whole: Vec<ColState> = (0..ncols).map(|c| layout.new_state(c)).collect();
     let mut global: BTreeMap<u32, (u64, Vec<ColState>)> = BTreeMap::new();
     run_ordered(
         items.items.len(),
         threads,
         4 * threads,
         |i| {
-            let out = pass1_item(
-                ds, &items, i, &layout, &session, &keys, with_whole, progress,
-            );
+            let out = pass1_item(ds, &items, i, &layout, &session, &keys, progress);
             items.done(i);
             out
         },
@@ -696,9 +760,6 @@ pub fn profile_groups(
             let cols = &items.items[i].cols;
             rows += one.rows;
             outside += one.outside;
-            for (&col, s) in cols.iter().zip(one.whole.into_iter().flatten()) {
-                whole[col].merge(s);
-            }
             for (g, (n, states)) in one.groups {
                 let (total, all) = global.entry(g).or_insert_with(|| {
                     let slot = g as usize + 1;
@@ -706,19 +767,15 @@ pub fn profile_groups(
                 });
                 *total += n;
                 for (&col, s) in cols.iter().zip(states) {
-                    all[col].merge(s);
+                    all[col].merge(&s);
                 }
             }
             Ok(())
         },
     )?;
 
-    let targets = targets(
-        by,
-        keys.labels(),
-        global,
-        with_whole.then_some((rows, whole)),
-    );
+    let whole = with_whole.then(|| (rows, (0..ncols).map(|c| layout.new_state(c)).collect()));
+    let targets = targets(by, keys.labels(), global, whole);
     let exact = if opts.single_pass {
         session.release_kept();
         None
@@ -737,7 +794,7 @@ pub fn profile_groups(
         ));
     }
     let mut profiles = targets
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(t, target)| {
             let exact = exact.as_ref().map(|(p, s)| (&p[t][..], &s[t][..]));
@@ -769,7 +826,6 @@ pub fn profile_groups(
     Ok(Grouped { whole, groups })
 }
 
-#[allow(clippy::too_many_arguments)]
 fn pass1_item(
     ds: &Dataset,
     items: &Items,
@@ -777,45 +833,27 @@ fn pass1_item(
     layout: &Layout,
     session: &Session,
     keys: &Keys,
-    with_whole: bool,
     progress: &dyn Progress,
 ) -> Result<ItemOne> {
     let item = &items.items[i];
-    let first = item.first_of_partition;
     let mut one = ItemOne {
         rows: 0,
         outside: 0,
-        whole: with_whole.then(|| item.cols.iter().map(|&c| layout.new_state(c)).collect()),
         groups: BTreeMap::new(),
     };
-    let share = item.cols.len() as f64 / ds.schema().fields().len().max(1) as f64;
-    let mut offset = 0usize;
-    ds.read(&item.part, &item.cols, |batch: RecordBatch, bytes| {
+    items.read(ds, keys, i, |batch, split, bytes| {
         let n = batch.num_rows();
-        let split = items.split(ds, keys, i, &batch, offset)?;
-        offset += n;
-        if first {
+        if item.counts_rows {
             one.rows += n as u64;
             one.outside += split.outside as u64;
-        }
-        if let Some(states) = one.whole.as_mut() {
-            states
-                .par_iter_mut()
-                .zip(batch.columns().par_iter())
-                .try_for_each(|(s, a)| s.update(a, session))?;
         }
         for (g, sel) in &split.groups {
             let (count, states) = one.groups.entry(*g).or_insert_with(|| {
                 let slot = *g as usize + 1;
-                (
-                    0,
-                    item.cols
-                        .iter()
-                        .map(|&c| layout.state_in(c, slot))
-                        .collect(),
-                )
+                let states = item.cols.iter().map(|&c| layout.state_in(c, slot));
+                (0, states.collect())
             });
-            if first {
+            if item.counts_rows {
                 *count += sel.len() as u64;
             }
             states
@@ -823,33 +861,44 @@ fn pass1_item(
                 .zip(batch.columns().par_iter())
                 .try_for_each(|(s, a)| s.update(&sel.of(a)?, session))?;
         }
-        report(progress, item, n as u64, bytes, share);
+        items.report(ds, progress, i, n, bytes);
         Ok(())
     })?;
     Ok(one)
 }
 
-/// The profiles to make: the whole (first, when given), then the groups
-/// (slices largest first with the rest folded into "other"; windows in
-/// time order).
+/// The profiles to make: the whole (first, when given: `rows` and empty
+/// states, filled here from every group's), then the groups (slices
+/// largest first with the rest folded into "other"; windows in time
+/// order).
 fn targets(
     by: &GroupBy,
     labels: Vec<Label>,
     global: BTreeMap<u32, (u64, Vec<ColState>)>,
     whole: Option<(u64, Vec<ColState>)>,
 ) -> Vec<Target> {
-    let mut out: Vec<Target> = whole
-        .map(|(rows, states)| Target {
-            label: None,
-            slots: vec![0],
-            rows,
-            states,
-        })
-        .into_iter()
-        .collect();
     let mut groups: Vec<(Label, usize, u64, Vec<ColState>)> = global
         .into_iter()
         .map(|(g, (rows, states))| (labels[g as usize].clone(), g as usize + 1, rows, states))
+        .collect();
+    // The whole is the merge of its groups, in the order of their values
+    // (every row is in a slice); its pass two reads every group's slot.
+    groups.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out: Vec<Target> = whole
+        .map(|(rows, mut states)| {
+            for (_, _, _, g) in &groups {
+                for (a, b) in states.iter_mut().zip(g) {
+                    a.merge(b);
+                }
+            }
+            Target {
+                label: None,
+                slots: groups.iter().map(|g| g.1).collect(),
+                rows,
+                states,
+            }
+        })
+        .into_iter()
         .collect();
     // How many come first and are profiled apart.
     let apart = match by {
@@ -898,7 +947,7 @@ fn targets(
         for (_, slot, rows, states) in rest {
             other.slots.push(slot);
             other.rows += rows;
-            for (a, b) in other.states.iter_mut().zip(states) {
+            for (a, b) in other.states.iter_mut().zip(&states) {
                 a.merge(b);
             }
         }
@@ -926,34 +975,47 @@ fn pass_two(
         .par_iter()
         .map(|t| layout.plans_pass2(&t.states, &opts.stats))
         .collect::<Result<_>>()?;
-    let mut states: Vec<Vec<Pass2State>> = plans
-        .iter()
-        .map(|p| p.iter().map(Pass2Plan::new_state).collect())
-        .collect();
-    // From what pass one kept; (target, leaf) pairs that spilled are read again.
-    let reread: Vec<Vec<bool>> = states
-        .par_iter_mut()
-        .zip(targets.par_iter())
-        .zip(plans.par_iter())
-        .map(|((sts, t), plans)| {
-            (0..nleaves)
-                .map(|leaf| {
-                    if !plans[leaf].needs_pass() {
-                        return Ok(false);
-                    }
-                    let mut kept = true;
-                    for &slot in &t.slots {
-                        let st = &mut sts[leaf];
-                        kept &= session.collect_kept(slot * nleaves + leaf, &plans[leaf], st)?;
-                    }
-                    if !kept {
-                        sts[leaf] = plans[leaf].new_state();
-                    }
-                    Ok(!kept)
-                })
-                .collect::<Result<Vec<bool>>>()
+    // From what pass one kept, leaf by leaf: each slot's values go to
+    // every target it is in (its group's, and the whole's). The (target,
+    // leaf) pairs with a slot that spilled are read again.
+    let mut in_slot: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (t, target) in targets.iter().enumerate() {
+        for &slot in &target.slots {
+            in_slot.entry(slot).or_default().push(t);
+        }
+    }
+    let by_leaf: Vec<(Vec<Pass2State>, Vec<bool>)> = (0..nleaves)
+        .into_par_iter()
+        .map(|leaf| {
+            let mut sts: Vec<Pass2State> = plans.iter().map(|p| p[leaf].new_state()).collect();
+            let mut reread = vec![false; targets.len()];
+            for (&slot, ts) in &in_slot {
+                let mut into: Vec<(&Pass2Plan, &mut Pass2State)> = sts
+                    .iter_mut()
+                    .enumerate()
+                    .filter(|(t, _)| ts.contains(t) && plans[*t][leaf].needs_pass())
+                    .map(|(t, st)| (&plans[t][leaf], st))
+                    .collect();
+                if !into.is_empty() && !session.collect_kept(slot * nleaves + leaf, &mut into)? {
+                    ts.iter().for_each(|&t| reread[t] = true);
+                }
+            }
+            for (t, st) in sts.iter_mut().enumerate() {
+                if reread[t] {
+                    *st = plans[t][leaf].new_state();
+                }
+            }
+            Ok((sts, reread))
         })
         .collect::<Result<_>>()?;
+    let mut states: Vec<Vec<Pass2State>> = (0..targets.len()).map(|_| Vec::new()).collect();
+    let mut reread: Vec<Vec<bool>> = vec![Vec::new(); targets.len()];
+    for (sts, again) in by_leaf {
+        for (t, (st, a)) in sts.into_iter().zip(again).enumerate() {
+            states[t].push(st);
+            reread[t].push(a);
+        }
+    }
     session.release_kept();
     let cols: Vec<usize> = (0..nleaves)
         .filter(|&l| reread.iter().any(|r| r[l]))
@@ -963,8 +1025,8 @@ fn pass_two(
         // Each group's target: the group's own or the fold it is in.
         let mut target_of: HashMap<usize, usize> = HashMap::new();
         for (t, target) in targets.iter().enumerate() {
-            for &slot in &target.slots {
-                if slot > 0 {
+            if target.label.is_some() {
+                for &slot in &target.slots {
                     target_of.insert(slot - 1, t);
                 }
             }
@@ -980,12 +1042,8 @@ fn pass_two(
             |i| {
                 let item = &items.items[i];
                 let mut got: BTreeMap<(usize, usize), (Pass2State, Scratch)> = BTreeMap::new();
-                let share = item.cols.len() as f64 / ds.schema().fields().len().max(1) as f64;
-                let mut offset = 0usize;
                 let backend = session.backend();
-                let read = ds.read(&item.part, &item.cols, |batch, bytes| {
-                    let split = items.split(ds, keys, i, &batch, offset)?;
-                    offset += batch.num_rows();
+                let read = items.read(ds, keys, i, |batch, split, bytes| {
                     for (j, &col) in item.cols.iter().enumerate() {
                         let Some(leaf) = layout.leaf_of[col] else {
                             continue;
@@ -1014,7 +1072,7 @@ fn pass_two(
                             collect(t, &sel.of(a)?)?;
                         }
                     }
-                    report(progress, item, batch.num_rows() as u64, bytes, share);
+                    items.report(ds, progress, i, batch.num_rows(), bytes);
                     Ok(())
                 });
                 items.done(i);

@@ -342,7 +342,7 @@ impl ColState {
         Ok(())
     }
 
-    fn merge(&mut self, o: ColState) {
+    fn merge(&mut self, o: &ColState) {
         self.placed.merge(&o.placed);
         self.present += o.present;
         self.missing += o.missing;
@@ -389,7 +389,7 @@ pub fn profile(
     } else {
         opts.memory_budget
     };
-    let session = opts.backend.session(layout.leaves.len(), keep);
+    let session = opts.backend.session(keep);
     run_passes(ds, opts, progress, &layout, &session, warnings)
 }
 
@@ -479,7 +479,7 @@ fn pass_two(
         .par_iter_mut()
         .enumerate()
         .map(|(leaf, st)| match plans2[leaf].needs_pass() {
-            true => session.collect_kept(leaf, &plans2[leaf], st),
+            true => session.collect_kept(leaf, &mut [(&plans2[leaf], st)]),
             false => Ok(true),
         })
         .collect::<Result<_>>()?;
@@ -547,7 +547,7 @@ fn run_passes(
                 rows += n;
             }
             for (&col, s) in items[i].cols.iter().zip(states) {
-                global[col].merge(s);
+                global[col].merge(&s);
             }
             Ok(())
         },

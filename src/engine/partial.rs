@@ -313,7 +313,7 @@ pub fn pass_one(
 ) -> Result<Vec<u8>> {
     opts.validate()?;
     let (layout, _) = Layout::new(schema, opts, source)?;
-    let session = opts.backend.session(layout.leaves.len(), 0);
+    let session = opts.backend.session(0);
     let ncols = schema.fields().len();
     let new = || -> (u64, Vec<ColState>) { (0, (0..ncols).map(|c| layout.new_state(c)).collect()) };
     let (rows, columns) = fold_batches(
@@ -330,7 +330,7 @@ pub fn pass_one(
         |(rows, acc), (n, states)| {
             *rows += n;
             for (a, s) in acc.iter_mut().zip(states) {
-                a.merge(s);
+                a.merge(&s);
             }
         },
     )?;
@@ -376,7 +376,7 @@ pub fn merge<B: AsRef<[u8]>>(parts: &[B]) -> Result<Vec<u8>> {
         }
         m.rows += one.rows;
         for (a, b) in m.columns.iter_mut().zip(one.columns) {
-            a.merge(b);
+            a.merge(&b);
         }
     }
     let merged =

@@ -94,7 +94,63 @@ pub fn merge_profiles(mut profiles: Vec<(PathBuf, DatasetProfile)>) -> Result<Da
             profiles.iter().map(|(p, d)| (p, &d.features[i])).collect();
         merge_feature(feat, &parts, &opts)?;
     }
+    out.slices = merge_slices(&profiles)?;
+    // Profiles of several windows are of none.
+    if profiles.iter().any(|(_, d)| d.window != first.window) {
+        out.window = None;
+    }
     Ok(out)
+}
+
+/// Each slice merged across the profiles, which must hold the same slices
+/// (else a value kept apart in one is folded into "other" in another).
+fn merge_slices(profiles: &[(PathBuf, DatasetProfile)]) -> Result<Vec<SliceProfile>> {
+    let (_, first) = &profiles[0];
+    let key = |s: &SliceProfile| (s.slice.clone(), s.other);
+    let mut keys: Vec<_> = first.slices.iter().map(key).collect();
+    keys.sort();
+    for (p, d) in &profiles[1..] {
+        let mut k: Vec<_> = d.slices.iter().map(key).collect();
+        k.sort();
+        if k != keys {
+            return Err(Error::Incompatible {
+                path: p.clone(),
+                detail: "its slices differ from the first's; profile every part with the \
+                         same --slice-by (and the same slices: compare's base sets them)"
+                    .into(),
+            });
+        }
+    }
+    let mut merged = first
+        .slices
+        .iter()
+        .map(|s| {
+            let parts = profiles
+                .iter()
+                .map(|(p, d)| {
+                    let t = d.slices.iter().find(|t| key(t) == key(s));
+                    let t = t.ok_or_else(|| Error::Internal("a checked slice is gone".into()))?;
+                    Ok((p.clone(), d.slice(t)))
+                })
+                .collect::<Result<_>>()?;
+            let merged = merge_profiles(parts)?;
+            Ok(SliceProfile {
+                slice: s.slice.clone(),
+                other: s.other,
+                num_rows: merged.num_rows,
+                features: merged.features,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // As a profile orders them: largest first, the folded ones last.
+    merged.sort_by(|a, b| {
+        (a.other, std::cmp::Reverse(a.num_rows), &a.slice).cmp(&(
+            b.other,
+            std::cmp::Reverse(b.num_rows),
+            &b.slice,
+        ))
+    });
+    Ok(merged)
 }
 
 fn bad(path: &Path, feature: &str, detail: impl std::fmt::Display) -> Error {

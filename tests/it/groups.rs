@@ -55,11 +55,12 @@ fn slices_are_the_profiles_of_their_rows_on_every_backend() {
     let dir = tmp();
     let batch = sliced_batch(11, 9_001);
     let file = dir.path().join("d.parquet");
+    // 19 row groups: items read runs of 8, 8 and 3.
     write_parquet(
         &file,
         std::slice::from_ref(&batch),
         parquet::basic::Compression::SNAPPY,
-        2_500,
+        500,
     );
     let by = GroupBy::Slices(Slicing {
         columns: vec!["seg".into()],
@@ -366,6 +367,41 @@ fn compare_and_validate_report_each_slice() {
             "seg",
         ],
         &["plain.json", "no slices by seg"],
+    );
+
+    // Merged sliced profiles have the slices of the union (the merge's
+    // quantiles come from sketches, as for any merge: counts compared).
+    let merged = dir.path().join("merged.json");
+    let m = merged.to_str().unwrap();
+    let both = dir.path().join("both.json");
+    let o = skewer(&["merge", pb.to_str().unwrap(), pc.to_str().unwrap(), "-o", m]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = skewer(&[
+        "profile",
+        b,
+        cu,
+        "--slice-by",
+        "seg",
+        "-o",
+        both.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (merged, both) = (
+        skewer::read_profile(&merged).unwrap(),
+        skewer::read_profile(&both).unwrap(),
+    );
+    assert_eq!(merged.slices.len(), 3);
+    for (x, y) in merged.slices.iter().zip(&both.slices) {
+        assert_eq!((&x.slice, x.num_rows), (&y.slice, y.num_rows));
+        let counts = |s: &skewer::profile::SliceProfile| -> Vec<(u64, u64)> {
+            s.features.iter().map(|f| (f.count, f.missing)).collect()
+        };
+        assert_eq!(counts(x), counts(y));
+    }
+    fails_with(
+        &["merge", pb.to_str().unwrap(), plain.to_str().unwrap()],
+        &["plain.json", "slices differ"],
     );
 
     // validate: the new value is an anomaly of segment c only.
