@@ -865,7 +865,19 @@ fn run_timeline(a: TimelineArgs) -> anyhow::Result<u8> {
         };
         windows.push((name, profile));
     }
-    // In time order where every profile has its window.
+    // Windows of one column and width, in time order.
+    let kinds: std::collections::BTreeSet<(&str, &str)> = windows
+        .iter()
+        .filter_map(|(_, p)| p.window.as_ref())
+        .map(|w| (w.column.as_str(), w.width.as_str()))
+        .collect();
+    if kinds.len() > 1 {
+        let kinds: Vec<String> = kinds.iter().map(|(c, w)| format!("{c}={w}")).collect();
+        bail!(
+            "the profiles are of windows of several kinds ({}): give one --window's profiles",
+            kinds.join(", ")
+        );
+    }
     if windows.iter().all(|(_, p)| p.window.is_some()) {
         windows.sort_by(|a, b| a.0.cmp(&b.0));
         if let Some(w) = windows.windows(2).find(|w| w[0].0 == w[1].0) {
@@ -885,6 +897,12 @@ fn run_timeline(a: TimelineArgs) -> anyhow::Result<u8> {
         &Backend::cpu(),
     )?;
     let print = stdout_is_free(&[a.output.as_deref()])?;
+    if let Some(out) = &a.output {
+        let mut inputs: Vec<&std::path::Path> = paths.iter().map(PathBuf::as_path).collect();
+        inputs.extend(a.profiles.iter().map(PathBuf::as_path));
+        inputs.extend(a.reference.as_deref());
+        refuse_overwrite(out, "-o", &inputs)?;
+    }
     let json = || skewer::to_json(&t);
     if let Some(path) = &a.output {
         skewer::files::write_atomic(path, json()?.as_bytes())?;
@@ -1288,6 +1306,9 @@ fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
             .output
             .as_deref()
             .context("--window writes one profile per window: name their folder with -o")?;
+        if skewer::files::is_stdout(dir) {
+            bail!("--window writes one profile per window into a folder: -o cannot be -");
+        }
         refuse_overwrite(dir, "-o", &others[..a.files.len()])?;
         let ds = Dataset::open(&a.files, &src)?;
         let bar = skewer::report::progress::Bar::new(!a.data.quiet);
@@ -1295,12 +1316,11 @@ fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
             column: column.clone(),
             width,
         };
-        let profiles =
-            engine::groups::profile_groups(&ds, &opts, &by, &bar)?.windows(&column, width);
-        if let Some(p) = profiles.first() {
-            for w in &p.warnings {
-                eprintln!("warning: {w}");
-            }
+        let profiles = engine::groups::profile_groups(&ds, &opts, &by, &bar)?.windows()?;
+        match profiles.first() {
+            // Every window's profile has the same warnings.
+            Some(p) => p.warnings.iter().for_each(|w| eprintln!("warning: {w}")),
+            None => eprintln!("warning: no row has a {column} value: no windows to write"),
         }
         std::fs::create_dir_all(dir)
             .with_context(|| format!("{}: cannot create", dir.display()))?;

@@ -194,8 +194,8 @@ impl Comparison {
 }
 
 /// Each slice of `base` against the same slice of `cur`, from the
-/// profiles alone (no slice is read again). Empty unless both have slices;
-/// an error when they slice by other columns.
+/// profiles alone (no slice is read again). Empty unless both have slices
+/// by the same columns.
 pub fn compare_slices(
     base: &DatasetProfile,
     cur: &DatasetProfile,
@@ -207,18 +207,11 @@ pub fn compare_slices(
     };
     let keys = |s: &crate::profile::SliceProfile| s.slice.keys().cloned().collect::<Vec<_>>();
     if keys(b0) != keys(c0) {
-        return Err(Error::InvalidOption(format!(
-            "the base is sliced by {} and the current by {}: slice both by the same columns",
-            keys(b0).join(","),
-            keys(c0).join(",")
-        )));
+        return Ok(Vec::new());
     }
-    let same = |a: &crate::profile::SliceProfile, b: &crate::profile::SliceProfile| {
-        a.slice == b.slice && a.other == b.other
-    };
     let mut out = Vec::new();
     for b in &base.slices {
-        let c = cur.slices.iter().find(|c| same(b, c));
+        let c = cur.find_slice(b);
         let features = match c {
             Some(c) => compare(&base.slice(b), &cur.slice(c), opts, backend)?.features,
             None => Vec::new(),
@@ -231,11 +224,7 @@ pub fn compare_slices(
             features,
         });
     }
-    for c in cur
-        .slices
-        .iter()
-        .filter(|c| !base.slices.iter().any(|b| same(b, c)))
-    {
+    for c in cur.slices.iter().filter(|c| base.find_slice(c).is_none()) {
         out.push(SliceComparison {
             slice: c.slice.clone(),
             other: c.other,

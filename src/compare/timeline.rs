@@ -10,6 +10,8 @@
 //!   the one before);
 //! - `"none"`.
 //!
+//! The windows' time column is left out: it moves by a window each time.
+//!
 //! "Drifted" is [`compare`]'s decision for each pair: the threshold and
 //! the significance test together, so that sampling noise between small
 //! windows is not flagged.
@@ -133,14 +135,19 @@ pub fn timeline(
         (None, Some((_, p))) => ("first window".to_string(), Some(*p)),
         (None, None) => ("first window".to_string(), None),
     };
-    // The features, in the reference's order, then any new ones.
+    // The features, in the reference's order, then any new ones; not the
+    // windows' time column, which moves by a window each time.
+    let time: Vec<&str> = windows
+        .iter()
+        .filter_map(|(_, p)| Some(p.window.as_ref()?.column.as_str()))
+        .collect();
     let mut names: Vec<String> = Vec::new();
     for p in ref_profile
         .into_iter()
         .chain(windows.iter().map(|(_, p)| *p))
     {
         for f in &p.features {
-            if !names.contains(&f.name) {
+            if !names.contains(&f.name) && !time.contains(&f.name.as_str()) {
                 names.push(f.name.clone());
             }
         }

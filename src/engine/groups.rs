@@ -34,13 +34,26 @@ use crate::profile::{SliceProfile, Window};
 /// Groups (slices or windows) at most: each holds states of every column.
 pub const MAX_GROUPS: usize = 1000;
 
+/// Bytes of the groups' sketches at most (apart from `--memory-budget`,
+/// which bounds the values kept between the passes): each group holds a
+/// dense sketch of 2^16 buckets per numeric column.
+pub const MAX_SKETCH_BYTES: u64 = 4 << 30;
+
 /// The group of a row that is in none (its window's time is null).
 const NONE: u32 = u32::MAX;
 
 /// Windows are counted from Monday 1970-01-05T00:00:00Z, so that 7d
-/// windows are weeks from Monday; hours and days fall where they would
-/// from the epoch.
+/// windows are weeks from Monday. Widths that divide 96 hours (1h, 6h,
+/// 1d, 2d) start where they would from the epoch; others (5h, 3d) at
+/// whole widths from that Monday.
 const ORIGIN: i64 = 4 * 86_400;
+
+/// The window of `width` seconds that holds `secs`: its number and its
+/// start. None for times so far from 1970 that the arithmetic overflows.
+fn window_of(secs: i64, width: i64) -> Option<(i64, i64)> {
+    let w = secs.checked_sub(ORIGIN)?.div_euclid(width);
+    Some((w, w.checked_mul(width)?.checked_add(ORIGIN)?))
+}
 
 /// How rows are grouped.
 #[derive(Debug, Clone)]
@@ -129,6 +142,7 @@ pub struct Group {
 /// What [`profile_groups`] made.
 #[derive(Debug)]
 pub struct Grouped {
+    pub by: GroupBy,
     /// The profile of every row (slices only).
     pub whole: Option<DatasetProfile>,
     /// Slices largest first (the "other" slice last); windows in time order.
@@ -136,11 +150,12 @@ pub struct Grouped {
 }
 
 impl Grouped {
-    /// The whole profile, with its slices (`--slice-by columns`).
-    pub fn sliced(self, columns: &[String]) -> Result<DatasetProfile> {
-        let mut whole = self
-            .whole
-            .ok_or_else(|| Error::Internal("slices without the whole profile".into()))?;
+    /// The whole profile, with its slices (`--slice-by`).
+    pub fn sliced(self) -> Result<DatasetProfile> {
+        let (GroupBy::Slices(Slicing { columns, .. }), Some(mut whole)) = (self.by, self.whole)
+        else {
+            return Err(Error::Internal("slices without the whole profile".into()));
+        };
         whole.slices = self
             .groups
             .into_iter()
@@ -161,23 +176,27 @@ impl Grouped {
         Ok(whole)
     }
 
-    /// One profile per window of `column`, in time order.
-    pub fn windows(self, column: &str, width: Width) -> Vec<DatasetProfile> {
-        self.groups
+    /// One profile per window (`--window`), in time order.
+    pub fn windows(self) -> Result<Vec<DatasetProfile>> {
+        let GroupBy::Windows { column, width } = self.by else {
+            return Err(Error::Internal("windows of slices".into()));
+        };
+        Ok(self
+            .groups
             .into_iter()
             .map(|g| {
                 let mut p = g.profile;
                 if let Label::Window(start) = g.label {
                     p.window = Some(Window {
-                        column: column.into(),
+                        column: column.clone(),
                         width: width.text(),
                         start: instant(start),
-                        end: instant(start + width.seconds),
+                        end: instant(start.saturating_add(width.seconds)),
                     });
                 }
                 p
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -201,6 +220,9 @@ struct Keys {
     how: How,
     by: GroupBy,
     source: String,
+    /// Groups at most: [`MAX_GROUPS`], or fewer where their states would
+    /// not fit the memory budget.
+    max: usize,
     registry: Mutex<Registry>,
 }
 
@@ -219,7 +241,12 @@ struct Registry {
 }
 
 impl Keys {
-    fn new(schema: &arrow::datatypes::Schema, by: &GroupBy, source: &str) -> Result<Keys> {
+    fn new(
+        schema: &arrow::datatypes::Schema,
+        by: &GroupBy,
+        source: &str,
+        max: usize,
+    ) -> Result<Keys> {
         let mut cols = Vec::new();
         for name in by.columns() {
             let c = schema
@@ -264,6 +291,7 @@ impl Keys {
             how,
             by: by.clone(),
             source: source.into(),
+            max,
             registry: Mutex::default(),
         })
     }
@@ -280,17 +308,26 @@ impl Keys {
         if let Some(&id) = r.ids.get(key) {
             return Ok(id);
         }
-        if r.labels.len() >= MAX_GROUPS {
+        if r.labels.len() >= self.max {
+            let max = self.max;
+            let why = match max < MAX_GROUPS {
+                true => format!(
+                    " (each holds a 512 KiB sketch per numeric column, and {} GiB of them \
+                     hold {max}: profile fewer columns)",
+                    MAX_SKETCH_BYTES >> 30
+                ),
+                false => String::new(),
+            };
             return Err(Error::BadDataset {
                 path: self.source.as_str().into(),
                 detail: match &self.by {
                     GroupBy::Slices(Slicing { columns, .. }) => format!(
-                        "--slice-by {}: more than {MAX_GROUPS} distinct values; \
+                        "--slice-by {}: more than {max} distinct values{why}; \
                          slice by a column with fewer",
                         columns.join(",")
                     ),
                     GroupBy::Windows { column, width } => format!(
-                        "--window {column}={}: the data spans more than {MAX_GROUPS} windows; \
+                        "--window {column}={}: the data spans more than {max} windows{why}; \
                          choose wider ones",
                         width.text()
                     ),
@@ -354,12 +391,12 @@ impl Keys {
                         out.push(NONE);
                         continue;
                     }
-                    let w = (secs(i) - ORIGIN).div_euclid(*width);
+                    let (w, start) = window_of(secs(i), *width).ok_or_else(|| {
+                        Error::corrupt(format!("a time {} seconds from 1970", secs(i)))
+                    })?;
                     let id = match prev {
                         Some((p, id)) if p == w => id,
-                        _ => {
-                            self.id_of(&w.to_le_bytes(), || Ok(Label::Window(ORIGIN + w * width)))?
-                        }
+                        _ => self.id_of(&w.to_le_bytes(), || Ok(Label::Window(start)))?,
                     };
                     prev = Some((w, id));
                     out.push(id);
@@ -509,7 +546,7 @@ fn split(ids: &[u32]) -> Split {
 /// group of each row, and each batch's split (by its first row and length).
 #[derive(Default)]
 struct PartGroups {
-    ids: Arc<Vec<u32>>,
+    ids: Vec<u32>,
     splits: HashMap<(usize, usize), Arc<Split>>,
 }
 
@@ -565,7 +602,11 @@ impl Items {
         let mut p = 0;
         while p < parts.len() {
             if !(ds.splits_by_column(&parts[p]) && cols.len() > 1) {
-                item(p..p + 1, cols.to_vec(), true);
+                // Read with its group columns: a whole file's groups are
+                // not held apart.
+                let mut all = cols.to_vec();
+                all.extend(keys.cols.iter().filter(|k| !cols.contains(k)));
+                item(p..p + 1, all, true);
                 p += 1;
                 continue;
             }
@@ -643,7 +684,7 @@ impl Items {
                 Ok(())
             })?;
             *cell = Some(PartGroups {
-                ids: Arc::new(all),
+                ids: all,
                 splits: HashMap::new(),
             });
         }
@@ -729,7 +770,13 @@ pub fn profile_groups(
     }
     let source = ds.sources().first().cloned().unwrap_or_default();
     let (layout, warnings) = Layout::new(ds.schema(), opts, &source)?;
-    let keys = Keys::new(ds.schema(), by, &source)?;
+    // Each group's states hold a dense sketch per numeric leaf.
+    let per_group = layout.leaves.len() as u64 * (8 << crate::profile::sketch::PROFILE_BITS);
+    let max = match per_group {
+        0 => MAX_GROUPS,
+        n => (MAX_SKETCH_BYTES / n).clamp(1, MAX_GROUPS as u64) as usize,
+    };
+    let keys = Keys::new(ds.schema(), by, &source, max)?;
     let with_whole = matches!(by, GroupBy::Slices(_));
     let keep = if opts.single_pass {
         0
@@ -823,7 +870,11 @@ pub fn profile_groups(
     let groups = profiles
         .filter_map(|(label, profile)| label.map(|label| Group { label, profile }))
         .collect();
-    Ok(Grouped { whole, groups })
+    Ok(Grouped {
+        by: by.clone(),
+        whole,
+        groups,
+    })
 }
 
 fn pass1_item(
@@ -902,10 +953,8 @@ fn targets(
         .collect();
     // How many come first and are profiled apart.
     let apart = match by {
-        GroupBy::Windows { .. } => {
-            groups.sort_by(|a, b| a.0.cmp(&b.0));
-            groups.len()
-        }
+        // In time order: sorted above.
+        GroupBy::Windows { .. } => groups.len(),
         GroupBy::Slices(Slicing {
             only: Some(only), ..
         }) => {
@@ -990,14 +1039,19 @@ fn pass_two(
             let mut sts: Vec<Pass2State> = plans.iter().map(|p| p[leaf].new_state()).collect();
             let mut reread = vec![false; targets.len()];
             for (&slot, ts) in &in_slot {
+                let needs: Vec<usize> = ts
+                    .iter()
+                    .copied()
+                    .filter(|&t| plans[t][leaf].needs_pass())
+                    .collect();
                 let mut into: Vec<(&Pass2Plan, &mut Pass2State)> = sts
                     .iter_mut()
                     .enumerate()
-                    .filter(|(t, _)| ts.contains(t) && plans[*t][leaf].needs_pass())
+                    .filter(|(t, _)| needs.contains(t))
                     .map(|(t, st)| (&plans[t][leaf], st))
                     .collect();
                 if !into.is_empty() && !session.collect_kept(slot * nleaves + leaf, &mut into)? {
-                    ts.iter().for_each(|&t| reread[t] = true);
+                    needs.iter().for_each(|&t| reread[t] = true);
                 }
             }
             for (t, st) in sts.iter_mut().enumerate() {
@@ -1069,7 +1123,9 @@ fn pass_two(
                                     detail: "a group appeared on the second read".into(),
                                 }
                             })?;
-                            collect(t, &sel.of(a)?)?;
+                            if reread[t][leaf] {
+                                collect(t, &sel.of(a)?)?;
+                            }
                         }
                     }
                     items.report(ds, progress, i, batch.num_rows(), bytes);
@@ -1144,9 +1200,14 @@ mod tests {
     fn windows_start_on_mondays_and_midnights() {
         // 2026-11-26 is a Thursday; its week began Monday 2026-11-23.
         let thu = 20_783 * 86_400 + 5 * 3_600;
-        let w = |width: i64| ORIGIN + (thu - ORIGIN).div_euclid(width) * width;
+        let w = |width: i64| window_of(thu, width).unwrap().1;
         assert_eq!(instant(w(7 * 86_400)), "2026-11-23T00:00:00Z");
         assert_eq!(instant(w(86_400)), "2026-11-26T00:00:00Z");
         assert_eq!(instant(w(3_600)), "2026-11-26T05:00:00Z");
+        // Before 1970, and at the ends of time.
+        assert_eq!(instant(w(86_400 * 7)).len(), 20);
+        assert_eq!(window_of(-1, 86_400), Some((-5, -86_400)));
+        assert_eq!(window_of(i64::MIN, 3_600), None);
+        assert!(window_of(i64::MAX, 3_600).is_some());
     }
 }

@@ -379,7 +379,7 @@ pub fn profile(
     opts.validate()?;
     if let Some(s) = &opts.slices {
         let by = groups::GroupBy::Slices(s.clone());
-        return groups::profile_groups(ds, opts, &by, progress)?.sliced(&s.columns);
+        return groups::profile_groups(ds, opts, &by, progress)?.sliced();
     }
     let source = ds.sources().first().cloned().unwrap_or_default();
     let (layout, warnings) = Layout::new(ds.schema(), opts, &source)?;

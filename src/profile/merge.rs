@@ -128,7 +128,7 @@ fn merge_slices(profiles: &[(PathBuf, DatasetProfile)]) -> Result<Vec<SliceProfi
             let parts = profiles
                 .iter()
                 .map(|(p, d)| {
-                    let t = d.slices.iter().find(|t| key(t) == key(s));
+                    let t = d.find_slice(s);
                     let t = t.ok_or_else(|| Error::Internal("a checked slice is gone".into()))?;
                     Ok((p.clone(), d.slice(t)))
                 })

@@ -69,11 +69,26 @@ impl DatasetProfile {
     /// would make it of the slice's rows alone.
     pub fn slice(&self, s: &SliceProfile) -> DatasetProfile {
         DatasetProfile {
+            format_version: self.format_version,
+            skewer_version: self.skewer_version.clone(),
             num_rows: s.num_rows,
+            sources: self.sources.clone(),
+            backend: self.backend.clone(),
+            options: self.options.clone(),
+            passes: self.passes,
             features: s.features.clone(),
+            warnings: self.warnings.clone(),
             slices: Vec::new(),
-            ..self.clone()
+            window: self.window.clone(),
         }
+    }
+
+    /// This profile's slice that is `s` (the same values; "other" only
+    /// for "other").
+    pub fn find_slice(&self, s: &SliceProfile) -> Option<&SliceProfile> {
+        self.slices
+            .iter()
+            .find(|t| t.slice == s.slice && t.other == s.other)
     }
 
     /// Whether this skewer can use a profile read from outside: its format

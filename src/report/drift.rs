@@ -135,10 +135,15 @@ fn headline(c: &Comparison) -> (&'static str, String) {
         .iter()
         .filter(|f| !f.undecided.is_empty())
         .count();
-    let open = match undecided {
+    let mut open = match undecided {
         0 => String::new(),
         n => format!(", {n} undecided"),
     };
+    if !c.slices.is_empty() {
+        let moved = |s: &&crate::compare::SliceComparison| s.features.iter().any(|f| f.drifted);
+        let n = c.slices.iter().filter(moved).count();
+        open += &format!("; drift in {n} of {} slices", c.slices.len());
+    }
     let verdict = match (c.drifted(), c.undecided()) {
         (false, false) => "no drift",
         (false, true) => "undecided",

@@ -111,12 +111,7 @@ pub fn validate_slices(
     checks: &Checks,
 ) -> Result<Vec<SliceAnomalies>> {
     let same = |other: Option<&DatasetProfile>, s: &crate::profile::SliceProfile| {
-        other.and_then(|o| {
-            o.slices
-                .iter()
-                .find(|t| t.slice == s.slice && t.other == s.other)
-                .map(|t| o.slice(t))
-        })
+        other.and_then(|o| o.find_slice(s).map(|t| o.slice(t)))
     };
     p.slices
         .iter()

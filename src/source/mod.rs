@@ -569,10 +569,11 @@ impl Dataset {
             file_cols.push(0);
         }
         let plain = !row_count_only
+            && columns.len() == file_cols.len()
             && columns
                 .iter()
-                .map(|&c| input.projection[c])
-                .eq(file_cols.iter().copied())
+                .zip(&file_cols)
+                .all(|(&c, &f)| c < self.file_fields() && input.projection[c] == f)
             && columns.iter().all(|&c| input.casts[c].is_none());
         // Columns cast to the dataset's type and the partition keys'
         // values added, in the order of `columns`; a column that is not
