@@ -833,6 +833,10 @@ struct TimelineArgs {
     /// Also write the JSON timeline to this file.
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// Also write the timeline as an HTML page (a chart per feature) to
+    /// this file.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     #[command(flatten)]
     drift: DriftArgs,
 }
@@ -896,12 +900,16 @@ fn run_timeline(a: TimelineArgs) -> anyhow::Result<u8> {
         &copts,
         &Backend::cpu(),
     )?;
-    let print = stdout_is_free(&[a.output.as_deref()])?;
+    let print = stdout_is_free(&[a.output.as_deref(), a.html.as_deref()])?;
+    let mut inputs: Vec<&std::path::Path> = paths.iter().map(PathBuf::as_path).collect();
+    inputs.extend(a.profiles.iter().map(PathBuf::as_path));
+    inputs.extend(a.reference.as_deref());
     if let Some(out) = &a.output {
-        let mut inputs: Vec<&std::path::Path> = paths.iter().map(PathBuf::as_path).collect();
-        inputs.extend(a.profiles.iter().map(PathBuf::as_path));
-        inputs.extend(a.reference.as_deref());
         refuse_overwrite(out, "-o", &inputs)?;
+        inputs.push(out);
+    }
+    if let Some(out) = &a.html {
+        refuse_overwrite(out, "--html", &inputs)?;
     }
     let json = || skewer::to_json(&t);
     if let Some(path) = &a.output {
@@ -914,6 +922,13 @@ fn run_timeline(a: TimelineArgs) -> anyhow::Result<u8> {
         out!("{}", skewer::report::timeline_markdown(&t));
     } else {
         out!("{}", skewer::report::timeline_table(&t));
+    }
+    if let Some(path) = &a.html {
+        let page = skewer::report::html::timeline::render(&t);
+        skewer::files::write_atomic(path, page.as_bytes())?;
+        if !skewer::files::is_stdout(path) {
+            eprintln!("report: {}", path.display());
+        }
     }
     Ok(if t.drifted() {
         1

@@ -20,22 +20,29 @@ fn largest(series: &[Point], pick: fn(&Point) -> &Option<Step>) -> Option<f64> {
         .reduce(f64::max)
 }
 
-/// Each window's distance from the reference, scaled to the threshold: a
-/// full bar at the threshold and above; a space where there is none.
-fn sparkline(series: &[Point], threshold: f64) -> String {
+/// Each window's distance from the reference, a full bar at `top` (one
+/// scale for every feature); a space where there is none.
+fn sparkline(series: &[Point], top: f64) -> String {
     series
         .iter()
         .map(|p| match p.vs_reference.as_ref().and_then(distance) {
             None => ' ',
             Some(d) => {
-                let level = match threshold > 0.0 {
-                    true => (d / threshold * (BARS.len() - 1) as f64).round() as usize,
-                    false => BARS.len() - 1,
-                };
-                BARS[level.min(BARS.len() - 1)]
+                let level = (d / top * (BARS.len() - 1) as f64).round();
+                BARS[(level.max(0.0) as usize).min(BARS.len() - 1)]
             }
         })
         .collect()
+}
+
+/// The sparklines' full bar: the largest distance from the reference of
+/// any feature, and at least the threshold.
+fn top(t: &Timeline) -> f64 {
+    t.features
+        .iter()
+        .filter_map(|f| largest(&f.series, |p| &p.vs_reference))
+        .fold(t.options.threshold, f64::max)
+        .max(f64::MIN_POSITIVE)
 }
 
 fn rows(t: &Timeline) -> Vec<Vec<String>> {
@@ -49,7 +56,7 @@ fn rows(t: &Timeline) -> Vec<Vec<String>> {
                 f.since.clone().unwrap_or_else(|| "-".into()),
                 num(largest(&f.series, |p| &p.vs_reference)),
                 num(largest(&f.series, |p| &p.vs_previous)),
-                sparkline(&f.series, t.options.threshold),
+                sparkline(&f.series, top(t)),
             ]
         })
         .collect()
@@ -71,12 +78,14 @@ fn headline(t: &Timeline) -> String {
         _ => "no windows".into(),
     };
     format!(
-        "{span}, against {}: {} fast, {} slow, {} steady (threshold {}; distance: KS, or L∞ for categorical)",
+        "{span}, against {}: {} fast, {} slow, {} steady (threshold {}; distance: KS, or L∞ \
+         for categorical; a full bar: {:.4})",
         t.reference,
         count(Drift::Fast),
         count(Drift::Slow),
         count(Drift::None),
-        t.options.threshold
+        t.options.threshold,
+        top(t)
     )
 }
 
@@ -118,11 +127,12 @@ mod tests {
     }
 
     #[test]
-    fn the_sparkline_tops_out_at_the_threshold() {
+    fn the_sparkline_is_scaled_to_the_top() {
         let s: Vec<Point> = [None, Some(0.0), Some(0.015), Some(0.03), Some(0.5)]
             .into_iter()
             .map(point)
             .collect();
         assert_eq!(sparkline(&s, 0.03), " ▁▅██");
+        assert_eq!(sparkline(&s, 0.5), " ▁▁▁█");
     }
 }

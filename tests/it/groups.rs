@@ -242,9 +242,30 @@ fn a_timeline_tells_slow_drift_from_fast() {
     assert!(o.status.success(), "{}", stderr(&o));
     run(&["--reference", tr]);
 
-    let o = skewer(&["timeline", d, "--markdown"]);
+    let page = dir.path().join("timeline.html");
+    let o = skewer(&[
+        "timeline",
+        d,
+        "--markdown",
+        "--html",
+        page.to_str().unwrap(),
+    ]);
     let md = String::from_utf8(o.stdout).unwrap();
     assert!(md.contains("| creep | slow |"), "{md}");
+    // The page: a section per feature with its verdict and its chart, and
+    // nothing fetched.
+    let html = std::fs::read_to_string(&page).unwrap();
+    for (f, drift) in [("creep", "slow"), ("jump", "fast"), ("steady", "none")] {
+        let at = html
+            .find(&format!(r#"data-feature="{f}" data-drift="{drift}""#))
+            .unwrap_or_else(|| panic!("{f} {drift}"));
+        let section = &html[at..at + html[at..].find("</section>").unwrap()];
+        assert!(
+            section.contains("<svg") && section.contains("cur-line"),
+            "{section}"
+        );
+    }
+    assert!(!html.contains("http://") && !html.contains("https://"));
 
     // Steady features alone: nothing drifts, exit 0.
     let calm = dir.path().join("calm");

@@ -19,7 +19,7 @@ const BOTTOM: f64 = 28.0;
 
 /// A number as an SVG coordinate: one decimal, no trailing ".0"; a
 /// coordinate that is not finite (from a corrupt profile) is 0.
-fn c(x: f64) -> String {
+pub(super) fn c(x: f64) -> String {
     let r = if x.is_finite() {
         (x * 10.0).round() / 10.0
     } else {

@@ -13,6 +13,7 @@
 //! it.
 
 pub mod chart;
+pub mod timeline;
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
