@@ -329,6 +329,34 @@ struct OutputFormat {
     markdown: bool,
 }
 
+impl OutputFormat {
+    /// Write the JSON to `output` (when given), and print the table, the
+    /// JSON or the Markdown unless an output took standard output
+    /// (`print` false).
+    fn emit(
+        &self,
+        output: Option<&std::path::Path>,
+        print: bool,
+        json: &dyn Fn() -> skewer::Result<String>,
+        markdown: &dyn Fn() -> String,
+        table: &dyn Fn() -> String,
+    ) -> anyhow::Result<()> {
+        if let Some(path) = output {
+            skewer::files::write_atomic(path, json()?.as_bytes())?;
+        }
+        if !print {
+            // An output file is `-`: it went to standard output instead.
+        } else if self.json {
+            out!("{}", json()?);
+        } else if self.markdown {
+            out!("{}", markdown());
+        } else {
+            out!("{}", table());
+        }
+        Ok(())
+    }
+}
+
 impl DataArgs {
     /// The profile options, with the backend opened.
     fn profile_options(&self) -> anyhow::Result<ProfileOptions> {
@@ -911,18 +939,13 @@ fn run_timeline(a: TimelineArgs) -> anyhow::Result<u8> {
     if let Some(out) = &a.html {
         refuse_overwrite(out, "--html", &inputs)?;
     }
-    let json = || skewer::to_json(&t);
-    if let Some(path) = &a.output {
-        skewer::files::write_atomic(path, json()?.as_bytes())?;
-    }
-    if !print {
-    } else if a.format.json {
-        out!("{}", json()?);
-    } else if a.format.markdown {
-        out!("{}", skewer::report::timeline_markdown(&t));
-    } else {
-        out!("{}", skewer::report::timeline_table(&t));
-    }
+    a.format.emit(
+        a.output.as_deref(),
+        print,
+        &|| skewer::to_json(&t),
+        &|| skewer::report::timeline_markdown(&t),
+        &|| skewer::report::timeline_table(&t),
+    )?;
     if let Some(path) = &a.html {
         let page = skewer::report::html::timeline::render(&t);
         skewer::files::write_atomic(path, page.as_bytes())?;
@@ -989,22 +1012,13 @@ fn run_compare(a: CompareArgs) -> anyhow::Result<u8> {
         &opts,
         &bar,
     )?;
-    let json = || skewer::to_json(&cmp);
-    if let Some(path) = &a.output {
-        skewer::files::write_atomic(path, json()?.as_bytes())?;
-    }
-    if !print {
-        // An output file is `-`: it went to standard output instead.
-    } else if a.format.json {
-        out!("{}", json()?);
-    } else if a.format.markdown {
-        out!("{}", skewer::report::comparison_markdown(&cmp));
-    } else {
-        out!(
-            "{}",
-            skewer::report::comparison_table(&cmp, skewer::report::terminal_width())
-        );
-    }
+    a.format.emit(
+        a.output.as_deref(),
+        print,
+        &|| skewer::to_json(&cmp),
+        &|| skewer::report::comparison_markdown(&cmp),
+        &|| skewer::report::comparison_table(&cmp, skewer::report::terminal_width()),
+    )?;
     a.html.write(&skewer::report::html::Report {
         current: &cur,
         base: Some(&base),
@@ -1361,19 +1375,7 @@ fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
     }
     match &a.output {
         Some(path) => skewer::write_profile(path, &p)?,
-        None if print => {
-            out!(
-                "{}",
-                skewer::report::summary_table(&p, skewer::report::terminal_width())
-            );
-            for s in &p.slices {
-                outln!(
-                    "slice {}: {} rows",
-                    skewer::report::slice_name(&s.slice),
-                    s.num_rows
-                );
-            }
-        }
+        None if print => print_summary(&p)?,
         None => {}
     }
     a.html.write(&skewer::report::html::Report::of(&p))
@@ -1397,11 +1399,19 @@ fn run_show(path: PathBuf) -> anyhow::Result<()> {
             path.display()
         );
     }
-    let p = skewer::read_profile(&path)?;
+    print_summary(&skewer::read_profile(&path)?)
+}
+
+/// A profile's summary table, and a line per slice.
+fn print_summary(p: &profile::DatasetProfile) -> anyhow::Result<()> {
     out!(
         "{}",
-        skewer::report::summary_table(&p, skewer::report::terminal_width())
+        skewer::report::summary_table(p, skewer::report::terminal_width())
     );
+    for s in &p.slices {
+        let name = skewer::report::slice_name(&s.slice);
+        outln!("slice {name}: {} rows", s.num_rows);
+    }
     Ok(())
 }
 

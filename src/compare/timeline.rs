@@ -90,6 +90,12 @@ pub struct Step {
 }
 
 impl Step {
+    /// The distance drawn and tabled: KS for numeric features, else
+    /// L-infinity.
+    pub fn distance(&self) -> Option<f64> {
+        self.ks.or(self.linf)
+    }
+
     fn of(f: &FeatureComparison) -> Step {
         Step {
             linf: f.metrics.linf,

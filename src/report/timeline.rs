@@ -8,15 +8,10 @@ use crate::compare::timeline::{Drift, Point, Step, Timeline};
 /// The sparkline's levels, lowest first.
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
-/// A step's distance: KS for numeric features, else L-infinity.
-fn distance(s: &Step) -> Option<f64> {
-    s.ks.or(s.linf)
-}
-
 fn largest(series: &[Point], pick: fn(&Point) -> &Option<Step>) -> Option<f64> {
     series
         .iter()
-        .filter_map(|p| pick(p).as_ref().and_then(distance))
+        .filter_map(|p| pick(p).as_ref().and_then(Step::distance))
         .reduce(f64::max)
 }
 
@@ -25,7 +20,7 @@ fn largest(series: &[Point], pick: fn(&Point) -> &Option<Step>) -> Option<f64> {
 fn sparkline(series: &[Point], top: f64) -> String {
     series
         .iter()
-        .map(|p| match p.vs_reference.as_ref().and_then(distance) {
+        .map(|p| match p.vs_reference.as_ref().and_then(Step::distance) {
             None => ' ',
             Some(d) => {
                 let level = (d / top * (BARS.len() - 1) as f64).round();

@@ -147,14 +147,7 @@ pub fn render(r: &Report) -> String {
     let page = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                // Nothing is fetched: not even a favicon.
-                link rel="icon" href="data:,";
-                title { (title) }
-                style { (PreEscaped(STYLE)) }
-            }
+                        (head(&title))
             body {
                 (chart::defs())
                 header {
@@ -172,6 +165,20 @@ pub fn render(r: &Report) -> String {
         }
     };
     page.into_string()
+}
+
+/// A page's head: its title and the style, nothing fetched (not even a
+/// favicon).
+fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            link rel="icon" href="data:,";
+            title { (title) }
+            style { (PreEscaped(STYLE)) }
+        }
+    }
 }
 
 fn rows_of(p: &DatasetProfile) -> String {

@@ -7,10 +7,9 @@
 //! (its name) and `data-drift` (`fast`, `slow` or `none`), and holds one
 //! `<svg>`.
 
-use maud::{html, Markup, PreEscaped, DOCTYPE};
+use maud::{html, Markup, DOCTYPE};
 
 use super::chart::c;
-use super::STYLE;
 use crate::compare::timeline::{Drift, FeatureTimeline, Point, Step, Timeline};
 
 /// The chart's view box, and its plot area inside it.
@@ -21,9 +20,8 @@ const RIGHT: f64 = 12.0;
 const TOP: f64 = 22.0;
 const BOTTOM: f64 = 30.0;
 
-/// A step's distance: KS for numeric features, else L-infinity.
 fn distance(s: &Option<Step>) -> Option<f64> {
-    s.as_ref().and_then(|s| s.ks.or(s.linf))
+    s.as_ref().and_then(Step::distance)
 }
 
 pub fn render(t: &Timeline) -> String {
@@ -35,13 +33,7 @@ pub fn render(t: &Timeline) -> String {
     let page = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                link rel="icon" href="data:,";
-                title { "skewer timeline" }
-                style { (PreEscaped(STYLE)) }
-            }
+                        (super::head("skewer timeline"))
             body {
                 header {
                     h1 { "skewer timeline" }
