@@ -41,6 +41,7 @@ fn top(t: &Timeline) -> f64 {
 }
 
 fn rows(t: &Timeline) -> Vec<Vec<String>> {
+    let top = top(t);
     let num = |x: Option<f64>| x.map_or("-".into(), |x| format!("{x:.4}"));
     t.features
         .iter()
@@ -51,7 +52,7 @@ fn rows(t: &Timeline) -> Vec<Vec<String>> {
                 f.since.clone().unwrap_or_else(|| "-".into()),
                 num(largest(&f.series, |p| &p.vs_reference)),
                 num(largest(&f.series, |p| &p.vs_previous)),
-                sparkline(&f.series, top(t)),
+                sparkline(&f.series, top),
             ]
         })
         .collect()

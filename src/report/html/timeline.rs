@@ -20,8 +20,11 @@ const RIGHT: f64 = 12.0;
 const TOP: f64 = 22.0;
 const BOTTOM: f64 = 30.0;
 
+/// A step's distance, where it is a number.
 fn distance(s: &Option<Step>) -> Option<f64> {
-    s.as_ref().and_then(Step::distance)
+    s.as_ref()
+        .and_then(Step::distance)
+        .filter(|d| d.is_finite())
 }
 
 pub fn render(t: &Timeline) -> String {
@@ -79,29 +82,41 @@ fn section(f: &FeatureTimeline, threshold: f64) -> Markup {
     }
 }
 
-/// The polyline through the windows that have a distance; the rings where
-/// the step drifted.
+/// A line through the windows that have a distance (a gap where one has
+/// none), each point a dot, and the rings where the step drifted.
+struct Line {
+    path: String,
+    dots: Vec<(f64, f64)>,
+    rings: Vec<(f64, f64)>,
+}
+
 fn line(
     series: &[Point],
     pick: fn(&Point) -> &Option<Step>,
     x: &dyn Fn(usize) -> f64,
     y: &dyn Fn(f64) -> f64,
-) -> (String, Vec<(f64, f64)>) {
-    let mut path = String::new();
-    let mut rings = Vec::new();
+) -> Line {
+    let mut l = Line {
+        path: String::new(),
+        dots: Vec::new(),
+        rings: Vec::new(),
+    };
+    let mut gap = true;
     for (i, p) in series.iter().enumerate() {
-        let Some(d) = distance(pick(p)) else { continue };
-        path += &format!(
-            "{}{},{}",
-            if path.is_empty() { "M" } else { " L" },
-            c(x(i)),
-            c(y(d))
-        );
+        let Some(d) = distance(pick(p)) else {
+            gap = true;
+            continue;
+        };
+        let (px, py) = (x(i), y(d));
+        l.path += &format!("{}{},{} ", if gap { "M" } else { "L" }, c(px), c(py));
+        gap = false;
+        l.dots.push((px, py));
         if pick(p).as_ref().is_some_and(|s| s.drifted) {
-            rings.push((x(i), y(d)));
+            l.rings.push((px, py));
         }
     }
-    (path, rings)
+    l.path = l.path.trim_end().to_string();
+    l
 }
 
 fn chart(series: &[Point], threshold: f64) -> Markup {
@@ -114,8 +129,10 @@ fn chart(series: &[Point], threshold: f64) -> Markup {
     let n = series.len().max(2) - 1;
     let x = |i: usize| LEFT + (W - LEFT - RIGHT) * i as f64 / n as f64;
     let y = |d: f64| H - BOTTOM - (H - TOP - BOTTOM) * (d / top).clamp(0.0, 1.0);
-    let (reference, ref_rings) = line(series, |p| &p.vs_reference, &x, &y);
-    let (previous, prev_rings) = line(series, |p| &p.vs_previous, &x, &y);
+    let reference = line(series, |p| &p.vs_reference, &x, &y);
+    let previous = line(series, |p| &p.vs_previous, &x, &y);
+    // "0" only where it does not sit on the threshold's label.
+    let zero = y(0.0) - y(threshold) >= 10.0;
     // Window labels: the first, the middle and the last (their dates).
     let label = |i: usize| {
         let w = &series[i].window;
@@ -133,17 +150,75 @@ fn chart(series: &[Point], threshold: f64) -> Markup {
             path.axis d={ "M" (c(LEFT)) "," (c(TOP)) " V" (c(H - BOTTOM)) " H" (c(W - RIGHT)) } {}
             line.mark x1=(c(LEFT)) x2=(c(W - RIGHT)) y1=(c(y(threshold))) y2=(c(y(threshold))) {}
             text.tick x=(c(LEFT - 4.0)) y=(c(y(threshold) + 3.0)) text-anchor="end" { (threshold) }
-            text.tick x=(c(LEFT - 4.0)) y=(c(H - BOTTOM + 3.0)) text-anchor="end" { "0" }
+                        @if zero { text.tick x=(c(LEFT - 4.0)) y=(c(H - BOTTOM + 3.0)) text-anchor="end" { "0" } }
             text.tick x=(c(LEFT - 4.0)) y=(c(TOP + 3.0)) text-anchor="end" { (format!("{top:.3}")) }
                         @for &i in &ticks {
                 @let anchor = match i { 0 => "start", i if i + 1 == series.len() => "end", _ => "middle" };
                 text.tick x=(c(x(i))) y=(c(H - BOTTOM + 14.0)) text-anchor=(anchor) { (label(i)) }
             }
-            @if !reference.is_empty() { path.cur-line d=(reference) {} }
-            @if !previous.is_empty() { path.base-line d=(previous) {} }
-            @for (cx, cy) in ref_rings.iter().chain(&prev_rings) {
+                        @if !reference.path.is_empty() { path.cur-line d=(reference.path) {} }
+            @if !previous.path.is_empty() { path.base-line d=(previous.path) {} }
+            @for (cx, cy) in &reference.dots { circle.cur cx=(c(*cx)) cy=(c(*cy)) r="1.8" {} }
+            @for (cx, cy) in &previous.dots {
+                circle cx=(c(*cx)) cy=(c(*cy)) r="1.8" fill="var(--base)" {}
+            }
+            @for (cx, cy) in reference.rings.iter().chain(&previous.rings) {
                 circle cx=(c(*cx)) cy=(c(*cy)) r="4" fill="none" stroke="#9b2c2c" stroke-width="2" {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::timeline::timeline;
+    use crate::compare::CompareOptions;
+
+    fn step(d: f64) -> Option<Step> {
+        Some(Step {
+            linf: Some(d),
+            ks: None,
+            drifted: d > 0.5,
+            undecided: false,
+        })
+    }
+
+    #[test]
+    fn charts_of_one_window_gaps_and_nan() {
+        let point = |w: &str, r: Option<Step>, p: Option<Step>| Point {
+            window: w.into(),
+            vs_reference: r,
+            vs_previous: p,
+        };
+        // One window: a dot, no line, no division by zero.
+        let one = chart(&[point("2026-01-01T00:00:00Z", step(0.01), None)], 0.03).into_string();
+        assert!(one.contains("<circle") && !one.contains("NaN"), "{one}");
+        // A NaN distance and a missing one are gaps, not zeros.
+        let series = [
+            point("a", step(0.01), None),
+            point("b", step(f64::NAN), step(0.9)),
+            point("c", None, step(0.02)),
+            point("d", step(0.02), step(0.02)),
+        ];
+        let svg = chart(&series, 0.03).into_string();
+        let solid = svg.split("class=\"cur-line\" d=\"").nth(1).unwrap();
+        let solid = &solid[..solid.find('"').unwrap()];
+        assert_eq!(solid.matches('M').count(), 2, "{solid}");
+        assert!(!solid.contains('L'), "{solid}");
+        // The drifted step is ringed.
+        assert!(svg.contains(r#"r="4""#));
+    }
+
+    #[test]
+    fn a_page_of_no_windows() {
+        let t = timeline(
+            &[],
+            None,
+            &CompareOptions::default(),
+            &crate::backend::Backend::cpu(),
+        );
+        let page = render(&t.unwrap());
+        assert!(page.contains("no windows"));
     }
 }
