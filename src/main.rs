@@ -1680,10 +1680,18 @@ fn main() -> ExitCode {
             eprintln!("error: --threads must be at least 1");
             return ExitCode::from(2);
         }
-        // Only fails if a pool exists already, and none does yet.
-        let _ = rayon::ThreadPoolBuilder::new()
+        // No pool exists yet: this fails only when its threads cannot
+        // start (a memory or process limit).
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
             .num_threads(n)
-            .build_global();
+            .build_global()
+        {
+            eprintln!(
+                "error: {}",
+                skewer::Error::NoThread(format!("{e}; {MEMORY_HINT}"))
+            );
+            return ExitCode::from(2);
+        }
     }
     if cli.stall_timeout > 0 {
         skewer::watchdog::start(std::time::Duration::from_secs(cli.stall_timeout));
@@ -1706,8 +1714,11 @@ fn main() -> ExitCode {
     })
     .unwrap_or_else(|m| {
         // A thread pool (rayon's) that got no thread: out of memory, as
-        // for skewer's own workers (engine::schedule), not a bug.
-        Err(if m.starts_with("failed to spawn thread") {
+        // for skewer's own workers (engine::schedule), not a bug. Rayon
+        // says so when it starts its pool, or, where starting it failed
+        // before, whenever the pool is used.
+        let no_pool = m.starts_with("The global thread pool has not been initialized");
+        Err(if m.starts_with("failed to spawn thread") || no_pool {
             skewer::Error::NoThread(format!("{m}; {MEMORY_HINT}"))
         } else {
             skewer::Error::Internal(format!("panic: {m}"))
