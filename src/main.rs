@@ -151,7 +151,7 @@ struct SliceArgs {
     slice_by: Option<Vec<String>>,
     /// Slices profiled apart: the largest by rows; the rest are folded
     /// into one "__other__" slice.
-    #[arg(long, default_value_t = 20, requires = "slice_by")]
+    #[arg(long, default_value_t = engine::DEFAULT_MAX_SLICES, requires = "slice_by")]
     max_slices: usize,
 }
 

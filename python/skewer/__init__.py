@@ -51,6 +51,8 @@ def _options(
     quantiles: Optional[Sequence[float]] = None,
     categorical: Optional[Sequence[str]] = None,
     one_pass: bool = False,
+    slice_by: Optional[Sequence[str]] = None,
+    max_slices: Optional[int] = None,
 ) -> str:
     """The options of a profile as the JSON the Rust side reads: only those
     given (the others are the CLI's defaults, set on the Rust side)."""
@@ -63,6 +65,8 @@ def _options(
         "quantiles": [float(q) for q in quantiles] if quantiles is not None else None,
         "categorical": list(categorical) if categorical is not None else None,
         "one_pass": one_pass or None,
+        "slice_by": list(slice_by) if slice_by is not None else None,
+        "max_slices": max_slices,
     }
     return json.dumps({k: v for k, v in given.items() if v is not None})
 
@@ -124,7 +128,11 @@ def profile(data: Any, *, columns: Optional[Sequence[str]] = None, **options: An
       0.5, 0.75, 0.95, 0.99);
     - ``categorical=None``: integer columns to profile as categories;
     - ``one_pass=False``: read the data once; quantiles and histograms are
-      then the sketch's estimates.
+      then the sketch's estimates;
+    - ``slice_by=None``: columns whose values (or combinations) slice the
+      rows; each slice is profiled too (``Profile.slices``), the
+      ``max_slices=20`` largest apart and the rest as "__other__"
+      (docs/slices-and-windows.md).
     """
     opts = _options(columns=columns, **options)
     if isinstance(data, (str, os.PathLike)):
@@ -243,6 +251,13 @@ class Profile:
     @property
     def features(self) -> list:
         return [Feature(f) for f in self._d["features"]]
+
+    @property
+    def slices(self) -> list:
+        """``(values, profile)`` per slice (``slice_by``): the slice
+        columns' values (None for missing) and the slice's own Profile,
+        largest first; empty for a profile without slices."""
+        return [(json.loads(s), Profile(p)) for s, p in _skewer.slices(self._json)]
 
     def __getitem__(self, name: str) -> Feature:
         try:

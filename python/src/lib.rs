@@ -49,6 +49,8 @@ struct Options {
     quantiles: Option<Vec<f64>>,
     categorical: Vec<String>,
     one_pass: bool,
+    slice_by: Option<Vec<String>>,
+    max_slices: Option<usize>,
 }
 
 fn parse_options(json: &str) -> PyResult<Options> {
@@ -106,8 +108,25 @@ impl Options {
             backend: backend_of(self.backend.as_deref())?,
             categorical: self.categorical.clone(),
             single_pass: self.one_pass,
+            slices: self.slice_by.clone().map(|columns| engine::Slicing {
+                columns,
+                max: self.max_slices.unwrap_or(engine::DEFAULT_MAX_SLICES),
+                only: None,
+            }),
             ..Default::default()
         })
+    }
+
+    /// The columns to read: those asked for, and the slice columns (read
+    /// and profiled even where `columns` leaves them out, as in the CLI).
+    fn columns(&self) -> Option<Vec<String>> {
+        let mut columns = self.columns.clone()?;
+        for c in self.slice_by.iter().flatten() {
+            if !columns.contains(c) {
+                columns.push(c.clone());
+            }
+        }
+        Some(columns)
     }
 }
 
@@ -198,7 +217,7 @@ fn profile_stream(
     let reader = stream_of(data)?;
     let p = py
         .detach(|| {
-            let (schema, batches) = read_all(reader, o.columns.as_deref(), source)?;
+            let (schema, batches) = read_all(reader, o.columns().as_deref(), source)?;
             let ds = Dataset::from_batches(source, schema, batches)?;
             engine::profile(&ds, &opts, &NoProgress)
         })
@@ -212,7 +231,7 @@ fn profile_paths(py: Python<'_>, paths: Vec<String>, options: &str) -> PyResult<
     let o = parse_options(options)?;
     let opts = o.profile_options()?;
     let src = SourceOptions {
-        columns: o.columns.clone(),
+        columns: o.columns(),
         ..Default::default()
     };
     let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
@@ -229,6 +248,17 @@ fn profile_paths(py: Python<'_>, paths: Vec<String>, options: &str) -> PyResult<
 #[pyfunction]
 fn read_profile(text: &str) -> PyResult<String> {
     json_of(&parse_profile(text, "profile")?)
+}
+
+/// A sliced profile's slices: each one's values (JSON) and its profile
+/// (JSON), as `skewer profile` would make it of the slice's rows.
+#[pyfunction]
+fn slices(text: &str) -> PyResult<Vec<(String, String)>> {
+    let p = parse_profile(text, "profile")?;
+    p.slices
+        .iter()
+        .map(|s| Ok((json_of(&s.slice)?, json_of(&p.slice(s))?)))
+        .collect()
 }
 
 /// Merge stored profiles (as `skewer merge`).
@@ -354,7 +384,7 @@ fn pass_one<'py>(
     let opts = o.profile_options()?;
     let reader = stream_of(data)?;
     let out = py.detach(|| {
-        let (schema, batches) = read_all(reader, o.columns.as_deref(), source)?;
+        let (schema, batches) = read_all(reader, o.columns().as_deref(), source)?;
         partial::pass_one(&schema, &batches, &opts, source)
     });
     bytes(py, out)
@@ -437,6 +467,7 @@ fn _skewer(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(profile_paths, m)?)?;
     m.add_function(wrap_pyfunction!(read_profile, m)?)?;
     m.add_function(wrap_pyfunction!(merge_profiles, m)?)?;
+    m.add_function(wrap_pyfunction!(slices, m)?)?;
     m.add_function(wrap_pyfunction!(compare, m)?)?;
     m.add_function(wrap_pyfunction!(infer_schema, m)?)?;
     m.add_function(wrap_pyfunction!(read_schema, m)?)?;

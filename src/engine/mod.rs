@@ -61,6 +61,9 @@ pub struct ProfileOptions {
     pub slices: Option<Slicing>,
 }
 
+/// Slices profiled apart unless asked otherwise (`--max-slices`).
+pub const DEFAULT_MAX_SLICES: usize = 20;
+
 /// Which slices a profile holds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slicing {
