@@ -682,33 +682,21 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
     let (previous, ds_previous) = a.data.load_opt(&a.previous, &opts)?;
     let (training, ds_training) = a.data.load_opt(&a.training, &opts)?;
     let bar = skewer::report::progress::Bar::new(!a.data.quiet);
-    let anomalies = skewer::schema::validate(
-        &schema,
-        &data,
-        &skewer::schema::Checks {
-            previous: previous.as_ref(),
-            training: training.as_ref(),
-            backend: &opts.backend,
-            bins: a.compare_bins,
-            data: dataset.as_ref().map(|current| skewer::schema::CheckData {
-                current,
-                previous: ds_previous.as_ref(),
-                training: ds_training.as_ref(),
-                options: a.refine.options(&opts, &bar),
-            }),
-        },
-    )?;
-    let slices = skewer::schema::validate_slices(
-        &schema,
-        &data,
-        &skewer::schema::Checks {
-            previous: previous.as_ref(),
-            training: training.as_ref(),
-            backend: &opts.backend,
-            bins: a.compare_bins,
-            data: None,
-        },
-    )?;
+    let checks = skewer::schema::Checks {
+        previous: previous.as_ref(),
+        training: training.as_ref(),
+        backend: &opts.backend,
+        bins: a.compare_bins,
+        data: dataset.as_ref().map(|current| skewer::schema::CheckData {
+            current,
+            previous: ds_previous.as_ref(),
+            training: ds_training.as_ref(),
+            options: a.refine.options(&opts, &bar),
+        }),
+    };
+    let anomalies = skewer::schema::validate(&schema, &data, &checks)?;
+    // Slices are checked from their profiles (`checks.data` unused).
+    let slices = skewer::schema::validate_slices(&schema, &data, &checks)?;
     // `--examples -`: written to a temporary CSV file first, and printed
     // once every other output is written (a failure prints nothing).
     let examples_spool = match &a.examples {

@@ -723,8 +723,7 @@ impl Items {
     fn report(&self, ds: &Dataset, progress: &dyn Progress, i: usize, rows: usize, bytes: u64) {
         let item = &self.items[i];
         let share = item.cols.len() as f64 / ds.schema().fields().len().max(1) as f64;
-        let rows = if item.counts_rows { rows as u64 } else { 0 };
-        progress.advance(rows, (bytes as f64 * share) as u64);
+        advance(progress, item.counts_rows, rows as u64, bytes, share);
     }
 }
 
@@ -778,12 +777,7 @@ pub fn profile_groups(
     };
     let keys = Keys::new(ds.schema(), by, &source, max)?;
     let with_whole = matches!(by, GroupBy::Slices(_));
-    let keep = if opts.single_pass {
-        0
-    } else {
-        opts.memory_budget
-    };
-    let session = opts.backend.session(keep);
+    let session = opts.backend.session(opts.keep());
     let ncols = ds.schema().fields().len();
     let all_cols: Vec<usize> = (0..ncols).collect();
     let threads = rayon::current_num_threads();

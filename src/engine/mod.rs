@@ -93,6 +93,15 @@ impl Default for ProfileOptions {
 }
 
 impl ProfileOptions {
+    /// Bytes of values kept between the passes: none for one pass.
+    fn keep(&self) -> u64 {
+        if self.single_pass {
+            0
+        } else {
+            self.memory_budget
+        }
+    }
+
     pub fn validate(&self) -> Result<()> {
         self.stats.check().map_err(Error::InvalidOption)
     }
@@ -386,13 +395,7 @@ pub fn profile(
     }
     let source = ds.sources().first().cloned().unwrap_or_default();
     let (layout, warnings) = Layout::new(ds.schema(), opts, &source)?;
-    // One pass keeps nothing for a second.
-    let keep = if opts.single_pass {
-        0
-    } else {
-        opts.memory_budget
-    };
-    let session = opts.backend.session(keep);
+    let session = opts.backend.session(opts.keep());
     run_passes(ds, opts, progress, &layout, &session, warnings)
 }
 
@@ -713,7 +716,14 @@ fn pass1_item(
 
 /// Progress: rows once per partition, bytes in proportion to the columns read.
 fn report(progress: &dyn Progress, item: &WorkItem, rows: u64, bytes: u64, share: f64) {
-    let rows = if item.first_of_partition { rows } else { 0 };
+    advance(progress, item.first_of_partition, rows, bytes, share);
+}
+
+/// Progress of a read of some columns (`share` of them): its rows where
+/// `counts_rows` (one item of those reading the same rows does), its
+/// bytes in proportion.
+fn advance(progress: &dyn Progress, counts_rows: bool, rows: u64, bytes: u64, share: f64) {
+    let rows = if counts_rows { rows } else { 0 };
     progress.advance(rows, (bytes as f64 * share) as u64);
 }
 
