@@ -99,43 +99,22 @@ impl Pair {
         };
         let sa = KeySketch::from_stored(&a.sketch).map_err(|e| bad("base", e))?;
         let sb = KeySketch::from_stored(&b.sketch).map_err(|e| bad("current", e))?;
-        if sa.map() != sb.map() {
-            return Err(Error::Internal(format!(
-                "{name}: the sketches map keys differently ({:?}, {:?})",
-                sa.map(),
-                sb.map()
-            )));
-        }
-        let shift = sa.shift().max(sb.shift());
-        let mut counts: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
-        for (side, s) in [(0, &sa), (1, &sb)] {
-            let d = shift - s.shift();
-            for (i, &c) in s.counts().iter().enumerate() {
-                if c > 0 {
-                    let e = counts.entry((s.origin() + i as u64) >> d).or_default();
-                    if side == 0 {
-                        e.0 += c;
-                    } else {
-                        e.1 += c;
-                    }
-                }
-            }
-        }
-        let kmin = [sa.min_key(), sb.min_key()].into_iter().flatten().min();
-        let kmax = [sa.max_key(), sb.max_key()].into_iter().flatten().max();
+        let g = Grid::new(&[&sa, &sb]).map_err(|(a, b)| {
+            Error::Internal(format!(
+                "{name}: the sketches map keys differently ({a:?}, {b:?})"
+            ))
+        })?;
+        let shift = g.shift;
         let map = sa.map();
-        let cells: Vec<Cell> = counts
+        let cells: Vec<Cell> = g
+            .cells
             .into_iter()
-            .map(|(j, (a, b))| {
-                let lo = j << shift;
-                let hi = lo | ((1u64 << shift) - 1);
-                Cell {
-                    j,
-                    klo: map.inv(lo).0.max(kmin.unwrap_or(0)),
-                    khi: map.inv(hi).1.min(kmax.unwrap_or(u64::MAX)),
-                    a,
-                    b,
-                }
+            .map(|c| Cell {
+                j: c.j,
+                klo: c.klo,
+                khi: c.khi,
+                a: c.counts[0],
+                b: c.counts[1],
             })
             .collect();
         let before = cells
@@ -414,31 +393,16 @@ impl Pair {
             (_, 0) => share(ca, n),
             _ => 0.5 * (share(ca, n) + share(cb, m)),
         };
-        let (mut ca, mut cb) = (0u64, 0u64);
-        let (mut xa, mut xb) = (0u64, 0u64);
-        let mut first = 0usize;
-        let mut next = 1usize;
-        let last = self.cells.len().saturating_sub(1);
-        let mut spans = Vec::new();
-        for (i, c) in self.cells.iter().enumerate() {
-            if xa == 0 && xb == 0 {
-                first = i;
-            }
-            xa += c.a;
-            xb += c.b;
-            ca += c.a;
-            cb += c.b;
-            let cum = pooled(ca, cb);
-            if i == last || cum >= next as f64 / bins as f64 {
-                spans.push((first, i));
-                al.a.push(xa);
-                al.b.push(xb);
-                xa = 0;
-                xb = 0;
-                while next < bins && cum >= next as f64 / bins as f64 {
-                    next += 1;
-                }
-            }
+        let cum: Vec<f64> = self
+            .before
+            .iter()
+            .zip(&self.cells)
+            .map(|(&(ba, bb), c)| pooled(ba + c.a, bb + c.b))
+            .collect();
+        let spans = equal_mass(&cum, bins);
+        for &(first, last) in &spans {
+            al.a.push(self.cells[first..=last].iter().map(|c| c.a).sum());
+            al.b.push(self.cells[first..=last].iter().map(|c| c.b).sum());
         }
         let spans: Vec<(u64, u64)> = spans
             .iter()
@@ -447,4 +411,90 @@ impl Pair {
         al.labels = super::label::bins(self.domain, &spans);
         al
     }
+}
+
+/// Sketches of one domain re-expressed on the coarsest of their grids:
+/// each non-empty cell, with the value keys it can hold and each sketch's
+/// count in it. Every count is exact, because the buckets of a finer grid
+/// are parts of the coarser grid's buckets.
+pub(crate) struct Grid {
+    pub shift: u32,
+    pub cells: Vec<GridCell>,
+}
+
+pub(crate) struct GridCell {
+    /// Sketch keys `s` with `s >> shift == j`.
+    pub j: u64,
+    /// The smallest and largest value key the cell can hold, clipped to
+    /// the sketches' range.
+    pub klo: u64,
+    pub khi: u64,
+    /// Each sketch's values in the cell, in the order given.
+    pub counts: Vec<u64>,
+}
+
+impl Grid {
+    /// The grid of `sketches`; the error holds two maps that differ.
+    pub fn new(sketches: &[&KeySketch]) -> std::result::Result<Grid, (KeyMap, KeyMap)> {
+        let Some(first) = sketches.first() else {
+            return Ok(Grid {
+                shift: 0,
+                cells: Vec::new(),
+            });
+        };
+        let map = first.map();
+        if let Some(s) = sketches.iter().find(|s| s.map() != map) {
+            return Err((map, s.map()));
+        }
+        let shift = sketches.iter().map(|s| s.shift()).max().unwrap_or(0);
+        let mut counts: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+        for (k, s) in sketches.iter().enumerate() {
+            let d = shift - s.shift();
+            for (i, &c) in s.counts().iter().enumerate() {
+                if c > 0 {
+                    let e = counts
+                        .entry((s.origin() + i as u64) >> d)
+                        .or_insert_with(|| vec![0; sketches.len()]);
+                    e[k] += c;
+                }
+            }
+        }
+        let kmin = sketches.iter().filter_map(|s| s.min_key()).min();
+        let kmax = sketches.iter().filter_map(|s| s.max_key()).max();
+        let cells = counts
+            .into_iter()
+            .map(|(j, counts)| {
+                let lo = j << shift;
+                let hi = lo | ((1u64 << shift) - 1);
+                GridCell {
+                    j,
+                    klo: map.inv(lo).0.max(kmin.unwrap_or(0)),
+                    khi: map.inv(hi).1.min(kmax.unwrap_or(u64::MAX)),
+                    counts,
+                }
+            })
+            .collect();
+        Ok(Grid { shift, cells })
+    }
+}
+
+/// Consecutive cells grouped into at most `bins` spans (first and last
+/// cell) of about equal mass, where `cum[i]` is the share of cells `0..=i`:
+/// a span ends where the share reaches the next multiple of `1 / bins`,
+/// and at the last cell.
+pub(crate) fn equal_mass(cum: &[f64], bins: usize) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut first = 0usize;
+    let mut next = 1usize;
+    let last = cum.len().saturating_sub(1);
+    for (i, &c) in cum.iter().enumerate() {
+        if i == last || c >= next as f64 / bins as f64 {
+            spans.push((first, i));
+            first = i + 1;
+            while next < bins && c >= next as f64 / bins as f64 {
+                next += 1;
+            }
+        }
+    }
+    spans
 }
