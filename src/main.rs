@@ -130,6 +130,8 @@ struct ProfileArgs {
     columns: Option<Vec<String>>,
     #[command(flatten)]
     slices: SliceArgs,
+    #[command(flatten)]
+    label: LabelArgs,
     /// One profile per window of a timestamp or date column, COL=WIDTH
     /// (such as ts=1h, ts=1d, ts=7d; in UTC, weeks from Monday), each
     /// written into the folder that -o names (for `skewer timeline`).
@@ -153,6 +155,58 @@ struct SliceArgs {
     /// into one "__other__" slice.
     #[arg(long, default_value_t = engine::DEFAULT_MAX_SLICES, requires = "slice_by")]
     max_slices: usize,
+}
+
+/// `--label`: each feature's label-conditional table; in compare, label
+/// and concept shift.
+#[derive(Args)]
+struct LabelArgs {
+    /// The label column, of classes (integers, strings or booleans): each
+    /// feature gets the count of each class in each of its bins, and
+    /// compare reports label shift and each feature's concept shift
+    /// (docs/label.md).
+    #[arg(long, value_name = "COL", conflicts_with = "slice_by")]
+    label: Option<String>,
+    /// Classes of the label counted apart: the largest by rows; the rest
+    /// are folded into one "__other__" class.
+    #[arg(long, default_value_t = engine::DEFAULT_MAX_SLICES, requires = "label")]
+    max_classes: usize,
+}
+
+impl LabelArgs {
+    /// Profile the label's classes (as slices by it).
+    fn apply(&self, opts: &mut ProfileOptions) {
+        if let Some(l) = &self.label {
+            opts.label = Some(l.clone());
+            opts.slices = Some(engine::Slicing {
+                columns: vec![l.clone()],
+                max: self.max_classes,
+                only: None,
+            });
+        }
+    }
+
+    /// `columns` with the label added (it must be read).
+    fn with_column(&self, columns: Option<Vec<String>>) -> Option<Vec<String>> {
+        let mut columns = columns;
+        if let (Some(cols), Some(l)) = (columns.as_mut(), &self.label) {
+            if !cols.contains(l) {
+                cols.push(l.clone());
+            }
+        }
+        columns
+    }
+
+    /// With --label, a stored profile must be labelled by it.
+    fn check(&self, path: &std::path::Path, p: &profile::DatasetProfile) -> anyhow::Result<()> {
+        match &self.label {
+            Some(l) if p.label.as_ref() != Some(l) => bail!(
+                "{}: the profile is not labelled by {l} (make it with `skewer profile --label {l}`)",
+                path.display()
+            ),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl SliceArgs {
@@ -831,6 +885,8 @@ struct CompareArgs {
     #[command(flatten)]
     slices: SliceArgs,
     #[command(flatten)]
+    label: LabelArgs,
+    #[command(flatten)]
     data: DataArgs,
 }
 
@@ -986,12 +1042,15 @@ fn run_compare(a: CompareArgs) -> anyhow::Result<u8> {
     let print = stdout_is_free(&[a.output.as_deref(), a.html.html.as_deref()])?;
     let mut opts = a.data.one_pass_options()?;
     opts.slices = a.slices.slicing();
-    let columns = a.slices.with_columns(&a.columns);
+    a.label.apply(&mut opts);
+    let columns = a.label.with_column(a.slices.with_columns(&a.columns));
     let (base, ds_base) = a.data.load(&a.base, &columns, &opts)?;
     a.slices.check(&a.base, &base)?;
+    a.label.check(&a.base, &base)?;
     a.slices.same_as(&mut opts, &base);
     let (cur, ds_cur) = a.data.load(&a.current, &columns, &opts)?;
     a.slices.check(&a.current, &cur)?;
+    a.label.check(&a.current, &cur)?;
     let bar = skewer::report::progress::Bar::new(!a.data.quiet);
     let cmp = a.refine.compare(
         (&base, ds_base.as_ref()),
@@ -1295,6 +1354,7 @@ impl StatsArgs {
             categorical: self.categorical.clone(),
             single_pass: false,
             slices: None,
+            label: None,
         };
         o.validate()?;
         Ok(o)
@@ -1305,7 +1365,7 @@ fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
     let window = a.window()?;
     // The slice and window columns are read (and profiled) even where
     // --columns leaves them out.
-    let mut columns = a.slices.with_columns(&a.columns);
+    let mut columns = a.label.with_column(a.slices.with_columns(&a.columns));
     if let (Some(cols), Some((c, _))) = (columns.as_mut(), &window) {
         if !cols.contains(c) {
             cols.push(c.clone());
@@ -1314,11 +1374,15 @@ fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
     let src = a.data.input.to_options(columns)?;
     let mut opts = a.data.profile_options()?;
     opts.slices = a.slices.slicing();
+    a.label.apply(&mut opts);
 
     let mut others: Vec<&std::path::Path> = a.files.iter().map(PathBuf::as_path).collect();
     others.extend(a.output.as_deref());
     a.html.check(&others)?;
     if let Some((column, width)) = window {
+        if a.label.label.is_some() {
+            bail!("--label and --window together are not supported yet: profile each window's data with --label, and give the profiles to `skewer timeline`");
+        }
         let dir = a
             .output
             .as_deref()

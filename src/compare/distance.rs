@@ -249,7 +249,7 @@ pub fn ln_gamma(x: f64) -> f64 {
 
 /// The regularized upper incomplete gamma function `Q(a, x)` (series below
 /// `a + 1`, Lentz's continued fraction above).
-fn gamma_q(a: f64, x: f64) -> f64 {
+pub(crate) fn gamma_q(a: f64, x: f64) -> f64 {
     if x <= 0.0 {
         return 1.0;
     }

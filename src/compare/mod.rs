@@ -47,6 +47,7 @@
 //! `--refine never`, a categorical "other" mass) the feature is
 //! `undecided`, with the interval. docs/compare.md explains the defaults.
 
+pub mod concept;
 pub mod distance;
 pub mod label;
 pub mod metric;
@@ -160,6 +161,10 @@ pub struct Comparison {
     /// only in the current.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub slices: Vec<SliceComparison>,
+    /// Where both profiles are labelled by the same column (`--label`):
+    /// how the label's distribution moved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_shift: Option<concept::LabelShift>,
 }
 
 /// One slice's comparison.
@@ -176,9 +181,12 @@ pub struct SliceComparison {
 }
 
 impl Comparison {
-    /// Whether a feature drifted, in the whole or in a slice.
+    /// Whether a feature drifted (or its concept shifted), in the whole or
+    /// in a slice, or the label shifted.
     pub fn drifted(&self) -> bool {
-        self.all_features().any(|f| f.drifted)
+        self.all_features()
+            .any(|f| f.drifted || f.concept.as_ref().is_some_and(|c| c.drifted))
+            || self.label_shift.as_ref().is_some_and(|l| l.drifted)
     }
 
     /// Whether a decision was left open, in the whole or in a slice.
@@ -278,6 +286,11 @@ pub struct FeatureComparison {
     pub undecided: BTreeMap<String, [f64; 2]>,
     /// Why it is (or is not) drifted, in words.
     pub reason: String,
+    /// Where both profiles are labelled by the same column: how P(label |
+    /// this feature) moved (concept shift), apart from `drifted` (how the
+    /// feature's own distribution moved: covariate shift).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concept: Option<concept::Concept>,
     /// Where the L-infinity argmax ran: "cpu" or "gpu".
     pub computed_on: String,
 }
@@ -359,6 +372,7 @@ impl FeatureComparison {
             drifted: false,
             undecided: BTreeMap::new(),
             reason: String::new(),
+            concept: None,
             computed_on: String::new(),
         }
     }
@@ -471,12 +485,24 @@ pub fn compare_data(
         sources: p.sources.clone(),
         num_rows: p.num_rows,
     };
+    // A labelled profile's slices are the label's classes: they give each
+    // feature's concept shift, and are not compared as slices.
+    let labelled = concept::shared_label(base, cur).is_some();
+    if labelled {
+        for f in &mut out {
+            f.concept = concept::concept(base, cur, &f.name, opts);
+        }
+    }
     Ok(Comparison {
         base: side(base),
         current: side(cur),
         options: opts.clone(),
         features: out,
-        slices: compare_slices(base, cur, opts, backend)?,
+        slices: match labelled {
+            true => Vec::new(),
+            false => compare_slices(base, cur, opts, backend)?,
+        },
+        label_shift: concept::label_shift(base, cur, opts),
     })
 }
 

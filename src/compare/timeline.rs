@@ -10,6 +10,10 @@
 //!   the one before);
 //! - `"none"`.
 //!
+//! Where the profiles are labelled by the same column (`skewer profile
+//! --label`), each feature also gets a verdict on its concept shift, from
+//! the same comparisons, by the same rule.
+//!
 //! The windows' time column is left out: it moves by a window each time.
 //!
 //! "Drifted" is [`compare`]'s decision for each pair: the threshold and
@@ -46,7 +50,17 @@ pub struct FeatureTimeline {
     pub drift: Drift,
     /// The window where the drift was first seen.
     pub since: Option<String>,
+    /// Labelled profiles: the verdict on the feature's concept shift.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concept: Option<Verdict>,
     pub series: Vec<Point>,
+}
+
+/// A verdict on one kind of shift, and the window where it was first seen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub drift: Drift,
+    pub since: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -87,6 +101,11 @@ pub struct Step {
     /// The error bounds of stored profiles leave the decision open.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub undecided: bool,
+    /// Labelled profiles: the concept shift, and whether it drifted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concept: Option<f64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub concept_drifted: bool,
 }
 
 impl Step {
@@ -102,13 +121,42 @@ impl Step {
             ks: f.metrics.ks,
             drifted: f.drifted,
             undecided: !f.undecided.is_empty(),
+            concept: f.concept.as_ref().map(|c| c.value),
+            concept_drifted: f.concept.as_ref().is_some_and(|c| c.drifted),
         }
     }
 }
 
+impl FeatureTimeline {
+    /// The worse of the feature's verdicts (fast before slow before none).
+    pub fn worst(&self) -> Drift {
+        self.concept
+            .as_ref()
+            .map_or(self.drift, |c| c.drift.min(self.drift))
+    }
+}
+
+/// The verdict of a series, where `drifted` says whether a step drifted:
+/// fast where a window drifted against the one before, slow where only
+/// against the reference.
+fn verdict(series: &[Point], drifted: fn(&Step) -> bool) -> Verdict {
+    let first = |pick: fn(&Point) -> &Option<Step>| {
+        series
+            .iter()
+            .find(|p| pick(p).as_ref().is_some_and(drifted))
+            .map(|p| p.window.clone())
+    };
+    let (drift, since) = match (first(|p| &p.vs_previous), first(|p| &p.vs_reference)) {
+        (Some(w), _) => (Drift::Fast, Some(w)),
+        (None, Some(w)) => (Drift::Slow, Some(w)),
+        (None, None) => (Drift::None, None),
+    };
+    Verdict { drift, since }
+}
+
 impl Timeline {
     pub fn drifted(&self) -> bool {
-        self.features.iter().any(|f| f.drift != Drift::None)
+        self.features.iter().any(|f| f.worst() != Drift::None)
     }
 
     pub fn undecided(&self) -> bool {
@@ -185,27 +233,22 @@ pub fn timeline(
                     vs_previous: vs_prev[i].as_ref().and_then(|m| m.get(name).cloned()),
                 })
                 .collect();
-            let first = |pick: fn(&Point) -> &Option<Step>| {
-                series
-                    .iter()
-                    .find(|p| pick(p).as_ref().is_some_and(|s| s.drifted))
-                    .map(|p| p.window.clone())
-            };
-            let (drift, since) = match (first(|p| &p.vs_previous), first(|p| &p.vs_reference)) {
-                (Some(w), _) => (Drift::Fast, Some(w)),
-                (None, Some(w)) => (Drift::Slow, Some(w)),
-                (None, None) => (Drift::None, None),
-            };
+            let Verdict { drift, since } = verdict(&series, |s| s.drifted);
+            let labelled = series
+                .iter()
+                .flat_map(|p| [&p.vs_reference, &p.vs_previous])
+                .any(|s| s.as_ref().is_some_and(|s| s.concept.is_some()));
             FeatureTimeline {
                 name: name.clone(),
                 drift,
                 since,
+                concept: labelled.then(|| verdict(&series, |s| s.concept_drifted)),
                 series,
             }
         })
         .collect();
     // Stable: each verdict keeps the reference's order.
-    features.sort_by_key(|f| f.drift);
+    features.sort_by_key(|f| f.worst());
     Ok(Timeline {
         windows: windows.iter().map(|(w, _)| w.clone()).collect(),
         reference: ref_name,

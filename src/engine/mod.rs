@@ -59,6 +59,11 @@ pub struct ProfileOptions {
     /// `--slice-by`: also profile each slice of the rows, in the same
     /// passes (the profile's `slices`).
     pub slices: Option<Slicing>,
+    /// `--label`: the label column. Its classes are profiled as slices (by
+    /// `slices`, which must then slice by this column alone, or else by
+    /// its [`DEFAULT_MAX_SLICES`] largest classes), and every feature gets
+    /// its label-conditional table.
+    pub label: Option<String>,
 }
 
 /// Slices profiled apart unless asked otherwise (`--max-slices`).
@@ -88,6 +93,7 @@ impl Default for ProfileOptions {
             categorical: Vec::new(),
             single_pass: false,
             slices: None,
+            label: None,
         }
     }
 }
@@ -389,6 +395,14 @@ pub fn profile(
     progress: &dyn Progress,
 ) -> Result<DatasetProfile> {
     opts.validate()?;
+    if let Some(label) = &opts.label {
+        let s = label_slicing(ds, opts, label)?;
+        let by = groups::GroupBy::Slices(s);
+        let mut p = groups::profile_groups(ds, opts, &by, progress)?.sliced()?;
+        p.label = Some(label.clone());
+        crate::compare::concept::attach_tables(&mut p);
+        return Ok(p);
+    }
     if let Some(s) = &opts.slices {
         let by = groups::GroupBy::Slices(s.clone());
         return groups::profile_groups(ds, opts, &by, progress)?.sliced();
@@ -397,6 +411,34 @@ pub fn profile(
     let (layout, warnings) = Layout::new(ds.schema(), opts, &source)?;
     let session = opts.backend.session(opts.keep());
     run_passes(ds, opts, progress, &layout, &session, warnings)
+}
+
+/// The slices of `--label`'s classes: a label of classes (not floats),
+/// not combined with other slices.
+fn label_slicing(ds: &Dataset, opts: &ProfileOptions, label: &str) -> Result<Slicing> {
+    let source = ds.sources().first().cloned().unwrap_or_default();
+    let schema = ds.schema();
+    let Some(f) = schema.fields().iter().find(|f| f.name() == label) else {
+        return Err(unknown_in(&source, schema, label));
+    };
+    if f.data_type().is_floating() {
+        return Err(Error::InvalidOption(format!(
+            "--label {label}: the column is {} in {source}; a label must be of classes \
+             (integers, strings or booleans): a numeric target is not supported yet",
+            f.data_type()
+        )));
+    }
+    match &opts.slices {
+        None => Ok(Slicing {
+            columns: vec![label.to_string()],
+            max: DEFAULT_MAX_SLICES,
+            only: None,
+        }),
+        Some(s) if s.columns == [label] => Ok(s.clone()),
+        Some(_) => Err(Error::InvalidOption(
+            "--label and --slice-by together are not supported yet".into(),
+        )),
+    }
 }
 
 impl Layout {
@@ -626,6 +668,7 @@ fn finish_profile(
             values_per_row: st.list.as_ref().map(|l| values_per_row(l, st.present)),
             numeric,
             categorical,
+            label_table: None,
         });
     }
     Ok(DatasetProfile {
@@ -640,6 +683,7 @@ fn finish_profile(
         warnings,
         slices: Vec::new(),
         window: None,
+        label: None,
     })
 }
 

@@ -32,6 +32,16 @@ pub fn merge_profiles(mut profiles: Vec<(PathBuf, DatasetProfile)>) -> Result<Da
     let (_, first) = &profiles[0];
     let opts = first.options.clone();
     for (p, d) in &profiles[1..] {
+        if d.label != first.label {
+            return Err(Error::Incompatible {
+                path: p.clone(),
+                detail: format!(
+                    "{} where the first is {}; profile every part with the same --label",
+                    labelled(&d.label),
+                    labelled(&first.label)
+                ),
+            });
+        }
         if d.options != opts {
             return Err(Error::Incompatible {
                 path: p.clone(),
@@ -95,11 +105,21 @@ pub fn merge_profiles(mut profiles: Vec<(PathBuf, DatasetProfile)>) -> Result<Da
         merge_feature(feat, &parts, &opts)?;
     }
     out.slices = merge_slices(&profiles)?;
+    if out.label.is_some() {
+        crate::compare::concept::attach_tables(&mut out);
+    }
     // Profiles of several windows are of none.
     if profiles.iter().any(|(_, d)| d.window != first.window) {
         out.window = None;
     }
     Ok(out)
+}
+
+fn labelled(label: &Option<String>) -> String {
+    match label {
+        Some(l) => format!("labelled by {l}"),
+        None => "not labelled".into(),
+    }
 }
 
 /// Each slice merged across the profiles, which must hold the same slices

@@ -38,6 +38,10 @@ pub struct DatasetProfile {
     /// `--window`: the window of time whose rows this profile holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<Window>,
+    /// `--label`: the label column. `slices` are then its classes (by
+    /// this column alone), and each feature has its `label_table`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// The rows of a dataset with one value of the slice columns (or, for
@@ -80,6 +84,7 @@ impl DatasetProfile {
             warnings: self.warnings.clone(),
             slices: Vec::new(),
             window: self.window.clone(),
+            label: None,
         }
     }
 
@@ -243,6 +248,31 @@ pub struct FeatureProfile {
     pub values_per_row: Option<ValuesPerRow>,
     pub numeric: Option<NumericStats>,
     pub categorical: Option<CategoricalStats>,
+    /// `--label`: the label's classes in each bin of this feature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_table: Option<LabelTable>,
+}
+
+/// A feature's label-conditional table: for each bin of the feature, how
+/// many of its values are of each class of the label. Derived from the
+/// profile's slices by class (written for readers; never read back).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelTable {
+    /// The label's classes (null: the label is missing), in the order of
+    /// the profile's slices, "__other__" last.
+    pub classes: Vec<Option<String>>,
+    pub bins: Vec<LabelBin>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelBin {
+    /// `[low, high]` for numeric features (whole sketch buckets, about
+    /// equal in mass), a value or "__other__" for categorical ones, and
+    /// "__missing__" for the rows where the feature is missing.
+    pub bin: String,
+    pub count: u64,
+    /// The count of each class, in the order of `classes`.
+    pub classes: Vec<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

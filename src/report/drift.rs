@@ -144,6 +144,14 @@ fn headline(c: &Comparison) -> (&'static str, String) {
         let n = c.slices.iter().filter(moved).count();
         open += &format!("; drift in {n} of {} slices", c.slices.len());
     }
+    if let Some(l) = &c.label_shift {
+        let shifted = |f: &&FeatureComparison| f.concept.as_ref().is_some_and(|k| k.drifted);
+        let n = c.features.iter().filter(shifted).count();
+        open += &format!(
+            "; concept shift in {n}; label {}",
+            if l.drifted { "shifted" } else { "not shifted" }
+        );
+    }
     let verdict = match (c.drifted(), c.undecided()) {
         (false, false) => "no drift",
         (false, true) => "undecided",
@@ -192,7 +200,56 @@ pub fn comparison_table(c: &Comparison, width: Option<usize>) -> String {
         out.push('\n');
         out.push_str(&table::text(&header, &rows, &[0, 3]));
     }
+    if let Some((line, header, rows)) = label_parts(c) {
+        out.push('\n');
+        out.push_str(&table::paragraph(&line, width));
+        out.push('\n');
+        out.push_str(&table::text(&header, &rows, &[0, 1, 3]));
+    }
     out
+}
+
+/// Where both sides are labelled: the label shift in a line, and one row
+/// per feature with its concept shift, largest first.
+/// The label's line, and the concept table's header and rows.
+type LabelParts = (String, [&'static str; 5], Vec<Vec<String>>);
+
+fn label_parts(c: &Comparison) -> Option<LabelParts> {
+    let l = c.label_shift.as_ref()?;
+    let class = l
+        .class
+        .as_deref()
+        .map_or_else(|| "null".into(), value_label);
+    let line = format!(
+        "label {}: {} (linf {} at class {class}, chi2 p {:.3e})",
+        l.column,
+        if l.drifted { "SHIFTED" } else { "no shift" },
+        metric(Some(l.linf)),
+        l.p_value
+    );
+    let mut with: Vec<(&FeatureComparison, &crate::compare::concept::Concept)> = c
+        .features
+        .iter()
+        .filter_map(|f| Some((f, f.concept.as_ref()?)))
+        .collect();
+    with.sort_by(|a, b| {
+        b.1.value
+            .total_cmp(&a.1.value)
+            .then_with(|| a.0.name.cmp(&b.0.name))
+    });
+    let rows = with
+        .iter()
+        .map(|(f, k)| {
+            vec![
+                if k.drifted { "CONCEPT" } else { "ok" }.to_string(),
+                f.name.clone(),
+                metric(Some(k.value)),
+                k.bin.as_deref().map_or_else(|| "-".into(), value_label),
+                format!("{:.3e}", k.p_value),
+            ]
+        })
+        .collect();
+    Some((line, ["concept", "feature", "shift", "bin", "p"], rows))
 }
 
 /// One row per slice: its rows on each side and its drifted features.
@@ -242,6 +299,17 @@ pub fn comparison_markdown(c: &Comparison) -> String {
             .collect();
         out.push_str("\n### By slice\n\n");
         out.push_str(&table::markdown(&header, &rows, &[1, 2]));
+    }
+    if let Some((line, header, rows)) = label_parts(c) {
+        let rows: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| r.iter().map(|c| table::md_cell(c)).collect())
+            .collect();
+        out.push_str(&format!(
+            "\n### Label and concept shift\n\n{}\n\n",
+            table::md_cell(&line)
+        ));
+        out.push_str(&table::markdown(&header, &rows, &[2, 4]));
     }
     out
 }

@@ -40,32 +40,55 @@ fn top(t: &Timeline) -> f64 {
         .max(f64::MIN_POSITIVE)
 }
 
+/// Each feature's row; with the concept verdict (`fast since W`) where
+/// the profiles are labelled.
 fn rows(t: &Timeline) -> Vec<Vec<String>> {
     let top = top(t);
     let num = |x: Option<f64>| x.map_or("-".into(), |x| format!("{x:.4}"));
+    let labelled = labelled(t);
     t.features
         .iter()
         .map(|f| {
-            vec![
+            let mut row = vec![
                 f.name.clone(),
                 f.drift.word().into(),
                 f.since.clone().unwrap_or_else(|| "-".into()),
                 num(largest(&f.series, |p| &p.vs_reference)),
                 num(largest(&f.series, |p| &p.vs_previous)),
                 sparkline(&f.series, top),
-            ]
+            ];
+            if labelled {
+                row.push(match &f.concept {
+                    Some(c) => match &c.since {
+                        Some(s) => format!("{} since {s}", c.drift.word()),
+                        None => c.drift.word().into(),
+                    },
+                    None => "-".into(),
+                });
+            }
+            row
         })
         .collect()
 }
 
-const HEADER: [&str; 6] = [
-    "feature",
-    "drift",
-    "since",
-    "max vs reference",
-    "max step",
-    "vs reference",
-];
+fn labelled(t: &Timeline) -> bool {
+    t.features.iter().any(|f| f.concept.is_some())
+}
+
+fn header(t: &Timeline) -> Vec<&'static str> {
+    let mut h = vec![
+        "feature",
+        "drift",
+        "since",
+        "max vs reference",
+        "max step",
+        "vs reference",
+    ];
+    if labelled(t) {
+        h.push("concept");
+    }
+    h
+}
 
 fn headline(t: &Timeline) -> String {
     let count = |d: Drift| t.features.iter().filter(|f| f.drift == d).count();
@@ -82,6 +105,24 @@ fn headline(t: &Timeline) -> String {
         count(Drift::None),
         t.options.threshold,
         top(t)
+    ) + &concept_counts(t)
+}
+
+/// `; concept shift: 1 fast, 0 slow` where the profiles are labelled.
+fn concept_counts(t: &Timeline) -> String {
+    if !labelled(t) {
+        return String::new();
+    }
+    let count = |d: Drift| {
+        t.features
+            .iter()
+            .filter(|f| f.concept.as_ref().is_some_and(|c| c.drift == d))
+            .count()
+    };
+    format!(
+        "; concept shift: {} fast, {} slow",
+        count(Drift::Fast),
+        count(Drift::Slow)
     )
 }
 
@@ -89,7 +130,7 @@ pub fn timeline_table(t: &Timeline) -> String {
     format!(
         "{}\n\n{}",
         headline(t),
-        table::text(&HEADER, &rows(t), &[0, 1, 2, 5])
+        table::text(&header(t), &rows(t), &[0, 1, 2, 5, 6])
     )
 }
 
@@ -101,7 +142,7 @@ pub fn timeline_markdown(t: &Timeline) -> String {
     format!(
         "## skewer timeline\n\n{}\n\n{}",
         table::md_cell(&headline(t)),
-        table::markdown(&HEADER, &rows, &[3, 4])
+        table::markdown(&header(t), &rows, &[3, 4])
     )
 }
 
@@ -117,6 +158,8 @@ mod tests {
                 ks: None,
                 drifted: false,
                 undecided: false,
+                concept: None,
+                concept_drifted: false,
             }),
             vs_previous: None,
         }

@@ -492,8 +492,22 @@ pub fn without_moments(p: &DatasetProfile) -> (Value, Moments) {
     o.remove("sources");
     o.remove("backend");
     let mut moments = Vec::new();
-    for f in o["features"].as_array_mut().unwrap() {
-        let name = f["name"].as_str().unwrap().to_string();
+    // The whole's features, then each slice's (named "slice N: name").
+    let mut slices = o.remove("slices");
+    let mut lists: Vec<(String, &mut Value)> =
+        vec![(String::new(), o.get_mut("features").unwrap())];
+    if let Some(Value::Array(sl)) = slices.as_mut() {
+        for (i, s) in sl.iter_mut().enumerate() {
+            lists.push((format!("slice {i}: "), s.get_mut("features").unwrap()));
+        }
+    }
+    for (at, f) in lists.into_iter().flat_map(|(at, l)| {
+        l.as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .map(move |f| (at.clone(), f))
+    }) {
+        let name = format!("{at}{}", f["name"].as_str().unwrap());
         // Where a column ran depends on its Arrow form (a Parquet reader may
         // give dictionaries where the batches had strings): compared apart.
         f.as_object_mut().unwrap().remove("computed_on");
@@ -506,6 +520,9 @@ pub fn without_moments(p: &DatasetProfile) -> (Value, Moments) {
         }
         let m = n.remove("moments").unwrap();
         assert_eq!(m["n"], n["finite"]);
+    }
+    if let Some(sl) = slices {
+        v.as_object_mut().unwrap().insert("slices".into(), sl);
     }
     (v, moments)
 }

@@ -10,6 +10,7 @@ mod formats;
 mod fuzz;
 mod gpu;
 mod groups;
+mod label;
 mod merge;
 mod oracle;
 mod partial;

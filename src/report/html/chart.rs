@@ -358,8 +358,9 @@ pub struct ValueRow {
     /// The base's share; None without a base, or when the base cannot tell
     /// (the value is among its uncounted "other" values).
     pub base: Option<f64>,
-    /// Where L-infinity is reached, with its value.
-    pub linf: Option<f64>,
+    /// A note after the shares, marked ◆: where L-infinity is reached
+    /// (`L∞ 0.250`), or where the concept moved most.
+    pub mark: Option<String>,
     /// Outside the schema's domain.
     pub unexpected: bool,
 }
@@ -423,7 +424,7 @@ pub fn top_values(title: &str, rows: &[ValueRow], current: bool, base: bool) -> 
                     text x=(c(LABEL_W + BARS_W + 6.0)) y=(c(TOP + ROW * i as f64 + ROW / 2.0 + 4.0)) {
                         (share(current, r.current))
                         @if base { " / " (share(true, r.base)) }
-                        @if let Some(l) = r.linf { " ◆ L∞ " (format!("{l:.3}")) }
+                        @if let Some(m) = &r.mark { " ◆ " (m) }
                         @if r.unexpected { " ✕ not in domain" }
                     }
                 }
@@ -586,7 +587,7 @@ mod tests {
             label: "<b>\"x\"&".into(),
             current: Some(0.5),
             base: Some(0.25),
-            linf: Some(0.25),
+            mark: Some("L∞ 0.250".into()),
             unexpected: true,
         }];
         let s = top_values("t <", &rows, true, true).into_string();

@@ -158,7 +158,7 @@ pub fn render(r: &Report) -> String {
                     (controls(features.len()))
                     (table(r, &features))
                     @if let Some(list) = r.anomalies { (anomalies(list, &features)) }
-                    @for f in &features { (section(f, r.comparison.is_some())) }
+                    @for f in &features { (section(f, r)) }
                 }
                 script { (PreEscaped(SCRIPT)) }
             }
@@ -214,6 +214,17 @@ fn overview(r: &Report, features: &[Feature]) -> Markup {
                     (c.features.iter().filter(|f| f.drifted).count()) " of " (c.features.len()) " features drifted (threshold "
                     (float(Some(c.options.threshold))) ", alpha " (c.options.alpha) ")"
                 }
+                @if let Some(l) = &c.label_shift {
+                    dt { "label " (l.column) } dd {
+                        @if l.drifted { "shifted" } @else { "not shifted" }
+                        " (L∞ " (format!("{:.4}", l.linf)) ", p " (format!("{:.2e}", l.p_value)) "); concept shift in "
+                        (c.features.iter().filter(|f| f.concept.as_ref().is_some_and(|k| k.drifted)).count())
+                        " of " (c.features.iter().filter(|f| f.concept.is_some()).count()) " features"
+                    }
+                }
+            }
+            @if r.comparison.is_none() {
+                @if let Some(l) = &p.label { dt { "label" } dd { (l) ": each feature's chart of its classes" } }
             }
             @if let Some(a) = r.anomalies {
                 dt { "anomalies" } dd { (a.len()) }
@@ -337,14 +348,18 @@ fn status_badge(c: &FeatureComparison) -> Markup {
     html! { span class={ "badge " (s.to_lowercase()) } { (s) } }
 }
 
-fn section(f: &Feature, compared: bool) -> Markup {
+fn section(f: &Feature, r: &Report) -> Markup {
+    let compared = r.comparison.is_some();
+    let concept = f.cmp.and_then(|c| c.concept.as_ref());
     html! {
         section.feature id=(f.id) data-feature=(f.p.name) data-kind=(f.kind())
-            data-drifted=(f.drifted()) data-anomalies=(f.anomalies.len()) {
+            data-drifted=(f.drifted()) data-anomalies=(f.anomalies.len())
+            data-concept=[concept.map(|c| c.drifted)] {
             h2 {
                 (f.p.name) " "
                 small { (f.p.type_name) ", " (f.kind()) }
                 @if let Some(c) = f.cmp { " " (status_badge(c)) }
+                @if concept.is_some_and(|c| c.drifted) { " " span.badge.drift { "CONCEPT" } }
                 @if !f.anomalies.is_empty() {
                     " " span.badge.anomaly { (f.anomalies.len()) @if f.anomalies.len() == 1 { " anomaly" } @else { " anomalies" } }
                 }
@@ -354,6 +369,7 @@ fn section(f: &Feature, compared: bool) -> Markup {
             div.charts {
                 @if f.p.numeric.is_some() { (numeric_charts(f)) }
                 @if f.p.categorical.is_some() { (categorical_chart(f)) }
+                (label_chart(f, r))
             }
             (facts(f))
             @if !f.anomalies.is_empty() {
@@ -580,10 +596,11 @@ fn categorical_chart(f: &Feature) -> Markup {
             label: value_label(l),
             current: cur_shares.as_ref().and_then(|s| s[i]),
             base: base_shares.as_ref().and_then(|s| s[i]),
-            linf: f
+            mark: f
                 .cmp
                 .filter(|_| linf_at == Some(l.as_str()))
-                .and_then(|c| c.metrics.linf),
+                .and_then(|c| c.metrics.linf)
+                .map(|l| format!("L∞ {l:.3}")),
             unexpected: domain.is_some_and(|d| !d.contains(l)),
         })
         .collect();
@@ -596,6 +613,77 @@ fn categorical_chart(f: &Feature) -> Markup {
                 "Top values: " (shown) " shown; " @if c.unique_exact { "" } @else { "~" } (c.unique) " distinct"
                 @if f.only_base { " in the base" }
                 @if cur.is_some() && base.is_some() { " in the current; shares current / base" }
+            }
+        }
+    }
+}
+
+/// Where the profile is labelled: the share of one class of the label in
+/// each bin of the feature, against the base's where it is labelled by
+/// the same column (as compare binned them), the bin where the concept
+/// moved most marked. The class drawn is the one whose share moved most
+/// (without a base: the second largest, the minority of a binary label).
+fn label_chart(f: &Feature, r: &Report) -> Markup {
+    let Some(label) = r.current.label.as_deref() else {
+        return html! {};
+    };
+    if f.only_base {
+        return html! {};
+    }
+    let base = r
+        .base
+        .filter(|b| b.label.as_deref() == Some(label) && f.base.is_some());
+    let bins = r
+        .comparison
+        .map_or(r.current.options.quantile_bins, |c| c.options.bins);
+    let Some(sh) = crate::compare::concept::shares(r.current, base, &f.p.name, bins) else {
+        return html! {};
+    };
+    let moved = |c: usize| -> f64 {
+        sh.current
+            .iter()
+            .zip(&sh.base)
+            .filter_map(|(x, y)| Some((x.as_ref()?[c] - y.as_ref()?[c]).abs()))
+            .sum()
+    };
+    let class = match base {
+        Some(_) => {
+            (0..sh.classes.len()).max_by(|&a, &b| moved(a).total_cmp(&moved(b)).then(b.cmp(&a)))
+        }
+        None => Some(usize::from(sh.classes.len() > 1)),
+    };
+    let Some(class) = class else {
+        return html! {};
+    };
+    let concept = f.cmp.and_then(|c| c.concept.as_ref());
+    let rows: Vec<ValueRow> = sh
+        .bins
+        .iter()
+        .enumerate()
+        .map(|(i, b)| ValueRow {
+            label: value_label(b),
+            current: sh.current[i].as_ref().map(|s| s[class]),
+            base: sh.base[i].as_ref().map(|s| s[class]),
+            mark: concept
+                .filter(|c| c.drifted && c.bin.as_deref() == Some(b.as_str()))
+                .map(|c| format!("concept {:.3}", c.value)),
+            unexpected: false,
+        })
+        .collect();
+    let name = sh.classes[class]
+        .as_deref()
+        .map_or_else(|| "null".into(), value_label);
+    let title = format!("{}: share of {label} = {name} in each bin", f.p.name);
+    html! {
+        figure.wide {
+            (chart::top_values(&title, &rows, true, base.is_some()))
+            figcaption {
+                "P(" (label) " = " (name) " | " (f.p.name) "), bin by bin"
+                @if base.is_some() { "; current / base" }
+                @if let Some(c) = concept {
+                    "; concept shift " (format!("{:.4}", c.value)) ", p " (format!("{:.2e}", c.p_value))
+                    @if c.drifted { " (shifted)" }
+                }
             }
         }
     }
@@ -773,6 +861,7 @@ mod tests {
                 other_count: other,
                 other_hll: None,
             }),
+            label_table: None,
         }
     }
 

@@ -4,8 +4,9 @@
 //! external file; the same timeline gives the same bytes.
 //!
 //! The DOM contract: each feature's `<section>` carries `data-feature`
-//! (its name) and `data-drift` (`fast`, `slow` or `none`), and holds one
-//! `<svg>`.
+//! (its name) and `data-drift` (`fast`, `slow` or `none`), for labelled
+//! profiles `data-concept` (the same words, for its concept shift), and
+//! holds one `<svg>`.
 
 use maud::{html, Markup, DOCTYPE};
 
@@ -59,17 +60,28 @@ pub fn render(t: &Timeline) -> String {
     page.into_string()
 }
 
+/// A verdict's badge class and words.
+fn badge(d: Drift, what: &str) -> (&'static str, String) {
+    match d {
+        Drift::Fast => ("drift", format!("fast {what}")),
+        Drift::Slow => ("undecided", format!("slow {what}")),
+        Drift::None => ("ok", format!("steady {what}")),
+    }
+}
+
 fn section(f: &FeatureTimeline, threshold: f64) -> Markup {
-    let (badge, word) = match f.drift {
-        Drift::Fast => ("drift", "fast drift"),
-        Drift::Slow => ("undecided", "slow drift"),
-        Drift::None => ("ok", "steady"),
-    };
+    let (class, word) = badge(f.drift, "drift");
     html! {
-        section.feature data-feature=(f.name) data-drift=(f.drift.word()) {
+        section.feature data-feature=(f.name) data-drift=(f.drift.word())
+            data-concept=[f.concept.as_ref().map(|c| c.drift.word())] {
             h2 {
-                (f.name) " " span class={ "badge " (badge) } { (word) }
+                (f.name) " " span class={ "badge " (class) } { (word) }
                 @if let Some(s) = &f.since { " " small { "since " (s) } }
+                @if let Some(c) = &f.concept {
+                    @let (class, word) = badge(c.drift, "concept");
+                    " " span class={ "badge " (class) } { (word) }
+                    @if let Some(s) = &c.since { " " small { "since " (s) } }
+                }
             }
             figure {
                 (chart(&f.series, threshold))
@@ -181,6 +193,8 @@ mod tests {
             ks: None,
             drifted: d > 0.5,
             undecided: false,
+            concept: None,
+            concept_drifted: false,
         })
     }
 

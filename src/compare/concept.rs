@@ -1,0 +1,644 @@
+//! The label (`--label`): each feature's label-conditional table, and,
+//! between two profiles, how P(label) moved (label shift) and how
+//! P(label | feature) moved (concept shift), apart from how P(feature)
+//! moved (covariate shift: the comparison of the feature itself).
+//!
+//! A labelled profile's slices are its label's classes, so the rows of
+//! each class have their own sketch (numeric features) and value counts
+//! (categorical ones). A feature's bins are drawn once for every class and
+//! both profiles:
+//! - numeric: whole cells of the classes' sketches on their common grid
+//!   ([`Grid`]), grouped into bins of about equal pooled mass;
+//! - categorical: the most frequent values (by pooled share) and
+//!   "__other__";
+//! - and "__missing__" for the rows where the feature is missing.
+//!
+//! So every count of every class in every bin is exact, and the two
+//! profiles' tables are on the same bins.
+//!
+//! Concept shift is the mass-weighted mean, over the bins both profiles
+//! have values in, of the total variation distance between the label's
+//! distributions in the bin, `½ Σ_c |p_bc − q_bc|` (for a binary label,
+//! how far P(y = 1 | bin) moved). Each bin weighs its pooled mass (the
+//! mean of its shares of the two profiles), so a change in a bin holding
+//! 30% of the data counts six times one in a bin of 5%.
+//!
+//! A bin's distributions are standardized to one mix of its cells: each
+//! side's P(y | cell), averaged with the cells' pooled shares of the bin
+//! (over the cells both sides have values in). Otherwise a covariate
+//! shift inside a bin would pass for a concept shift: where P(y | x)
+//! steps up inside a bin and x moves towards the step's high side, the
+//! bin's raw P(y) rises though P(y | x) has not moved.
+//!
+//! Its test is the χ² test of homogeneity of the classes between the two
+//! profiles in each cell, summed over the cells: the statistic of the
+//! stratified test that P(y | cell) is the same on both sides in every
+//! cell. A concept shift is flagged when the value reaches the threshold
+//! and the test rejects at `alpha`.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::distance::gamma_q;
+use super::numeric::{equal_mass, Grid};
+use super::CompareOptions;
+use crate::profile::sketch::KeySketch;
+use crate::profile::{DatasetProfile, FeatureProfile, Kind, LabelBin, LabelTable, SliceProfile};
+
+/// The bin of the rows where the feature is missing.
+pub const MISSING: &str = "__missing__";
+
+/// A class: the label's value (None: missing) and whether it is the fold
+/// of the smaller classes.
+type Class = (Option<String>, bool);
+
+/// How P(label | feature) moved between two labelled profiles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Concept {
+    /// The mass-weighted mean, over the bins, of the total variation
+    /// distance between the label's (standardized) distributions in the
+    /// bin.
+    pub value: f64,
+    /// The bin where the change weighs most (mass times distance).
+    pub bin: Option<String>,
+    /// The χ² statistic of homogeneity, summed over the cells, and its
+    /// degrees of freedom.
+    pub statistic: f64,
+    pub dof: u64,
+    pub p_value: f64,
+    /// `value` reached the threshold and `p_value` is below `alpha`.
+    pub drifted: bool,
+}
+
+/// How P(label) moved between two labelled profiles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelShift {
+    pub column: String,
+    /// The largest change of a class's share (L-infinity), and the class
+    /// where it is reached.
+    pub linf: f64,
+    pub class: Option<String>,
+    /// The χ² test of homogeneity of the classes.
+    pub statistic: f64,
+    pub dof: u64,
+    pub p_value: f64,
+    /// `linf` reached the threshold and `p_value` is below `alpha`.
+    pub drifted: bool,
+}
+
+/// The label column both profiles are labelled by.
+pub fn shared_label<'a>(base: &'a DatasetProfile, cur: &DatasetProfile) -> Option<&'a str> {
+    let col = base.label.as_deref()?;
+    (cur.label.as_deref() == Some(col)).then_some(col)
+}
+
+fn class_of(col: &str, s: &SliceProfile) -> Class {
+    (s.slice.get(col).cloned().flatten(), s.other)
+}
+
+/// One feature's bins across some labelled profiles (sides).
+struct Joint {
+    bins: Vec<String>,
+    classes: Vec<Class>,
+    /// The finest parts of the bins, in bin order: the grid's cells
+    /// (numeric features), else the bins themselves.
+    cells: Vec<Cell>,
+}
+
+/// Values of each class per side (`counts[side][class]`) in a part of a
+/// bin.
+struct Cell {
+    bin: usize,
+    counts: Vec<Vec<u64>>,
+}
+
+impl Joint {
+    /// Values of each class in each bin on one side: `[bin][class]`.
+    fn bin_counts(&self, side: usize) -> Vec<Vec<u64>> {
+        let mut out = vec![vec![0u64; self.classes.len()]; self.bins.len()];
+        for c in &self.cells {
+            for (o, &n) in out[c.bin].iter_mut().zip(&c.counts[side]) {
+                *o += n;
+            }
+        }
+        out
+    }
+}
+
+/// The bins of feature `name` over `sides` (at most `bins` of them for
+/// its values, besides "__other__" and "__missing__"), or None where a
+/// side is not labelled by the same column, the feature is the label, or
+/// the sides profile it differently.
+fn joint(name: &str, sides: &[&DatasetProfile], bins: usize) -> Option<Joint> {
+    let col = sides.first()?.label.as_deref()?;
+    if name == col || sides.iter().any(|p| p.label.as_deref() != Some(col)) {
+        return None;
+    }
+    let mut classes: Vec<Class> = Vec::new();
+    for s in sides.iter().flat_map(|p| &p.slices) {
+        let c = class_of(col, s);
+        if !classes.contains(&c) {
+            classes.push(c);
+        }
+    }
+    // The fold of the smaller classes last.
+    classes.sort_by_key(|c| c.1);
+    let kinds: Vec<Option<Kind>> = sides
+        .iter()
+        .map(|p| p.features.iter().find(|f| f.name == name).map(|f| f.kind))
+        .collect();
+    let kind = kinds[0]?;
+    if kinds.iter().any(|&k| k != Some(kind)) {
+        return None;
+    }
+    // Each class's profile of the feature, per side.
+    let feats: Vec<Vec<Option<&FeatureProfile>>> = sides
+        .iter()
+        .map(|p| {
+            classes
+                .iter()
+                .map(|c| {
+                    let s = p.slices.iter().find(|s| class_of(col, s) == *c)?;
+                    s.features.iter().find(|f| f.name == name)
+                })
+                .collect()
+        })
+        .collect();
+    let (mut labels, mut cells) = match kind {
+        Kind::Numeric => numeric_bins(&feats, classes.len(), bins)?,
+        Kind::Categorical => categorical_bins(&feats, classes.len(), bins)?,
+    };
+    let missing: Vec<Vec<u64>> = feats
+        .iter()
+        .map(|fs| fs.iter().map(|f| f.map_or(0, |f| f.missing)).collect())
+        .collect();
+    if missing.iter().flatten().any(|&m| m > 0) {
+        cells.push(Cell {
+            bin: labels.len(),
+            counts: missing,
+        });
+        labels.push(MISSING.into());
+    }
+    Some(Joint {
+        bins: labels,
+        classes,
+        cells,
+    })
+}
+
+type Bins = (Vec<String>, Vec<Cell>);
+
+/// Numeric bins: the classes' sketches on one grid, whole cells grouped
+/// into `bins` bins of about equal mass (each side's share, averaged over
+/// the sides).
+fn numeric_bins(
+    feats: &[Vec<Option<&FeatureProfile>>],
+    nclasses: usize,
+    bins: usize,
+) -> Option<Bins> {
+    let mut sketches = Vec::new();
+    let mut owner = Vec::new();
+    let mut domain = None;
+    for (side, fs) in feats.iter().enumerate() {
+        for (class, f) in fs.iter().enumerate() {
+            let Some(n) = f.and_then(|f| f.numeric.as_ref()) else {
+                continue;
+            };
+            if domain.is_some_and(|d| d != n.domain) {
+                return None;
+            }
+            domain = Some(n.domain);
+            sketches.push(KeySketch::from_stored(&n.sketch).ok()?);
+            owner.push((side, class));
+        }
+    }
+    let grid = Grid::new(&sketches.iter().collect::<Vec<_>>()).ok()?;
+    let nsides = feats.len();
+    let mut totals = vec![0u64; nsides];
+    for c in &grid.cells {
+        for (k, &n) in c.counts.iter().enumerate() {
+            totals[owner[k].0] += n;
+        }
+    }
+    let mut acc = vec![0u64; nsides];
+    let cum: Vec<f64> = grid
+        .cells
+        .iter()
+        .map(|c| {
+            for (k, &n) in c.counts.iter().enumerate() {
+                acc[owner[k].0] += n;
+            }
+            pooled(&acc, &totals)
+        })
+        .collect();
+    let spans = equal_mass(&cum, bins);
+    let mut cells = Vec::with_capacity(grid.cells.len());
+    for (b, &(first, last)) in spans.iter().enumerate() {
+        for c in &grid.cells[first..=last] {
+            let mut counts = vec![vec![0u64; nclasses]; nsides];
+            for (k, &n) in c.counts.iter().enumerate() {
+                let (side, class) = owner[k];
+                counts[side][class] += n;
+            }
+            cells.push(Cell { bin: b, counts });
+        }
+    }
+    let keys: Vec<(u64, u64)> = spans
+        .iter()
+        .map(|&(f, l)| (grid.cells[f].klo, grid.cells[l].khi))
+        .collect();
+    let labels = match domain {
+        Some(d) => super::label::bins(d, &keys),
+        None => Vec::new(),
+    };
+    Some((labels, cells))
+}
+
+/// The mean over the sides that have values of each side's share.
+fn pooled(counts: &[u64], totals: &[u64]) -> f64 {
+    let shares: Vec<f64> = counts
+        .iter()
+        .zip(totals)
+        .filter(|(_, &t)| t > 0)
+        .map(|(&c, &t)| c as f64 / t as f64)
+        .collect();
+    match shares.len() {
+        0 => 0.0,
+        n => shares.iter().sum::<f64>() / n as f64,
+    }
+}
+
+/// Categorical bins: the `bins` values of largest pooled share (ties by
+/// value), then "__other__" for the rest where there is any.
+fn categorical_bins(
+    feats: &[Vec<Option<&FeatureProfile>>],
+    nclasses: usize,
+    bins: usize,
+) -> Option<Bins> {
+    // Per side and class: each value's count, and the count of all values.
+    type Table<'a> = (HashMap<std::borrow::Cow<'a, [u8]>, u64>, u64);
+    let mut tables: Vec<Vec<Table>> = Vec::new();
+    let mut names: HashMap<std::borrow::Cow<[u8]>, String> = HashMap::new();
+    for fs in feats {
+        let mut side = Vec::new();
+        for f in fs {
+            let mut t = (HashMap::new(), 0u64);
+            if let Some(c) = f.and_then(|f| f.categorical.as_ref()) {
+                for v in &c.value_counts {
+                    let key = v.bytes().ok()?;
+                    names.entry(key.clone()).or_insert_with(|| v.label());
+                    *t.0.entry(key).or_insert(0) += v.count;
+                    t.1 += v.count;
+                }
+                t.1 += c.other_count;
+            }
+            side.push(t);
+        }
+        tables.push(side);
+    }
+    let totals: Vec<u64> = tables
+        .iter()
+        .map(|side| side.iter().map(|t| t.1).sum())
+        .collect();
+    let mut shares: HashMap<&[u8], Vec<u64>> = HashMap::new();
+    for (s, side) in tables.iter().enumerate() {
+        for t in side {
+            for (v, &n) in &t.0 {
+                shares
+                    .entry(v.as_ref())
+                    .or_insert_with(|| vec![0; feats.len()])[s] += n;
+            }
+        }
+    }
+    let mut top: Vec<(f64, &[u8])> = shares
+        .iter()
+        .map(|(&v, c)| (pooled(c, &totals), v))
+        .collect();
+    top.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    top.truncate(bins);
+    let mut labels: Vec<String> = top.iter().map(|(_, v)| names[*v].clone()).collect();
+    let mut counts: Vec<Vec<Vec<u64>>> = tables
+        .iter()
+        .map(|side| {
+            let mut rows: Vec<Vec<u64>> = top
+                .iter()
+                .map(|(_, v)| {
+                    side.iter()
+                        .map(|t| t.0.get(*v).copied().unwrap_or(0))
+                        .collect()
+                })
+                .collect();
+            let listed: Vec<u64> = (0..nclasses)
+                .map(|c| rows.iter().map(|r| r[c]).sum())
+                .collect();
+            rows.push(side.iter().zip(listed).map(|(t, l)| t.1 - l).collect());
+            rows
+        })
+        .collect();
+    if counts
+        .iter()
+        .any(|side| side.last().is_some_and(|o| o.iter().any(|&n| n > 0)))
+    {
+        labels.push(crate::engine::groups::OTHER.into());
+    } else {
+        counts.iter_mut().for_each(|side| {
+            side.pop();
+        });
+    }
+    // One cell per bin: `counts` is `[side][bin][class]`.
+    let cells = (0..labels.len())
+        .map(|b| Cell {
+            bin: b,
+            counts: counts.iter().map(|side| side[b].clone()).collect(),
+        })
+        .collect();
+    Some((labels, cells))
+}
+
+/// Feature `name`'s label-conditional table in labelled profile `p`, in
+/// `quantile_bins` bins.
+pub fn table(p: &DatasetProfile, name: &str) -> Option<LabelTable> {
+    let j = joint(name, &[p], p.options.quantile_bins)?;
+    let counts = j.bin_counts(0);
+    Some(LabelTable {
+        classes: j.classes.into_iter().map(|c| c.0).collect(),
+        bins: j
+            .bins
+            .into_iter()
+            .zip(counts)
+            .map(|(bin, classes)| LabelBin {
+                bin,
+                count: classes.iter().sum(),
+                classes,
+            })
+            .collect(),
+    })
+}
+
+/// Give every feature of labelled profile `p` its label-conditional
+/// table (after profiling, or a merge).
+pub fn attach_tables(p: &mut DatasetProfile) {
+    let tables: Vec<Option<LabelTable>> = p.features.iter().map(|f| table(p, &f.name)).collect();
+    for (f, t) in p.features.iter_mut().zip(tables) {
+        f.label_table = t;
+    }
+}
+
+/// The χ² statistic of homogeneity of two rows of counts (categories
+/// with no count on either side left out), and its degrees of freedom.
+fn homogeneity(a: &[u64], b: &[u64]) -> (f64, u64) {
+    let (na, nb) = (a.iter().sum::<u64>() as f64, b.iter().sum::<u64>() as f64);
+    if na == 0.0 || nb == 0.0 {
+        return (0.0, 0);
+    }
+    let n = na + nb;
+    let mut stat = 0.0;
+    let mut k = 0u64;
+    for (&x, &y) in a.iter().zip(b) {
+        let col = (x + y) as f64;
+        if col == 0.0 {
+            continue;
+        }
+        k += 1;
+        for (o, row) in [(x as f64, na), (y as f64, nb)] {
+            let e = row * col / n;
+            stat += (o - e) * (o - e) / e;
+        }
+    }
+    (stat, k.saturating_sub(1))
+}
+
+fn p_value(stat: f64, dof: u64) -> f64 {
+    match dof {
+        0 => 1.0,
+        d => gamma_q(0.5 * d as f64, 0.5 * stat),
+    }
+}
+
+/// Two sides' class shares in each bin, standardized to one mix of the
+/// bin's cells (their pooled shares of the bin, among the cells both
+/// sides have values in), and the χ² test summed over those cells.
+struct Standardized {
+    /// Values of each class in each bin, per side: `[side][bin][class]`.
+    bins: [Vec<Vec<u64>>; 2],
+    /// Per bin, both sides' shares; None where no cell of the bin has
+    /// values on both sides.
+    shares: Vec<Option<[Vec<f64>; 2]>>,
+    statistic: f64,
+    dof: u64,
+}
+
+fn standardized(j: &Joint) -> Standardized {
+    let bins = [j.bin_counts(0), j.bin_counts(1)];
+    let sum = |v: &[u64]| v.iter().sum::<u64>();
+    let nclasses = j.classes.len();
+    let mut rates = vec![[vec![0.0; nclasses], vec![0.0; nclasses]]; j.bins.len()];
+    let mut mix = vec![0.0; j.bins.len()];
+    let (mut statistic, mut dof) = (0.0, 0u64);
+    for cell in &j.cells {
+        let (ca, cb) = (&cell.counts[0], &cell.counts[1]);
+        let (na, nb) = (sum(ca), sum(cb));
+        if na == 0 || nb == 0 {
+            continue;
+        }
+        let b = cell.bin;
+        let w = 0.5 * (na as f64 / sum(&bins[0][b]) as f64 + nb as f64 / sum(&bins[1][b]) as f64);
+        for c in 0..nclasses {
+            rates[b][0][c] += w * ca[c] as f64 / na as f64;
+            rates[b][1][c] += w * cb[c] as f64 / nb as f64;
+        }
+        mix[b] += w;
+        let (s, d) = homogeneity(ca, cb);
+        statistic += s;
+        dof += d;
+    }
+    let shares = rates
+        .into_iter()
+        .zip(mix)
+        .map(|(r, w)| (w > 0.0).then(|| r.map(|side| side.iter().map(|x| x / w).collect())))
+        .collect();
+    Standardized {
+        bins,
+        shares,
+        statistic,
+        dof,
+    }
+}
+
+/// Concept shift of feature `name` between two profiles labelled by the
+/// same column, on `opts.bins` bins; None where [`joint`] has no bins.
+pub fn concept(
+    base: &DatasetProfile,
+    cur: &DatasetProfile,
+    name: &str,
+    opts: &CompareOptions,
+) -> Option<Concept> {
+    let j = joint(name, &[base, cur], opts.bins)?;
+    let st = standardized(&j);
+    let sum = |v: &[u64]| v.iter().sum::<u64>();
+    let total = |side: &Vec<Vec<u64>>| side.iter().map(|b| sum(b)).sum::<u64>();
+    let (n, m) = (total(&st.bins[0]), total(&st.bins[1]));
+    let (mut weighed, mut mass) = (0.0, 0.0);
+    let mut top: Option<(f64, usize)> = None;
+    for (b, shares) in st.shares.iter().enumerate() {
+        let Some([ra, rb]) = shares else { continue };
+        let w =
+            0.5 * (sum(&st.bins[0][b]) as f64 / n as f64 + sum(&st.bins[1][b]) as f64 / m as f64);
+        let tv = 0.5 * ra.iter().zip(rb).map(|(x, y)| (x - y).abs()).sum::<f64>();
+        weighed += w * tv;
+        mass += w;
+        if top.is_none_or(|(t, _)| w * tv > t) {
+            top = Some((w * tv, b));
+        }
+    }
+    if mass == 0.0 {
+        return None;
+    }
+    let value = weighed / mass;
+    let p_value = p_value(st.statistic, st.dof);
+    Some(Concept {
+        value,
+        bin: top.filter(|t| t.0 > 0.0).map(|(_, b)| j.bins[b].clone()),
+        statistic: st.statistic,
+        dof: st.dof,
+        p_value,
+        drifted: value >= opts.threshold && p_value < opts.alpha,
+    })
+}
+
+/// What the report draws of a feature: its bins, the label's classes,
+/// and each bin's class shares in the current profile and in the base
+/// (standardized as for [`concept`] where a bin has values on both sides;
+/// None where a side has none).
+pub struct Shares {
+    pub bins: Vec<String>,
+    pub classes: Vec<Option<String>>,
+    pub current: Vec<Option<Vec<f64>>>,
+    pub base: Vec<Option<Vec<f64>>>,
+}
+
+/// [`Shares`] of feature `name` in labelled profile `cur` (on its
+/// `quantile_bins` bins), or against `base` (on `bins` bins, as compare
+/// draws them).
+pub fn shares(
+    cur: &DatasetProfile,
+    base: Option<&DatasetProfile>,
+    name: &str,
+    bins: usize,
+) -> Option<Shares> {
+    let raw = |counts: &[u64]| {
+        let n: u64 = counts.iter().sum();
+        (n > 0).then(|| counts.iter().map(|&c| c as f64 / n as f64).collect())
+    };
+    let Some(base) = base else {
+        let j = joint(name, &[cur], cur.options.quantile_bins)?;
+        let current = j.bin_counts(0).iter().map(|b| raw(b)).collect();
+        return Some(Shares {
+            base: vec![None; j.bins.len()],
+            current,
+            classes: j.classes.into_iter().map(|c| c.0).collect(),
+            bins: j.bins,
+        });
+    };
+    let j = joint(name, &[base, cur], bins)?;
+    let st = standardized(&j);
+    let (mut b, mut c) = (Vec::new(), Vec::new());
+    for (i, sh) in st.shares.into_iter().enumerate() {
+        match sh {
+            Some([x, y]) => {
+                b.push(Some(x));
+                c.push(Some(y));
+            }
+            None => {
+                b.push(raw(&st.bins[0][i]));
+                c.push(raw(&st.bins[1][i]));
+            }
+        }
+    }
+    Some(Shares {
+        bins: j.bins,
+        classes: j.classes.into_iter().map(|c| c.0).collect(),
+        current: c,
+        base: b,
+    })
+}
+
+/// Label shift between two profiles labelled by the same column: the
+/// classes' shares (their slices' rows).
+pub fn label_shift(
+    base: &DatasetProfile,
+    cur: &DatasetProfile,
+    opts: &CompareOptions,
+) -> Option<LabelShift> {
+    let col = shared_label(base, cur)?;
+    let mut classes: Vec<Class> = Vec::new();
+    for s in base.slices.iter().chain(&cur.slices) {
+        let c = class_of(col, s);
+        if !classes.contains(&c) {
+            classes.push(c);
+        }
+    }
+    let rows = |p: &DatasetProfile| -> Vec<u64> {
+        classes
+            .iter()
+            .map(|c| {
+                p.slices
+                    .iter()
+                    .find(|s| class_of(col, s) == *c)
+                    .map_or(0, |s| s.num_rows)
+            })
+            .collect()
+    };
+    let (a, b) = (rows(base), rows(cur));
+    let (na, nb) = (a.iter().sum::<u64>(), b.iter().sum::<u64>());
+    if na == 0 || nb == 0 {
+        return None;
+    }
+    let (linf, at) = a
+        .iter()
+        .zip(&b)
+        .map(|(&x, &y)| (x as f64 / na as f64 - y as f64 / nb as f64).abs())
+        .zip(&classes)
+        .fold((0.0, None), |best, (d, c)| match d > best.0 {
+            true => (d, Some(c)),
+            false => best,
+        });
+    let (statistic, dof) = homogeneity(&a, &b);
+    let p_value = p_value(statistic, dof);
+    Some(LabelShift {
+        column: col.into(),
+        linf,
+        class: at.and_then(|c| c.0.clone()),
+        statistic,
+        dof,
+        p_value,
+        drifted: linf >= opts.threshold && p_value < opts.alpha,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn homogeneity_matches_scipy_chi2_contingency() {
+        // scipy.stats.chi2_contingency(t, correction=False) of
+        // [[10, 20, 30], [20, 20, 20]]: 5.333333333333334, p
+        // 0.0694834512228015, dof 2; of [[5, 7], [9, 2]]:
+        // 3.884499759499758, p 0.04873377839000807, dof 1.
+        let (stat, dof) = homogeneity(&[10, 20, 30], &[20, 20, 20]);
+        assert!((stat - 16.0 / 3.0).abs() < 1e-12, "{stat}");
+        assert_eq!(dof, 2);
+        assert!((p_value(stat, dof) - 0.069_483_451_222_801_5).abs() < 1e-12);
+        // A category empty on both sides adds nothing.
+        assert_eq!(homogeneity(&[10, 0, 20, 30], &[20, 0, 20, 20]), (stat, 2));
+        let (stat, dof) = homogeneity(&[5, 9], &[7, 2]);
+        assert!((stat - 3.884_499_759_499_758).abs() < 1e-12, "{stat}");
+        assert_eq!(dof, 1);
+        assert!((p_value(stat, dof) - 0.048_733_778_390_008_07).abs() < 1e-12);
+        // One empty side: nothing to test.
+        assert_eq!(homogeneity(&[0, 0], &[3, 4]), (0.0, 0));
+        assert_eq!(p_value(0.0, 0), 1.0);
+    }
+}

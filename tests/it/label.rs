@@ -1,0 +1,561 @@
+//! The label (`--label`, src/compare/concept.rs): each feature's
+//! label-conditional table counts every class in every bin, on every
+//! backend; compare tells covariate, label and concept shift apart; a
+//! timeline of labelled profiles dates a concept shift.
+
+use std::sync::Arc;
+
+use arrow::array::*;
+use arrow::datatypes::*;
+use arrow::record_batch::RecordBatch;
+use serde_json::Value;
+use skewer::engine;
+use skewer::source::Dataset;
+
+use crate::common::*;
+
+/// `k`: small integers (each its own sketch cell) with nulls; `z`: 14
+/// strings, the rarer folded into "__other__", with nulls; `f`: awkward
+/// floats; `y`: the label, three classes and nulls.
+fn labelled_batch(seed: u64, n: usize) -> RecordBatch {
+    let mut rng = Rng::new(seed);
+    let k: Int64Array = (0..n)
+        .map(|_| (!rng.chance(0.05)).then(|| rng.below(40) as i64))
+        .collect();
+    let z: StringArray = (0..n)
+        .map(|_| (!rng.chance(0.03)).then(|| format!("v{}", rng.below(14))))
+        .collect();
+    let f = awkward_f64(&mut rng, n, 0.02);
+    // The label depends on k, so that the classes differ from bin to bin.
+    let kk = k.clone();
+    let y: StringArray = (0..n)
+        .map(|i| {
+            if rng.chance(0.02) {
+                return None;
+            }
+            let bias = if kk.is_null(i) {
+                0
+            } else {
+                kk.value(i) as u64 / 14
+            };
+            Some(["cat", "dog", "emu"][((rng.below(3) + bias) % 3) as usize].to_string())
+        })
+        .collect();
+    let schema = Schema::new(vec![
+        Field::new("k", DataType::Int64, true),
+        Field::new("z", DataType::Utf8, true),
+        Field::new("f", DataType::Float64, true),
+        Field::new("y", DataType::Utf8, true),
+    ]);
+    let cols: Vec<ArrayRef> = vec![Arc::new(k), Arc::new(z), Arc::new(f), Arc::new(y)];
+    RecordBatch::try_new(Arc::new(schema), cols).unwrap()
+}
+
+/// The rows' classes (as the table names them) and, per row, whether
+/// `in_bin` holds: the count of each class.
+fn count_by_class(
+    classes: &[Option<String>],
+    labels: &StringArray,
+    in_bin: impl Fn(usize) -> bool,
+) -> Vec<u64> {
+    let mut out = vec![0u64; classes.len()];
+    for i in 0..labels.len() {
+        if !in_bin(i) {
+            continue;
+        }
+        let y = (!labels.is_null(i)).then(|| labels.value(i).to_string());
+        let c = classes
+            .iter()
+            .position(|c| *c == y)
+            .expect("a class of the table");
+        out[c] += 1;
+    }
+    out
+}
+
+#[test]
+fn label_tables_count_every_class_in_every_bin_on_every_backend() {
+    let dir = tmp();
+    let batch = labelled_batch(5, 7_001);
+    let file = dir.path().join("d.parquet");
+    write_parquet(
+        &file,
+        std::slice::from_ref(&batch),
+        parquet::basic::Compression::SNAPPY,
+        1_000,
+    );
+    let mut profiles = Vec::new();
+    for backend in backends() {
+        let (src, mut opts) = opts(600, 1 << 30);
+        opts.backend = backend.clone();
+        opts.label = Some("y".into());
+        let ds = Dataset::open(std::slice::from_ref(&file), &src).unwrap();
+        let p = engine::profile(&ds, &opts, &engine::NoProgress).unwrap();
+        profiles.push((backend.kind().to_string(), p));
+    }
+    let (_, cpu) = &profiles[0];
+    for (kind, p) in &profiles[1..] {
+        // The GPU's classes, bins and counts are the CPU's.
+        assert_same(cpu, p);
+        eprintln!("label tables: {kind} = cpu");
+    }
+    assert_eq!(cpu.label.as_deref(), Some("y"));
+    assert!(
+        feature(cpu, "y").label_table.is_none(),
+        "the label has no table"
+    );
+    let labels = batch.column_by_name("y").unwrap().as_string::<i32>();
+
+    // k: bins of whole integers, of about equal mass, then "__missing__".
+    let t = feature(cpu, "k").label_table.as_ref().unwrap();
+    assert_eq!(
+        t.classes.len(),
+        4,
+        "three classes and null: {:?}",
+        t.classes
+    );
+    let k = batch
+        .column_by_name("k")
+        .unwrap()
+        .as_primitive::<Int64Type>();
+    let (missing, bins) = t.bins.split_last().unwrap();
+    assert_eq!(missing.bin, "__missing__");
+    assert_eq!(
+        missing.classes,
+        count_by_class(&t.classes, labels, |i| k.is_null(i))
+    );
+    assert!((8..=10).contains(&bins.len()), "{} bins", bins.len());
+    let mut next = 0;
+    for b in bins {
+        let ends: Vec<i64> = b
+            .bin
+            .trim_matches(['[', ']'])
+            .split(", ")
+            .map(|e| e.parse().unwrap())
+            .collect();
+        assert_eq!(ends[0], next, "bins cover every value: {:?}", t.bins);
+        next = ends[1] + 1;
+        let want = count_by_class(&t.classes, labels, |i| {
+            !k.is_null(i) && (ends[0]..=ends[1]).contains(&k.value(i))
+        });
+        assert_eq!(b.classes, want, "k in {}", b.bin);
+        assert_eq!(b.count, want.iter().sum::<u64>());
+    }
+    assert_eq!(next, 40);
+
+    // z: the ten most frequent values, "__other__" and "__missing__".
+    let t = feature(cpu, "z").label_table.as_ref().unwrap();
+    let z = batch.column_by_name("z").unwrap().as_string::<i32>();
+    let names: Vec<&str> = t.bins.iter().map(|b| b.bin.as_str()).collect();
+    assert_eq!(names.len(), 12, "{names:?}");
+    assert_eq!(&names[10..], ["__other__", "__missing__"]);
+    let top = &names[..10];
+    for b in &t.bins {
+        let want = count_by_class(&t.classes, labels, |i| match b.bin.as_str() {
+            "__missing__" => z.is_null(i),
+            "__other__" => !z.is_null(i) && !top.contains(&z.value(i)),
+            v => !z.is_null(i) && z.value(i) == v,
+        });
+        assert_eq!(b.classes, want, "z = {}", b.bin);
+    }
+    // The top values are the most frequent.
+    let count = |v: &str| {
+        (0..z.len())
+            .filter(|&i| !z.is_null(i) && z.value(i) == v)
+            .count()
+    };
+    let least_top = top.iter().map(|v| count(v)).min().unwrap();
+    let most_other = (0..14)
+        .map(|v| count(&format!("v{v}")))
+        .filter(|&c| c < least_top)
+        .max();
+    assert!(most_other.is_some(), "some values are folded");
+
+    // f: every finite value is in one bin of its class.
+    let t = feature(cpu, "f").label_table.as_ref().unwrap();
+    let f = batch
+        .column_by_name("f")
+        .unwrap()
+        .as_primitive::<Float64Type>();
+    let finite = count_by_class(&t.classes, labels, |i| {
+        !f.is_null(i) && f.value(i).is_finite()
+    });
+    let binned: Vec<u64> = (0..t.classes.len())
+        .map(|c| {
+            t.bins
+                .iter()
+                .filter(|b| b.bin != "__missing__")
+                .map(|b| b.classes[c])
+                .sum()
+        })
+        .collect();
+    assert_eq!(binned, finite);
+}
+
+/// Rows with `x` uniform on [0, 1) (on [lo, lo + 1) for a covariate
+/// shift), `z` a feature the label does not depend on, and a binary label
+/// with P(y = 1 | x) from `p`.
+fn rows(seed: u64, n: usize, lo: f64, p: impl Fn(f64) -> f64) -> RecordBatch {
+    let mut rng = Rng::new(seed);
+    let x: Vec<f64> = (0..n).map(|_| lo + rng.f64()).collect();
+    let z: StringArray = (0..n)
+        .map(|_| Some(["a", "b", "c"][rng.below(3) as usize]))
+        .collect();
+    let y: Int64Array = x
+        .iter()
+        .map(|&x| Some(i64::from(rng.chance(p(x)))))
+        .collect();
+    let schema = Schema::new(vec![
+        Field::new("x", DataType::Float64, false),
+        Field::new("z", DataType::Utf8, false),
+        Field::new("y", DataType::Int64, false),
+    ]);
+    let cols: Vec<ArrayRef> = vec![Arc::new(Float64Array::from(x)), Arc::new(z), Arc::new(y)];
+    RecordBatch::try_new(Arc::new(schema), cols).unwrap()
+}
+
+/// P(y = 1 | x): 0.2 below 0.5, 0.6 from 0.5 to 1, and 0.2 beyond.
+fn step(x: f64) -> f64 {
+    if (0.5..1.0).contains(&x) {
+        0.6
+    } else {
+        0.2
+    }
+}
+
+fn compare_json(dir: &std::path::Path, base: &str, cur: &str) -> (Option<i32>, Value) {
+    let path = |f: &str| dir.join(f).display().to_string();
+    let o = skewer(&[
+        "compare",
+        &path(base),
+        &path(cur),
+        "--label",
+        "y",
+        "--json",
+        "--quiet",
+    ]);
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    let v: Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
+    (o.status.code(), v)
+}
+
+fn by_name<'a>(c: &'a Value, name: &str) -> &'a Value {
+    c["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
+        .unwrap()
+}
+
+#[test]
+fn compare_tells_covariate_label_and_concept_shift_apart() {
+    let dir = tmp();
+    let n = 60_000;
+    let write = |name: &str, b: RecordBatch| {
+        write_parquet(
+            &dir.path().join(name),
+            &[b],
+            parquet::basic::Compression::SNAPPY,
+            20_000,
+        )
+    };
+    write("base.parquet", rows(1, n, 0.0, step));
+    write("same.parquet", rows(2, n, 0.0, step));
+    // Concept: x and P(y) as in the base; P(y | x) swapped below 0.3
+    // and from 0.7 (each 30% of the mass, so P(y) stays 0.4).
+    write(
+        "concept.parquet",
+        rows(3, n, 0.0, |x| match x {
+            x if x < 0.3 => 0.6,
+            x if x >= 0.7 => 0.2,
+            x => step(x),
+        }),
+    );
+    // Covariate: x moves to [0.5, 1.5); P(y | x) and P(y) as in the base.
+    write("covariate.parquet", rows(4, n, 0.5, step));
+    // Label: P(y) from 0.4 to 0.55, where nothing depends on x.
+    write("label-base.parquet", rows(5, n, 0.0, |_| 0.4));
+    write("label.parquet", rows(6, n, 0.0, |_| 0.55));
+
+    let (code, c) = compare_json(dir.path(), "base.parquet", "same.parquet");
+    assert_eq!(code, Some(0), "{c}");
+    assert_eq!(c["label_shift"]["drifted"], false);
+    for f in ["x", "z"] {
+        assert_eq!(by_name(&c, f)["concept"]["drifted"], false, "{f}: {c}");
+    }
+
+    let (code, c) = compare_json(dir.path(), "base.parquet", "concept.parquet");
+    assert_eq!(code, Some(1));
+    let x = by_name(&c, "x");
+    assert_eq!(x["drifted"], false, "x's own distribution is the same: {x}");
+    assert_eq!(x["concept"]["drifted"], true, "{x}");
+    // 60% of the mass moved by 0.4: 0.24 on average.
+    let value = x["concept"]["value"].as_f64().unwrap();
+    assert!((value - 0.24).abs() < 0.03, "{value}");
+    let bin = x["concept"]["bin"].as_str().unwrap();
+    let low: f64 = bin
+        .trim_start_matches('[')
+        .split(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        !(0.3..0.7).contains(&low),
+        "the change is outside [0.3, 0.7): {bin}"
+    );
+    assert_eq!(by_name(&c, "z")["concept"]["drifted"], false);
+    assert_eq!(c["label_shift"]["drifted"], false);
+
+    let (code, c) = compare_json(dir.path(), "base.parquet", "covariate.parquet");
+    assert_eq!(code, Some(1));
+    let x = by_name(&c, "x");
+    assert_eq!(x["drifted"], true, "{x}");
+    assert_eq!(x["concept"]["drifted"], false, "P(y | x) is the same: {x}");
+    assert_eq!(by_name(&c, "z")["concept"]["drifted"], false);
+    assert_eq!(c["label_shift"]["drifted"], false, "{}", c["label_shift"]);
+
+    // Label shift: P(y | x) = P(y) for a feature the label does not
+    // depend on, so its concept moves by the label's shift.
+    let (code, c) = compare_json(dir.path(), "label-base.parquet", "label.parquet");
+    assert_eq!(code, Some(1));
+    let l = &c["label_shift"];
+    assert_eq!(l["drifted"], true, "{l}");
+    assert_eq!(l["column"], "y");
+    let linf = l["linf"].as_f64().unwrap();
+    assert!((linf - 0.15).abs() < 0.02, "{linf}");
+    let x = by_name(&c, "x");
+    assert_eq!(x["drifted"], false, "{x}");
+    let value = x["concept"]["value"].as_f64().unwrap();
+    assert!((value - linf).abs() < 0.02, "{value} vs {linf}");
+    assert!(
+        by_name(&c, "y").get("concept").is_none(),
+        "the label has no concept"
+    );
+
+    // The tables show it: the Markdown names the concept shift, the HTML
+    // report draws P(y | x) bin by bin and marks the section.
+    let path = |f: &str| dir.path().join(f).display().to_string();
+    let o = skewer(&[
+        "compare",
+        &path("base.parquet"),
+        &path("concept.parquet"),
+        "--label",
+        "y",
+        "--quiet",
+        "--html",
+        &path("c.html"),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let html = std::fs::read_to_string(path("c.html")).unwrap();
+    let section = |name: &str| {
+        let at = html.find(&format!("data-feature=\"{name}\"")).unwrap();
+        let end = html[at..].find("</section>").unwrap();
+        html[at..at + end].to_string()
+    };
+    let x = section("x");
+    assert!(
+        x.contains("data-concept=\"true\"") && x.contains("CONCEPT"),
+        "{x}"
+    );
+    assert!(
+        x.contains("x: share of y = ") && x.contains("◆ concept 0.2"),
+        "{x}"
+    );
+    assert!(section("z").contains("data-concept=\"false\""));
+    assert!(
+        !section("y").contains("data-concept"),
+        "the label has no concept"
+    );
+    assert!(
+        html.contains("not shifted"),
+        "the overview names the label's shift"
+    );
+    let o = skewer(&[
+        "compare",
+        &path("base.parquet"),
+        &path("concept.parquet"),
+        "--label",
+        "y",
+        "--markdown",
+        "--quiet",
+    ]);
+    let md = String::from_utf8_lossy(&o.stdout);
+    assert!(md.contains("concept shift in 1; label not shifted"), "{md}");
+    assert!(md.contains("| CONCEPT | x |"), "{md}");
+
+    // A timeline of labelled profiles dates it: steady, steady, then the
+    // concept shift from the third day.
+    for (day, file) in [(1, "base"), (2, "same"), (3, "concept")] {
+        let o = skewer(&[
+            "profile",
+            &path(&format!("{file}.parquet")),
+            "--label",
+            "y",
+            "-o",
+            &path(&format!("day{day}.json")),
+            "--quiet",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let o = skewer(&[
+        "timeline",
+        &path("day1.json"),
+        &path("day2.json"),
+        &path("day3.json"),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let t: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = t["features"].as_array().unwrap();
+    let x = f.iter().find(|f| f["name"] == "x").unwrap();
+    assert_eq!(x["drift"], "none");
+    assert_eq!(x["concept"]["drift"], "fast", "{x}");
+    assert!(x["concept"]["since"]
+        .as_str()
+        .unwrap()
+        .ends_with("day3.json"));
+    let z = f.iter().find(|f| f["name"] == "z").unwrap();
+    assert_eq!(z["concept"]["drift"], "none", "{z}");
+    // Stored labelled profiles compare by themselves.
+    let (code, c) = compare_json(dir.path(), "day1.json", "day3.json");
+    assert_eq!(code, Some(1));
+    assert_eq!(by_name(&c, "x")["concept"]["drifted"], true);
+}
+
+#[test]
+fn label_refusals_and_merge() {
+    let dir = tmp();
+    let path = |f: &str| dir.path().join(f).display().to_string();
+    let b = rows(7, 3_000, 0.0, step);
+    write_parquet(
+        &dir.path().join("d.parquet"),
+        std::slice::from_ref(&b),
+        parquet::basic::Compression::SNAPPY,
+        1_000,
+    );
+    // A float label (a regression target) is not of classes.
+    fails_with(
+        &["profile", &path("d.parquet"), "--label", "x"],
+        &["--label x", "Float64", "d.parquet"],
+    );
+    fails_with(
+        &["profile", &path("d.parquet"), "--label", "nope"],
+        &["nope"],
+    );
+    let o = skewer(&[
+        "profile",
+        &path("d.parquet"),
+        "--label",
+        "y",
+        "--slice-by",
+        "z",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    // A stored profile must be labelled by the label asked for.
+    assert_eq!(
+        skewer(&[
+            "profile",
+            &path("d.parquet"),
+            "-o",
+            &path("plain.json"),
+            "--quiet"
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    fails_with(
+        &[
+            "compare",
+            &path("plain.json"),
+            &path("d.parquet"),
+            "--label",
+            "y",
+        ],
+        &["plain.json", "not labelled by y"],
+    );
+
+    // Merged labelled profiles: the tables of the union.
+    let halves = [b.slice(0, 1_400), b.slice(1_400, 1_600)];
+    for (i, h) in halves.iter().enumerate() {
+        write_parquet(
+            &dir.path().join(format!("h{i}.parquet")),
+            std::slice::from_ref(h),
+            parquet::basic::Compression::SNAPPY,
+            1_000,
+        );
+        let o = skewer(&[
+            "profile",
+            &path(&format!("h{i}.parquet")),
+            "--label",
+            "y",
+            "-o",
+            &path(&format!("h{i}.json")),
+            "--quiet",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let o = skewer(&[
+        "merge",
+        &path("h0.json"),
+        &path("h1.json"),
+        "-o",
+        &path("m.json"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let read =
+        |f: &str| -> Value { serde_json::from_slice(&std::fs::read(path(f)).unwrap()).unwrap() };
+    let m = read("m.json");
+    assert_eq!(m["label"], "y");
+    let z = |p: &Value| -> Value {
+        p["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == "z")
+            .unwrap()["label_table"]
+            .clone()
+    };
+    let mut whole = read("h0.json");
+    let z1 = z(&read("h1.json"));
+    // z's bins are its three values in both halves: the merged counts are the sums.
+    let mut want = z(&whole);
+    for (b, b1) in want["bins"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .zip(z1["bins"].as_array().unwrap())
+    {
+        assert_eq!(b["bin"], b1["bin"]);
+        let sum: Vec<u64> = b["classes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(b1["classes"].as_array().unwrap())
+            .map(|(x, y)| x.as_u64().unwrap() + y.as_u64().unwrap())
+            .collect();
+        b["classes"] = serde_json::json!(sum);
+        b["count"] = serde_json::json!(sum.iter().sum::<u64>());
+    }
+    let mut got = z(&m);
+    // Bins are ordered by their merged share: compare as sets.
+    let key = |v: &mut Value| {
+        v["bins"]
+            .as_array_mut()
+            .unwrap()
+            .sort_by_key(|b| b["bin"].as_str().unwrap().to_string())
+    };
+    key(&mut want);
+    key(&mut got);
+    assert_eq!(got, want);
+    // A labelled profile does not merge with an unlabelled one.
+    whole["label"] = Value::Null;
+    std::fs::write(path("u.json"), serde_json::to_vec(&whole).unwrap()).unwrap();
+    fails_with(
+        &["merge", &path("u.json"), &path("h1.json")],
+        &["h1.json", "labelled"],
+    );
+}
