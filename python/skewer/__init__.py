@@ -53,6 +53,8 @@ def _options(
     one_pass: bool = False,
     slice_by: Optional[Sequence[str]] = None,
     max_slices: Optional[int] = None,
+    label: Optional[str] = None,
+    max_classes: Optional[int] = None,
 ) -> str:
     """The options of a profile as the JSON the Rust side reads: only those
     given (the others are the CLI's defaults, set on the Rust side)."""
@@ -67,6 +69,8 @@ def _options(
         "one_pass": one_pass or None,
         "slice_by": list(slice_by) if slice_by is not None else None,
         "max_slices": max_slices,
+        "label": label,
+        "max_classes": max_classes,
     }
     return json.dumps({k: v for k, v in given.items() if v is not None})
 
@@ -132,7 +136,11 @@ def profile(data: Any, *, columns: Optional[Sequence[str]] = None, **options: An
     - ``slice_by=None``: columns whose values (or combinations) slice the
       rows; each slice is profiled too (``Profile.slices``), the
       ``max_slices=20`` largest apart and the rest as "__other__"
-      (docs/slices-and-windows.md).
+      (docs/slices-and-windows.md);
+    - ``label=None``: the label column, of classes: each feature gets its
+      label-conditional table (``Feature.label_table``), and ``compare``
+      of two profiles labelled by it reports label and concept shift; the
+      ``max_classes=20`` largest classes apart (docs/label.md).
     """
     opts = _options(columns=columns, **options)
     if isinstance(data, (str, os.PathLike)):
@@ -197,6 +205,12 @@ class Feature:
     def unique(self) -> Optional[int]:
         c = self.categorical
         return None if c is None else c.get("unique")
+
+    @property
+    def label_table(self) -> Optional[Mapping[str, Any]]:
+        """``label=``: ``{"classes": [...], "bins": [{"bin", "count",
+        "classes": [count per class]}]}``; None without a label."""
+        return self._d.get("label_table")
 
     @property
     def top_values(self) -> list:
@@ -351,6 +365,18 @@ class Comparison(_JsonResult):
     def drifted(self) -> list:
         """The names of the features that drifted."""
         return [f["name"] for f in self._d["features"] if f["drifted"]]
+
+    @property
+    def concept_shifted(self) -> list:
+        """The names of the features whose concept shifted (profiles
+        labelled by the same column)."""
+        return [f["name"] for f in self._d["features"] if (f.get("concept") or {}).get("drifted")]
+
+    @property
+    def label_shift(self) -> Optional[Mapping[str, Any]]:
+        """How the label's distribution moved; None unless both profiles
+        are labelled by the same column."""
+        return self._d.get("label_shift")
 
     def __repr__(self) -> str:
         return f"<skewer.Comparison {len(self.features)} features, drifted: {self.drifted}>"

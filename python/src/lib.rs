@@ -51,6 +51,8 @@ struct Options {
     one_pass: bool,
     slice_by: Option<Vec<String>>,
     max_slices: Option<usize>,
+    label: Option<String>,
+    max_classes: Option<usize>,
 }
 
 fn parse_options(json: &str) -> PyResult<Options> {
@@ -103,16 +105,29 @@ impl Options {
             quantile_ranks: self.quantiles.clone().unwrap_or(d.quantile_ranks),
             ..d
         };
+        if self.label.is_some() && self.slice_by.is_some() {
+            return Err(PyValueError::new_err(
+                "label and slice_by together are not supported yet",
+            ));
+        }
+        // The label's classes are profiled as slices by it.
+        let slicing = |columns: Vec<String>, max: Option<usize>| engine::Slicing {
+            columns,
+            max: max.unwrap_or(engine::DEFAULT_MAX_SLICES),
+            only: None,
+        };
+        let slices = match (&self.label, &self.slice_by) {
+            (Some(l), _) => Some(slicing(vec![l.clone()], self.max_classes)),
+            (None, Some(c)) => Some(slicing(c.clone(), self.max_slices)),
+            (None, None) => None,
+        };
         Ok(ProfileOptions {
             stats,
             backend: backend_of(self.backend.as_deref())?,
             categorical: self.categorical.clone(),
             single_pass: self.one_pass,
-            slices: self.slice_by.clone().map(|columns| engine::Slicing {
-                columns,
-                max: self.max_slices.unwrap_or(engine::DEFAULT_MAX_SLICES),
-                only: None,
-            }),
+            slices,
+            label: self.label.clone(),
             ..Default::default()
         })
     }
@@ -121,7 +136,7 @@ impl Options {
     /// and profiled even where `columns` leaves them out, as in the CLI).
     fn columns(&self) -> Option<Vec<String>> {
         let mut columns = self.columns.clone()?;
-        for c in self.slice_by.iter().flatten() {
+        for c in self.slice_by.iter().flatten().chain(&self.label) {
             if !columns.contains(c) {
                 columns.push(c.clone());
             }

@@ -1,0 +1,55 @@
+"""The label from Python: label-conditional tables that count every class
+in every bin (checked against numpy), and compare's concept shift."""
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+import skewer
+
+
+def rows(seed, n=40_000, concept=False):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 1, n)
+    p = np.where(x < 0.5, 0.2, 0.6)
+    if concept:
+        # P(y | x) swapped below 0.3 and from 0.7: P(x) and P(y) unchanged.
+        p = np.where(x < 0.3, 0.6, np.where(x >= 0.7, 0.2, p))
+    y = np.where(rng.uniform(0, 1, n) < p, "yes", "no")
+    z = rng.choice(["a", "b", "c", "d"], n)
+    return pa.table({"x": x, "z": z, "y": y})
+
+
+def test_label_tables_count_each_class():
+    t = rows(1)
+    p = skewer.profile(t, label="y", backend="cpu")
+    x, z, y = (p[n] for n in ["x", "z", "y"])
+    assert y.label_table is None
+    tz = z.label_table
+    classes = tz["classes"]
+    assert sorted(classes) == ["no", "yes"]
+    zs, ys = t["z"].to_numpy(zero_copy_only=False), t["y"].to_numpy(zero_copy_only=False)
+    for b in tz["bins"]:
+        want = [int(np.sum((zs == b["bin"]) & (ys == c))) for c in classes]
+        assert b["classes"] == want, b
+    # Every x is in one bin: the bins' classes add up to the classes' rows.
+    tx = x.label_table
+    sums = [sum(b["classes"][i] for b in tx["bins"]) for i in range(len(classes))]
+    assert sums == [int(np.sum(ys == c)) for c in classes]
+    assert 8 <= len(tx["bins"]) <= 10
+    # A plain profile has none.
+    assert skewer.profile(t, backend="cpu")["z"].label_table is None
+
+
+def test_compare_reports_concept_shift_apart():
+    base = skewer.profile(rows(1), label="y", backend="cpu")
+    same = skewer.profile(rows(2), label="y", backend="cpu")
+    moved = skewer.profile(rows(3, concept=True), label="y", backend="cpu")
+    c = skewer.compare(base, moved)
+    assert c.concept_shifted == ["x"]
+    assert c.drifted == []
+    assert c.label_shift["drifted"] is False
+    quiet = skewer.compare(base, same)
+    assert quiet.concept_shifted == [] and quiet.label_shift["drifted"] is False
+    with pytest.raises(Exception, match="not supported yet"):
+        skewer.profile(rows(1), label="y", slice_by=["z"], backend="cpu")
