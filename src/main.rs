@@ -1380,9 +1380,6 @@ fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
     others.extend(a.output.as_deref());
     a.html.check(&others)?;
     if let Some((column, width)) = window {
-        if a.label.label.is_some() {
-            bail!("--label and --window together are not supported yet: profile each window's data with --label, and give the profiles to `skewer timeline`");
-        }
         let dir = a
             .output
             .as_deref()
@@ -1393,9 +1390,11 @@ fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
         refuse_overwrite(dir, "-o", &others[..a.files.len()])?;
         let ds = Dataset::open(&a.files, &src)?;
         let bar = skewer::report::progress::Bar::new(!a.data.quiet);
+        // With --label, each window's classes too.
         let by = engine::groups::GroupBy::Windows {
             column: column.clone(),
             width,
+            classes: opts.label.as_ref().and(opts.slices.clone()),
         };
         let profiles = engine::groups::profile_groups(&ds, &opts, &by, &bar)?.windows()?;
         match profiles.first() {

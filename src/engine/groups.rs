@@ -60,8 +60,13 @@ fn window_of(secs: i64, width: i64) -> Option<(i64, i64)> {
 pub enum GroupBy {
     /// Each combination of the values of some columns.
     Slices(Slicing),
-    /// Each window of `width` of a timestamp or date column, in UTC.
-    Windows { column: String, width: Width },
+    /// Each window of `width` of a timestamp or date column, in UTC; with
+    /// `classes` (`--label`), each window's rows sliced by the label too.
+    Windows {
+        column: String,
+        width: Width,
+        classes: Option<Slicing>,
+    },
 }
 
 impl GroupBy {
@@ -69,7 +74,11 @@ impl GroupBy {
     pub fn columns(&self) -> Vec<String> {
         match self {
             GroupBy::Slices(s) => s.columns.clone(),
-            GroupBy::Windows { column, .. } => vec![column.clone()],
+            GroupBy::Windows {
+                column, classes, ..
+            } => std::iter::once(column.clone())
+                .chain(classes.iter().flat_map(|s| s.columns.clone()))
+                .collect(),
         }
     }
 
@@ -130,6 +139,28 @@ pub enum Label {
     Other,
     /// The window's start, in seconds since the epoch.
     Window(i64),
+    /// A class of the label (its values) in the window that starts then.
+    Class(i64, Vec<Option<String>>),
+    /// The classes of that window beyond the largest `max`.
+    ClassOther(i64),
+}
+
+impl Label {
+    /// The start of the window the group is of.
+    fn start(&self) -> Option<i64> {
+        match self {
+            Label::Window(t) | Label::Class(t, _) | Label::ClassOther(t) => Some(*t),
+            Label::Slice(_) | Label::Other => None,
+        }
+    }
+
+    /// The slice's (or class's) values.
+    fn values(&self) -> Option<&Vec<Option<String>>> {
+        match self {
+            Label::Slice(v) | Label::Class(_, v) => Some(v),
+            _ => None,
+        }
+    }
 }
 
 /// The profile of one group's rows.
@@ -159,44 +190,62 @@ impl Grouped {
         whole.slices = self
             .groups
             .into_iter()
-            .map(|g| {
-                let other = g.label == Label::Other;
-                let values: Vec<Option<String>> = match g.label {
-                    Label::Slice(v) => v,
-                    _ => vec![Some(OTHER.into()); columns.len()],
-                };
-                SliceProfile {
-                    slice: columns.iter().cloned().zip(values).collect(),
-                    other,
-                    num_rows: g.profile.num_rows,
-                    features: g.profile.features,
-                }
-            })
+            .map(|g| slice_of(&columns, g))
             .collect();
         Ok(whole)
     }
 
-    /// One profile per window (`--window`), in time order.
+    /// One profile per window (`--window`), in time order; with classes
+    /// (`--label`), each with its classes as slices and labelled.
     pub fn windows(self) -> Result<Vec<DatasetProfile>> {
-        let GroupBy::Windows { column, width } = self.by else {
+        let GroupBy::Windows {
+            column,
+            width,
+            classes,
+        } = self.by
+        else {
             return Err(Error::Internal("windows of slices".into()));
         };
-        Ok(self
-            .groups
-            .into_iter()
-            .map(|g| {
-                let mut p = g.profile;
-                if let Label::Window(start) = g.label {
+        let mut out: Vec<DatasetProfile> = Vec::new();
+        for g in self.groups {
+            match (&g.label, &classes, out.last_mut()) {
+                (Label::Window(start), _, _) => {
+                    let mut p = g.profile;
                     p.window = Some(Window {
                         column: column.clone(),
                         width: width.text(),
-                        start: instant(start),
+                        start: instant(*start),
                         end: instant(start.saturating_add(width.seconds)),
                     });
+                    p.label = classes.as_ref().map(|s| s.columns.join(","));
+                    out.push(p);
                 }
-                p
-            })
-            .collect())
+                (Label::Class(..) | Label::ClassOther(_), Some(s), Some(w)) => {
+                    w.slices.push(slice_of(&s.columns, g));
+                }
+                _ => return Err(Error::Internal("a window's class before its window".into())),
+            }
+        }
+        if classes.is_some() {
+            out.iter_mut()
+                .for_each(crate::compare::concept::attach_tables);
+        }
+        Ok(out)
+    }
+}
+
+/// A group's profile as a slice of `columns`' values.
+fn slice_of(columns: &[String], g: Group) -> SliceProfile {
+    let other = matches!(g.label, Label::Other | Label::ClassOther(_));
+    let values = match g.label {
+        Label::Slice(v) | Label::Class(_, v) => v,
+        _ => vec![Some(OTHER.into()); columns.len()],
+    };
+    SliceProfile {
+        slice: columns.iter().cloned().zip(values).collect(),
+        other,
+        num_rows: g.profile.num_rows,
+        features: g.profile.features,
     }
 }
 
@@ -231,6 +280,8 @@ enum How {
     Values(Vec<DataType>),
     Window {
         width: i64,
+        /// With `--label`: the label column's type as keyed.
+        class: Option<DataType>,
     },
 }
 
@@ -266,7 +317,7 @@ impl Keys {
                     .map(|&c| plain_type(schema.field(c).data_type()))
                     .collect(),
             ),
-            GroupBy::Windows { column, width } => {
+            GroupBy::Windows { column, width, .. } => {
                 let dt = schema.field(cols[0]).data_type();
                 if !matches!(
                     dt,
@@ -283,6 +334,9 @@ impl Keys {
                 }
                 How::Window {
                     width: width.seconds(),
+                    class: cols
+                        .get(1)
+                        .map(|&c| plain_type(schema.field(c).data_type())),
                 }
             }
         };
@@ -326,7 +380,7 @@ impl Keys {
                          slice by a column with fewer",
                         columns.join(",")
                     ),
-                    GroupBy::Windows { column, width } => format!(
+                    GroupBy::Windows { column, width, .. } => format!(
                         "--window {column}={}: the data spans more than {max} windows{why}; \
                          choose wider ones",
                         width.text()
@@ -347,22 +401,8 @@ impl Keys {
         let mut out = Vec::with_capacity(n);
         match &self.how {
             How::Values(types) => {
-                let internal =
-                    |e: arrow::error::ArrowError| Error::Internal(format!("slice keys: {e}"));
-                // A column may decode as another type than the schema's
-                // (Parquet's strings as a dictionary): one key per value.
-                let cols: Vec<ArrayRef> = cols
-                    .iter()
-                    .zip(types)
-                    .map(|(a, t)| match a.data_type() == t {
-                        true => Ok(a.clone()),
-                        false => arrow::compute::cast(a, t).map_err(internal),
-                    })
-                    .collect::<Result<_>>()?;
+                let (cols, rows) = row_keys(cols, types)?;
                 let cols = &cols[..];
-                let fields = types.iter().map(|t| SortField::new(t.clone())).collect();
-                let conv = RowConverter::new(fields).map_err(internal)?;
-                let rows = conv.convert_columns(cols).map_err(internal)?;
                 let mut local = HashMap::new();
                 let mut prev = None;
                 for i in 0..n {
@@ -382,10 +422,21 @@ impl Keys {
                     out.push(id);
                 }
             }
-            How::Window { width } => {
+            How::Window { width, class } => {
                 let a = cols[0].as_ref();
                 let secs = seconds(a)?;
-                let mut prev = None;
+                // With a label, the key is the window's number and the
+                // label's row key.
+                let classes = match class {
+                    Some(t) => Some(row_keys(&cols[1..2], std::slice::from_ref(t))?),
+                    None => None,
+                };
+                let (label_cols, classes) = match &classes {
+                    Some((c, r)) => (&c[..], Some(r)),
+                    None => (&[][..], None),
+                };
+                let mut key = Vec::new();
+                let mut prev: Option<(i64, Option<arrow::row::Row>, u32)> = None;
                 for i in 0..n {
                     if a.is_null(i) {
                         out.push(NONE);
@@ -394,11 +445,23 @@ impl Keys {
                     let (w, start) = window_of(secs(i), *width).ok_or_else(|| {
                         Error::corrupt(format!("a time {} seconds from 1970", secs(i)))
                     })?;
+                    let c = classes.map(|r| r.row(i));
                     let id = match prev {
-                        Some((p, id)) if p == w => id,
-                        _ => self.id_of(&w.to_le_bytes(), || Ok(Label::Window(start)))?,
+                        Some((pw, pc, id)) if pw == w && pc == c => id,
+                        _ => {
+                            key.clear();
+                            key.extend_from_slice(&w.to_le_bytes());
+                            key.extend_from_slice(c.as_ref().map_or(&[][..], |r| r.as_ref()));
+                            self.id_of(&key, || match c {
+                                None => Ok(Label::Window(start)),
+                                Some(_) => match slice_label(label_cols, i)? {
+                                    Label::Slice(v) => Ok(Label::Class(start, v)),
+                                    _ => Err(Error::Internal("a class without values".into())),
+                                },
+                            })?
+                        }
                     };
-                    prev = Some((w, id));
+                    prev = Some((w, c, id));
                     out.push(id);
                 }
             }
@@ -409,6 +472,25 @@ impl Keys {
     fn labels(&self) -> Vec<Label> {
         self.registry().labels.clone()
     }
+}
+
+/// The row keys of `cols` keyed as `types` (a column may decode as
+/// another type than the schema's, such as Parquet's strings as a
+/// dictionary: one key per value).
+fn row_keys(cols: &[ArrayRef], types: &[DataType]) -> Result<(Vec<ArrayRef>, arrow::row::Rows)> {
+    let internal = |e: arrow::error::ArrowError| Error::Internal(format!("slice keys: {e}"));
+    let cols: Vec<ArrayRef> = cols
+        .iter()
+        .zip(types)
+        .map(|(a, t)| match a.data_type() == t {
+            true => Ok(a.clone()),
+            false => arrow::compute::cast(a, t).map_err(internal),
+        })
+        .collect::<Result<_>>()?;
+    let fields = types.iter().map(|t| SortField::new(t.clone())).collect();
+    let conv = RowConverter::new(fields).map_err(internal)?;
+    let rows = conv.convert_columns(&cols).map_err(internal)?;
+    Ok((cols, rows))
 }
 
 /// A slice column's values as keyed: a dictionary's as its values'.
@@ -762,10 +844,26 @@ pub fn profile_groups(
     progress: &dyn Progress,
 ) -> Result<Grouped> {
     opts.validate()?;
-    if matches!(by, GroupBy::Slices(s) if s.max == 0) {
-        return Err(Error::InvalidOption(
-            "--max-slices must be at least 1".into(),
-        ));
+    let flag = match opts.label {
+        Some(_) => "--max-classes",
+        None => "--max-slices",
+    };
+    match by {
+        GroupBy::Slices(s)
+        | GroupBy::Windows {
+            classes: Some(s), ..
+        } if s.max == 0 => {
+            return Err(Error::InvalidOption(format!("{flag} must be at least 1")));
+        }
+        _ => {}
+    }
+    if let GroupBy::Windows {
+        classes: Some(s), ..
+    } = by
+    {
+        for c in &s.columns {
+            check_label(ds, c)?;
+        }
     }
     let source = ds.sources().first().cloned().unwrap_or_default();
     let (layout, warnings) = Layout::new(ds.schema(), opts, &source)?;
@@ -815,8 +913,8 @@ pub fn profile_groups(
         },
     )?;
 
-    let whole = with_whole.then(|| (rows, (0..ncols).map(|c| layout.new_state(c)).collect()));
-    let targets = targets(by, keys.labels(), global, whole);
+    let fresh = || (0..ncols).map(|c| layout.new_state(c)).collect();
+    let targets = targets(by, keys.labels(), global, &fresh);
     let exact = if opts.single_pass {
         session.release_kept();
         None
@@ -920,52 +1018,87 @@ fn targets(
     by: &GroupBy,
     labels: Vec<Label>,
     global: BTreeMap<u32, (u64, Vec<ColState>)>,
-    whole: Option<(u64, Vec<ColState>)>,
+    fresh: &dyn Fn() -> Vec<ColState>,
 ) -> Vec<Target> {
-    let mut groups: Vec<(Label, usize, u64, Vec<ColState>)> = global
+    let mut groups: Vec<Part> = global
         .into_iter()
         .map(|(g, (rows, states))| (labels[g as usize].clone(), g as usize + 1, rows, states))
         .collect();
-    // The whole is the merge of its groups, in the order of their values
-    // (every row is in a slice); its pass two reads every group's slot.
     groups.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut out: Vec<Target> = whole
-        .map(|(rows, mut states)| {
-            for (_, _, _, g) in &groups {
-                for (a, b) in states.iter_mut().zip(g) {
-                    a.merge(b);
-                }
-            }
-            Target {
-                label: None,
-                slots: groups.iter().map(|g| g.1).collect(),
+    match by {
+        // In time order: sorted above.
+        GroupBy::Windows { classes: None, .. } => groups
+            .into_iter()
+            .map(|(label, slot, rows, states)| Target {
+                label: Some(label),
+                slots: vec![slot],
                 rows,
                 states,
+            })
+            .collect(),
+        GroupBy::Slices(s) => sliced(None, Label::Other, groups, s, fresh),
+        // Each window (in time order) and its classes.
+        GroupBy::Windows {
+            classes: Some(s), ..
+        } => {
+            let mut out = Vec::new();
+            let mut groups = groups.into_iter().peekable();
+            while let Some(first) = groups.next() {
+                let start = first.0.start();
+                let mut window = vec![first];
+                while let Some(g) = groups.next_if(|g| g.0.start() == start) {
+                    window.push(g);
+                }
+                let whole = Label::Window(start.unwrap_or_default());
+                let other = Label::ClassOther(start.unwrap_or_default());
+                out.extend(sliced(Some(whole), other, window, s, fresh));
             }
-        })
-        .into_iter()
-        .collect();
+            out
+        }
+    }
+}
+
+/// A group's label, slot, rows and pass-one states.
+type Part = (Label, usize, u64, Vec<ColState>);
+
+/// The whole of `groups` (labelled `whole`), then each group apart (the
+/// largest `s.max`, or `s.only`), then the fold of the rest (labelled
+/// `other`). Every row is in a group: the whole is the merge of the
+/// groups, in the order of their values (as `groups` come), and its pass
+/// two reads every group's slot.
+fn sliced(
+    whole: Option<Label>,
+    other: Label,
+    mut groups: Vec<Part>,
+    s: &Slicing,
+    fresh: &dyn Fn() -> Vec<ColState>,
+) -> Vec<Target> {
+    let mut states = fresh();
+    for (_, _, _, g) in &groups {
+        for (a, b) in states.iter_mut().zip(g) {
+            a.merge(b);
+        }
+    }
+    let mut out = vec![Target {
+        label: whole,
+        slots: groups.iter().map(|g| g.1).collect(),
+        rows: groups.iter().map(|g| g.2).sum(),
+        states,
+    }];
     // How many come first and are profiled apart.
-    let apart = match by {
-        // In time order: sorted above.
-        GroupBy::Windows { .. } => groups.len(),
-        GroupBy::Slices(Slicing {
-            only: Some(only), ..
-        }) => {
+    let apart = match &s.only {
+        Some(only) => {
             // Another profile's slices, in its order.
-            let at = |l: &Label| match l {
-                Label::Slice(v) => only.iter().position(|o| o == v),
-                _ => None,
-            };
+            let at = |l: &Label| l.values().and_then(|v| only.iter().position(|o| o == v));
             groups.sort_by_key(|g| (at(&g.0).unwrap_or(usize::MAX), g.0.clone()));
             groups.iter().filter(|g| at(&g.0).is_some()).count()
         }
-        GroupBy::Slices(s) => {
+        None => {
             groups.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
             s.max.min(groups.len())
         }
     };
-    let rest = groups.split_off(apart);
+    let mut rest = groups.split_off(apart);
     out.extend(
         groups
             .into_iter()
@@ -977,24 +1110,23 @@ fn targets(
             }),
     );
     // The smaller slices, folded in the order of their values.
-    let mut rest = rest;
     rest.sort_by(|a, b| a.0.cmp(&b.0));
     let mut rest = rest.into_iter();
     if let Some((_, slot, rows, states)) = rest.next() {
-        let mut other = Target {
-            label: Some(Label::Other),
+        let mut folded = Target {
+            label: Some(other),
             slots: vec![slot],
             rows,
             states,
         };
         for (_, slot, rows, states) in rest {
-            other.slots.push(slot);
-            other.rows += rows;
-            for (a, b) in other.states.iter_mut().zip(&states) {
+            folded.slots.push(slot);
+            folded.rows += rows;
+            for (a, b) in folded.states.iter_mut().zip(&states) {
                 a.merge(b);
             }
         }
-        out.push(other);
+        out.push(folded);
     }
     out
 }

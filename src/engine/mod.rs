@@ -416,6 +416,22 @@ pub fn profile(
 /// The slices of `--label`'s classes: a label of classes (not floats),
 /// not combined with other slices.
 fn label_slicing(ds: &Dataset, opts: &ProfileOptions, label: &str) -> Result<Slicing> {
+    check_label(ds, label)?;
+    match &opts.slices {
+        None => Ok(Slicing {
+            columns: vec![label.to_string()],
+            max: DEFAULT_MAX_SLICES,
+            only: None,
+        }),
+        Some(s) if s.columns == [label] => Ok(s.clone()),
+        Some(_) => Err(Error::InvalidOption(
+            "--label and --slice-by together are not supported yet".into(),
+        )),
+    }
+}
+
+/// `--label`'s column is in `ds` and of classes (not floats).
+pub(crate) fn check_label(ds: &Dataset, label: &str) -> Result<()> {
     let source = ds.sources().first().cloned().unwrap_or_default();
     let schema = ds.schema();
     let Some(f) = schema.fields().iter().find(|f| f.name() == label) else {
@@ -428,17 +444,7 @@ fn label_slicing(ds: &Dataset, opts: &ProfileOptions, label: &str) -> Result<Sli
             f.data_type()
         )));
     }
-    match &opts.slices {
-        None => Ok(Slicing {
-            columns: vec![label.to_string()],
-            max: DEFAULT_MAX_SLICES,
-            only: None,
-        }),
-        Some(s) if s.columns == [label] => Ok(s.clone()),
-        Some(_) => Err(Error::InvalidOption(
-            "--label and --slice-by together are not supported yet".into(),
-        )),
-    }
+    Ok(())
 }
 
 impl Layout {

@@ -559,3 +559,100 @@ fn label_refusals_and_merge() {
         &["h1.json", "labelled"],
     );
 }
+
+#[test]
+fn windows_with_a_label_are_each_days_labelled_profile_on_every_backend() {
+    use skewer::engine::groups::{profile_groups, GroupBy, Width};
+    let dir = tmp();
+    // Three days: the label's relation to x as in `step`, then swapped on
+    // the third day (a concept shift; x and P(y) as before).
+    let n = 4_000;
+    let day0 = 1_772_323_200i64; // 2026-03-01T00:00:00Z
+    let days: Vec<RecordBatch> = (0..3)
+        .map(|d| {
+            let b = match d {
+                2 => rows(20 + d, n, 0.0, |x| match x {
+                    x if x < 0.3 => 0.6,
+                    x if x >= 0.7 => 0.2,
+                    x => step(x),
+                }),
+                _ => rows(20 + d, n, 0.0, step),
+            };
+            let mut rng = Rng::new(d);
+            let ts: TimestampSecondArray = (0..n)
+                .map(|_| Some(day0 + d as i64 * 86_400 + rng.below(86_400) as i64))
+                .collect();
+            let ts = ts.with_timezone("UTC");
+            let mut fields: Vec<Arc<Field>> = b.schema().fields().iter().cloned().collect();
+            fields.push(Arc::new(Field::new("ts", ts.data_type().clone(), false)));
+            let mut cols = b.columns().to_vec();
+            cols.push(Arc::new(ts));
+            RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap()
+        })
+        .collect();
+    let file = dir.path().join("days.parquet");
+    // Row groups that cross the days' edges.
+    write_parquet(&file, &days, parquet::basic::Compression::SNAPPY, 2_500);
+    let classes = skewer::engine::Slicing {
+        columns: vec!["y".into()],
+        max: 20,
+        only: None,
+    };
+    let by = GroupBy::Windows {
+        column: "ts".into(),
+        width: Width::parse("1d").unwrap(),
+        classes: Some(classes),
+    };
+    for backend in backends() {
+        let (src, mut opts) = opts(700, 1 << 30);
+        opts.backend = backend.clone();
+        opts.label = Some("y".into());
+        let ds = Dataset::open(std::slice::from_ref(&file), &src).unwrap();
+        let windows = profile_groups(&ds, &opts, &by, &engine::NoProgress)
+            .unwrap()
+            .windows()
+            .unwrap();
+        assert_eq!(windows.len(), 3, "{}", backend.kind());
+        for (d, w) in windows.iter().enumerate() {
+            assert_eq!(w.label.as_deref(), Some("y"));
+            assert!(feature(w, "x").label_table.is_some());
+            let alone = dir.path().join(format!("day{d}.parquet"));
+            write_parquet(
+                &alone,
+                &days[d..=d],
+                parquet::basic::Compression::SNAPPY,
+                2_500,
+            );
+            let want = profile_files(&[alone], &src, &opts).unwrap();
+            let mut got = w.clone();
+            got.window = None;
+            assert_same(&got, &want);
+        }
+    }
+    // The CLI, in one pass: the timeline finds the concept shift on day 3.
+    let path = |f: &str| dir.path().join(f).display().to_string();
+    let o = skewer(&[
+        "profile",
+        &path("days.parquet"),
+        "--window",
+        "ts=1d",
+        "--label",
+        "y",
+        "-o",
+        &path("w"),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = skewer(&["timeline", &path("w"), "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let t: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let x = t["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "x")
+        .unwrap();
+    assert_eq!(x["concept"]["drift"], "fast", "{x}");
+    assert_eq!(x["concept"]["since"], "2026-03-03T00:00:00Z");
+    assert_eq!(x["drift"], "none");
+}
