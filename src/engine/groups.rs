@@ -1,6 +1,9 @@
 //! Profiles of groups of rows, made in the same passes as the whole:
-//! slices (`--slice-by`: each value of some columns) and windows
-//! (`--window`: each hour, day or week of a time column).
+//! slices (`--slice-by`: each value of some columns), windows
+//! (`--window`: each hour, day or week of a time column), the label's
+//! classes (`--label`, as slices by it), and with both `--window` and
+//! `--label`, each window's classes (a group per window and class; the
+//! window is the merge of its classes, as the whole of slices is).
 //!
 //! Each row belongs to at most one group, found per batch from the group
 //! columns ([`Keys`]). Each group has its own pass-one states, and its
@@ -820,7 +823,6 @@ impl Layout {
 
 /// Pass one's states of an item's columns, per group.
 struct ItemOne {
-    rows: u64,
     /// Rows in no group.
     outside: u64,
     groups: BTreeMap<u32, (u64, Vec<ColState>)>,
@@ -883,7 +885,6 @@ pub fn profile_groups(
     // Pass one.
     progress.start(1, ds.total_rows(), ds.total_bytes());
     let items = Items::new(ds, &all_cols, &keys);
-    let mut rows = 0u64;
     let mut outside = 0u64;
     let mut global: BTreeMap<u32, (u64, Vec<ColState>)> = BTreeMap::new();
     run_ordered(
@@ -897,7 +898,6 @@ pub fn profile_groups(
         },
         |i, one| {
             let cols = &items.items[i].cols;
-            rows += one.rows;
             outside += one.outside;
             for (g, (n, states)) in one.groups {
                 let (total, all) = global.entry(g).or_insert_with(|| {
@@ -980,14 +980,11 @@ fn pass1_item(
 ) -> Result<ItemOne> {
     let item = &items.items[i];
     let mut one = ItemOne {
-        rows: 0,
         outside: 0,
         groups: BTreeMap::new(),
     };
     items.read(ds, keys, i, |batch, split, bytes| {
-        let n = batch.num_rows();
         if item.counts_rows {
-            one.rows += n as u64;
             one.outside += split.outside as u64;
         }
         for (g, sel) in &split.groups {
@@ -1004,7 +1001,7 @@ fn pass1_item(
                 .zip(batch.columns().par_iter())
                 .try_for_each(|(s, a)| s.update(&sel.of(a)?, session))?;
         }
-        items.report(ds, progress, i, n, bytes);
+        items.report(ds, progress, i, batch.num_rows(), bytes);
         Ok(())
     })?;
     Ok(one)
