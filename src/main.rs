@@ -267,17 +267,13 @@ impl SliceArgs {
 
 impl ProfileArgs {
     /// `--window COL=WIDTH`.
-    fn window(&self) -> anyhow::Result<Option<(String, engine::groups::Width)>> {
-        let Some(w) = &self.window else {
-            return Ok(None);
-        };
-        let (column, width) = w
-            .rsplit_once('=')
-            .with_context(|| format!("--window takes COL=WIDTH (such as ts=1d), got {w:?}"))?;
-        Ok(Some((
-            column.to_string(),
-            engine::groups::Width::parse(width)?,
-        )))
+    /// `--window`, with the label's classes in each window (`--label`).
+    fn window(&self, opts: &ProfileOptions) -> anyhow::Result<Option<engine::groups::GroupBy>> {
+        let classes = opts.label.as_ref().and(opts.slices.clone());
+        Ok(match &self.window {
+            Some(w) => Some(engine::groups::GroupBy::windows(w, classes)?),
+            None => None,
+        })
     }
 }
 
@@ -934,32 +930,9 @@ fn run_timeline(a: TimelineArgs) -> anyhow::Result<u8> {
     }
     let mut windows = Vec::with_capacity(paths.len());
     for p in &paths {
-        let profile = skewer::read_profile(p)?;
-        let name = match &profile.window {
-            Some(w) => w.start.clone(),
-            None => p.display().to_string(),
-        };
-        windows.push((name, profile));
+        windows.push((p.display().to_string(), skewer::read_profile(p)?));
     }
-    // Windows of one column and width, in time order.
-    let kinds: std::collections::BTreeSet<(&str, &str)> = windows
-        .iter()
-        .filter_map(|(_, p)| p.window.as_ref())
-        .map(|w| (w.column.as_str(), w.width.as_str()))
-        .collect();
-    if kinds.len() > 1 {
-        let kinds: Vec<String> = kinds.iter().map(|(c, w)| format!("{c}={w}")).collect();
-        bail!(
-            "the profiles are of windows of several kinds ({}): give one --window's profiles",
-            kinds.join(", ")
-        );
-    }
-    if windows.iter().all(|(_, p)| p.window.is_some()) {
-        windows.sort_by(|a, b| a.0.cmp(&b.0));
-        if let Some(w) = windows.windows(2).find(|w| w[0].0 == w[1].0) {
-            bail!("two profiles are of the window that starts at {}", w[0].0);
-        }
-    }
+    let windows = skewer::compare::timeline::in_order(windows)?;
     let reference = match &a.reference {
         Some(p) => Some((p.display().to_string(), skewer::read_profile(p)?)),
         None => None,
@@ -1362,24 +1335,26 @@ impl StatsArgs {
 }
 
 fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
-    let window = a.window()?;
-    // The slice and window columns are read (and profiled) even where
-    // --columns leaves them out.
-    let mut columns = a.label.with_column(a.slices.with_columns(&a.columns));
-    if let (Some(cols), Some((c, _))) = (columns.as_mut(), &window) {
-        if !cols.contains(c) {
-            cols.push(c.clone());
-        }
-    }
-    let src = a.data.input.to_options(columns)?;
     let mut opts = a.data.profile_options()?;
     opts.slices = a.slices.slicing();
     a.label.apply(&mut opts);
+    let window = a.window(&opts)?;
+    // The slice, label and window columns are read (and profiled) even
+    // where --columns leaves them out.
+    let mut columns = a.label.with_column(a.slices.with_columns(&a.columns));
+    if let (Some(cols), Some(by)) = (columns.as_mut(), &window) {
+        for c in by.columns() {
+            if !cols.contains(&c) {
+                cols.push(c);
+            }
+        }
+    }
+    let src = a.data.input.to_options(columns)?;
 
     let mut others: Vec<&std::path::Path> = a.files.iter().map(PathBuf::as_path).collect();
     others.extend(a.output.as_deref());
     a.html.check(&others)?;
-    if let Some((column, width)) = window {
+    if let Some(by) = window {
         let dir = a
             .output
             .as_deref()
@@ -1390,12 +1365,7 @@ fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
         refuse_overwrite(dir, "-o", &others[..a.files.len()])?;
         let ds = Dataset::open(&a.files, &src)?;
         let bar = skewer::report::progress::Bar::new(!a.data.quiet);
-        // With --label, each window's classes too.
-        let by = engine::groups::GroupBy::Windows {
-            column: column.clone(),
-            width,
-            classes: opts.label.as_ref().and(opts.slices.clone()),
-        };
+        let column = by.columns().remove(0);
         let profiles = engine::groups::profile_groups(&ds, &opts, &by, &bar)?.windows()?;
         match profiles.first() {
             // Every window's profile has the same warnings.

@@ -27,10 +27,12 @@ __all__ = [
     "Profile",
     "Feature",
     "Comparison",
+    "Timeline",
     "Schema",
     "SkewerError",
     "profile",
     "compare",
+    "timeline",
     "infer_schema",
     "validate",
     "merge",
@@ -55,6 +57,7 @@ def _options(
     max_slices: Optional[int] = None,
     label: Optional[str] = None,
     max_classes: Optional[int] = None,
+    window: Optional[str] = None,
 ) -> str:
     """The options of a profile as the JSON the Rust side reads: only those
     given (the others are the CLI's defaults, set on the Rust side)."""
@@ -71,6 +74,7 @@ def _options(
         "max_slices": max_slices,
         "label": label,
         "max_classes": max_classes,
+        "window": window,
     }
     return json.dumps({k: v for k, v in given.items() if v is not None})
 
@@ -112,7 +116,7 @@ def _source_label(data: Any) -> str:
     return f"python: {t.__module__.split('.')[0]}.{t.__name__}"
 
 
-def profile(data: Any, *, columns: Optional[Sequence[str]] = None, **options: Any) -> "Profile":
+def profile(data: Any, *, columns: Optional[Sequence[str]] = None, **options: Any) -> Any:
     """Profile ``data``: Arrow data in memory, or paths.
 
     ``data`` is anything with ``__arrow_c_stream__`` (pyarrow, polars,
@@ -140,14 +144,21 @@ def profile(data: Any, *, columns: Optional[Sequence[str]] = None, **options: An
     - ``label=None``: the label column, of classes: each feature gets its
       label-conditional table (``Feature.label_table``), and ``compare``
       of two profiles labelled by it reports label and concept shift; the
-      ``max_classes=20`` largest classes apart (docs/label.md).
+      ``max_classes=20`` largest classes apart (docs/label.md);
+    - ``window=None``: ``"COL=WIDTH"`` (such as ``"ts=1d"``): instead of
+      one Profile, a list of them, one per window of the timestamp or date
+      column, in time order (for ``timeline``; with ``label``, each
+      labelled).
     """
     opts = _options(columns=columns, **options)
     if isinstance(data, (str, os.PathLike)):
-        return Profile(_skewer.profile_paths([os.fspath(data)], opts))
-    if isinstance(data, (list, tuple)) and data and all(isinstance(p, (str, os.PathLike)) for p in data):
-        return Profile(_skewer.profile_paths([os.fspath(p) for p in data], opts))
-    return Profile(_skewer.profile_stream(arrow_stream(data), opts, _source_label(data)))
+        out = _skewer.profile_paths([os.fspath(data)], opts)
+    elif isinstance(data, (list, tuple)) and data and all(isinstance(p, (str, os.PathLike)) for p in data):
+        out = _skewer.profile_paths([os.fspath(p) for p in data], opts)
+    else:
+        out = _skewer.profile_stream(arrow_stream(data), opts, _source_label(data))
+    profiles = [Profile(p) for p in out]
+    return profiles if options.get("window") is not None else profiles[0]
 
 
 class Feature:
@@ -382,6 +393,31 @@ class Comparison(_JsonResult):
         return f"<skewer.Comparison {len(self.features)} features, drifted: {self.drifted}>"
 
 
+class Timeline(_JsonResult):
+    """A timeline: ``skewer timeline --json``'s document."""
+
+    @property
+    def windows(self) -> list:
+        return self._d["windows"]
+
+    @property
+    def features(self) -> list:
+        return self._d["features"]
+
+    def drift(self, name: str) -> str:
+        """A feature's verdict: "none", "slow" or "fast"."""
+        return next(f["drift"] for f in self._d["features"] if f["name"] == name)
+
+    def concept(self, name: str) -> Optional[str]:
+        """A feature's concept-shift verdict (labelled profiles), else None."""
+        f = next(f for f in self._d["features"] if f["name"] == name)
+        return (f.get("concept") or {}).get("drift")
+
+    def __repr__(self) -> str:
+        moved = [f["name"] for f in self.features if f["drift"] != "none"]
+        return f"<skewer.Timeline {len(self.windows)} windows, drifting: {moved}>"
+
+
 class Schema(_JsonResult):
     """A schema: ``skewer schema infer``'s document."""
 
@@ -415,6 +451,29 @@ def compare(
     b = _as_profile(base, backend=backend)
     c = _as_profile(current, backend=backend)
     return Comparison(_skewer.compare(b.to_json(), c.to_json(), threshold, alpha, bins, backend))
+
+
+def timeline(
+    profiles: Iterable[Profile],
+    *,
+    reference: Optional[Profile] = None,
+    threshold: Optional[float] = None,
+    alpha: Optional[float] = None,
+    bins: Optional[int] = None,
+) -> Timeline:
+    """Each profile (``profile(..., window=...)``'s, or any in time order)
+    against the reference (else the first) and the one before, as
+    ``skewer timeline``: per feature, "none", "slow" or "fast" drift, and
+    for labelled profiles the same for the concept shift."""
+    return Timeline(
+        _skewer.timeline(
+            [p.to_json() for p in profiles],
+            reference.to_json() if reference is not None else None,
+            threshold,
+            alpha,
+            bins,
+        )
+    )
 
 
 def infer_schema(

@@ -20,6 +20,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyCapsule};
 use serde::Deserialize;
 use skewer::backend::{self, Backend, Choice};
+use skewer::engine::groups::{profile_groups, GroupBy};
 use skewer::engine::{self, partial, NoProgress, ProfileOptions};
 use skewer::profile::{DatasetProfile, StatsOptions};
 use skewer::source::{Dataset, SourceOptions};
@@ -53,6 +54,8 @@ struct Options {
     max_slices: Option<usize>,
     label: Option<String>,
     max_classes: Option<usize>,
+    /// `COL=WIDTH`: one profile per window.
+    window: Option<String>,
 }
 
 fn parse_options(json: &str) -> PyResult<Options> {
@@ -136,7 +139,18 @@ impl Options {
     /// and profiled even where `columns` leaves them out, as in the CLI).
     fn columns(&self) -> Option<Vec<String>> {
         let mut columns = self.columns.clone()?;
-        for c in self.slice_by.iter().flatten().chain(&self.label) {
+        let window = self
+            .window
+            .as_deref()
+            .and_then(|w| w.rsplit_once('='))
+            .map(|w| w.0.to_string());
+        for c in self
+            .slice_by
+            .iter()
+            .flatten()
+            .chain(&self.label)
+            .chain(&window)
+        {
             if !columns.contains(c) {
                 columns.push(c.clone());
             }
@@ -219,14 +233,36 @@ fn parse_profile(text: &str, what: &str) -> PyResult<DatasetProfile> {
     skewer::parse_profile(Path::new(what), text.as_bytes()).map_err(err)
 }
 
-/// Profile data with the Arrow stream interface; the profile's JSON.
+/// The profile of `ds`, or with `window`, one per window (with the
+/// label's classes in each where labelled).
+fn profiles_of(
+    ds: &Dataset,
+    o: &Options,
+    opts: &ProfileOptions,
+) -> skewer::Result<Vec<DatasetProfile>> {
+    match &o.window {
+        None => Ok(vec![engine::profile(ds, opts, &NoProgress)?]),
+        Some(w) => {
+            let classes = opts.label.as_ref().and(opts.slices.clone());
+            let by = GroupBy::windows(w, classes)?;
+            profile_groups(ds, opts, &by, &NoProgress)?.windows()
+        }
+    }
+}
+
+fn jsons_of(profiles: Vec<DatasetProfile>) -> PyResult<Vec<String>> {
+    profiles.iter().map(json_of).collect()
+}
+
+/// Profile data with the Arrow stream interface; the profiles' JSON (one,
+/// or one per window).
 #[pyfunction]
 fn profile_stream(
     py: Python<'_>,
     data: &Bound<'_, PyAny>,
     options: &str,
     source: &str,
-) -> PyResult<String> {
+) -> PyResult<Vec<String>> {
     let o = parse_options(options)?;
     let opts = o.profile_options()?;
     let reader = stream_of(data)?;
@@ -234,15 +270,15 @@ fn profile_stream(
         .detach(|| {
             let (schema, batches) = read_all(reader, o.columns().as_deref(), source)?;
             let ds = Dataset::from_batches(source, schema, batches)?;
-            engine::profile(&ds, &opts, &NoProgress)
+            profiles_of(&ds, &o, &opts)
         })
         .map_err(err)?;
-    json_of(&p)
+    jsons_of(p)
 }
 
 /// Profile files, folders, globs or object-store URLs, as `skewer profile`.
 #[pyfunction]
-fn profile_paths(py: Python<'_>, paths: Vec<String>, options: &str) -> PyResult<String> {
+fn profile_paths(py: Python<'_>, paths: Vec<String>, options: &str) -> PyResult<Vec<String>> {
     let o = parse_options(options)?;
     let opts = o.profile_options()?;
     let src = SourceOptions {
@@ -253,10 +289,10 @@ fn profile_paths(py: Python<'_>, paths: Vec<String>, options: &str) -> PyResult<
     let p = py
         .detach(|| {
             let ds = Dataset::open(&paths, &src)?;
-            engine::profile(&ds, &opts, &NoProgress)
+            profiles_of(&ds, &o, &opts)
         })
         .map_err(err)?;
-    json_of(&p)
+    jsons_of(p)
 }
 
 /// A profile's JSON, checked and written as the CLI writes it.
@@ -305,6 +341,61 @@ fn compare(
 ) -> PyResult<String> {
     let base = parse_profile(base, "base")?;
     let current = parse_profile(current, "current")?;
+    let o = compare_options(threshold, alpha, bins)?;
+    let b = backend_of(backend)?;
+    let c = py
+        .detach(|| skewer::compare::compare(&base, &current, &o, &b))
+        .map_err(err)?;
+    json_of(&c)
+}
+
+/// Each window's profile against the reference and the one before (as
+/// `skewer timeline --json`); the profiles are named by their windows (or
+/// "profile N") and ordered in time.
+#[pyfunction]
+#[pyo3(signature = (profiles, reference=None, threshold=None, alpha=None, bins=None))]
+fn timeline(
+    py: Python<'_>,
+    profiles: Vec<String>,
+    reference: Option<&str>,
+    threshold: Option<f64>,
+    alpha: Option<f64>,
+    bins: Option<usize>,
+) -> PyResult<String> {
+    let windows = profiles
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let name = format!("profile {i}");
+            Ok((name.clone(), parse_profile(t, &name)?))
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let windows = skewer::compare::timeline::in_order(windows).map_err(err)?;
+    let reference = reference
+        .map(|t| parse_profile(t, "reference"))
+        .transpose()?;
+    let o = compare_options(threshold, alpha, bins)?;
+    let t = py
+        .detach(|| {
+            let refs: Vec<(String, &DatasetProfile)> =
+                windows.iter().map(|(n, p)| (n.clone(), p)).collect();
+            skewer::compare::timeline::timeline(
+                &refs,
+                reference.as_ref().map(|p| ("reference", p)),
+                &o,
+                &Backend::cpu(),
+            )
+        })
+        .map_err(err)?;
+    json_of(&t)
+}
+
+/// Compare options: those given, else the CLI's defaults.
+fn compare_options(
+    threshold: Option<f64>,
+    alpha: Option<f64>,
+    bins: Option<usize>,
+) -> PyResult<skewer::compare::CompareOptions> {
     let d = skewer::compare::CompareOptions::default();
     let o = skewer::compare::CompareOptions {
         threshold: threshold.unwrap_or(d.threshold),
@@ -312,11 +403,7 @@ fn compare(
         bins: bins.unwrap_or(d.bins),
     };
     o.validate().map_err(err)?;
-    let b = backend_of(backend)?;
-    let c = py
-        .detach(|| skewer::compare::compare(&base, &current, &o, &b))
-        .map_err(err)?;
-    json_of(&c)
+    Ok(o)
 }
 
 /// A schema inferred from a profile (as `skewer schema infer`); the
@@ -484,6 +571,7 @@ fn _skewer(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(merge_profiles, m)?)?;
     m.add_function(wrap_pyfunction!(slices, m)?)?;
     m.add_function(wrap_pyfunction!(compare, m)?)?;
+    m.add_function(wrap_pyfunction!(timeline, m)?)?;
     m.add_function(wrap_pyfunction!(infer_schema, m)?)?;
     m.add_function(wrap_pyfunction!(read_schema, m)?)?;
     m.add_function(wrap_pyfunction!(validate, m)?)?;

@@ -53,3 +53,27 @@ def test_compare_reports_concept_shift_apart():
     assert quiet.concept_shifted == [] and quiet.label_shift["drifted"] is False
     with pytest.raises(Exception, match="not supported yet"):
         skewer.profile(rows(1), label="y", slice_by=["z"], backend="cpu")
+
+
+def test_windows_and_timeline_with_a_label():
+    # Three days: the concept shifts on the third.
+    days = []
+    for d in range(3):
+        t = rows(10 + d, n=20_000, concept=(d == 2))
+        start = np.datetime64("2026-03-01", "s") + np.timedelta64(d, "D")
+        rng = np.random.default_rng(d)
+        ts = start + rng.integers(0, 86_400, t.num_rows).astype("timedelta64[s]")
+        days.append(t.append_column("ts", pa.array(ts, pa.timestamp("s", tz="UTC"))))
+    data = pa.concat_tables(days)
+    windows = skewer.profile(data, window="ts=1d", label="y", backend="cpu")
+    assert [w["ts"].count for w in windows] == [20_000] * 3
+    assert all(w["x"].label_table is not None for w in windows)
+    t = skewer.timeline(windows)
+    assert t.windows[0] == "2026-03-01T00:00:00Z"
+    assert t.concept("x") == "fast" and t.drift("x") == "none"
+    assert t.concept("z") == "none"
+    # Against a reference: the training data's profile.
+    train = skewer.profile(rows(1), label="y", backend="cpu")
+    assert skewer.timeline(windows, reference=train).concept("x") == "fast"
+    with pytest.raises(Exception, match="two profiles are of the window"):
+        skewer.timeline([windows[0], windows[0]])

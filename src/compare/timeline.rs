@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{compare, CompareOptions, FeatureComparison};
 use crate::backend::Backend;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::profile::DatasetProfile;
 
 /// The timeline of a series of windows.
@@ -166,6 +166,42 @@ impl Timeline {
             .flat_map(|f| &f.series)
             .any(|p| open(&p.vs_reference) || open(&p.vs_previous))
     }
+}
+
+/// Name and order profiles for [`timeline`]: a window's profile is named
+/// by its start, another by the name given (its file's). Where all are
+/// windows, they are sorted in time; windows of several columns or widths,
+/// or two of one window, are an error.
+pub fn in_order(
+    mut windows: Vec<(String, DatasetProfile)>,
+) -> Result<Vec<(String, DatasetProfile)>> {
+    for (name, p) in &mut windows {
+        if let Some(w) = &p.window {
+            *name = w.start.clone();
+        }
+    }
+    let kinds: std::collections::BTreeSet<(&str, &str)> = windows
+        .iter()
+        .filter_map(|(_, p)| p.window.as_ref())
+        .map(|w| (w.column.as_str(), w.width.as_str()))
+        .collect();
+    if kinds.len() > 1 {
+        let kinds: Vec<String> = kinds.iter().map(|(c, w)| format!("{c}={w}")).collect();
+        return Err(Error::InvalidOption(format!(
+            "the profiles are of windows of several kinds ({}): give one --window's profiles",
+            kinds.join(", ")
+        )));
+    }
+    if windows.iter().all(|(_, p)| p.window.is_some()) {
+        windows.sort_by(|a, b| a.0.cmp(&b.0));
+        if let Some(w) = windows.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(Error::InvalidOption(format!(
+                "two profiles are of the window that starts at {}",
+                w[0].0
+            )));
+        }
+    }
+    Ok(windows)
 }
 
 /// Compare each of `windows` (name, profile; in time order) with the

@@ -73,6 +73,21 @@ pub enum GroupBy {
 }
 
 impl GroupBy {
+    /// `--window COL=WIDTH` (such as `ts=1d`), with the label's
+    /// `classes` in each window.
+    pub fn windows(spec: &str, classes: Option<Slicing>) -> Result<GroupBy> {
+        let (column, width) = spec.rsplit_once('=').ok_or_else(|| {
+            Error::InvalidOption(format!(
+                "--window takes COL=WIDTH (such as ts=1d), got {spec:?}"
+            ))
+        })?;
+        Ok(GroupBy::Windows {
+            column: column.to_string(),
+            width: Width::parse(width)?,
+            classes,
+        })
+    }
+
     /// The columns the groups are read from.
     pub fn columns(&self) -> Vec<String> {
         match self {
