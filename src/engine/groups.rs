@@ -1214,12 +1214,14 @@ fn pass_two(
         .map(|l| layout.leaves[l])
         .collect();
     if !cols.is_empty() {
-        // Each group's target: the group's own or the fold it is in.
-        let mut target_of: HashMap<usize, usize> = HashMap::new();
+        // Each group's targets: the group's own or the fold it is in, and
+        // its window's (a class's rows are in both). The whole of slices
+        // takes every row.
+        let mut targets_of: HashMap<usize, Vec<usize>> = HashMap::new();
         for (t, target) in targets.iter().enumerate() {
             if target.label.is_some() {
                 for &slot in &target.slots {
-                    target_of.insert(slot - 1, t);
+                    targets_of.entry(slot - 1).or_default().push(t);
                 }
             }
         }
@@ -1255,14 +1257,19 @@ fn pass_two(
                             collect(t, a)?;
                         }
                         for (g, sel) in &split.groups {
-                            let t = target_of.get(&(*g as usize)).copied().ok_or_else(|| {
+                            let ts = targets_of.get(&(*g as usize)).ok_or_else(|| {
                                 Error::DataChanged {
                                     path: keys.source.as_str().into(),
                                     detail: "a group appeared on the second read".into(),
                                 }
                             })?;
-                            if reread[t][leaf] {
-                                collect(t, &sel.of(a)?)?;
+                            let wanted: Vec<usize> =
+                                ts.iter().copied().filter(|&t| reread[t][leaf]).collect();
+                            if !wanted.is_empty() {
+                                let rows = sel.of(a)?;
+                                for t in wanted {
+                                    collect(t, &rows)?;
+                                }
                             }
                         }
                     }

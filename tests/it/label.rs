@@ -603,13 +603,18 @@ fn windows_with_a_label_are_each_days_labelled_profile_on_every_backend() {
         width: Width::parse("1d").unwrap(),
         classes: Some(classes),
     };
-    for backend in backends() {
-        let (src, mut opts) = opts(700, 1 << 30);
+    // A budget that keeps every value, and one that spills: a class's
+    // values read again count for its class and its window.
+    for (backend, budget) in backends()
+        .into_iter()
+        .flat_map(|b| [(b.clone(), 1 << 30), (b, 24 << 10)])
+    {
+        let (src, mut opts) = opts(700, budget);
         opts.backend = backend.clone();
         opts.label = Some("y".into());
         let ds = Dataset::open(std::slice::from_ref(&file), &src).unwrap();
         let windows = profile_groups(&ds, &opts, &by, &engine::NoProgress)
-            .unwrap()
+            .unwrap_or_else(|e| panic!("{} budget {budget}: {e}", backend.kind()))
             .windows()
             .unwrap();
         assert_eq!(windows.len(), 3, "{}", backend.kind());
