@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The cost of slices and windows (issue #13): whole-process `skewer
-# profile` of the 10M-row bench file plain and with --slice-by s_low (10
-# values and nulls), and of a 30-day file plain and with --window ts=1d,
-# interleaved round by round; prints each round, the medians and ratios.
+# The cost of slices, labels and windows (issue #13): whole-process
+# `skewer profile` of the 10M-row bench file plain, with --slice-by s_low
+# (10 values and nulls) and with --label b_flag (2 classes and nulls), and
+# of a 30-day file plain, with --window ts=1d and with --window ts=1d
+# --label b_flag, interleaved round by round; prints each round, the
+# medians and ratios.
 #
 # usage: bench/groups.sh SKEWER_BIN DIR [ROUNDS]
 #   DIR holds train.parquet from `bench/gen_train.py ROWS DIR`; the 30-day
@@ -32,14 +34,16 @@ PY
 fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-names=(plain sliced month windowed shuffled_plain shuffled_windowed)
+names=(plain sliced labelled month windowed windowed_labelled shuffled_plain shuffled_windowed)
 run() {
     local case=$1 o="$out/p.json"
     case $case in
         plain) args=("$dir/train.parquet") ;;
         sliced) args=("$dir/train.parquet" --slice-by s_low) ;;
+        labelled) args=("$dir/train.parquet" --label b_flag) ;;
         month) args=("$dir/month.parquet") ;;
         windowed) args=("$dir/month.parquet" --window ts=1d); o="$out/w" ;;
+        windowed_labelled) args=("$dir/month.parquet" --window ts=1d --label b_flag); o="$out/w" ;;
         shuffled_plain) args=("$dir/month_shuffled.parquet") ;;
         shuffled_windowed) args=("$dir/month_shuffled.parquet" --window ts=1d); o="$out/w" ;;
     esac
@@ -62,5 +66,6 @@ done
 median() { printf '%s\n' $1 | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 for c in "${names[@]}"; do printf 'median %s %.3f s\n' "$c" "$(median "${times[$c]}")"; done
 ratio() { echo "$(median "${times[$1]}") / $(median "${times[$2]}")" | bc -l; }
-printf 'sliced/plain %.3f, windowed/month %.3f, shuffled windowed/plain %.3f\n' \
-    "$(ratio sliced plain)" "$(ratio windowed month)" "$(ratio shuffled_windowed shuffled_plain)"
+printf 'sliced/plain %.3f, labelled/plain %.3f, windowed/month %.3f, windowed labelled/month %.3f, shuffled windowed/plain %.3f\n' \
+    "$(ratio sliced plain)" "$(ratio labelled plain)" "$(ratio windowed month)" \
+    "$(ratio windowed_labelled month)" "$(ratio shuffled_windowed shuffled_plain)"

@@ -178,11 +178,7 @@ impl LabelArgs {
     fn apply(&self, opts: &mut ProfileOptions) {
         if let Some(l) = &self.label {
             opts.label = Some(l.clone());
-            opts.slices = Some(engine::Slicing {
-                columns: vec![l.clone()],
-                max: self.max_classes,
-                only: None,
-            });
+            opts.slices = Some(engine::Slicing::of_label(l, self.max_classes));
         }
     }
 
@@ -269,9 +265,8 @@ impl ProfileArgs {
     /// `--window COL=WIDTH`.
     /// `--window`, with the label's classes in each window (`--label`).
     fn window(&self, opts: &ProfileOptions) -> anyhow::Result<Option<engine::groups::GroupBy>> {
-        let classes = opts.label.as_ref().and(opts.slices.clone());
         Ok(match &self.window {
-            Some(w) => Some(engine::groups::GroupBy::windows(w, classes)?),
+            Some(w) => Some(engine::groups::GroupBy::windows(w, opts.window_classes())?),
             None => None,
         })
     }
@@ -1429,9 +1424,11 @@ fn print_summary(p: &profile::DatasetProfile) -> anyhow::Result<()> {
         "{}",
         skewer::report::summary_table(p, skewer::report::terminal_width())
     );
+    // A labelled profile's slices are its label's classes.
+    let what = if p.label.is_some() { "class" } else { "slice" };
     for s in &p.slices {
         let name = skewer::report::slice_name(&s.slice);
-        outln!("slice {name}: {} rows", s.num_rows);
+        outln!("{what} {name}: {} rows", s.num_rows);
     }
     Ok(())
 }

@@ -108,20 +108,28 @@ impl Options {
             quantile_ranks: self.quantiles.clone().unwrap_or(d.quantile_ranks),
             ..d
         };
+        let refuse = |e: &str| Err(PyValueError::new_err(e.to_string()));
         if self.label.is_some() && self.slice_by.is_some() {
-            return Err(PyValueError::new_err(
-                "label and slice_by together are not supported yet",
-            ));
+            return refuse("label and slice_by together are not supported yet");
         }
+        if self.window.is_some() && self.slice_by.is_some() {
+            return refuse("window and slice_by together are not supported");
+        }
+        if self.max_classes.is_some() && self.label.is_none() {
+            return refuse("max_classes is for label");
+        }
+        if self.max_slices.is_some() && self.slice_by.is_none() {
+            return refuse("max_slices is for slice_by");
+        }
+        let max = |m: Option<usize>| m.unwrap_or(engine::DEFAULT_MAX_SLICES);
         // The label's classes are profiled as slices by it.
-        let slicing = |columns: Vec<String>, max: Option<usize>| engine::Slicing {
-            columns,
-            max: max.unwrap_or(engine::DEFAULT_MAX_SLICES),
-            only: None,
-        };
         let slices = match (&self.label, &self.slice_by) {
-            (Some(l), _) => Some(slicing(vec![l.clone()], self.max_classes)),
-            (None, Some(c)) => Some(slicing(c.clone(), self.max_slices)),
+            (Some(l), _) => Some(engine::Slicing::of_label(l, max(self.max_classes))),
+            (None, Some(c)) => Some(engine::Slicing {
+                columns: c.clone(),
+                max: max(self.max_slices),
+                only: None,
+            }),
             (None, None) => None,
         };
         Ok(ProfileOptions {
@@ -142,14 +150,14 @@ impl Options {
         let window = self
             .window
             .as_deref()
-            .and_then(|w| w.rsplit_once('='))
-            .map(|w| w.0.to_string());
+            .and_then(|w| GroupBy::windows(w, None).ok())
+            .map(|by| by.columns());
         for c in self
             .slice_by
             .iter()
             .flatten()
             .chain(&self.label)
-            .chain(&window)
+            .chain(window.iter().flatten())
         {
             if !columns.contains(c) {
                 columns.push(c.clone());
@@ -243,8 +251,7 @@ fn profiles_of(
     match &o.window {
         None => Ok(vec![engine::profile(ds, opts, &NoProgress)?]),
         Some(w) => {
-            let classes = opts.label.as_ref().and(opts.slices.clone());
-            let by = GroupBy::windows(w, classes)?;
+            let by = GroupBy::windows(w, opts.window_classes())?;
             profile_groups(ds, opts, &by, &NoProgress)?.windows()
         }
     }

@@ -97,6 +97,67 @@ fn class_of(col: &str, s: &SliceProfile) -> Class {
     (s.slice.get(col).cloned().flatten(), s.other)
 }
 
+/// The label's classes across some labelled profiles (sides), each the
+/// same rows on every side: a class that one side counts apart but
+/// another folds into "__other__" (their `--max-classes` largest differ)
+/// is folded on every side.
+struct Classes {
+    /// The fold last.
+    list: Vec<Class>,
+    /// Per side, each slice's class (an index into `list`).
+    of: Vec<Vec<usize>>,
+}
+
+fn classes(col: &str, sides: &[&DatasetProfile]) -> Classes {
+    let other: Class = (Some(crate::engine::groups::OTHER.into()), true);
+    let apart = |v: &Option<String>| {
+        sides.iter().all(|p| {
+            !p.slices.iter().any(|s| s.other)
+                || p.slices
+                    .iter()
+                    .any(|s| !s.other && s.slice.get(col).cloned().flatten() == *v)
+        })
+    };
+    let effective = |s: &SliceProfile| match class_of(col, s) {
+        (v, false) if apart(&v) => (v, false),
+        _ => other.clone(),
+    };
+    let mut list: Vec<Class> = Vec::new();
+    for s in sides.iter().flat_map(|p| &p.slices) {
+        let c = effective(s);
+        if !list.contains(&c) {
+            list.push(c);
+        }
+    }
+    list.sort_by_key(|c| c.1);
+    let of = sides
+        .iter()
+        .map(|p| {
+            let at = |c: Class| list.iter().position(|l| *l == c).unwrap_or(0);
+            p.slices.iter().map(|s| at(effective(s))).collect()
+        })
+        .collect();
+    Classes { list, of }
+}
+
+/// Feature `name` among `features`, looked up first at `at` (its index
+/// in the whole profile, which every slice shares).
+fn feature_at<'a>(
+    features: &'a [FeatureProfile],
+    at: Option<usize>,
+    name: &str,
+) -> Option<&'a FeatureProfile> {
+    match at.and_then(|i| features.get(i)) {
+        Some(f) if f.name == name => Some(f),
+        _ => features.iter().find(|f| f.name == name),
+    }
+}
+
+/// A sum that cannot overflow (a hand-edited profile's counts).
+fn sum(xs: impl IntoIterator<Item = u64>) -> u64 {
+    xs.into_iter().fold(0u64, u64::saturating_add)
+}
+
 /// One feature's bins across some labelled profiles (sides).
 struct Joint {
     bins: Vec<String>,
@@ -119,7 +180,7 @@ impl Joint {
         let mut out = vec![vec![0u64; self.classes.len()]; self.bins.len()];
         for c in &self.cells {
             for (o, &n) in out[c.bin].iter_mut().zip(&c.counts[side]) {
-                *o += n;
+                *o = o.saturating_add(n);
             }
         }
         out
@@ -135,43 +196,49 @@ fn joint(name: &str, sides: &[&DatasetProfile], bins: usize) -> Option<Joint> {
     if name == col || sides.iter().any(|p| p.label.as_deref() != Some(col)) {
         return None;
     }
-    let mut classes: Vec<Class> = Vec::new();
-    for s in sides.iter().flat_map(|p| &p.slices) {
-        let c = class_of(col, s);
-        if !classes.contains(&c) {
-            classes.push(c);
-        }
-    }
-    // The fold of the smaller classes last.
-    classes.sort_by_key(|c| c.1);
+    let cl = classes(col, sides);
+    let at: Vec<Option<usize>> = sides
+        .iter()
+        .map(|p| p.features.iter().position(|f| f.name == name))
+        .collect();
     let kinds: Vec<Option<Kind>> = sides
         .iter()
-        .map(|p| p.features.iter().find(|f| f.name == name).map(|f| f.kind))
+        .zip(&at)
+        .map(|(p, &i)| i.map(|i| p.features[i].kind))
         .collect();
     let kind = kinds[0]?;
     if kinds.iter().any(|&k| k != Some(kind)) {
         return None;
     }
-    // Each class's profile of the feature, per side.
-    let feats: Vec<Vec<Option<&FeatureProfile>>> = sides
+    // Each class's profiles of the feature (its slices'), per side.
+    let feats: Vec<Vec<Vec<&FeatureProfile>>> = sides
         .iter()
-        .map(|p| {
-            classes
-                .iter()
-                .map(|c| {
-                    let s = p.slices.iter().find(|s| class_of(col, s) == *c)?;
-                    s.features.iter().find(|f| f.name == name)
-                })
-                .collect()
+        .enumerate()
+        .map(|(side, p)| {
+            let mut per = vec![Vec::new(); cl.list.len()];
+            for (s, &c) in p.slices.iter().zip(&cl.of[side]) {
+                per[c].extend(feature_at(&s.features, at[side], name));
+            }
+            per
         })
         .collect();
+    let classes = cl.list;
     let (mut labels, mut cells) = match kind {
         Kind::Numeric => numeric_bins(&feats, classes.len(), bins)?,
         Kind::Categorical => categorical_bins(&feats, classes.len(), bins)?,
     };
+    // A date or timestamp feature's bins are named by dates, as compare's.
+    let type_name = at[0].map(|i| sides[0].features[i].type_name.as_str());
+    if let Some(t) = type_name.and_then(crate::profile::time::Time::of) {
+        labels = labels.iter().map(|l| t.bin_label(l)).collect();
+    }
     let missing: Vec<Vec<u64>> = feats
         .iter()
-        .map(|fs| fs.iter().map(|f| f.map_or(0, |f| f.missing)).collect())
+        .map(|fs| {
+            fs.iter()
+                .map(|parts| sum(parts.iter().map(|f| f.missing)))
+                .collect()
+        })
         .collect();
     if missing.iter().flatten().any(|&m| m > 0) {
         cells.push(Cell {
@@ -192,25 +259,20 @@ type Bins = (Vec<String>, Vec<Cell>);
 /// Numeric bins: the classes' sketches on one grid, whole cells grouped
 /// into `bins` bins of about equal mass (each side's share, averaged over
 /// the sides).
-fn numeric_bins(
-    feats: &[Vec<Option<&FeatureProfile>>],
-    nclasses: usize,
-    bins: usize,
-) -> Option<Bins> {
+fn numeric_bins(feats: &[Vec<Vec<&FeatureProfile>>], nclasses: usize, bins: usize) -> Option<Bins> {
     let mut sketches = Vec::new();
     let mut owner = Vec::new();
     let mut domain = None;
     for (side, fs) in feats.iter().enumerate() {
-        for (class, f) in fs.iter().enumerate() {
-            let Some(n) = f.and_then(|f| f.numeric.as_ref()) else {
-                continue;
-            };
-            if domain.is_some_and(|d| d != n.domain) {
-                return None;
+        for (class, parts) in fs.iter().enumerate() {
+            for n in parts.iter().filter_map(|f| f.numeric.as_ref()) {
+                if domain.is_some_and(|d| d != n.domain) {
+                    return None;
+                }
+                domain = Some(n.domain);
+                sketches.push(KeySketch::from_stored(&n.sketch).ok()?);
+                owner.push((side, class));
             }
-            domain = Some(n.domain);
-            sketches.push(KeySketch::from_stored(&n.sketch).ok()?);
-            owner.push((side, class));
         }
     }
     let grid = Grid::new(&sketches.iter().collect::<Vec<_>>()).ok()?;
@@ -272,7 +334,7 @@ fn pooled(counts: &[u64], totals: &[u64]) -> f64 {
 /// Categorical bins: the `bins` values of largest pooled share (ties by
 /// value), then "__other__" for the rest where there is any.
 fn categorical_bins(
-    feats: &[Vec<Option<&FeatureProfile>>],
+    feats: &[Vec<Vec<&FeatureProfile>>],
     nclasses: usize,
     bins: usize,
 ) -> Option<Bins> {
@@ -282,16 +344,17 @@ fn categorical_bins(
     let mut names: HashMap<std::borrow::Cow<[u8]>, String> = HashMap::new();
     for fs in feats {
         let mut side = Vec::new();
-        for f in fs {
+        for parts in fs {
             let mut t = (HashMap::new(), 0u64);
-            if let Some(c) = f.and_then(|f| f.categorical.as_ref()) {
+            for c in parts.iter().filter_map(|f| f.categorical.as_ref()) {
                 for v in &c.value_counts {
                     let key = v.bytes().ok()?;
                     names.entry(key.clone()).or_insert_with(|| v.label());
-                    *t.0.entry(key).or_insert(0) += v.count;
-                    t.1 += v.count;
+                    let n = t.0.entry(key).or_insert(0u64);
+                    *n = n.saturating_add(v.count);
+                    t.1 = sum([t.1, v.count]);
                 }
-                t.1 += c.other_count;
+                t.1 = sum([t.1, c.other_count]);
             }
             side.push(t);
         }
@@ -299,15 +362,16 @@ fn categorical_bins(
     }
     let totals: Vec<u64> = tables
         .iter()
-        .map(|side| side.iter().map(|t| t.1).sum())
+        .map(|side| sum(side.iter().map(|t| t.1)))
         .collect();
     let mut shares: HashMap<&[u8], Vec<u64>> = HashMap::new();
     for (s, side) in tables.iter().enumerate() {
         for t in side {
             for (v, &n) in &t.0 {
-                shares
+                let e = shares
                     .entry(v.as_ref())
-                    .or_insert_with(|| vec![0; feats.len()])[s] += n;
+                    .or_insert_with(|| vec![0; feats.len()]);
+                e[s] = e[s].saturating_add(n);
             }
         }
     }
@@ -330,9 +394,14 @@ fn categorical_bins(
                 })
                 .collect();
             let listed: Vec<u64> = (0..nclasses)
-                .map(|c| rows.iter().map(|r| r[c]).sum())
+                .map(|c| sum(rows.iter().map(|r| r[c])))
                 .collect();
-            rows.push(side.iter().zip(listed).map(|(t, l)| t.1 - l).collect());
+            rows.push(
+                side.iter()
+                    .zip(listed)
+                    .map(|(t, l)| t.1.saturating_sub(l))
+                    .collect(),
+            );
             rows
         })
         .collect();
@@ -388,7 +457,8 @@ pub fn attach_tables(p: &mut DatasetProfile) {
 /// The χ² statistic of homogeneity of two rows of counts (categories
 /// with no count on either side left out), and its degrees of freedom.
 fn homogeneity(a: &[u64], b: &[u64]) -> (f64, u64) {
-    let (na, nb) = (a.iter().sum::<u64>() as f64, b.iter().sum::<u64>() as f64);
+    let total = |v: &[u64]| v.iter().map(|&x| x as f64).sum::<f64>();
+    let (na, nb) = (total(a), total(b));
     if na == 0.0 || nb == 0.0 {
         return (0.0, 0);
     }
@@ -396,7 +466,7 @@ fn homogeneity(a: &[u64], b: &[u64]) -> (f64, u64) {
     let mut stat = 0.0;
     let mut k = 0u64;
     for (&x, &y) in a.iter().zip(b) {
-        let col = (x + y) as f64;
+        let col = x as f64 + y as f64;
         if col == 0.0 {
             continue;
         }
@@ -425,16 +495,22 @@ struct Standardized {
     /// Per bin, both sides' shares; None where no cell of the bin has
     /// values on both sides.
     shares: Vec<Option<[Vec<f64>; 2]>>,
+    /// Per bin, the pooled mass of its cells that both sides have values
+    /// in: the mean of each side's share of its data there.
+    shared: Vec<f64>,
     statistic: f64,
     dof: u64,
 }
 
 fn standardized(j: &Joint) -> Standardized {
     let bins = [j.bin_counts(0), j.bin_counts(1)];
-    let sum = |v: &[u64]| v.iter().sum::<u64>();
+    let sum = |v: &[u64]| sum(v.iter().copied());
     let nclasses = j.classes.len();
     let mut rates = vec![[vec![0.0; nclasses], vec![0.0; nclasses]]; j.bins.len()];
     let mut mix = vec![0.0; j.bins.len()];
+    let mut shared = vec![0.0; j.bins.len()];
+    let total = |side: &Vec<Vec<u64>>| side.iter().flatten().map(|&x| x as f64).sum::<f64>();
+    let (n, m) = (total(&bins[0]), total(&bins[1]));
     let (mut statistic, mut dof) = (0.0, 0u64);
     for cell in &j.cells {
         let (ca, cb) = (&cell.counts[0], &cell.counts[1]);
@@ -449,18 +525,24 @@ fn standardized(j: &Joint) -> Standardized {
             rates[b][1][c] += w * cb[c] as f64 / nb as f64;
         }
         mix[b] += w;
+        shared[b] += 0.5 * (na as f64 / n + nb as f64 / m);
+        // Pearson's statistic of a table of N values has mean dof·N/(N−1)
+        // under the null (margins fixed): scaled to mean dof, so that
+        // thousands of small cells do not add up to a false rejection.
         let (s, d) = homogeneity(ca, cb);
-        statistic += s;
+        let n = na as f64 + nb as f64;
+        statistic += s * (n - 1.0) / n;
         dof += d;
     }
     let shares = rates
         .into_iter()
-        .zip(mix)
-        .map(|(r, w)| (w > 0.0).then(|| r.map(|side| side.iter().map(|x| x / w).collect())))
+        .zip(&mix)
+        .map(|(r, &w)| (w > 0.0).then(|| r.map(|side| side.iter().map(|x| x / w).collect())))
         .collect();
     Standardized {
         bins,
         shares,
+        shared,
         statistic,
         dof,
     }
@@ -476,15 +558,13 @@ pub fn concept(
 ) -> Option<Concept> {
     let j = joint(name, &[base, cur], opts.bins)?;
     let st = standardized(&j);
-    let sum = |v: &[u64]| v.iter().sum::<u64>();
-    let total = |side: &Vec<Vec<u64>>| side.iter().map(|b| sum(b)).sum::<u64>();
-    let (n, m) = (total(&st.bins[0]), total(&st.bins[1]));
     let (mut weighed, mut mass) = (0.0, 0.0);
     let mut top: Option<(f64, usize)> = None;
     for (b, shares) in st.shares.iter().enumerate() {
         let Some([ra, rb]) = shares else { continue };
-        let w =
-            0.5 * (sum(&st.bins[0][b]) as f64 / n as f64 + sum(&st.bins[1][b]) as f64 / m as f64);
+        // The bin's pooled mass where both sides have values: a bin the
+        // sides share a sliver of weighs that sliver.
+        let w = st.shared[b];
         let tv = 0.5 * ra.iter().zip(rb).map(|(x, y)| (x - y).abs()).sum::<f64>();
         weighed += w * tv;
         mass += w;
@@ -572,26 +652,16 @@ pub fn label_shift(
     opts: &CompareOptions,
 ) -> Option<LabelShift> {
     let col = shared_label(base, cur)?;
-    let mut classes: Vec<Class> = Vec::new();
-    for s in base.slices.iter().chain(&cur.slices) {
-        let c = class_of(col, s);
-        if !classes.contains(&c) {
-            classes.push(c);
+    let cl = classes(col, &[base, cur]);
+    let rows = |side: usize, p: &DatasetProfile| -> Vec<u64> {
+        let mut out = vec![0u64; cl.list.len()];
+        for (s, &c) in p.slices.iter().zip(&cl.of[side]) {
+            out[c] = out[c].saturating_add(s.num_rows);
         }
-    }
-    let rows = |p: &DatasetProfile| -> Vec<u64> {
-        classes
-            .iter()
-            .map(|c| {
-                p.slices
-                    .iter()
-                    .find(|s| class_of(col, s) == *c)
-                    .map_or(0, |s| s.num_rows)
-            })
-            .collect()
+        out
     };
-    let (a, b) = (rows(base), rows(cur));
-    let (na, nb) = (a.iter().sum::<u64>(), b.iter().sum::<u64>());
+    let (a, b) = (rows(0, base), rows(1, cur));
+    let (na, nb) = (sum(a.iter().copied()), sum(b.iter().copied()));
     if na == 0 || nb == 0 {
         return None;
     }
@@ -599,7 +669,7 @@ pub fn label_shift(
         .iter()
         .zip(&b)
         .map(|(&x, &y)| (x as f64 / na as f64 - y as f64 / nb as f64).abs())
-        .zip(&classes)
+        .zip(&cl.list)
         .fold((0.0, None), |best, (d, c)| match d > best.0 {
             true => (d, Some(c)),
             false => best,

@@ -290,6 +290,9 @@ struct Keys {
     /// Groups at most: [`MAX_GROUPS`], or fewer where their states would
     /// not fit the memory budget.
     max: usize,
+    /// `--label`: the label column (its classes are the slices, or each
+    /// window's classes).
+    label: Option<String>,
     registry: Mutex<Registry>,
 }
 
@@ -315,6 +318,7 @@ impl Keys {
         by: &GroupBy,
         source: &str,
         max: usize,
+        label: Option<String>,
     ) -> Result<Keys> {
         let mut cols = Vec::new();
         for name in by.columns() {
@@ -364,6 +368,7 @@ impl Keys {
             by: by.clone(),
             source: source.into(),
             max,
+            label,
             registry: Mutex::default(),
         })
     }
@@ -392,13 +397,22 @@ impl Keys {
             };
             return Err(Error::BadDataset {
                 path: self.source.as_str().into(),
-                detail: match &self.by {
-                    GroupBy::Slices(Slicing { columns, .. }) => format!(
+                detail: match (&self.by, &self.label) {
+                    (GroupBy::Slices(_), Some(l)) => format!(
+                        "--label {l}: more than {max} distinct values{why}; a label must be \
+                         of classes (a numeric target is not supported yet)"
+                    ),
+                    (GroupBy::Windows { column, width, .. }, Some(l)) => format!(
+                        "--window {column}={} --label {l}: more than {max} groups of a window \
+                         and a class{why}; choose wider windows",
+                        width.text()
+                    ),
+                    (GroupBy::Slices(Slicing { columns, .. }), None) => format!(
                         "--slice-by {}: more than {max} distinct values{why}; \
                          slice by a column with fewer",
                         columns.join(",")
                     ),
-                    GroupBy::Windows { column, width, .. } => format!(
+                    (GroupBy::Windows { column, width, .. }, None) => format!(
                         "--window {column}={}: the data spans more than {max} windows{why}; \
                          choose wider ones",
                         width.text()
@@ -890,7 +904,7 @@ pub fn profile_groups(
         0 => MAX_GROUPS,
         n => (MAX_SKETCH_BYTES / n).clamp(1, MAX_GROUPS as u64) as usize,
     };
-    let keys = Keys::new(ds.schema(), by, &source, max)?;
+    let keys = Keys::new(ds.schema(), by, &source, max, opts.label.clone())?;
     let with_whole = matches!(by, GroupBy::Slices(_));
     let session = opts.backend.session(opts.keep());
     let ncols = ds.schema().fields().len();

@@ -83,6 +83,24 @@ pub struct Slicing {
     pub only: Option<Vec<Vec<Option<String>>>>,
 }
 
+impl Slicing {
+    /// The slices of `--label COL`: its `max` largest classes apart.
+    pub fn of_label(column: &str, max: usize) -> Slicing {
+        Slicing {
+            columns: vec![column.to_string()],
+            max,
+            only: None,
+        }
+    }
+}
+
+impl ProfileOptions {
+    /// With `--label`, the slicing by its classes that each window holds.
+    pub fn window_classes(&self) -> Option<Slicing> {
+        self.label.as_ref().and(self.slices.clone())
+    }
+}
+
 impl Default for ProfileOptions {
     fn default() -> Self {
         ProfileOptions {
@@ -418,11 +436,7 @@ pub fn profile(
 fn label_slicing(ds: &Dataset, opts: &ProfileOptions, label: &str) -> Result<Slicing> {
     check_label(ds, label)?;
     match &opts.slices {
-        None => Ok(Slicing {
-            columns: vec![label.to_string()],
-            max: DEFAULT_MAX_SLICES,
-            only: None,
-        }),
+        None => Ok(Slicing::of_label(label, DEFAULT_MAX_SLICES)),
         Some(s) if s.columns == [label] => Ok(s.clone()),
         Some(_) => Err(Error::InvalidOption(
             "--label and --slice-by together are not supported yet".into(),
@@ -437,11 +451,29 @@ pub(crate) fn check_label(ds: &Dataset, label: &str) -> Result<()> {
     let Some(f) = schema.fields().iter().find(|f| f.name() == label) else {
         return Err(unknown_in(&source, schema, label));
     };
-    if f.data_type().is_floating() {
+    fn of_classes(dt: &DataType) -> bool {
+        match dt {
+            DataType::Dictionary(_, v) => of_classes(v),
+            dt => {
+                dt.is_integer()
+                    || matches!(
+                        dt,
+                        DataType::Boolean
+                            | DataType::Utf8
+                            | DataType::LargeUtf8
+                            | DataType::Utf8View
+                            | DataType::Binary
+                            | DataType::LargeBinary
+                            | DataType::BinaryView
+                    )
+            }
+        }
+    }
+    if !of_classes(f.data_type()) {
         return Err(Error::InvalidOption(format!(
             "--label {label}: the column is {} in {source}; a label must be of classes \
              (integers, strings or booleans): a numeric target is not supported yet",
-            f.data_type()
+            type_name(f.data_type())
         )));
     }
     Ok(())

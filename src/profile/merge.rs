@@ -135,9 +135,15 @@ fn merge_slices(profiles: &[(PathBuf, DatasetProfile)]) -> Result<Vec<SliceProfi
         if k != keys {
             return Err(Error::Incompatible {
                 path: p.clone(),
-                detail: "its slices differ from the first's; profile every part with the \
-                         same --slice-by (and the same slices: compare's base sets them)"
-                    .into(),
+                detail: match &d.label {
+                    Some(l) => format!(
+                        "its classes of {l} differ from the first's; profile every part with \
+                         --label {l} and a --max-classes that keeps every class apart"
+                    ),
+                    None => "its slices differ from the first's; profile every part with the \
+                             same --slice-by (and the same slices: compare's base sets them)"
+                        .into(),
+                },
             });
         }
     }

@@ -107,52 +107,112 @@ impl DatasetProfile {
             ));
         }
         self.options.check().map_err(|e| format!("options: {e}"))?;
-        let mut names = std::collections::HashSet::new();
-        if let Some(f) = self.features.iter().find(|f| !names.insert(&f.name)) {
-            return Err(format!("feature {:?} is listed twice", f.name));
-        }
-        // Counts beyond 2^56 (no dataset has 7·10^16 rows) are corrupt; below
-        // it, adding two profiles' counts (merge) cannot overflow.
-        const MAX_COUNT: u64 = 1 << 56;
-        let big = |what: &str, x: u64| {
-            (x > MAX_COUNT).then(|| format!("{what} {x} is beyond any dataset"))
-        };
         if let Some(e) = big("num_rows", self.num_rows) {
             return Err(e);
         }
-        for f in &self.features {
-            let at = |e: String| format!("feature {:?}: {e}", f.name);
-            let mut counts = vec![("count", f.count), ("missing", f.missing)];
-            if let Some(v) = &f.values_per_row {
-                counts.extend([("values", v.total), ("null values", v.null_values)]);
+        check_features(&self.features)?;
+        self.check_slices()
+    }
+
+    /// Each slice's features as the whole's; slices of one set of columns
+    /// (for a labelled profile, its label alone), each once, at most one
+    /// "other", and rows that add up to the whole's.
+    fn check_slices(&self) -> std::result::Result<(), String> {
+        let Some(first) = self.slices.first() else {
+            return Ok(());
+        };
+        let keys = |s: &SliceProfile| s.slice.keys().cloned().collect::<Vec<_>>();
+        if let Some(l) = &self.label {
+            if keys(first) != [l.clone()] {
+                return Err(format!(
+                    "labelled by {l:?} but its slices are not by {l:?} alone"
+                ));
             }
-            if let Some(n) = &f.numeric {
-                counts.extend([
-                    ("nan", n.nan),
-                    ("pos_inf", n.pos_inf),
-                    ("neg_inf", n.neg_inf),
-                    ("zeros", n.zeros),
-                    ("finite", n.finite),
-                ]);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut rows = 0u64;
+        for s in &self.slices {
+            let name = s
+                .slice
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("null")))
+                .collect::<Vec<_>>()
+                .join(", ");
+            if keys(s) != keys(first) {
+                return Err(format!(
+                    "slice {name} is not by the same columns as the first"
+                ));
             }
-            if let Some(c) = &f.categorical {
-                counts.extend([("unique", c.unique), ("other_count", c.other_count)]);
-                counts.extend(c.value_counts.iter().map(|v| ("a value's count", v.count)));
+            if !seen.insert((&s.slice, s.other)) || (s.other && !seen.insert((&first.slice, true)))
+            {
+                return Err(format!("slice {name} is listed twice"));
             }
-            if let Some(e) = counts.iter().find_map(|&(what, x)| big(what, x)) {
-                return Err(at(e));
+            if let Some(e) = big("num_rows", s.num_rows) {
+                return Err(format!("slice {name}: {e}"));
             }
-            if let Some(n) = &f.numeric {
-                // The sketch, and that it agrees with the counts and moments.
-                super::numeric::NumericAcc::from_stats(n).map_err(at)?;
-            }
-            let Some(c) = &f.categorical else { continue };
-            for v in c.value_counts.iter().chain(&c.top_values) {
-                v.bytes().map_err(at)?;
-            }
+            rows = rows
+                .checked_add(s.num_rows)
+                .ok_or("its slices' rows add up beyond any dataset")?;
+            check_features(&s.features).map_err(|e| format!("slice {name}: {e}"))?;
+        }
+        if rows != self.num_rows {
+            return Err(format!(
+                "its slices hold {rows} rows, the whole {}",
+                self.num_rows
+            ));
         }
         Ok(())
     }
+}
+
+/// Counts beyond 2^56 (no dataset has 7·10^16 rows) are corrupt; below
+/// it, adding two profiles' counts (merge), or a thousand slices' rows,
+/// cannot overflow.
+const MAX_COUNT: u64 = 1 << 56;
+
+fn big(what: &str, x: u64) -> Option<String> {
+    (x > MAX_COUNT).then(|| format!("{what} {x} is beyond any dataset"))
+}
+
+/// Unique names, counts within any dataset, every numeric feature's
+/// sketch, and every value's `value_hex`.
+fn check_features(features: &[FeatureProfile]) -> std::result::Result<(), String> {
+    let mut names = std::collections::HashSet::new();
+    if let Some(f) = features.iter().find(|f| !names.insert(&f.name)) {
+        return Err(format!("feature {:?} is listed twice", f.name));
+    }
+    for f in features {
+        let at = |e: String| format!("feature {:?}: {e}", f.name);
+        let mut counts = vec![("count", f.count), ("missing", f.missing)];
+        if let Some(v) = &f.values_per_row {
+            counts.extend([("values", v.total), ("null values", v.null_values)]);
+        }
+        if let Some(n) = &f.numeric {
+            counts.extend([
+                ("nan", n.nan),
+                ("pos_inf", n.pos_inf),
+                ("neg_inf", n.neg_inf),
+                ("zeros", n.zeros),
+                ("finite", n.finite),
+            ]);
+        }
+        if let Some(c) = &f.categorical {
+            counts.extend([("unique", c.unique), ("other_count", c.other_count)]);
+            counts.extend(c.value_counts.iter().map(|v| ("a value's count", v.count)));
+        }
+        if let Some(e) = counts.iter().find_map(|&(what, x)| big(what, x)) {
+            return Err(at(e));
+        }
+        if let Some(n) = &f.numeric {
+            // The sketch, and that it agrees with the counts and moments.
+            super::numeric::NumericAcc::from_stats(n).map_err(at)?;
+        }
+        let Some(c) = &f.categorical else { continue };
+        for v in c.value_counts.iter().chain(&c.top_values) {
+            v.bytes().map_err(at)?;
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -439,7 +439,7 @@ fn label_refusals_and_merge() {
     // A float label (a regression target) is not of classes.
     fails_with(
         &["profile", &path("d.parquet"), "--label", "x"],
-        &["--label x", "Float64", "d.parquet"],
+        &["--label x", "float64", "d.parquet"],
     );
     fails_with(
         &["profile", &path("d.parquet"), "--label", "nope"],
@@ -660,4 +660,241 @@ fn windows_with_a_label_are_each_days_labelled_profile_on_every_backend() {
     assert_eq!(x["concept"]["drift"], "fast", "{x}");
     assert_eq!(x["concept"]["since"], "2026-03-03T00:00:00Z");
     assert_eq!(x["drift"], "none");
+}
+
+/// Rows where nothing depends on anything: `x` uniform, `k` one of 1,000
+/// integers (sparse cells), `z` one of 30 strings, and a label of four
+/// classes, one rare (2%), drawn apart from them.
+fn independent(seed: u64, n: usize, shares: [f64; 4]) -> RecordBatch {
+    let mut rng = Rng::new(seed);
+    let x: Float64Array = (0..n).map(|_| Some(rng.f64())).collect();
+    let k: Int64Array = (0..n).map(|_| Some(rng.below(1_000) as i64)).collect();
+    let z: StringArray = (0..n)
+        .map(|_| Some(format!("z{}", rng.below(30))))
+        .collect();
+    let y: StringArray = (0..n)
+        .map(|_| {
+            let u = rng.f64();
+            let mut acc = 0.0;
+            let c = shares.iter().position(|&s| {
+                acc += s;
+                u < acc
+            });
+            Some(["a", "b", "c", "d"][c.unwrap_or(3)])
+        })
+        .collect();
+    let schema = Schema::new(vec![
+        Field::new("x", DataType::Float64, false),
+        Field::new("k", DataType::Int64, false),
+        Field::new("z", DataType::Utf8, false),
+        Field::new("y", DataType::Utf8, false),
+    ]);
+    let cols: Vec<ArrayRef> = vec![Arc::new(x), Arc::new(k), Arc::new(z), Arc::new(y)];
+    RecordBatch::try_new(Arc::new(schema), cols).unwrap()
+}
+
+#[test]
+fn concept_tests_hold_their_level_on_small_sparse_samples() {
+    // Ten pairs of 5,000 rows of one distribution: every cell of `k` is a
+    // few rows, so Pearson's statistic, unscaled, adds up to a rejection
+    // (p near 1e-23 before the scaling). Nothing may be flagged, and the
+    // p-values are spread as a test's at its level are.
+    let dir = tmp();
+    let path = |f: &str| dir.path().join(f).display().to_string();
+    let mut ps = Vec::new();
+    for seed in 0..10u64 {
+        for (side, name) in [(0, "a.parquet"), (1, "b.parquet")] {
+            let b = independent(100 * seed + side, 5_000, [0.5, 0.3, 0.18, 0.02]);
+            write_parquet(
+                &dir.path().join(name),
+                &[b],
+                parquet::basic::Compression::SNAPPY,
+                5_000,
+            );
+        }
+        let (code, c) = compare_json(dir.path(), "a.parquet", "b.parquet");
+        assert_eq!(code, Some(0), "seed {seed}: {c}");
+        for f in ["x", "k", "z"] {
+            let k = &by_name(&c, f)["concept"];
+            assert_eq!(k["drifted"], false, "seed {seed}, {f}: {k}");
+            ps.push(k["p_value"].as_f64().unwrap());
+        }
+        let _ = path("a.parquet");
+    }
+    ps.sort_by(f64::total_cmp);
+    let median = ps[ps.len() / 2];
+    assert!((0.15..0.85).contains(&median), "median p {median}: {ps:?}");
+    assert!(ps[0] > 1e-4, "smallest p {}: {ps:?}", ps[0]);
+}
+
+#[test]
+fn classes_folded_apart_on_each_side_are_compared_as_one() {
+    // Five classes; with --max-classes 3, "c" (12%) is apart on day 1 and
+    // folded on day 2, where "d" (12.5%) overtakes it. Compared, both are
+    // folded on both sides: no label shift, no concept shift.
+    let dir = tmp();
+    let path = |f: &str| dir.path().join(f).display().to_string();
+    let day = |seed: u64, shares: [f64; 4], name: &str| {
+        let b = independent(seed, 40_000, shares);
+        write_parquet(
+            &dir.path().join(name),
+            &[b],
+            parquet::basic::Compression::SNAPPY,
+            10_000,
+        );
+        let o = skewer(&[
+            "profile",
+            &path(name),
+            "--label",
+            "y",
+            "--max-classes",
+            "2",
+            "-o",
+            &path(&format!("{name}.json")),
+            "--quiet",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    };
+    day(1, [0.45, 0.3, 0.13, 0.12], "one.parquet");
+    day(2, [0.45, 0.3, 0.12, 0.13], "two.parquet");
+    let folded = |f: &str| -> Vec<Value> {
+        let p: Value = serde_json::from_slice(&std::fs::read(path(f)).unwrap()).unwrap();
+        p["slices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["slice"]["y"].clone())
+            .collect()
+    };
+    assert_eq!(folded("one.parquet.json"), ["a", "b", "__other__"]);
+    let (code, c) = compare_json(dir.path(), "one.parquet.json", "two.parquet.json");
+    assert_eq!(code, Some(0), "{c}");
+    assert_eq!(c["label_shift"]["drifted"], false, "{}", c["label_shift"]);
+    assert!(c["label_shift"]["linf"].as_f64().unwrap() < 0.02);
+}
+
+#[test]
+fn a_covariate_shift_far_from_the_base_is_no_concept() {
+    // x ~ N(0, 1), then N(3, 1); P(y = 1 | x) the logistic of x on both
+    // sides. The sides share only the tails' cells: each bin weighs the
+    // mass both sides have in it, so the slivers' noise stays small, and
+    // each cell's rate is compared with the same cell's.
+    let dir = tmp();
+    let side = |seed: u64, mean: f64, name: &str| {
+        let mut rng = Rng::new(seed);
+        let n = 50_000;
+        let x: Vec<f64> = (0..n).map(|_| mean + rng.normal()).collect();
+        let y: Int64Array = x
+            .iter()
+            .map(|&x| Some(i64::from(rng.chance(1.0 / (1.0 + (-x).exp())))))
+            .collect();
+        let schema = Schema::new(vec![
+            Field::new("x", DataType::Float64, false),
+            Field::new("y", DataType::Int64, false),
+        ]);
+        let cols: Vec<ArrayRef> = vec![Arc::new(Float64Array::from(x)), Arc::new(y)];
+        let b = RecordBatch::try_new(Arc::new(schema), cols).unwrap();
+        write_parquet(
+            &dir.path().join(name),
+            &[b],
+            parquet::basic::Compression::SNAPPY,
+            50_000,
+        );
+    };
+    side(31, 0.0, "a.parquet");
+    side(32, 3.0, "b.parquet");
+    let (_, c) = compare_json(dir.path(), "a.parquet", "b.parquet");
+    let x = by_name(&c, "x");
+    assert_eq!(x["drifted"], true);
+    assert_eq!(x["concept"]["drifted"], false, "{x}");
+    let value = x["concept"]["value"].as_f64().unwrap();
+    assert!(value < 0.015, "{x}");
+}
+
+#[test]
+fn labels_refuse_bad_input_with_exit_2() {
+    let dir = tmp();
+    let path = |f: &str| dir.path().join(f).display().to_string();
+    // No rows: a profile and a report, no panic.
+    let b = rows(9, 0, 0.0, step);
+    write_parquet(
+        &dir.path().join("empty.parquet"),
+        &[b],
+        parquet::basic::Compression::SNAPPY,
+        1_000,
+    );
+    let o = skewer(&[
+        "profile",
+        &path("empty.parquet"),
+        "--label",
+        "y",
+        "-o",
+        &path("e.json"),
+        "--html",
+        &path("e.html"),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // More distinct values than groups: named as the label's.
+    let n = 2_500;
+    let y: Int64Array = (0..n as i64).map(Some).collect();
+    let x: Float64Array = (0..n).map(|i| Some(i as f64)).collect();
+    let schema = Schema::new(vec![
+        Field::new("x", DataType::Float64, false),
+        Field::new("y", DataType::Int64, false),
+    ]);
+    let b =
+        RecordBatch::try_new(Arc::new(schema), vec![Arc::new(x) as ArrayRef, Arc::new(y)]).unwrap();
+    write_parquet(
+        &dir.path().join("many.parquet"),
+        &[b],
+        parquet::basic::Compression::SNAPPY,
+        1_000,
+    );
+    fails_with(
+        &["profile", &path("many.parquet"), "--label", "y"],
+        &["--label y", "more than", "many.parquet"],
+    );
+    // A hand-edited labelled profile: slices that do not add up, or are
+    // not by the label.
+    let b = rows(10, 2_000, 0.0, step);
+    write_parquet(
+        &dir.path().join("d.parquet"),
+        &[b],
+        parquet::basic::Compression::SNAPPY,
+        1_000,
+    );
+    let o = skewer(&[
+        "profile",
+        &path("d.parquet"),
+        "--label",
+        "y",
+        "-o",
+        &path("d.json"),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let good: Value = serde_json::from_slice(&std::fs::read(path("d.json")).unwrap()).unwrap();
+    let mut huge = good.clone();
+    huge["slices"][0]["num_rows"] = serde_json::json!(1u64 << 63);
+    std::fs::write(path("huge.json"), serde_json::to_vec(&huge).unwrap()).unwrap();
+    fails_with(
+        &["compare", &path("d.json"), &path("huge.json")],
+        &["huge.json", "beyond any dataset"],
+    );
+    let mut other = good.clone();
+    other["label"] = serde_json::json!("x");
+    std::fs::write(path("other.json"), serde_json::to_vec(&other).unwrap()).unwrap();
+    fails_with(
+        &["compare", &path("d.json"), &path("other.json")],
+        &["other.json", "not by \"x\" alone"],
+    );
+    let mut count = good;
+    count["slices"][0]["features"][0]["categorical"] = Value::Null;
+    count["slices"][0]["features"][0]["count"] = serde_json::json!(1u64 << 60);
+    std::fs::write(path("count.json"), serde_json::to_vec(&count).unwrap()).unwrap();
+    fails_with(
+        &["timeline", &path("d.json"), &path("count.json")],
+        &["count.json", "beyond any dataset"],
+    );
 }

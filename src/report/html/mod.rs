@@ -652,7 +652,8 @@ fn label_chart(f: &Feature, r: &Report) -> Markup {
         }
         None => Some(usize::from(sh.classes.len() > 1)),
     };
-    let Some(class) = class else {
+    // No classes (no rows): nothing to draw.
+    let Some(class) = class.filter(|&c| c < sh.classes.len()) else {
         return html! {};
     };
     let concept = f.cmp.and_then(|c| c.concept.as_ref());
