@@ -36,15 +36,16 @@
 //! cell. A concept shift is flagged when the value reaches the threshold
 //! and the test rejects at `alpha`.
 
-use std::collections::HashMap;
-
+use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::distance::gamma_q;
 use super::numeric::{equal_mass, Grid};
 use super::CompareOptions;
 use crate::profile::sketch::KeySketch;
-use crate::profile::{DatasetProfile, FeatureProfile, Kind, LabelBin, LabelTable, SliceProfile};
+use crate::profile::{
+    DatasetProfile, FeatureProfile, Kind, LabelBin, LabelTable, SliceProfile, ValueCount,
+};
 
 /// The bin of the rows where the feature is missing.
 pub const MISSING: &str = "__missing__";
@@ -225,7 +226,14 @@ fn joint(name: &str, sides: &[&DatasetProfile], bins: usize) -> Option<Joint> {
     let classes = cl.list;
     let (mut labels, mut cells) = match kind {
         Kind::Numeric => numeric_bins(&feats, classes.len(), bins)?,
-        Kind::Categorical => categorical_bins(&feats, classes.len(), bins)?,
+        Kind::Categorical => {
+            let wholes: Vec<&FeatureProfile> = sides
+                .iter()
+                .zip(&at)
+                .map(|(p, &i)| i.map(|i| &p.features[i]))
+                .collect::<Option<_>>()?;
+            categorical_bins(&wholes, &feats, classes.len(), bins)?
+        }
     };
     // A date or timestamp feature's bins are named by dates, as compare's.
     let type_name = at[0].map(|i| sides[0].features[i].type_name.as_str());
@@ -331,77 +339,94 @@ fn pooled(counts: &[u64], totals: &[u64]) -> f64 {
     }
 }
 
-/// Categorical bins: the `bins` values of largest pooled share (ties by
-/// value), then "__other__" for the rest where there is any.
+/// Categorical bins: the `bins` values of largest pooled share in the
+/// sides' whole profiles (ties by value), then "__other__" for the rest
+/// where there is any. Values are told apart by their text and
+/// `value_hex`, as profiles write them; only the top values are looked up
+/// in each class's counts (a feature of 200,000 values is not hashed per
+/// class).
 fn categorical_bins(
+    wholes: &[&FeatureProfile],
     feats: &[Vec<Vec<&FeatureProfile>>],
     nclasses: usize,
     bins: usize,
 ) -> Option<Bins> {
-    // Per side and class: each value's count, and the count of all values.
-    type Table<'a> = (HashMap<std::borrow::Cow<'a, [u8]>, u64>, u64);
-    let mut tables: Vec<Vec<Table>> = Vec::new();
-    let mut names: HashMap<std::borrow::Cow<[u8]>, String> = HashMap::new();
-    for fs in feats {
-        let mut side = Vec::new();
-        for parts in fs {
-            let mut t = (HashMap::new(), 0u64);
-            for c in parts.iter().filter_map(|f| f.categorical.as_ref()) {
-                for v in &c.value_counts {
-                    let key = v.bytes().ok()?;
-                    names.entry(key.clone()).or_insert_with(|| v.label());
-                    let n = t.0.entry(key).or_insert(0u64);
-                    *n = n.saturating_add(v.count);
-                    t.1 = sum([t.1, v.count]);
+    type Key<'a> = (&'a str, Option<&'a str>);
+    fn key(v: &ValueCount) -> Key<'_> {
+        (v.value.as_str(), v.value_hex.as_deref())
+    }
+    let lists: Vec<&[ValueCount]> = wholes
+        .iter()
+        .map(|f| {
+            f.categorical
+                .as_ref()
+                .map_or(&[][..], |c| &c.value_counts[..])
+        })
+        .collect();
+    let totals: Vec<u64> = wholes
+        .iter()
+        .zip(&lists)
+        .map(|(f, l)| {
+            let other = f.categorical.as_ref().map_or(0, |c| c.other_count);
+            sum(l.iter().map(|v| v.count).chain([other]))
+        })
+        .collect();
+    // Each value's count on each side, in the first side's order.
+    let mut order: Vec<&ValueCount> = Vec::new();
+    let mut by_side: HashMap<Key, Vec<u64>> = HashMap::new();
+    for (s, list) in lists.iter().enumerate() {
+        for v in list.iter() {
+            let e = by_side.entry(key(v)).or_insert_with(|| {
+                order.push(v);
+                vec![0; lists.len()]
+            });
+            e[s] = e[s].saturating_add(v.count);
+        }
+    }
+    let mut top: Vec<(f64, &ValueCount)> = order
+        .iter()
+        .map(|v| (pooled(&by_side[&key(v)], &totals), *v))
+        .collect();
+    // Most shared first, ties by the values' bytes (borrowed but for
+    // `value_hex` ones): the first `bins`, then those in order.
+    let by = |a: &(f64, &ValueCount), b: &(f64, &ValueCount)| {
+        b.0.total_cmp(&a.0)
+            .then_with(|| a.1.bytes().ok().cmp(&b.1.bytes().ok()))
+    };
+    if top.len() > bins {
+        top.select_nth_unstable_by(bins, by);
+        top.truncate(bins);
+    }
+    top.sort_by(by);
+    let at: HashMap<Key, usize> = top
+        .iter()
+        .enumerate()
+        .map(|(i, (_, v))| (key(v), i))
+        .collect();
+    let mut labels: Vec<String> = top.iter().map(|(_, v)| v.label()).collect();
+    // Per side, bin (the top values, then the rest) and class: the count.
+    let mut counts: Vec<Vec<Vec<u64>>> = feats
+        .iter()
+        .map(|fs| {
+            let mut rows = vec![vec![0u64; nclasses]; top.len() + 1];
+            for (class, parts) in fs.iter().enumerate() {
+                for c in parts.iter().filter_map(|f| f.categorical.as_ref()) {
+                    let mut listed = 0u64;
+                    for v in &c.value_counts {
+                        if let Some(&b) = at.get(&key(v)) {
+                            rows[b][class] = rows[b][class].saturating_add(v.count);
+                            listed = listed.saturating_add(v.count);
+                        }
+                    }
+                    let all = sum(c
+                        .value_counts
+                        .iter()
+                        .map(|v| v.count)
+                        .chain([c.other_count]));
+                    let rest = &mut rows[top.len()][class];
+                    *rest = rest.saturating_add(all.saturating_sub(listed));
                 }
-                t.1 = sum([t.1, c.other_count]);
             }
-            side.push(t);
-        }
-        tables.push(side);
-    }
-    let totals: Vec<u64> = tables
-        .iter()
-        .map(|side| sum(side.iter().map(|t| t.1)))
-        .collect();
-    let mut shares: HashMap<&[u8], Vec<u64>> = HashMap::new();
-    for (s, side) in tables.iter().enumerate() {
-        for t in side {
-            for (v, &n) in &t.0 {
-                let e = shares
-                    .entry(v.as_ref())
-                    .or_insert_with(|| vec![0; feats.len()]);
-                e[s] = e[s].saturating_add(n);
-            }
-        }
-    }
-    let mut top: Vec<(f64, &[u8])> = shares
-        .iter()
-        .map(|(&v, c)| (pooled(c, &totals), v))
-        .collect();
-    top.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-    top.truncate(bins);
-    let mut labels: Vec<String> = top.iter().map(|(_, v)| names[*v].clone()).collect();
-    let mut counts: Vec<Vec<Vec<u64>>> = tables
-        .iter()
-        .map(|side| {
-            let mut rows: Vec<Vec<u64>> = top
-                .iter()
-                .map(|(_, v)| {
-                    side.iter()
-                        .map(|t| t.0.get(*v).copied().unwrap_or(0))
-                        .collect()
-                })
-                .collect();
-            let listed: Vec<u64> = (0..nclasses)
-                .map(|c| sum(rows.iter().map(|r| r[c])))
-                .collect();
-            rows.push(
-                side.iter()
-                    .zip(listed)
-                    .map(|(t, l)| t.1.saturating_sub(l))
-                    .collect(),
-            );
             rows
         })
         .collect();
