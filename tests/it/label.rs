@@ -240,6 +240,14 @@ fn compare_json(dir: &std::path::Path, base: &str, cur: &str) -> (Option<i32>, V
     (o.status.code(), v)
 }
 
+/// `skewer profile DATA --label y -o OUT EXTRA…`, which must succeed.
+fn profile_labelled(data: &str, out: &str, extra: &[&str]) {
+    let mut args = vec!["profile", data, "--label", "y", "-o", out, "--quiet"];
+    args.extend_from_slice(extra);
+    let o = skewer(&args);
+    assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+}
+
 fn by_name<'a>(c: &'a Value, name: &str) -> &'a Value {
     c["features"]
         .as_array()
@@ -389,16 +397,11 @@ fn compare_tells_covariate_label_and_concept_shift_apart() {
     // A timeline of labelled profiles dates it: steady, steady, then the
     // concept shift from the third day.
     for (day, file) in [(1, "base"), (2, "same"), (3, "concept")] {
-        let o = skewer(&[
-            "profile",
+        profile_labelled(
             &path(&format!("{file}.parquet")),
-            "--label",
-            "y",
-            "-o",
             &path(&format!("day{day}.json")),
-            "--quiet",
-        ]);
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            &[],
+        );
     }
     let o = skewer(&[
         "timeline",
@@ -487,16 +490,11 @@ fn label_refusals_and_merge() {
             parquet::basic::Compression::SNAPPY,
             1_000,
         );
-        let o = skewer(&[
-            "profile",
+        profile_labelled(
             &path(&format!("h{i}.parquet")),
-            "--label",
-            "y",
-            "-o",
             &path(&format!("h{i}.json")),
-            "--quiet",
-        ]);
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            &[],
+        );
     }
     let o = skewer(&[
         "merge",
@@ -636,18 +634,7 @@ fn windows_with_a_label_are_each_days_labelled_profile_on_every_backend() {
     }
     // The CLI, in one pass: the timeline finds the concept shift on day 3.
     let path = |f: &str| dir.path().join(f).display().to_string();
-    let o = skewer(&[
-        "profile",
-        &path("days.parquet"),
-        "--window",
-        "ts=1d",
-        "--label",
-        "y",
-        "-o",
-        &path("w"),
-        "--quiet",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    profile_labelled(&path("days.parquet"), &path("w"), &["--window", "ts=1d"]);
     let o = skewer(&["timeline", &path("w"), "--json"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let t: Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -742,18 +729,11 @@ fn classes_folded_apart_on_each_side_are_compared_as_one() {
             parquet::basic::Compression::SNAPPY,
             10_000,
         );
-        let o = skewer(&[
-            "profile",
+        profile_labelled(
             &path(name),
-            "--label",
-            "y",
-            "--max-classes",
-            "2",
-            "-o",
             &path(&format!("{name}.json")),
-            "--quiet",
-        ]);
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            &["--max-classes", "2"],
+        );
     };
     day(1, [0.45, 0.3, 0.13, 0.12], "one.parquet");
     day(2, [0.45, 0.3, 0.12, 0.13], "two.parquet");
@@ -823,18 +803,11 @@ fn labels_refuse_bad_input_with_exit_2() {
         parquet::basic::Compression::SNAPPY,
         1_000,
     );
-    let o = skewer(&[
-        "profile",
+    profile_labelled(
         &path("empty.parquet"),
-        "--label",
-        "y",
-        "-o",
         &path("e.json"),
-        "--html",
-        &path("e.html"),
-        "--quiet",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        &["--html", &path("e.html")],
+    );
     // More distinct values than groups: named as the label's.
     let n = 2_500;
     let y: Int64Array = (0..n as i64).map(Some).collect();
@@ -864,16 +837,7 @@ fn labels_refuse_bad_input_with_exit_2() {
         parquet::basic::Compression::SNAPPY,
         1_000,
     );
-    let o = skewer(&[
-        "profile",
-        &path("d.parquet"),
-        "--label",
-        "y",
-        "-o",
-        &path("d.json"),
-        "--quiet",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    profile_labelled(&path("d.parquet"), &path("d.json"), &[]);
     let good: Value = serde_json::from_slice(&std::fs::read(path("d.json")).unwrap()).unwrap();
     let mut huge = good.clone();
     huge["slices"][0]["num_rows"] = serde_json::json!(1u64 << 63);
