@@ -13,19 +13,21 @@
 //!   "__other__";
 //! - and "__missing__" for the rows where the feature is missing.
 //!
-//! So every count of every class in every bin is exact, and the two
-//! profiles' tables are on the same bins.
+//! So every count of every class in every bin is exact (for categorical
+//! features, while each class's value counts list every value: below
+//! `--unique-cap`), and the two profiles' tables are on the same bins.
 //!
 //! Concept shift is the mass-weighted mean, over the bins both profiles
 //! have values in, of the total variation distance between the label's
 //! distributions in the bin, `½ Σ_c |p_bc − q_bc|` (for a binary label,
-//! how far P(y = 1 | bin) moved). Each bin weighs its pooled mass (the
-//! mean of its shares of the two profiles), so a change in a bin holding
-//! 30% of the data counts six times one in a bin of 5%.
+//! how far P(y = 1 | bin) moved). Each bin weighs the mass both sides
+//! have in it (over its cells, the smaller of the two sides' shares), so
+//! a change in a bin holding 30% of both sides' data counts six times one
+//! in a bin of 5%, and a bin where the sides barely meet counts little.
 //!
 //! A bin's distributions are standardized to one mix of its cells: each
-//! side's P(y | cell), averaged with the cells' pooled shares of the bin
-//! (over the cells both sides have values in). Otherwise a covariate
+//! side's P(y | cell), averaged with weights the smaller of the two
+//! sides' shares of the bin in the cell. Otherwise a covariate
 //! shift inside a bin would pass for a concept shift: where P(y | x)
 //! steps up inside a bin and x moves towards the step's high side, the
 //! bin's raw P(y) rises though P(y | x) has not moved.
@@ -33,7 +35,10 @@
 //! Its test is the χ² test of homogeneity of the classes between the two
 //! profiles in each cell, summed over the cells: the statistic of the
 //! stratified test that P(y | cell) is the same on both sides in every
-//! cell. A concept shift is flagged when the value reaches the threshold
+//! cell, each cell's Pearson statistic scaled by (N − 1)/N to its null
+//! mean. Its p-value is approximate: the scaling fixes the mean, not the
+//! variance, which is larger where a cell's two sides differ much in
+//! size. A concept shift is flagged when the value reaches the threshold
 //! and the test rejects at `alpha`.
 
 use hashbrown::HashMap;
@@ -520,8 +525,8 @@ struct Standardized {
     /// Per bin, both sides' shares; None where no cell of the bin has
     /// values on both sides.
     shares: Vec<Option<[Vec<f64>; 2]>>,
-    /// Per bin, the pooled mass of its cells that both sides have values
-    /// in: the mean of each side's share of its data there.
+    /// Per bin, the mass both sides have in it: over its cells, the
+    /// smaller of the two sides' shares of their data.
     shared: Vec<f64>,
     statistic: f64,
     dof: u64,
@@ -544,13 +549,16 @@ fn standardized(j: &Joint) -> Standardized {
             continue;
         }
         let b = cell.bin;
-        let w = 0.5 * (na as f64 / sum(&bins[0][b]) as f64 + nb as f64 / sum(&bins[1][b]) as f64);
+        // The mass both sides have in the cell (the smaller of their
+        // shares): of the bin, for the mix; of all the data, for the
+        // bin's weight. A cell one side has one value in weighs that one.
+        let w = (na as f64 / sum(&bins[0][b]) as f64).min(nb as f64 / sum(&bins[1][b]) as f64);
         for c in 0..nclasses {
             rates[b][0][c] += w * ca[c] as f64 / na as f64;
             rates[b][1][c] += w * cb[c] as f64 / nb as f64;
         }
         mix[b] += w;
-        shared[b] += 0.5 * (na as f64 / n + nb as f64 / m);
+        shared[b] += (na as f64 / n).min(nb as f64 / m);
         // Pearson's statistic of a table of N values has mean dof·N/(N−1)
         // under the null (margins fixed): scaled to mean dof, so that
         // thousands of small cells do not add up to a false rejection.

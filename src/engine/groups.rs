@@ -399,8 +399,11 @@ impl Keys {
                 path: self.source.as_str().into(),
                 detail: match (&self.by, &self.label) {
                     (GroupBy::Slices(_), Some(l)) => format!(
-                        "--label {l}: more than {max} distinct values{why}; a label must be \
-                         of classes (a numeric target is not supported yet)"
+                        "--label {l}: more than {max} distinct values{why}{}",
+                        match max < MAX_GROUPS {
+                            true => "",
+                            false => "; a label must be of classes (a numeric target is not supported yet)",
+                        }
                     ),
                     (GroupBy::Windows { column, width, .. }, Some(l)) => format!(
                         "--window {column}={} --label {l}: more than {max} groups of a window \

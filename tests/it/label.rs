@@ -716,9 +716,10 @@ fn concept_tests_hold_their_level_on_small_sparse_samples() {
 
 #[test]
 fn classes_folded_apart_on_each_side_are_compared_as_one() {
-    // Five classes; with --max-classes 3, "c" (12%) is apart on day 1 and
-    // folded on day 2, where "d" (12.5%) overtakes it. Compared, both are
-    // folded on both sides: no label shift, no concept shift.
+    // Four classes; with --max-classes 3, "c" (13%) is apart on day 1 and
+    // folded on day 2, where "d" overtakes it (13% against 12%), and "d"
+    // the other way round. Compared, both are folded on both sides: no
+    // label shift (c alone would seem to move by 13%), no concept shift.
     let dir = tmp();
     let path = |f: &str| dir.path().join(f).display().to_string();
     let day = |seed: u64, shares: [f64; 4], name: &str| {
@@ -732,7 +733,7 @@ fn classes_folded_apart_on_each_side_are_compared_as_one() {
         profile_labelled(
             &path(name),
             &path(&format!("{name}.json")),
-            &["--max-classes", "2"],
+            &["--max-classes", "3"],
         );
     };
     day(1, [0.45, 0.3, 0.13, 0.12], "one.parquet");
@@ -746,11 +747,36 @@ fn classes_folded_apart_on_each_side_are_compared_as_one() {
             .map(|s| s["slice"]["y"].clone())
             .collect()
     };
-    assert_eq!(folded("one.parquet.json"), ["a", "b", "__other__"]);
+    assert_eq!(folded("one.parquet.json"), ["a", "b", "c", "__other__"]);
+    assert_eq!(folded("two.parquet.json"), ["a", "b", "d", "__other__"]);
     let (code, c) = compare_json(dir.path(), "one.parquet.json", "two.parquet.json");
     assert_eq!(code, Some(0), "{c}");
     assert_eq!(c["label_shift"]["drifted"], false, "{}", c["label_shift"]);
     assert!(c["label_shift"]["linf"].as_f64().unwrap() < 0.02);
+    for f in ["x", "k", "z"] {
+        assert_eq!(by_name(&c, f)["concept"]["drifted"], false, "{f}");
+    }
+}
+
+#[test]
+fn concept_tests_hold_their_level_on_unequal_sides() {
+    // A big reference against small batches: 50,000 rows against 1,000,
+    // one distribution. The noise of the concept's value passes the
+    // threshold; the test must not reject.
+    let dir = tmp();
+    for seed in 0..4u64 {
+        for (name, n) in [("a.parquet", 50_000), ("b.parquet", 1_000)] {
+            let b = independent(1_000 + 7 * seed + n as u64, n, [0.5, 0.3, 0.18, 0.02]);
+            write_parquet(
+                &dir.path().join(name),
+                &[b],
+                parquet::basic::Compression::SNAPPY,
+                50_000,
+            );
+        }
+        let (code, c) = compare_json(dir.path(), "a.parquet", "b.parquet");
+        assert_eq!(code, Some(0), "seed {seed}: {c}");
+    }
 }
 
 #[test]
@@ -852,6 +878,48 @@ fn labels_refuse_bad_input_with_exit_2() {
     fails_with(
         &["compare", &path("d.json"), &path("other.json")],
         &["other.json", "not by \"x\" alone"],
+    );
+    // A class whose value is "__other__" itself, beside the fold: read
+    // back as two slices.
+    let n = 3_000;
+    let y: StringArray = (0..n)
+        .map(|i| Some(["__other__", "__other__", "a", "b"][i % 4]))
+        .collect();
+    let x: Float64Array = (0..n).map(|i| Some(i as f64)).collect();
+    let schema = Schema::new(vec![
+        Field::new("x", DataType::Float64, false),
+        Field::new("y", DataType::Utf8, false),
+    ]);
+    let b =
+        RecordBatch::try_new(Arc::new(schema), vec![Arc::new(x) as ArrayRef, Arc::new(y)]).unwrap();
+    write_parquet(
+        &dir.path().join("lit.parquet"),
+        &[b],
+        parquet::basic::Compression::SNAPPY,
+        1_000,
+    );
+    profile_labelled(
+        &path("lit.parquet"),
+        &path("lit.json"),
+        &["--max-classes", "1"],
+    );
+    let (code, c) = compare_json(dir.path(), "lit.json", "lit.json");
+    assert_eq!(code, Some(0), "{c}");
+    let mut twice = good.clone();
+    let first = twice["slices"][0].clone();
+    twice["slices"].as_array_mut().unwrap().push(first);
+    std::fs::write(path("twice.json"), serde_json::to_vec(&twice).unwrap()).unwrap();
+    fails_with(
+        &["compare", &path("d.json"), &path("twice.json")],
+        &["twice.json", "listed twice"],
+    );
+    let mut rows = good.clone();
+    rows["slices"][0]["num_rows"] =
+        serde_json::json!(good["slices"][0]["num_rows"].as_u64().unwrap() + 1);
+    std::fs::write(path("rows.json"), serde_json::to_vec(&rows).unwrap()).unwrap();
+    fails_with(
+        &["compare", &path("d.json"), &path("rows.json")],
+        &["rows.json", "slices hold"],
     );
     let mut count = good;
     count["slices"][0]["features"][0]["categorical"] = Value::Null;
