@@ -5,7 +5,9 @@
 //! last bit, so partial states must be folded in a fixed order for the output
 //! to be byte-identical whatever the thread count. Workers take items in
 //! order and may run at most `window` items ahead of the consumer, which
-//! bounds the memory held by finished-but-unmerged results.
+//! bounds the memory held by finished-but-unmerged results. After a
+//! failure, the items before the failed one still run, so the error
+//! reported is the first failing item's, whatever the threads' timing.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -63,9 +65,17 @@ pub fn run_ordered<T: Send>(
                         };
                     }
                 }
+                // After a failure, only the items before the failed one
+                // still run (one of them may fail first, and the error
+                // reported must be the first item's whatever the timing);
+                // after the consumer's, none.
+                let skip = abort.load(Ordering::Relaxed) && {
+                    let Ok(g) = state.lock() else { return };
+                    g.error.as_ref().is_none_or(|(j, _)| *j < i)
+                };
                 // A panic in `work` must not kill the worker: the consumer
                 // would wait for its item forever.
-                let r = if abort.load(Ordering::Relaxed) {
+                let r = if skip {
                     Err(None)
                 } else {
                     crate::error::catch_panic(|| work(i))
@@ -174,6 +184,35 @@ mod tests {
             |_, _| Ok(()),
         );
         assert!(matches!(r, Err(Error::Internal(m)) if m == "boom"));
+    }
+
+    #[test]
+    fn the_first_failing_item_is_reported_whatever_fails_first() {
+        // Three threads, a window of three: items 3 and 4 wait for item 0
+        // (slow), then race. Item 4 fails at once; item 3 fails too, and
+        // is the one reported, whichever thread wakes first (a worker that
+        // saw item 4's failure used to skip item 3, and item 4 was
+        // reported: which error a corrupt file gave depended on timing).
+        for round in 0..60 {
+            let r = run_ordered(
+                8,
+                3,
+                3,
+                |i| match i {
+                    0 => {
+                        std::thread::sleep(std::time::Duration::from_millis(5));
+                        Ok(i)
+                    }
+                    3 | 4 => Err(Error::Internal(format!("item {i}"))),
+                    _ => Ok(i),
+                },
+                |_, _| Ok(()),
+            );
+            assert!(
+                matches!(&r, Err(Error::Internal(m)) if m == "item 3"),
+                "round {round}: {r:?}"
+            );
+        }
     }
 
     #[test]
