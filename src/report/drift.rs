@@ -209,11 +209,11 @@ pub fn comparison_table(c: &Comparison, width: Option<usize>) -> String {
     out
 }
 
-/// Where both sides are labelled: the label shift in a line, and one row
-/// per feature with its concept shift, largest first.
 /// The label's line, and the concept table's header and rows.
 type LabelParts = (String, [&'static str; 5], Vec<Vec<String>>);
 
+/// Where both sides are labelled: the label shift in a line, and one row
+/// per feature with its concept shift, largest first.
 fn label_parts(c: &Comparison) -> Option<LabelParts> {
     let l = c.label_shift.as_ref()?;
     let class = l
