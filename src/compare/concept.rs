@@ -32,14 +32,14 @@
 //! steps up inside a bin and x moves towards the step's high side, the
 //! bin's raw P(y) rises though P(y | x) has not moved.
 //!
-//! Its test is the χ² test of homogeneity of the classes between the two
-//! profiles in each cell, summed over the cells: the statistic of the
-//! stratified test that P(y | cell) is the same on both sides in every
-//! cell, each cell's Pearson statistic scaled by (N − 1)/N to its null
-//! mean. Its p-value is approximate: the scaling fixes the mean, not the
-//! variance, which is larger where a cell's two sides differ much in
-//! size. A concept shift is flagged when the value reaches the threshold
-//! and the test rejects at `alpha`.
+//! Its test is stratified by the cells: in each bin, the generalized
+//! Cochran–Mantel–Haenszel statistic ([`Stratified`]) of the classes
+//! between the two profiles over the bin's cells, which sums each class's
+//! departure from its expectation over the cells before squaring, so that
+//! thousands of cells of a few values each keep its level; the bins'
+//! statistics add up, as do their degrees of freedom. A concept shift is
+//! flagged when the value reaches the threshold and the test rejects at
+//! `alpha`.
 
 use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
@@ -68,8 +68,9 @@ pub struct Concept {
     pub value: f64,
     /// The bin where the change weighs most (mass times distance).
     pub bin: Option<String>,
-    /// The χ² statistic of homogeneity, summed over the cells, and its
-    /// degrees of freedom.
+    /// The χ² statistic of the stratified test (each bin's generalized
+    /// Cochran–Mantel–Haenszel statistic over its cells, summed over the
+    /// bins), and its degrees of freedom.
     pub statistic: f64,
     pub dof: u64,
     pub p_value: f64,
@@ -516,9 +517,93 @@ fn p_value(stat: f64, dof: u64) -> f64 {
     }
 }
 
+/// The generalized Cochran–Mantel–Haenszel test that the classes'
+/// distribution is the same on two sides in every stratum (the cells of
+/// a bin): per stratum, the current side's count of each class less its
+/// expectation, and the covariance of those counts, under the null with
+/// the stratum's margins fixed (multivariate hypergeometric), summed over
+/// the strata; the statistic is `dᵀ V⁻ d`, χ² with the rank of `V` as its
+/// degrees of freedom. Summing before squaring is what keeps its level
+/// where the strata are many and each holds a few values (a reference of
+/// a million rows against a batch of a thousand, split into thousands of
+/// cells): a sum of one Pearson statistic per cell is then far from χ².
+#[derive(Clone)]
+struct Stratified {
+    d: Vec<f64>,
+    v: Vec<Vec<f64>>,
+}
+
+impl Stratified {
+    fn new(nclasses: usize) -> Stratified {
+        Stratified {
+            d: vec![0.0; nclasses],
+            v: vec![vec![0.0; nclasses]; nclasses],
+        }
+    }
+
+    /// One stratum: each class's count on the base side and on the
+    /// current side.
+    fn add(&mut self, base: &[u64], cur: &[u64]) {
+        let (a, b) = (
+            sum(base.iter().copied()) as f64,
+            sum(cur.iter().copied()) as f64,
+        );
+        let n = a + b;
+        if a == 0.0 || b == 0.0 {
+            return;
+        }
+        let m: Vec<f64> = base
+            .iter()
+            .zip(cur)
+            .map(|(&x, &y)| x as f64 + y as f64)
+            .collect();
+        let f = a * b / (n * n * (n - 1.0));
+        for (c, (&y, &mc)) in cur.iter().zip(&m).enumerate() {
+            self.d[c] += y as f64 - b * mc / n;
+            for (e, &me) in m.iter().enumerate() {
+                let diag = if c == e { n * mc } else { 0.0 };
+                self.v[c][e] += f * (diag - mc * me);
+            }
+        }
+    }
+
+    /// `dᵀ V⁻ d` and the rank of `V`, by symmetric elimination with the
+    /// largest remaining pivot first; pivots below a relative tolerance
+    /// end it (`V` is singular: its rows sum to zero).
+    fn statistic(&self) -> (f64, u64) {
+        let (mut v, mut d) = (self.v.clone(), self.d.clone());
+        let tol = 1e-12 * v.iter().enumerate().map(|(i, r)| r[i]).fold(0.0, f64::max);
+        let mut left: Vec<usize> = (0..d.len()).collect();
+        let (mut q, mut rank) = (0.0, 0u64);
+        while let Some((at, &p)) = left
+            .iter()
+            .enumerate()
+            .max_by(|a, b| v[*a.1][*a.1].total_cmp(&v[*b.1][*b.1]))
+        {
+            let pivot = v[p][p];
+            if pivot.is_nan() || pivot <= tol {
+                break;
+            }
+            q += d[p] * d[p] / pivot;
+            rank += 1;
+            left.swap_remove(at);
+            for &i in &left {
+                let l = v[i][p] / pivot;
+                d[i] -= l * d[p];
+                for &j in &left {
+                    v[i][j] -= l * v[p][j];
+                }
+            }
+        }
+        (q, rank)
+    }
+}
+
 /// Two sides' class shares in each bin, standardized to one mix of the
 /// bin's cells (their pooled shares of the bin, among the cells both
-/// sides have values in), and the χ² test summed over those cells.
+/// sides have values in), and the test that P(y | cell) is the same on
+/// both sides: each bin's [`Stratified`] statistic over its cells,
+/// summed over the bins.
 struct Standardized {
     /// Values of each class in each bin, per side: `[side][bin][class]`.
     bins: [Vec<Vec<u64>>; 2],
@@ -541,7 +626,7 @@ fn standardized(j: &Joint) -> Standardized {
     let mut shared = vec![0.0; j.bins.len()];
     let total = |side: &Vec<Vec<u64>>| side.iter().flatten().map(|&x| x as f64).sum::<f64>();
     let (n, m) = (total(&bins[0]), total(&bins[1]));
-    let (mut statistic, mut dof) = (0.0, 0u64);
+    let mut tests = vec![Stratified::new(nclasses); j.bins.len()];
     for cell in &j.cells {
         let (ca, cb) = (&cell.counts[0], &cell.counts[1]);
         let (na, nb) = (sum(ca), sum(cb));
@@ -559,12 +644,12 @@ fn standardized(j: &Joint) -> Standardized {
         }
         mix[b] += w;
         shared[b] += (na as f64 / n).min(nb as f64 / m);
-        // Pearson's statistic of a table of N values has mean dof·N/(N−1)
-        // under the null (margins fixed): scaled to mean dof, so that
-        // thousands of small cells do not add up to a false rejection.
-        let (s, d) = homogeneity(ca, cb);
-        let n = na as f64 + nb as f64;
-        statistic += s * (n - 1.0) / n;
+        tests[b].add(ca, cb);
+    }
+    let (mut statistic, mut dof) = (0.0, 0u64);
+    for t in &tests {
+        let (s, d) = t.statistic();
+        statistic += s;
         dof += d;
     }
     let shares = rates
@@ -743,5 +828,66 @@ mod tests {
         // One empty side: nothing to test.
         assert_eq!(homogeneity(&[0, 0], &[3, 4]), (0.0, 0));
         assert_eq!(p_value(0.0, 0), 1.0);
+    }
+
+    #[test]
+    fn one_stratum_is_pearson_scaled_by_its_values() {
+        // With one stratum, the generalized CMH statistic is Pearson's
+        // times (N − 1)/N.
+        for (a, b) in [
+            (&[10u64, 20, 30][..], &[20u64, 20, 20][..]),
+            (&[5, 9][..], &[7, 2][..]),
+            (&[1, 0, 40, 3][..], &[0, 2, 17, 9][..]),
+        ] {
+            let (pearson, dof) = homogeneity(a, b);
+            let mut t = Stratified::new(a.len());
+            t.add(a, b);
+            let (q, rank) = t.statistic();
+            let n = (a.iter().sum::<u64>() + b.iter().sum::<u64>()) as f64;
+            assert!(
+                (q - pearson * (n - 1.0) / n).abs() < 1e-9 * q,
+                "{q} {pearson}"
+            );
+            assert_eq!(rank, dof);
+        }
+    }
+
+    #[test]
+    fn two_classes_are_the_textbook_mantel_haenszel_statistic() {
+        // Strata of 2×2 tables (base a, b; current c, d), the textbook
+        // statistic without continuity correction: (Σ c − E c)² / Σ Var c,
+        // Var c = n1 n2 m1 m2 / (n² (n − 1)).
+        let strata = [
+            ([12u64, 5u64], [3u64, 9u64]),
+            ([40, 2], [1, 1]),
+            ([7, 7], [6, 0]),
+            ([0, 9], [0, 4]),
+        ];
+        let (mut num, mut var) = (0.0, 0.0);
+        let mut t = Stratified::new(2);
+        for (base, cur) in strata {
+            t.add(&base, &cur);
+            let (n1, n2) = ((base[0] + base[1]) as f64, (cur[0] + cur[1]) as f64);
+            let (m1, m2) = ((base[0] + cur[0]) as f64, (base[1] + cur[1]) as f64);
+            let n = n1 + n2;
+            num += cur[0] as f64 - n2 * m1 / n;
+            var += n1 * n2 * m1 * m2 / (n * n * (n - 1.0));
+        }
+        let (q, rank) = t.statistic();
+        assert!((q - num * num / var).abs() < 1e-12 * q, "{q}");
+        assert_eq!(rank, 1);
+        // The order of the classes does not matter; a class no stratum
+        // has adds no degree of freedom; a stratum with one side empty
+        // adds nothing.
+        let mut u = Stratified::new(3);
+        for (base, cur) in strata {
+            u.add(&[0, base[1], base[0]], &[0, cur[1], cur[0]]);
+        }
+        u.add(&[0, 0, 0], &[0, 5, 1]);
+        let (qu, ru) = u.statistic();
+        assert!((qu - q).abs() < 1e-12 * q, "{qu} {q}");
+        assert_eq!(ru, 1);
+        // No stratum with both sides: nothing to test.
+        assert_eq!(Stratified::new(2).statistic(), (0.0, 0));
     }
 }

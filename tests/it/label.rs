@@ -683,9 +683,9 @@ fn independent(seed: u64, n: usize, shares: [f64; 4]) -> RecordBatch {
 #[test]
 fn concept_tests_hold_their_level_on_small_sparse_samples() {
     // Ten pairs of 5,000 rows of one distribution: every cell of `k` is a
-    // few rows, so Pearson's statistic, unscaled, adds up to a rejection
-    // (p near 1e-23 before the scaling). Nothing may be flagged, and the
-    // p-values are spread as a test's at its level are.
+    // few rows, so a sum of one Pearson statistic per cell adds up to a
+    // rejection (p near 1e-23). Nothing may be flagged, and the p-values
+    // are spread as a test's at its level are.
     let dir = tmp();
     let mut ps = Vec::new();
     for seed in 0..10u64 {
@@ -758,23 +758,41 @@ fn classes_folded_apart_on_each_side_are_compared_as_one() {
 
 #[test]
 fn concept_tests_hold_their_level_on_unequal_sides() {
-    // A big reference against small batches: 50,000 rows against 1,000,
-    // one distribution. The noise of the concept's value passes the
-    // threshold; the test must not reject.
+    // A big reference against small batches: 200,000 rows against eight
+    // of 1,000, one distribution. The noise of the concept's value passes
+    // the threshold; the test must not reject. A sum of one (scaled)
+    // Pearson statistic per cell (the test before the stratified one)
+    // flagged `k` (1,000 integer values: a batch has about one row per
+    // cell) and `x` with seed 5, at p 3e-9 and 4e-11.
     let dir = tmp();
-    for seed in 0..4u64 {
-        for (name, n) in [("a.parquet", 50_000), ("b.parquet", 1_000)] {
-            let b = independent(1_000 + 7 * seed + n as u64, n, [0.5, 0.3, 0.18, 0.02]);
-            write_parquet(
-                &dir.path().join(name),
-                &[b],
-                parquet::basic::Compression::SNAPPY,
-                50_000,
-            );
-        }
+    let write = |b: RecordBatch, name: &str| {
+        write_parquet(
+            &dir.path().join(name),
+            &[b],
+            parquet::basic::Compression::SNAPPY,
+            50_000,
+        )
+    };
+    write(
+        independent(1_000, 200_000, [0.5, 0.3, 0.18, 0.02]),
+        "a.parquet",
+    );
+    let mut ps = Vec::new();
+    for seed in 0..8u64 {
+        write(
+            independent(2_000 + seed, 1_000, [0.5, 0.3, 0.18, 0.02]),
+            "b.parquet",
+        );
         let (code, c) = compare_json(dir.path(), "a.parquet", "b.parquet");
         assert_eq!(code, Some(0), "seed {seed}: {c}");
+        for f in ["x", "k", "z"] {
+            ps.push(by_name(&c, f)["concept"]["p_value"].as_f64().unwrap());
+        }
     }
+    ps.sort_by(f64::total_cmp);
+    let median = ps[ps.len() / 2];
+    assert!((0.15..0.85).contains(&median), "median p {median}: {ps:?}");
+    assert!(ps[0] > 1e-4, "smallest p {}: {ps:?}", ps[0]);
 }
 
 #[test]
