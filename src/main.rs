@@ -227,9 +227,15 @@ impl SliceArgs {
         columns
     }
 
-    /// Data profiled after `p` gets `p`'s slices (the rest folded into
-    /// "__other__"), so that the two are compared slice by slice.
+    /// With `--slice-by`, data profiled after `p` gets `p`'s slices (the
+    /// rest folded into "__other__"), so that the two are compared slice
+    /// by slice. Not the label's classes: each side keeps its own largest
+    /// (a class only one side has is a label shift, not "__other__"), and
+    /// the comparison folds those that one side folded.
     fn same_as(&self, opts: &mut ProfileOptions, p: &profile::DatasetProfile) {
+        if self.slice_by.is_none() {
+            return;
+        }
         if let Some(s) = opts.slices.as_mut() {
             let values = |sl: &profile::SliceProfile| {
                 s.columns
@@ -934,6 +940,17 @@ fn run_timeline(a: TimelineArgs) -> anyhow::Result<u8> {
     };
     let refs: Vec<(String, &profile::DatasetProfile)> =
         windows.iter().map(|(n, p)| (n.clone(), p)).collect();
+    // Where labels differ, a step or the reference gets no concept.
+    let mut notes: Vec<String> = reference
+        .iter()
+        .chain(windows.first())
+        .collect::<Vec<_>>()
+        .windows(2)
+        .chain(windows.iter().collect::<Vec<_>>().windows(2))
+        .filter_map(|w| skewer::compare::concept::label_note(&w[0].0, &w[0].1, &w[1].0, &w[1].1))
+        .collect();
+    notes.dedup();
+    notes.iter().for_each(|n| eprintln!("note: {n}"));
     let t = skewer::compare::timeline::timeline(
         &refs,
         reference.as_ref().map(|(n, p)| (n.as_str(), p)),
@@ -1027,6 +1044,12 @@ fn run_compare(a: CompareArgs) -> anyhow::Result<u8> {
         &opts,
         &bar,
     )?;
+    let name = |p: &std::path::Path| p.display().to_string();
+    if let Some(n) =
+        skewer::compare::concept::label_note(&name(&a.base), &base, &name(&a.current), &cur)
+    {
+        eprintln!("note: {n}");
+    }
     a.format.emit(
         a.output.as_deref(),
         print,

@@ -100,6 +100,29 @@ pub fn shared_label<'a>(base: &'a DatasetProfile, cur: &DatasetProfile) -> Optio
     (cur.label.as_deref() == Some(col)).then_some(col)
 }
 
+/// Why two profiles get no label or concept shift though one is
+/// labelled (named `a` and `b` in the message), or None where both are
+/// labelled by the same column and have rows, or neither is labelled.
+pub fn label_note(a: &str, base: &DatasetProfile, b: &str, cur: &DatasetProfile) -> Option<String> {
+    match (&base.label, &cur.label) {
+        (None, None) => None,
+        (Some(x), Some(y)) if x == y => (base.num_rows == 0 || cur.num_rows == 0).then(|| {
+            let empty = if base.num_rows == 0 { a } else { b };
+            format!("{empty} has no rows: no label or concept shift of {x}")
+        }),
+        (Some(x), None) | (None, Some(x)) => {
+            let (with, without) = if base.label.is_some() { (a, b) } else { (b, a) };
+            Some(format!(
+                "{with} is labelled by {x} and {without} is not: no label or concept shift \
+                 (profile both with --label {x})"
+            ))
+        }
+        (Some(x), Some(y)) => Some(format!(
+            "{a} is labelled by {x} and {b} by {y}: no label or concept shift"
+        )),
+    }
+}
+
 fn class_of(col: &str, s: &SliceProfile) -> Class {
     (s.slice.get(col).cloned().flatten(), s.other)
 }

@@ -101,11 +101,12 @@ pub struct Step {
     /// The error bounds of stored profiles leave the decision open.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub undecided: bool,
-    /// Labelled profiles: the concept shift, and whether it drifted.
+    /// Labelled profiles: the concept shift, and whether it drifted
+    /// (both where the step has a concept, neither where it has none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub concept: Option<f64>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub concept_drifted: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concept_drifted: Option<bool>,
 }
 
 impl Step {
@@ -122,7 +123,7 @@ impl Step {
             drifted: f.drifted,
             undecided: !f.undecided.is_empty(),
             concept: f.concept.as_ref().map(|c| c.value),
-            concept_drifted: f.concept.as_ref().is_some_and(|c| c.drifted),
+            concept_drifted: f.concept.as_ref().map(|c| c.drifted),
         }
     }
 }
@@ -278,7 +279,7 @@ pub fn timeline(
                 name: name.clone(),
                 drift,
                 since,
-                concept: labelled.then(|| verdict(&series, |s| s.concept_drifted)),
+                concept: labelled.then(|| verdict(&series, |s| s.concept_drifted == Some(true))),
                 series,
             }
         })

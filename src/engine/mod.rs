@@ -470,10 +470,17 @@ pub(crate) fn check_label(ds: &Dataset, label: &str) -> Result<()> {
         }
     }
     if !of_classes(f.data_type()) {
+        let dt = f.data_type();
+        let numeric = matches!(dt, DataType::Float16 | DataType::Float32 | DataType::Float64)
+            || matches!(dt, DataType::Decimal128(..) | DataType::Decimal256(..));
         return Err(Error::InvalidOption(format!(
             "--label {label}: the column is {} in {source}; a label must be of classes \
-             (integers, strings or booleans): a numeric target is not supported yet",
-            type_name(f.data_type())
+             (integers, strings or booleans){}",
+            type_name(dt),
+            match numeric {
+                true => ": a numeric target is not supported yet",
+                false => "",
+            }
         )));
     }
     Ok(())

@@ -122,43 +122,71 @@ fn labelled(label: &Option<String>) -> String {
     }
 }
 
-/// Each slice merged across the profiles, which must hold the same slices
-/// (else a value kept apart in one is folded into "other" in another).
+/// Each slice merged across the profiles. Where none folded slices into
+/// "other", a slice is the rows of its value in every profile that has
+/// it (a part without a rare class merges with one that has it). Where
+/// any folded, they must hold the same slices: a value kept apart in one
+/// may be inside another's "other".
 fn merge_slices(profiles: &[(PathBuf, DatasetProfile)]) -> Result<Vec<SliceProfile>> {
-    let (_, first) = &profiles[0];
     let key = |s: &SliceProfile| (s.slice.clone(), s.other);
+    let folded = profiles
+        .iter()
+        .any(|(_, d)| d.slices.iter().any(|s| s.other));
+    // A part without rows has no slices to match.
+    let mut parts = profiles
+        .iter()
+        .filter(|(_, d)| d.num_rows > 0 || !d.slices.is_empty());
+    let Some((_, first)) = parts.next() else {
+        return Ok(Vec::new());
+    };
     let mut keys: Vec<_> = first.slices.iter().map(key).collect();
     keys.sort();
-    for (p, d) in &profiles[1..] {
+    for (p, d) in parts {
         let mut k: Vec<_> = d.slices.iter().map(key).collect();
         k.sort();
-        if k != keys {
+        let same_columns = match (k.first(), keys.first()) {
+            (Some(a), Some(b)) => a.0.keys().eq(b.0.keys()),
+            _ => k.is_empty() == keys.is_empty(),
+        };
+        if !same_columns {
+            return Err(Error::Incompatible {
+                path: p.clone(),
+                detail: "its slices are not by the first's columns; profile every part with \
+                         the same --slice-by"
+                    .into(),
+            });
+        }
+        if k != keys && folded {
             return Err(Error::Incompatible {
                 path: p.clone(),
                 detail: match &d.label {
                     Some(l) => format!(
-                        "its classes of {l} differ from the first's; profile every part with \
-                         --label {l} and a --max-classes that keeps every class apart"
+                        "its classes of {l} differ from the first's and some were folded into \
+                         \"__other__\"; profile every part with --label {l} and a --max-classes \
+                         that keeps every class apart"
                     ),
-                    None => "its slices differ from the first's; profile every part with the \
-                             same --slice-by (and the same slices: compare's base sets them)"
+                    None => "its slices differ from the first's and some were folded into \
+                             \"__other__\"; profile every part with the same --slice-by and a \
+                             --max-slices that keeps every slice apart"
                         .into(),
                 },
             });
         }
     }
-    let mut merged = first
-        .slices
-        .iter()
+    // Every slice, in the order the profiles first hold them.
+    let mut all: Vec<&SliceProfile> = Vec::new();
+    for s in profiles.iter().flat_map(|(_, d)| &d.slices) {
+        if !all.iter().any(|a| key(a) == key(s)) {
+            all.push(s);
+        }
+    }
+    let mut merged = all
+        .into_iter()
         .map(|s| {
-            let parts = profiles
+            let parts: Vec<_> = profiles
                 .iter()
-                .map(|(p, d)| {
-                    let t = d.find_slice(s);
-                    let t = t.ok_or_else(|| Error::Internal("a checked slice is gone".into()))?;
-                    Ok((p.clone(), d.slice(t)))
-                })
-                .collect::<Result<_>>()?;
+                .filter_map(|(p, d)| d.find_slice(s).map(|t| (p.clone(), d.slice(t))))
+                .collect();
             let merged = merge_profiles(parts)?;
             Ok(SliceProfile {
                 slice: s.slice.clone(),

@@ -216,12 +216,14 @@ type LabelParts = (String, [&'static str; 5], Vec<Vec<String>>);
 /// per feature with its concept shift, largest first.
 fn label_parts(c: &Comparison) -> Option<LabelParts> {
     let l = c.label_shift.as_ref()?;
-    let class = l
-        .class
-        .as_deref()
-        .map_or_else(|| "null".into(), value_label);
+    // Where no class's share moved there is no class to name (a null
+    // class is the rows without a label).
+    let class = match (l.linf > 0.0, l.class.as_deref()) {
+        (false, _) => String::new(),
+        (true, c) => format!(" at class {}", c.map_or_else(|| "null".into(), value_label)),
+    };
     let line = format!(
-        "label {}: {} (linf {} at class {class}, chi2 p {:.3e})",
+        "label {}: {} (linf {}{class}, chi2 p {:.3e})",
         l.column,
         if l.drifted { "SHIFTED" } else { "no shift" },
         metric(Some(l.linf)),

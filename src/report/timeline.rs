@@ -159,7 +159,7 @@ mod tests {
                 drifted: false,
                 undecided: false,
                 concept: None,
-                concept_drifted: false,
+                concept_drifted: None,
             }),
             vs_previous: None,
         }

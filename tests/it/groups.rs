@@ -464,7 +464,7 @@ fn compare_and_validate_report_each_slice() {
     }
     fails_with(
         &["merge", pb.to_str().unwrap(), plain.to_str().unwrap()],
-        &["plain.json", "slices differ"],
+        &["plain.json", "not by the first's columns"],
     );
 
     // validate: the new value is an anomaly of segment c only.

@@ -795,6 +795,105 @@ fn concept_tests_hold_their_level_on_unequal_sides() {
     assert!(ps[0] > 1e-4, "smallest p {}: {ps:?}", ps[0]);
 }
 
+/// `b` with the label's class `from` renamed `to`.
+fn rename_class(b: &RecordBatch, from: &str, to: &str) -> RecordBatch {
+    let y = b.column_by_name("y").unwrap().as_string::<i32>();
+    let renamed: StringArray = y
+        .iter()
+        .map(|v| v.map(|v| if v == from { to } else { v }))
+        .collect();
+    let mut cols = b.columns().to_vec();
+    let at = b.schema().index_of("y").unwrap();
+    cols[at] = Arc::new(renamed);
+    RecordBatch::try_new(b.schema(), cols).unwrap()
+}
+
+#[test]
+fn a_class_only_one_side_has_is_its_own_on_data_profiles_and_merges() {
+    // The base's classes are cat, dog and emu; the current's cat, dog and
+    // gnu. Compared on data, each side keeps its own classes (the base's
+    // do not fold the current's gnu into "__other__", where emu and gnu
+    // would pass for one class): the label shifted by emu's share, as
+    // between the two sides' stored profiles. Merged, the profiles hold
+    // all four classes, as the profile of both files' rows does.
+    let dir = tmp();
+    let path = |f: &str| dir.path().join(f).display().to_string();
+    let base = labelled_batch(41, 6_000);
+    let cur = rename_class(&labelled_batch(42, 6_000), "emu", "gnu");
+    let write = |name: &str, batches: &[RecordBatch]| {
+        write_parquet(
+            &dir.path().join(name),
+            batches,
+            parquet::basic::Compression::SNAPPY,
+            1_000,
+        )
+    };
+    write("b.parquet", std::slice::from_ref(&base));
+    write("c.parquet", std::slice::from_ref(&cur));
+    write("u.parquet", &[base, cur]);
+    let (code, on_data) = compare_json(dir.path(), "b.parquet", "c.parquet");
+    assert_eq!(code, Some(1), "{on_data}");
+    let shift = &on_data["label_shift"];
+    assert_eq!(shift["drifted"], true, "{shift}");
+    assert!(
+        ["emu", "gnu"].contains(&shift["class"].as_str().unwrap()),
+        "{shift}"
+    );
+    assert!(shift["linf"].as_f64().unwrap() > 0.25, "{shift}");
+    assert_eq!(shift["dof"], 4, "{shift}");
+    for (data, out) in [
+        ("b.parquet", "b.json"),
+        ("c.parquet", "c.json"),
+        ("u.parquet", "u.json"),
+    ] {
+        profile_labelled(&path(data), &path(out), &[]);
+    }
+    let (code, on_profiles) = compare_json(dir.path(), "b.json", "c.json");
+    assert_eq!(code, Some(1));
+    assert_eq!(on_profiles["label_shift"], on_data["label_shift"]);
+    // The same concepts (the data's comparison refines f's KS on the
+    // values, which profiles cannot).
+    let concepts = |c: &Value| -> Vec<Value> {
+        c["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["concept"].clone())
+            .collect()
+    };
+    assert_eq!(concepts(&on_profiles), concepts(&on_data));
+    assert_eq!(
+        concepts(&on_data).iter().filter(|c| c.is_object()).count(),
+        3
+    );
+    let o = skewer(&[
+        "merge",
+        &path("b.json"),
+        &path("c.json"),
+        "-o",
+        &path("m.json"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (m, u) = (
+        skewer::read_profile(&dir.path().join("m.json")).unwrap(),
+        skewer::read_profile(&dir.path().join("u.json")).unwrap(),
+    );
+    let slices = |p: &skewer::profile::DatasetProfile| {
+        let mut v: Vec<_> = p
+            .slices
+            .iter()
+            .map(|s| (s.slice.clone(), s.num_rows))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(slices(&m).len(), 5, "cat, dog, emu, gnu and null");
+    assert_eq!(slices(&m), slices(&u));
+    for (a, b) in m.features.iter().zip(&u.features) {
+        assert_eq!(a.label_table, b.label_table, "{}", a.name);
+    }
+}
+
 #[test]
 fn a_covariate_shift_far_from_the_base_is_no_concept() {
     // x ~ N(0, 1), then N(3, 1); P(y = 1 | x) the logistic of x on both

@@ -194,7 +194,7 @@ mod tests {
             drifted: d > 0.5,
             undecided: false,
             concept: None,
-            concept_drifted: false,
+            concept_drifted: None,
         })
     }
 
