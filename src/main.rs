@@ -941,16 +941,10 @@ fn run_timeline(a: TimelineArgs) -> anyhow::Result<u8> {
     let refs: Vec<(String, &profile::DatasetProfile)> =
         windows.iter().map(|(n, p)| (n.clone(), p)).collect();
     // Where labels differ, a step or the reference gets no concept.
-    let mut notes: Vec<String> = reference
-        .iter()
-        .chain(windows.first())
-        .collect::<Vec<_>>()
-        .windows(2)
-        .chain(windows.iter().collect::<Vec<_>>().windows(2))
-        .filter_map(|w| skewer::compare::concept::label_note(&w[0].0, &w[0].1, &w[1].0, &w[1].1))
-        .collect();
-    notes.dedup();
-    notes.iter().for_each(|n| eprintln!("note: {n}"));
+    let reference_named = reference.as_ref().map(|(n, p)| (n.as_str(), p));
+    for n in skewer::compare::timeline::label_notes(&refs, reference_named) {
+        eprintln!("note: {n}");
+    }
     let t = skewer::compare::timeline::timeline(
         &refs,
         reference.as_ref().map(|(n, p)| (n.as_str(), p)),

@@ -353,7 +353,21 @@ fn compare(
     let c = py
         .detach(|| skewer::compare::compare(&base, &current, &o, &b))
         .map_err(err)?;
+    let note = skewer::compare::concept::label_note("base", &base, "current", &current);
+    warn(py, note.iter())?;
     json_of(&c)
+}
+
+/// Each note as a `UserWarning` at the caller of skewer's function (as
+/// the CLI prints them on stderr).
+fn warn<'a>(py: Python<'_>, notes: impl Iterator<Item = &'a String>) -> PyResult<()> {
+    let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
+    for n in notes {
+        let message =
+            std::ffi::CString::new(n.as_str()).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        PyErr::warn(py, category.as_any(), &message, 2)?;
+    }
+    Ok(())
 }
 
 /// Each window's profile against the reference and the one before (as
@@ -382,18 +396,16 @@ fn timeline(
         .map(|t| parse_profile(t, "reference"))
         .transpose()?;
     let o = compare_options(threshold, alpha, bins)?;
+    let refs: Vec<(String, &DatasetProfile)> =
+        windows.iter().map(|(n, p)| (n.clone(), p)).collect();
+    let named = reference.as_ref().map(|p| ("reference", p));
     let t = py
-        .detach(|| {
-            let refs: Vec<(String, &DatasetProfile)> =
-                windows.iter().map(|(n, p)| (n.clone(), p)).collect();
-            skewer::compare::timeline::timeline(
-                &refs,
-                reference.as_ref().map(|p| ("reference", p)),
-                &o,
-                &Backend::cpu(),
-            )
-        })
+        .detach(|| skewer::compare::timeline::timeline(&refs, named, &o, &Backend::cpu()))
         .map_err(err)?;
+    warn(
+        py,
+        skewer::compare::timeline::label_notes(&refs, named).iter(),
+    )?;
     json_of(&t)
 }
 

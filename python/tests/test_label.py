@@ -53,6 +53,11 @@ def test_compare_reports_concept_shift_apart():
     assert quiet.concept_shifted == [] and quiet.label_shift["drifted"] is False
     with pytest.raises(Exception, match="not supported yet"):
         skewer.profile(rows(1), label="y", slice_by=["z"], backend="cpu")
+    # An unlabelled side: no label or concept shift, and a warning says so.
+    plain = skewer.profile(rows(3, concept=True), backend="cpu")
+    with pytest.warns(UserWarning, match="base is labelled by y and current is not"):
+        c = skewer.compare(base, plain)
+    assert c.concept_shifted == [] and c.label_shift is None
 
 
 def test_windows_and_timeline_with_a_label():
@@ -75,5 +80,7 @@ def test_windows_and_timeline_with_a_label():
     # Against a reference: the training data's profile.
     train = skewer.profile(rows(1), label="y", backend="cpu")
     assert skewer.timeline(windows, reference=train).concept("x") == "fast"
+    with pytest.warns(UserWarning, match="labelled by y and reference is not"):
+        skewer.timeline(windows, reference=skewer.profile(rows(1), backend="cpu"))
     with pytest.raises(Exception, match="two profiles are of the window"):
         skewer.timeline([windows[0], windows[0]])

@@ -205,6 +205,31 @@ pub fn in_order(
     Ok(windows)
 }
 
+/// Why steps of a timeline get no concept though profiles are labelled:
+/// the reference against the first window and each window against the
+/// one before, each reason once ([`super::concept::label_note`]).
+pub fn label_notes(
+    windows: &[(String, &DatasetProfile)],
+    reference: Option<(&str, &DatasetProfile)>,
+) -> Vec<String> {
+    let mut pairs: Vec<(&str, &DatasetProfile, &str, &DatasetProfile)> = Vec::new();
+    if let (Some((n, r)), Some((w, p))) = (reference, windows.first()) {
+        pairs.push((n, r, w, p));
+    }
+    for w in windows.windows(2) {
+        pairs.push((&w[0].0, w[0].1, &w[1].0, w[1].1));
+    }
+    let mut notes: Vec<String> = Vec::new();
+    for (a, x, b, y) in pairs {
+        if let Some(n) = super::concept::label_note(a, x, b, y) {
+            if !notes.contains(&n) {
+                notes.push(n);
+            }
+        }
+    }
+    notes
+}
+
 /// Compare each of `windows` (name, profile; in time order) with the
 /// `reference` (name, profile; the first window when absent) and with the
 /// window before.

@@ -471,8 +471,10 @@ pub(crate) fn check_label(ds: &Dataset, label: &str) -> Result<()> {
     }
     if !of_classes(f.data_type()) {
         let dt = f.data_type();
-        let numeric = matches!(dt, DataType::Float16 | DataType::Float32 | DataType::Float64)
-            || matches!(dt, DataType::Decimal128(..) | DataType::Decimal256(..));
+        let numeric = matches!(
+            dt,
+            DataType::Float16 | DataType::Float32 | DataType::Float64
+        ) || matches!(dt, DataType::Decimal128(..) | DataType::Decimal256(..));
         return Err(Error::InvalidOption(format!(
             "--label {label}: the column is {} in {source}; a label must be of classes \
              (integers, strings or booleans){}",
