@@ -945,12 +945,7 @@ fn run_timeline(a: TimelineArgs) -> anyhow::Result<u8> {
     for n in skewer::compare::timeline::label_notes(&refs, reference_named) {
         eprintln!("note: {n}");
     }
-    let t = skewer::compare::timeline::timeline(
-        &refs,
-        reference.as_ref().map(|(n, p)| (n.as_str(), p)),
-        &copts,
-        &Backend::cpu(),
-    )?;
+    let t = skewer::compare::timeline::timeline(&refs, reference_named, &copts, &Backend::cpu())?;
     let print = stdout_is_free(&[a.output.as_deref(), a.html.as_deref()])?;
     let mut inputs: Vec<&std::path::Path> = paths.iter().map(PathBuf::as_path).collect();
     inputs.extend(a.profiles.iter().map(PathBuf::as_path));

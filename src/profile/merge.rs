@@ -174,12 +174,12 @@ fn merge_slices(profiles: &[(PathBuf, DatasetProfile)]) -> Result<Vec<SliceProfi
         }
     }
     // Every slice, in the order the profiles first hold them.
-    let mut all: Vec<&SliceProfile> = Vec::new();
-    for s in profiles.iter().flat_map(|(_, d)| &d.slices) {
-        if !all.iter().any(|a| key(a) == key(s)) {
-            all.push(s);
-        }
-    }
+    let mut seen = std::collections::BTreeSet::new();
+    let all: Vec<&SliceProfile> = profiles
+        .iter()
+        .flat_map(|(_, d)| &d.slices)
+        .filter(|s| seen.insert(key(s)))
+        .collect();
     let mut merged = all
         .into_iter()
         .map(|s| {
