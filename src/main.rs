@@ -940,12 +940,13 @@ fn run_timeline(a: TimelineArgs) -> anyhow::Result<u8> {
     };
     let refs: Vec<(String, &profile::DatasetProfile)> =
         windows.iter().map(|(n, p)| (n.clone(), p)).collect();
-    // Where labels differ, a step or the reference gets no concept.
     let reference_named = reference.as_ref().map(|(n, p)| (n.as_str(), p));
-    for n in skewer::compare::timeline::label_notes(&refs, reference_named) {
+    let t = skewer::compare::timeline::timeline(&refs, reference_named, &copts, &Backend::cpu())?;
+    // What the timeline leaves out: the reference's missing columns,
+    // concepts where labels differ.
+    for n in skewer::compare::timeline::notes(&refs, reference_named) {
         eprintln!("note: {n}");
     }
-    let t = skewer::compare::timeline::timeline(&refs, reference_named, &copts, &Backend::cpu())?;
     let print = stdout_is_free(&[a.output.as_deref(), a.html.as_deref()])?;
     let mut inputs: Vec<&std::path::Path> = paths.iter().map(PathBuf::as_path).collect();
     inputs.extend(a.profiles.iter().map(PathBuf::as_path));

@@ -402,10 +402,7 @@ fn timeline(
     let t = py
         .detach(|| skewer::compare::timeline::timeline(&refs, named, &o, &Backend::cpu()))
         .map_err(err)?;
-    warn(
-        py,
-        skewer::compare::timeline::label_notes(&refs, named).iter(),
-    )?;
+    warn(py, skewer::compare::timeline::notes(&refs, named).iter())?;
     json_of(&t)
 }
 

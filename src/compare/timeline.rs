@@ -176,6 +176,21 @@ impl Timeline {
 pub fn in_order(
     mut windows: Vec<(String, DatasetProfile)>,
 ) -> Result<Vec<(String, DatasetProfile)>> {
+    if windows.is_empty() {
+        return Err(Error::InvalidOption(
+            "no profiles to put in a timeline (an empty folder?)".into(),
+        ));
+    }
+    // A profile that is no window's among windows (a training profile
+    // left in the folder): it would be taken for a window.
+    if windows.iter().any(|(_, p)| p.window.is_some()) {
+        if let Some((name, _)) = windows.iter().find(|(_, p)| p.window.is_none()) {
+            return Err(Error::InvalidOption(format!(
+                "{name}: not a window's profile (as `skewer profile --window` writes them), \
+                 among windows: give the windows alone, and a training profile as --reference"
+            )));
+        }
+    }
     for (name, p) in &mut windows {
         if let Some(w) = &p.window {
             *name = w.start.clone();
@@ -205,10 +220,12 @@ pub fn in_order(
     Ok(windows)
 }
 
-/// Why steps of a timeline get no concept though profiles are labelled:
-/// the reference against the first window and each window against the
-/// one before, each reason once ([`super::concept::label_note`]).
-pub fn label_notes(
+/// What a timeline leaves out, to say beside it: features of the windows
+/// that the reference lacks (their steps against it are none), and why
+/// steps get no concept though profiles are labelled (the reference
+/// against the first window and each window against the one before, each
+/// reason once: [`super::concept::label_note`]).
+pub fn notes(
     windows: &[(String, &DatasetProfile)],
     reference: Option<(&str, &DatasetProfile)>,
 ) -> Vec<String> {
@@ -220,6 +237,27 @@ pub fn label_notes(
         pairs.push((&w[0].0, w[0].1, &w[1].0, w[1].1));
     }
     let mut notes: Vec<String> = Vec::new();
+    if let Some((n, r)) = reference {
+        let time = time_columns(windows);
+        let mut missing: Vec<&str> = Vec::new();
+        for (_, p) in windows {
+            for f in &p.features {
+                let name = f.name.as_str();
+                if !time.contains(&name)
+                    && !missing.contains(&name)
+                    && !r.features.iter().any(|g| g.name == name)
+                {
+                    missing.push(name);
+                }
+            }
+        }
+        if !missing.is_empty() {
+            notes.push(format!(
+                "{n} has no column {}: those are not compared with it",
+                missing.join(", ")
+            ));
+        }
+    }
     for (a, x, b, y) in pairs {
         if let Some(n) = super::concept::label_note(a, x, b, y) {
             if !notes.contains(&n) {
@@ -228,6 +266,15 @@ pub fn label_notes(
         }
     }
     notes
+}
+
+/// The windows' time columns (`--window`'s), which are no features of a
+/// timeline.
+fn time_columns<'a>(windows: &[(String, &'a DatasetProfile)]) -> Vec<&'a str> {
+    windows
+        .iter()
+        .filter_map(|(_, p)| Some(p.window.as_ref()?.column.as_str()))
+        .collect()
 }
 
 /// Compare each of `windows` (name, profile; in time order) with the
@@ -251,21 +298,37 @@ pub fn timeline(
         (None, Some((_, p))) => ("first window".to_string(), Some(*p)),
         (None, None) => ("first window".to_string(), None),
     };
-    // The features, in the reference's order, then any new ones; not the
-    // windows' time column, which moves by a window each time.
-    let time: Vec<&str> = windows
-        .iter()
-        .filter_map(|(_, p)| Some(p.window.as_ref()?.column.as_str()))
-        .collect();
+    // The windows' features, in the reference's order, then any new
+    // ones; not the windows' time column, which moves by a window each
+    // time. A reference's column no window has is no feature of the
+    // timeline; a window's column the reference lacks has no steps
+    // against it (a note says so), rather than a creep from the start.
+    let time = time_columns(windows);
+    let in_windows = |name: &str| {
+        !time.contains(&name)
+            && windows
+                .iter()
+                .any(|(_, p)| p.features.iter().any(|f| f.name == name))
+    };
     let mut names: Vec<String> = Vec::new();
     for p in ref_profile
         .into_iter()
         .chain(windows.iter().map(|(_, p)| *p))
     {
         for f in &p.features {
-            if !names.contains(&f.name) && !time.contains(&f.name.as_str()) {
+            if !names.contains(&f.name) && in_windows(&f.name) {
                 names.push(f.name.clone());
             }
+        }
+    }
+    if let Some((n, r)) = reference {
+        if !names
+            .iter()
+            .any(|f| r.features.iter().any(|g| g.name == *f))
+        {
+            return Err(Error::InvalidOption(format!(
+                "the reference {n} has none of the windows' columns"
+            )));
         }
     }
     let mut vs_ref = Vec::with_capacity(windows.len());
@@ -274,7 +337,11 @@ pub fn timeline(
         vs_ref.push(match (reference, i) {
             (None, 0) => None,
             _ => match ref_profile {
-                Some(r) => Some(by_name(compare(r, p, opts, backend)?)),
+                Some(r) => {
+                    let mut steps = by_name(compare(r, p, opts, backend)?);
+                    steps.retain(|name, _| r.features.iter().any(|f| f.name == *name));
+                    Some(steps)
+                }
                 None => None,
             },
         });

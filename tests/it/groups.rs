@@ -242,6 +242,58 @@ fn a_timeline_tells_slow_drift_from_fast() {
     assert!(o.status.success(), "{}", stderr(&o));
     run(&["--reference", tr]);
 
+    // A reference without one of the windows' columns: that column has
+    // no steps against it (not a creep from the first window), and a
+    // note says so; one with none of them is refused.
+    let narrow = dir.path().join("narrow.json");
+    let nr = narrow.to_str().unwrap();
+    let tp = train_rows.to_str().unwrap();
+    let o = skewer(&[
+        "profile",
+        tp,
+        "--columns",
+        "steady,creep,jump",
+        "-o",
+        nr,
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = skewer(&["timeline", d, "--reference", nr, "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("narrow.json has no column cat"),
+        "{}",
+        stderr(&o)
+    );
+    let t: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let cat = t["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "cat")
+        .unwrap();
+    assert_eq!(cat["drift"], "none", "{cat}");
+    assert!(cat["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["vs_reference"].is_null()));
+    let o = skewer(&["profile", tp, "--columns", "ts", "-o", nr, "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    fails_with(
+        &["timeline", d, "--reference", nr],
+        &["narrow.json", "none of the windows' columns"],
+    );
+    // A profile that is no window's among windows (a training profile
+    // beside them) is refused by name, and so is an empty folder.
+    fails_with(
+        &["timeline", tr, d],
+        &["train.json", "not a window's profile"],
+    );
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    fails_with(&["timeline", empty.to_str().unwrap()], &["no profiles"]);
+
     let page = dir.path().join("timeline.html");
     let o = skewer(&[
         "timeline",
