@@ -796,6 +796,14 @@ fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
         write_tfdv_anomalies(path, &schema, &anomalies)?;
     }
     let source = a.file.display().to_string();
+    for s in slices.iter().filter(|s| !s.not_compared_with.is_empty()) {
+        eprintln!(
+            "note: {source}, slice {}: not compared with the {} data, which has no such \
+             slice (it lacks the values, or folds them into __other__)",
+            skewer::report::slice_name(&s.slice),
+            s.not_compared_with.join(" or the ")
+        );
+    }
     if !print {
         // An output file is `-`: it went to standard output instead.
     } else if a.format.json {

@@ -268,6 +268,10 @@ fn slice_parts(c: &Comparison) -> ([&'static str; 4], Vec<Vec<String>>) {
                 .map(|f| f.name.as_str())
                 .collect();
             let what = match (s.base_rows, s.current_rows) {
+                // The two sides keep different slices apart.
+                (None, _) | (_, None) if s.other => {
+                    "not compared: the sides fold different values".to_string()
+                }
                 (None, _) => "only in the current".to_string(),
                 (_, None) => "only in the base".to_string(),
                 _ if drifted.is_empty() => "none".to_string(),
@@ -391,7 +395,15 @@ pub fn anomalies_markdown(source: &str, list: &[Anomaly]) -> String {
         if list.is_empty() {
             "no anomalies".to_string()
         } else {
-            format!("{} anomalies", list.len())
+            format!(
+                "{} {}",
+                list.len(),
+                if list.len() == 1 {
+                    "anomaly"
+                } else {
+                    "anomalies"
+                }
+            )
         }
     );
     out.push_str(&format!("Data: {}\n\n", table::md_cell(source)));

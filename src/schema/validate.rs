@@ -99,6 +99,11 @@ pub struct SliceAnomalies {
     pub other: bool,
     pub num_rows: u64,
     pub anomalies: Vec<Anomaly>,
+    /// "previous", "training": given, but without this slice to compare
+    /// with (it lacks the values, or folds them into "__other__"), so
+    /// the slice's drift or skew is not checked against it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_compared_with: Vec<String>,
 }
 
 /// [`validate`] each slice of `p`, against the same slice of the previous
@@ -111,7 +116,7 @@ pub fn validate_slices(
     checks: &Checks,
 ) -> Result<Vec<SliceAnomalies>> {
     let same = |other: Option<&DatasetProfile>, s: &crate::profile::SliceProfile| {
-        other.and_then(|o| o.find_slice(s).map(|t| o.slice(t)))
+        other.and_then(|o| o.counterpart(p, s).map(|t| o.slice(t)))
     };
     p.slices
         .iter()
@@ -128,11 +133,22 @@ pub fn validate_slices(
                     data: None,
                 },
             )?;
+            let missing = |given: Option<&DatasetProfile>, has: bool, name: &str| {
+                (given.is_some() && !has).then(|| name.to_string())
+            };
+            let not_compared_with = [
+                missing(checks.previous, previous.is_some(), "previous"),
+                missing(checks.training, training.is_some(), "training"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
             Ok(SliceAnomalies {
                 slice: s.slice.clone(),
                 other: s.other,
                 num_rows: s.num_rows,
                 anomalies,
+                not_compared_with,
             })
         })
         .collect()

@@ -545,6 +545,72 @@ fn compare_and_validate_report_each_slice() {
         .map(|s| s["slice"]["seg"].as_str().unwrap())
         .collect();
     assert_eq!(with_anomalies, ["c"]);
+
+    // Profiles that fold different values into "__other__": their
+    // "other"s are not compared with each other, and validate says which
+    // slices have nothing to compare with in --previous.
+    let (b1, c2) = (dir.path().join("base1.json"), dir.path().join("cur2.json"));
+    for (data, out, max) in [(b, &b1, "1"), (cu, &c2, "2")] {
+        let o = skewer(&[
+            "profile",
+            data,
+            "--slice-by",
+            "seg",
+            "--max-slices",
+            max,
+            "-o",
+            out.to_str().unwrap(),
+            "--quiet",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let (b1, c2) = (b1.to_str().unwrap(), c2.to_str().unwrap());
+    let o = skewer(&["compare", b1, c2, "--json", "--quiet"]);
+    let cmp: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let others: Vec<(Value, Value, usize)> = cmp["slices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["other"] == true)
+        .map(|s| {
+            let n = s["features"].as_array().unwrap().len();
+            (s["base_rows"].clone(), s["current_rows"].clone(), n)
+        })
+        .collect();
+    assert_eq!(others.len(), 2, "{others:?}");
+    assert!(others
+        .iter()
+        .all(|(b, c, n)| (b.is_null() != c.is_null()) && *n == 0));
+    let apart: Vec<String> = skewer::read_profile(std::path::Path::new(b1))
+        .unwrap()
+        .slices
+        .iter()
+        .filter(|s| !s.other)
+        .map(|s| s.slice["seg"].clone().unwrap())
+        .collect();
+    assert_eq!(apart.len(), 1);
+    let o = skewer(&[
+        "validate",
+        cu,
+        "--schema",
+        s,
+        "--slice-by",
+        "seg",
+        "--previous",
+        b1,
+        "--json",
+    ]);
+    assert!(
+        stderr(&o).contains("not compared with the previous data"),
+        "{}",
+        stderr(&o)
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    for sl in v["slices"].as_array().unwrap() {
+        let seg = sl["slice"]["seg"].as_str().unwrap();
+        let unchecked = sl["not_compared_with"] == serde_json::json!(["previous"]);
+        assert_eq!(unchecked, !apart.iter().any(|a| a == seg), "{sl}");
+    }
 }
 
 #[test]
