@@ -314,12 +314,13 @@ struct Registry {
 
 impl Keys {
     fn new(
-        schema: &arrow::datatypes::Schema,
+        ds: &Dataset,
         by: &GroupBy,
         source: &str,
         max: usize,
         label: Option<String>,
     ) -> Result<Keys> {
+        let schema = ds.schema();
         let mut cols = Vec::new();
         for name in by.columns() {
             let c = schema
@@ -348,9 +349,16 @@ impl Keys {
                     return Err(Error::BadDataset {
                         path: source.into(),
                         detail: format!(
-                            "--window: column {column:?} is {}, not a timestamp or a date \
-                             (a CSV column can be read as one with --type {column}=timestamp[s])",
-                            type_name(dt)
+                            "--window: column {column:?} is {}, not a timestamp or a date{}",
+                            type_name(dt),
+                            match ds.has_csv() {
+                                true => format!(
+                                    " (a CSV column of ISO 8601 times, such as \
+                                     2026-01-05T10:00:00, is read as one with --type \
+                                     {column}=timestamp[s]; numbers of seconds are not)"
+                                ),
+                                false => String::new(),
+                            }
                         ),
                     });
                 }
@@ -907,7 +915,7 @@ pub fn profile_groups(
         0 => MAX_GROUPS,
         n => (MAX_SKETCH_BYTES / n).clamp(1, MAX_GROUPS as u64) as usize,
     };
-    let keys = Keys::new(ds.schema(), by, &source, max, opts.label.clone())?;
+    let keys = Keys::new(ds, by, &source, max, opts.label.clone())?;
     let with_whole = matches!(by, GroupBy::Slices(_));
     let session = opts.backend.session(opts.keep());
     let ncols = ds.schema().fields().len();

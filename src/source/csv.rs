@@ -178,3 +178,62 @@ pub fn reader<R: Read>(
     }
     b.build(r)
 }
+
+/// A CSV batch's error, with the column named and the line as a file's
+/// line (arrow-csv names the column by its index in the file and counts
+/// records from 0, the header included: the line of a record is one more,
+/// where no quoted field spans lines).
+pub fn read_error(path: &Path, schema: &Schema, e: arrow::error::ArrowError) -> Error {
+    let text = e.to_string();
+    let parsed = text
+        .split_once("Error parsing column ")
+        .and_then(|(_, rest)| {
+            let (col, rest) = rest.split_once(" at line ")?;
+            let (line, why) = rest.split_once(": ")?;
+            let field = schema.fields().get(col.parse::<usize>().ok()?)?;
+            Some((
+                field.name().clone(),
+                line.parse::<u64>().ok()?,
+                why.to_string(),
+            ))
+        });
+    match parsed {
+        Some((column, line, why)) => Error::BadDataset {
+            path: path.into(),
+            detail: format!(
+                "cannot read CSV: column {column:?}, line {}: {}",
+                line + 1,
+                why.trim_start_matches("Parser error: ")
+            ),
+        },
+        None => Error::arrow(path, "cannot read CSV", e),
+    }
+}
+
+#[cfg(test)]
+mod read_error_tests {
+    use super::*;
+
+    #[test]
+    fn names_the_column_and_the_files_line() {
+        let schema = Schema::new(vec![
+            Field::new("v", DataType::Int64, true),
+            Field::new("ts", DataType::Utf8, true),
+        ]);
+        let e = arrow::error::ArrowError::ParseError(
+            "Error parsing column 1 at line 3: Parser error: Error parsing timestamp from 'bad'"
+                .into(),
+        );
+        let msg = read_error(Path::new("d.csv"), &schema, e).to_string();
+        assert!(msg.contains("d.csv"), "{msg}");
+        assert!(
+            msg.contains("column \"ts\", line 4: Error parsing timestamp from 'bad'"),
+            "{msg}"
+        );
+        // Anything else is arrow's message as it is.
+        let e = arrow::error::ArrowError::ParseError("something else".into());
+        assert!(read_error(Path::new("d.csv"), &schema, e)
+            .to_string()
+            .contains("something else"));
+    }
+}

@@ -407,6 +407,12 @@ impl Dataset {
 
     /// The files read, by the names the user gave them (a folder's or a
     /// glob's files each by its path under it).
+    /// Whether any of the files is CSV (whose column types come from the
+    /// text, or `--type`).
+    pub fn has_csv(&self) -> bool {
+        self.inputs.iter().any(|i| i.format == Format::Csv)
+    }
+
     pub fn sources(&self) -> Vec<String> {
         self.inputs
             .iter()
@@ -665,7 +671,7 @@ impl Dataset {
                 .map_err(|e| Error::arrow(name, "cannot read CSV", e))?;
                 let mut seen = 0;
                 for batch in r {
-                    let batch = batch.map_err(|e| Error::arrow(name, "cannot read CSV", e))?;
+                    let batch = batch.map_err(|e| csv::read_error(name, &input.file_schema, e))?;
                     let now = counter.load(Ordering::Relaxed);
                     f(batch, now - seen)?;
                     seen = now;

@@ -230,6 +230,25 @@ fn csv_options_and_stated_types() {
     let prof = profile_files(&[q], &src, &Default::default()).unwrap();
     assert_eq!(prof.features[0].name, "column_1");
     assert_eq!(prof.num_rows, 2);
+
+    // A value that does not parse as its stated type: the file, the
+    // column by name and the file's line.
+    let bad = dir.path().join("bad_ts.csv");
+    std::fs::write(
+        &bad,
+        "v,ts\n1,2026-01-01T00:00:00\n2,2026-01-01T01:00:00\n3,bad\n",
+    )
+    .unwrap();
+    fails_with(
+        &[
+            "profile",
+            bad.to_str().unwrap(),
+            "--type",
+            "ts=timestamp[s]",
+            "--quiet",
+        ],
+        &["bad_ts.csv", "column \"ts\", line 4", "'bad'"],
+    );
 }
 
 #[test]
