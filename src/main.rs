@@ -1379,6 +1379,13 @@ fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
             bail!("--window writes one profile per window into a folder: -o cannot be -");
         }
         refuse_overwrite(dir, "-o", &others[..a.files.len()])?;
+        // Before reading anything: a file where the folder should be.
+        if dir.exists() && !dir.is_dir() {
+            bail!(
+                "{}: --window writes one profile per window into a folder, and this is a file",
+                dir.display()
+            );
+        }
         let ds = Dataset::open(&a.files, &src)?;
         let bar = skewer::report::progress::Bar::new(!a.data.quiet);
         let column = by.columns().remove(0);

@@ -374,6 +374,23 @@ fn groups_refuse_what_they_cannot_group() {
     );
     fails_with(&["profile", f, "--window", "ts_ms=1y", "-o", o], &["1y"]);
     fails_with(&["profile", f, "--window", "ts_ms=1d"], &["-o"]);
+    // Parquet's types are the file's: no hint about CSV's --type.
+    let e = stderr(&skewer(&["profile", f, "--window", "f64=1d", "-o", o]));
+    assert!(!e.contains("--type"), "{e}");
+    // A file where the windows' folder should be, before anything is read.
+    let taken = dir.path().join("taken.json");
+    std::fs::write(&taken, "{}").unwrap();
+    fails_with(
+        &[
+            "profile",
+            f,
+            "--window",
+            "ts_ms=1d",
+            "-o",
+            taken.to_str().unwrap(),
+        ],
+        &["taken.json", "into a folder, and this is a file"],
+    );
     fails_with(
         &["profile", f, "--slice-by", "nope"],
         &["d.parquet", "nope"],
