@@ -33,7 +33,7 @@
 //! bin's raw P(y) rises though P(y | x) has not moved.
 //!
 //! Its test is stratified by the cells: in each bin, the generalized
-//! Cochran–Mantel–Haenszel statistic ([`Stratified`]) of the classes
+//! Cochran–Mantel–Haenszel statistic (`Stratified`) of the classes
 //! between the two profiles over the bin's cells, which sums each class's
 //! departure from its expectation over the cells before squaring, so that
 //! thousands of cells of a few values each keep its level; the bins'

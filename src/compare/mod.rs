@@ -219,7 +219,7 @@ pub fn compare_slices(
     }
     let mut out = Vec::new();
     for b in &base.slices {
-        let c = cur.counterpart(base, b);
+        let c = cur.find_slice(b);
         let features = match c {
             Some(c) => compare(&base.slice(b), &cur.slice(c), opts, backend)?.features,
             None => Vec::new(),
@@ -232,11 +232,7 @@ pub fn compare_slices(
             features,
         });
     }
-    for c in cur
-        .slices
-        .iter()
-        .filter(|c| base.counterpart(cur, c).is_none())
-    {
+    for c in cur.slices.iter().filter(|c| base.find_slice(c).is_none()) {
         out.push(SliceComparison {
             slice: c.slice.clone(),
             other: c.other,

@@ -339,7 +339,12 @@ pub fn timeline(
             _ => match ref_profile {
                 Some(r) => {
                     let mut steps = by_name(compare(r, p, opts, backend)?);
-                    steps.retain(|name, _| r.features.iter().any(|f| f.name == *name));
+                    // A given reference's missing columns: no steps (a
+                    // note says so). Against the first window, a new
+                    // column is a change.
+                    if reference.is_some() {
+                        steps.retain(|name, _| r.features.iter().any(|f| f.name == *name));
+                    }
                     Some(steps)
                 }
                 None => None,

@@ -96,30 +96,6 @@ impl DatasetProfile {
             .find(|t| t.slice == s.slice && t.other == s.other)
     }
 
-    /// This profile's slice to compare with `from`'s slice `s`: the one
-    /// of the same values; for "other", only where both profiles keep the
-    /// same slices apart (else their "other"s fold different values).
-    pub fn counterpart(&self, from: &DatasetProfile, s: &SliceProfile) -> Option<&SliceProfile> {
-        if s.other {
-            fn apart(
-                p: &DatasetProfile,
-            ) -> Vec<&std::collections::BTreeMap<String, Option<String>>> {
-                let mut v: Vec<_> = p
-                    .slices
-                    .iter()
-                    .filter(|t| !t.other)
-                    .map(|t| &t.slice)
-                    .collect();
-                v.sort();
-                v
-            }
-            if apart(self) != apart(from) {
-                return None;
-            }
-        }
-        self.find_slice(s)
-    }
-
     /// Whether this skewer can use a profile read from outside: its format
     /// version, its options, unique feature names, every numeric feature's
     /// sketch, and every value's `value_hex`.

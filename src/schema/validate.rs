@@ -116,7 +116,7 @@ pub fn validate_slices(
     checks: &Checks,
 ) -> Result<Vec<SliceAnomalies>> {
     let same = |other: Option<&DatasetProfile>, s: &crate::profile::SliceProfile| {
-        other.and_then(|o| o.counterpart(p, s).map(|t| o.slice(t)))
+        other.and_then(|o| o.find_slice(s).map(|t| o.slice(t)))
     };
     p.slices
         .iter()

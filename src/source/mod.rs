@@ -405,14 +405,14 @@ impl Dataset {
         &self.schema
     }
 
-    /// The files read, by the names the user gave them (a folder's or a
-    /// glob's files each by its path under it).
     /// Whether any of the files is CSV (whose column types come from the
     /// text, or `--type`).
     pub fn has_csv(&self) -> bool {
         self.inputs.iter().any(|i| i.format == Format::Csv)
     }
 
+    /// The files read, by the names the user gave them (a folder's or a
+    /// glob's files each by its path under it).
     pub fn sources(&self) -> Vec<String> {
         self.inputs
             .iter()
