@@ -182,28 +182,43 @@ pub fn reader<R: Read>(
 /// A CSV batch's error, with the column named and the line as a file's
 /// line (arrow-csv names the column by its index in the file and counts
 /// records from 0, the header included: the line of a record is one more,
-/// where no quoted field spans lines).
+/// where no quoted field spans lines). arrow-csv words it two ways: times
+/// ("Error parsing column C at line L: why") and every other type
+/// ("Error while parsing value 'V' as type 'T' for column C at line L.
+/// Row data: '…'", whose row is left out: the line finds it).
 pub fn read_error(path: &Path, schema: &Schema, e: arrow::error::ArrowError) -> Error {
     let text = e.to_string();
-    let parsed = text
-        .split_once("Error parsing column ")
-        .and_then(|(_, rest)| {
-            let (col, rest) = rest.split_once(" at line ")?;
-            let (line, why) = rest.split_once(": ")?;
-            let field = schema.fields().get(col.parse::<usize>().ok()?)?;
-            Some((
-                field.name().clone(),
-                line.parse::<u64>().ok()?,
-                why.to_string(),
-            ))
-        });
-    match parsed {
+    let column = |c: &str| {
+        Some(
+            schema
+                .fields()
+                .get(c.parse::<usize>().ok()?)?
+                .name()
+                .clone(),
+        )
+    };
+    let times = || {
+        let (_, rest) = text.split_once("Error parsing column ")?;
+        let (col, rest) = rest.split_once(" at line ")?;
+        let (line, why) = rest.split_once(": ")?;
+        let why = why.trim_start_matches("Parser error: ").to_string();
+        Some((column(col)?, line.parse::<u64>().ok()?, why))
+    };
+    let values = || {
+        let (_, rest) = text.split_once("Error while parsing value '")?;
+        let (value, rest) = rest.split_once("' as type '")?;
+        let (ty, rest) = rest.split_once("' for column ")?;
+        let (col, rest) = rest.split_once(" at line ")?;
+        let (line, _) = rest.split_once(". Row data: ")?;
+        let why = format!("'{value}' is not a valid {ty}");
+        Some((column(col)?, line.parse::<u64>().ok()?, why))
+    };
+    match times().or_else(values) {
         Some((column, line, why)) => Error::BadDataset {
             path: path.into(),
             detail: format!(
-                "cannot read CSV: column {column:?}, line {}: {}",
-                line + 1,
-                why.trim_start_matches("Parser error: ")
+                "cannot read CSV: column {column:?}, line {}: {why}",
+                line + 1
             ),
         },
         None => Error::arrow(path, "cannot read CSV", e),
@@ -230,6 +245,18 @@ mod read_error_tests {
             msg.contains("column \"ts\", line 4: Error parsing timestamp from 'bad'"),
             "{msg}"
         );
+        // Every other type's wording; the row's data is left out.
+        let e = arrow::error::ArrowError::ParseError(
+            "Parser error: Error while parsing value '2.x' as type 'Int64' for column 0 at line 2. \
+             Row data: '[2.x,secret]'"
+                .into(),
+        );
+        let msg = read_error(Path::new("d.csv"), &schema, e).to_string();
+        assert!(
+            msg.contains("column \"v\", line 3: '2.x' is not a valid Int64"),
+            "{msg}"
+        );
+        assert!(!msg.contains("secret"), "{msg}");
         // Anything else is arrow's message as it is.
         let e = arrow::error::ArrowError::ParseError("something else".into());
         assert!(read_error(Path::new("d.csv"), &schema, e)

@@ -106,7 +106,10 @@ fn bad_inputs_fail_clearly() {
     std::fs::write(d("types.csv"), "a,b\n1,2\nx,4\n").unwrap();
     fails_with(
         &["profile", &d("types.csv"), "--type", "a=int64"],
-        &["types.csv", "x"],
+        &[
+            "types.csv",
+            "column \"a\", line 3: 'x' is not a valid Int64",
+        ],
     );
     fails_with(
         &["profile", &example(), "--columns", "f_normal,nope"],
