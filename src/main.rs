@@ -167,8 +167,9 @@ struct LabelArgs {
     /// (docs/label.md).
     #[arg(long, value_name = "COL", conflicts_with = "slice_by")]
     label: Option<String>,
-    /// Classes of the label counted apart: the largest by rows; the rest
-    /// are folded into one "__other__" class.
+    /// Classes of the label counted apart: the largest by rows (with
+    /// --window, over all the windows, the same in each); the rest are
+    /// folded into one "__other__" class.
     #[arg(long, default_value_t = engine::DEFAULT_MAX_SLICES, requires = "label")]
     max_classes: usize,
 }

@@ -1074,10 +1074,15 @@ fn targets(
             })
             .collect(),
         GroupBy::Slices(s) => sliced(None, Label::Other, groups, s, fresh),
-        // Each window (in time order) and its classes.
+        // Each window (in time order) and its classes: the same classes
+        // apart in every window, the largest over all of them.
         GroupBy::Windows {
             classes: Some(s), ..
         } => {
+            let s = &Slicing {
+                only: Some(s.only.clone().unwrap_or_else(|| largest(&groups, s.max))),
+                ..s.clone()
+            };
             let mut out = Vec::new();
             let mut groups = groups.into_iter().peekable();
             while let Some(first) = groups.next() {
@@ -1098,8 +1103,22 @@ fn targets(
 /// A group's label, slot, rows and pass-one states.
 type Part = (Label, usize, u64, Vec<ColState>);
 
+/// The `max` values (slices, or classes over every window) with the most
+/// rows in `groups`, largest first (ties in the order of their values).
+fn largest(groups: &[Part], max: usize) -> Vec<Vec<Option<String>>> {
+    let mut rows: BTreeMap<&Vec<Option<String>>, u64> = BTreeMap::new();
+    for (label, _, n, _) in groups {
+        if let Some(v) = label.values() {
+            *rows.entry(v).or_default() += n;
+        }
+    }
+    let mut rows: Vec<_> = rows.into_iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    rows.into_iter().take(max).map(|(v, _)| v.clone()).collect()
+}
+
 /// The whole of `groups` (labelled `whole`), then each group apart (the
-/// largest `s.max`, or `s.only`), then the fold of the rest (labelled
+/// largest `s.max` of them, or `s.only`), then the fold of the rest (labelled
 /// `other`). Every row is in a group: the whole is the merge of the
 /// groups, in the order of their values (as `groups` come), and its pass
 /// two reads every group's slot.
@@ -1122,19 +1141,15 @@ fn sliced(
         rows: groups.iter().map(|g| g.2).sum(),
         states,
     }];
-    // How many come first and are profiled apart.
-    let apart = match &s.only {
-        Some(only) => {
-            // Another profile's slices, in its order.
-            let at = |l: &Label| l.values().and_then(|v| only.iter().position(|o| o == v));
-            groups.sort_by_key(|g| (at(&g.0).unwrap_or(usize::MAX), g.0.clone()));
-            groups.iter().filter(|g| at(&g.0).is_some()).count()
-        }
-        None => {
-            groups.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
-            s.max.min(groups.len())
-        }
-    };
+    // Those profiled apart come first, in the order of `only` (another
+    // profile's slices, or the classes chosen over every window), else
+    // largest first.
+    let only = s.only.clone().unwrap_or_else(|| largest(&groups, s.max));
+    let at: HashMap<&Vec<Option<String>>, usize> =
+        only.iter().enumerate().map(|(i, v)| (v, i)).collect();
+    let at = |l: &Label| l.values().and_then(|v| at.get(v).copied());
+    groups.sort_by_cached_key(|g| (at(&g.0).unwrap_or(usize::MAX), g.0.clone()));
+    let apart = groups.iter().filter(|g| at(&g.0).is_some()).count();
     let mut rest = groups.split_off(apart);
     out.extend(
         groups

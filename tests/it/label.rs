@@ -649,6 +649,73 @@ fn windows_with_a_label_are_each_days_labelled_profile_on_every_backend() {
     assert_eq!(x["drift"], "none");
 }
 
+#[test]
+fn every_window_keeps_the_same_classes_apart() {
+    // Class "a" is the larger on day 1, "b" on day 2 and over both: with
+    // one class apart, both windows keep "b" apart and fold "a".
+    let dir = tmp();
+    let day0 = 1_772_323_200i64; // 2026-03-01T00:00:00Z
+    let (mut x, mut y, mut ts) = (Vec::new(), Vec::new(), Vec::new());
+    for (d, a, b) in [(0i64, 600, 400), (1, 300, 700)] {
+        for i in 0..a + b {
+            x.push(i as f64);
+            y.push(if i < a { "a" } else { "b" });
+            ts.push(day0 + d * 86_400 + i);
+        }
+    }
+    let schema = Schema::new(vec![
+        Field::new("x", DataType::Float64, false),
+        Field::new("y", DataType::Utf8, false),
+        Field::new("ts", DataType::Timestamp(TimeUnit::Second, None), false),
+    ]);
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(Float64Array::from(x)),
+        Arc::new(StringArray::from(y)),
+        Arc::new(TimestampSecondArray::from(ts)),
+    ];
+    let b = RecordBatch::try_new(Arc::new(schema), cols).unwrap();
+    let file = dir.path().join("days.parquet");
+    write_parquet(&file, &[b], parquet::basic::Compression::SNAPPY, 512);
+    let out = dir.path().join("w");
+    profile_labelled(
+        file.to_str().unwrap(),
+        out.to_str().unwrap(),
+        &["--window", "ts=1d", "--max-classes", "1"],
+    );
+    let mut files: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let classes: Vec<Vec<(String, u64)>> = files
+        .iter()
+        .map(|f| {
+            let p: Value = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
+            let slices = p["slices"].as_array().unwrap();
+            slices
+                .iter()
+                .map(|s| {
+                    let y = s["slice"]["y"].as_str().unwrap().to_string();
+                    (y, s["num_rows"].as_u64().unwrap())
+                })
+                .collect()
+        })
+        .collect();
+    let c = |y: &str, n| (y.to_string(), n);
+    assert_eq!(
+        classes,
+        vec![
+            vec![c("b", 400), c("__other__", 600)],
+            vec![c("b", 700), c("__other__", 300)]
+        ]
+    );
+    // The two windows compare class by class: "a" moved from 60% to 30%.
+    let o = skewer(&["timeline", out.to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let t: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(by_name(&t, "y")["drift"], "fast", "{t}");
+}
+
 /// Rows where nothing depends on anything: `x` uniform, `k` one of 1,000
 /// integers (sparse cells), `z` one of 30 strings, and a label of four
 /// classes, one rare (2%), drawn apart from them.
