@@ -427,6 +427,19 @@ fn segments(seed: u64, n: usize, shift: bool) -> RecordBatch {
     .unwrap()
 }
 
+/// The rows of a page's slices section, each from its `data-slice` value.
+fn slice_rows(html: &str) -> Vec<String> {
+    let at = html
+        .find("<section id=\"slices\">")
+        .expect("a slices section");
+    let section = &html[at..at + html[at..].find("</section>").unwrap()];
+    section
+        .split("<tr data-slice=")
+        .skip(1)
+        .map(|r| r[..r.find("</tr>").unwrap()].to_string())
+        .collect()
+}
+
 #[test]
 fn compare_and_validate_report_each_slice() {
     let dir = tmp();
@@ -490,6 +503,47 @@ fn compare_and_validate_report_each_slice() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let stored: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(by_seg(&stored), want);
+
+    // The page: a row per slice, a column per feature that drifted in
+    // some slice, each cell its verdict; the profile alone lists the
+    // slices' rows.
+    let page = dir.path().join("page.html");
+    let o = skewer(&[
+        "compare",
+        pb.to_str().unwrap(),
+        pc.to_str().unwrap(),
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let rows = slice_rows(&std::fs::read_to_string(&page).unwrap());
+    let cell = |f: &str, st: &str| format!("data-column=\"{f}\" data-status=\"{st}\"");
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    for (seg, drifted, x, s) in [
+        ("a", 0, "ok", "ok"),
+        ("b", 1, "DRIFT", "ok"),
+        ("c", 1, "ok", "DRIFT"),
+    ] {
+        let row = rows
+            .iter()
+            .find(|r| r.starts_with(&format!("\"seg={seg}\" data-drifted=\"{drifted}\"")))
+            .unwrap_or_else(|| panic!("seg={seg}: {rows:?}"));
+        assert!(
+            row.contains(&cell("x", x)) && row.contains(&cell("s", s)),
+            "{row}"
+        );
+    }
+    let o = skewer(&["report", pc.to_str().unwrap(), "-o", page.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = slice_rows(&std::fs::read_to_string(&page).unwrap());
+    let listed: u64 = rows
+        .iter()
+        .map(|r| {
+            let n = r.split("<td class=\"num\">").nth(1).unwrap();
+            n[..n.find('<').unwrap()].parse::<u64>().unwrap()
+        })
+        .sum();
+    assert_eq!((rows.len(), listed), (3, 30_000), "{rows:?}");
     fails_with(
         &[
             "compare",

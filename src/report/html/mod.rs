@@ -10,7 +10,9 @@
 //! The DOM contract (docs/report.md): each feature's `<section>` carries
 //! `data-feature` (its name), `data-kind`, `data-drifted` ("true" or
 //! "false") and `data-anomalies` (a count); its charts are `<svg>`s inside
-//! it.
+//! it. The slices' `<section id="slices">` has a row per slice with
+//! `data-slice` (compared: `data-drifted`, and cells with `data-column`
+//! and `data-status`).
 
 pub mod chart;
 pub mod timeline;
@@ -158,6 +160,7 @@ pub fn render(r: &Report) -> String {
                     (controls(features.len()))
                     (table(r, &features))
                     @if let Some(list) = r.anomalies { (anomalies(list, &features)) }
+                    (slices(r, &features))
                     @for f in &features { (section(f, r)) }
                 }
                 script { (PreEscaped(SCRIPT)) }
@@ -254,6 +257,99 @@ fn anomalies(list: &[Anomaly], features: &[Feature]) -> Markup {
                     }
                 }
             }
+        }
+    }
+}
+
+/// The slices (`--slice-by`; a labelled profile's classes): compared,
+/// a grid of each slice's verdict on each feature that drifted in some
+/// slice; else each slice's rows and share. Nothing where there are none.
+fn slices(r: &Report, features: &[Feature]) -> Markup {
+    let p = r.current;
+    let title = match &p.label {
+        Some(l) => format!("Classes of {l}"),
+        None => "Slices".to_string(),
+    };
+    let Some(c) = r.comparison.filter(|c| !c.slices.is_empty()) else {
+        if p.slices.is_empty() {
+            return html! {};
+        }
+        let share = |n: u64| n as f64 / p.num_rows.max(1) as f64;
+        return html! {
+            section #slices {
+                h2 { (title) " (" (p.slices.len()) ")" }
+                div.table-wrap { table.slices {
+                    thead { tr { th { "slice" } th.num { "rows" } th { "share" } } }
+                    tbody {
+                        @for s in &p.slices {
+                            @let name = crate::report::slice_name(&s.slice);
+                            tr data-slice=(name) {
+                                td { (name) }
+                                td.num { (s.num_rows) }
+                                @let pct = 100.0 * share(s.num_rows);
+                                td {
+                                    span.bar { span.share style={ "width:" (format!("{pct:.1}")) "%" } {} }
+                                    " " (format!("{pct:.1}%"))
+                                }
+                            }
+                        }
+                    }
+                } }
+            }
+        };
+    };
+    // The features that drifted (or were left undecided) in a slice, in
+    // the page's order, linked to their sections.
+    let flagged = |name: &str| {
+        c.slices.iter().any(|s| {
+            s.features
+                .iter()
+                .any(|f| f.name == name && (f.drifted || !f.undecided.is_empty()))
+        })
+    };
+    let columns: Vec<&Feature> = features.iter().filter(|f| flagged(&f.p.name)).collect();
+    let moved = c
+        .slices
+        .iter()
+        .filter(|s| s.features.iter().any(|f| f.drifted))
+        .count();
+    html! {
+        section #slices {
+            h2 { (title) " (" (c.slices.len()) ")" }
+            p {
+                "Drift in " (moved) " of " (c.slices.len()) " slices, each against the same slice of the base. "
+                @if columns.is_empty() { "No feature drifted in any slice." }
+                @else { "A column per feature that drifted, or was left undecided, in some slice; hover a cell for its reason." }
+            }
+            div.table-wrap { table.slices {
+                thead { tr {
+                    th { "slice" } th.num { "base rows" } th.num { "current rows" }
+                    @for f in &columns { th.feature { a href={ "#" (f.id) } { (f.p.name) } } }
+                } }
+                tbody {
+                    @for s in &c.slices {
+                        @let name = crate::report::slice_name(&s.slice);
+                        @let drifted = s.features.iter().filter(|f| f.drifted).count();
+                        tr data-slice=(name) data-drifted=(drifted) {
+                            td { (name) }
+                            td.num { (s.base_rows.map_or("-".into(), |n| n.to_string())) }
+                            td.num { (s.current_rows.map_or("-".into(), |n| n.to_string())) }
+                            @for f in &columns {
+                                @match s.features.iter().find(|x| x.name == f.p.name) {
+                                    Some(x) => {
+                                        @let st = status(x);
+                                        td class={ "cell " (st.to_lowercase()) } data-column=(x.name) data-status=(st)
+                                            title={ (name) ", " (x.name) ": " (x.reason) } {
+                                            @if st != "ok" { (st) }
+                                        }
+                                    }
+                                    None => td.cell data-column=(f.p.name) title={ (name) ": not compared" } { "-" },
+                                }
+                            }
+                        }
+                    }
+                }
+            } }
         }
     }
 }
