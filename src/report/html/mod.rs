@@ -300,14 +300,17 @@ fn slices(r: &Report, features: &[Feature]) -> Markup {
     };
     // The features that drifted (or were left undecided) in a slice, in
     // the page's order, linked to their sections.
-    let flagged = |name: &str| {
-        c.slices.iter().any(|s| {
-            s.features
-                .iter()
-                .any(|f| f.name == name && (f.drifted || !f.undecided.is_empty()))
-        })
-    };
-    let columns: Vec<&Feature> = features.iter().filter(|f| flagged(&f.p.name)).collect();
+    let flagged: std::collections::HashSet<&str> = c
+        .slices
+        .iter()
+        .flat_map(|s| &s.features)
+        .filter(|f| f.drifted || !f.undecided.is_empty())
+        .map(|f| f.name.as_str())
+        .collect();
+    let columns: Vec<&Feature> = features
+        .iter()
+        .filter(|f| flagged.contains(f.p.name.as_str()))
+        .collect();
     let moved = c
         .slices
         .iter()
@@ -330,12 +333,14 @@ fn slices(r: &Report, features: &[Feature]) -> Markup {
                     @for s in &c.slices {
                         @let name = crate::report::slice_name(&s.slice);
                         @let drifted = s.features.iter().filter(|f| f.drifted).count();
+                        @let by_name: std::collections::HashMap<&str, &FeatureComparison> =
+                            s.features.iter().map(|f| (f.name.as_str(), f)).collect();
                         tr data-slice=(name) data-drifted=(drifted) {
                             td { (name) }
                             td.num { (s.base_rows.map_or("-".into(), |n| n.to_string())) }
                             td.num { (s.current_rows.map_or("-".into(), |n| n.to_string())) }
                             @for f in &columns {
-                                @match s.features.iter().find(|x| x.name == f.p.name) {
+                                @match by_name.get(f.p.name.as_str()) {
                                     Some(x) => {
                                         @let st = status(x);
                                         td class={ "cell " (st.to_lowercase()) } data-column=(x.name) data-status=(st)
