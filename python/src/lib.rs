@@ -359,12 +359,13 @@ fn compare(
 }
 
 /// Each note as a `UserWarning` at the caller of skewer's function (as
-/// the CLI prints them on stderr).
+/// the CLI prints them on stderr); a NUL from a column's name is written
+/// `\0`, which a C string cannot hold.
 fn warn<'a>(py: Python<'_>, notes: impl Iterator<Item = &'a String>) -> PyResult<()> {
     let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
     for n in notes {
-        let message =
-            std::ffi::CString::new(n.as_str()).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let message = std::ffi::CString::new(n.replace('\0', "\\0"))
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
         PyErr::warn(py, category.as_any(), &message, 2)?;
     }
     Ok(())

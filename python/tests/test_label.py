@@ -1,6 +1,8 @@
 """The label from Python: label-conditional tables that count every class
 in every bin (checked against numpy), and compare's concept shift."""
 
+import json
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -58,6 +60,19 @@ def test_compare_reports_concept_shift_apart():
     with pytest.warns(UserWarning, match="base is labelled by y and current is not"):
         c = skewer.compare(base, plain)
     assert c.concept_shifted == [] and c.label_shift is None
+    # A label whose name holds a NUL (a stored profile's: Arrow's C
+    # interface cannot carry one), which a C string cannot: written \0.
+    d = json.loads(base.to_json())
+    d["label"] = "y\0z"
+    for f in d["features"]:
+        f["name"] = "y\0z" if f["name"] == "y" else f["name"]
+    for sl in d["slices"]:
+        sl["slice"] = {"y\0z": sl["slice"]["y"]}
+        for f in sl["features"]:
+            f["name"] = "y\0z" if f["name"] == "y" else f["name"]
+    odd = skewer.Profile.from_json(json.dumps(d))
+    with pytest.warns(UserWarning, match=r"labelled by y\\0z and current"):
+        skewer.compare(odd, plain)
 
 
 def test_windows_and_timeline_with_a_label():
