@@ -364,6 +364,7 @@ fn compare(
 fn warn<'a>(py: Python<'_>, notes: impl Iterator<Item = &'a String>) -> PyResult<()> {
     let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
     for n in notes {
+        // No NUL is left, so this cannot fail; it is not unwrapped all the same.
         let message = std::ffi::CString::new(n.replace('\0', "\\0"))
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         PyErr::warn(py, category.as_any(), &message, 2)?;

@@ -1080,7 +1080,7 @@ fn targets(
             classes: Some(s), ..
         } => {
             let s = &Slicing {
-                only: Some(s.only.clone().unwrap_or_else(|| largest(&groups, s.max))),
+                only: Some(apart(s, &groups)),
                 ..s.clone()
             };
             let mut out = Vec::new();
@@ -1103,9 +1103,13 @@ fn targets(
 /// A group's label, slot, rows and pass-one states.
 type Part = (Label, usize, u64, Vec<ColState>);
 
-/// The `max` values (slices, or classes over every window) with the most
-/// rows in `groups`, largest first (ties in the order of their values).
-fn largest(groups: &[Part], max: usize) -> Vec<Vec<Option<String>>> {
+/// The values profiled apart: `s.only`, else the `s.max` values (slices,
+/// or classes over every window) with the most rows in `groups`, largest
+/// first (ties in the order of their values).
+fn apart(s: &Slicing, groups: &[Part]) -> Vec<Vec<Option<String>>> {
+    if let Some(only) = &s.only {
+        return only.clone();
+    }
     let mut rows: BTreeMap<&Vec<Option<String>>, u64> = BTreeMap::new();
     for (label, _, n, _) in groups {
         if let Some(v) = label.values() {
@@ -1114,7 +1118,10 @@ fn largest(groups: &[Part], max: usize) -> Vec<Vec<Option<String>>> {
     }
     let mut rows: Vec<_> = rows.into_iter().collect();
     rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-    rows.into_iter().take(max).map(|(v, _)| v.clone()).collect()
+    rows.into_iter()
+        .take(s.max)
+        .map(|(v, _)| v.clone())
+        .collect()
 }
 
 /// The whole of `groups` (labelled `whole`), then each group apart (the
@@ -1144,9 +1151,10 @@ fn sliced(
     // Those profiled apart come first, in the order of `only` (another
     // profile's slices, or the classes chosen over every window), else
     // largest first.
-    let only = s.only.clone().unwrap_or_else(|| largest(&groups, s.max));
+    let only = apart(s, &groups);
+    // Each value at its first place (`rev`: that place is inserted last).
     let at: HashMap<&Vec<Option<String>>, usize> =
-        only.iter().enumerate().map(|(i, v)| (v, i)).collect();
+        only.iter().enumerate().rev().map(|(i, v)| (v, i)).collect();
     let at = |l: &Label| l.values().and_then(|v| at.get(v).copied());
     groups.sort_by_cached_key(|g| (at(&g.0).unwrap_or(usize::MAX), g.0.clone()));
     let apart = groups.iter().filter(|g| at(&g.0).is_some()).count();

@@ -79,7 +79,8 @@ pub struct Slicing {
     pub max: usize,
     /// Instead, exactly these slices (their values, in this order) apart,
     /// the rest folded: another profile's slices, so that two profiles
-    /// that are compared fold the same values.
+    /// that are compared fold the same values (and, inside the engine,
+    /// the classes chosen over all windows).
     pub only: Option<Vec<Vec<Option<String>>>>,
 }
 

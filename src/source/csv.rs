@@ -182,12 +182,16 @@ pub fn reader<R: Read>(
 /// A CSV batch's error, with the column named and the line as a file's
 /// line (arrow-csv names the column by its index in the file and counts
 /// records from 0, the header included: the line of a record is one more,
-/// where no quoted field spans lines). arrow-csv words it two ways: times
-/// ("Error parsing column C at line L: why") and every other type
-/// ("Error while parsing value 'V' as type 'T' for column C at line L.
-/// Row data: '…'", whose row is left out: the line finds it).
+/// where no quoted field spans lines). arrow-csv words a value that does
+/// not parse two ways: timestamps ("Error parsing column C at line L:
+/// why") and the other types ("Error while parsing value 'V' as type 'T'
+/// for column C at line L. Row data: '…'"). The row's data is never
+/// repeated: the line finds it.
 pub fn read_error(path: &Path, schema: &Schema, e: arrow::error::ArrowError) -> Error {
-    let text = e.to_string();
+    let msg = match &e {
+        arrow::error::ArrowError::ParseError(m) => m.as_str(),
+        _ => "",
+    };
     let column = |c: &str| {
         Some(
             schema
@@ -198,18 +202,19 @@ pub fn read_error(path: &Path, schema: &Schema, e: arrow::error::ArrowError) -> 
         )
     };
     let times = || {
-        let (_, rest) = text.split_once("Error parsing column ")?;
+        let rest = msg.strip_prefix("Error parsing column ")?;
         let (col, rest) = rest.split_once(" at line ")?;
         let (line, why) = rest.split_once(": ")?;
         let why = why.trim_start_matches("Parser error: ").to_string();
         Some((column(col)?, line.parse::<u64>().ok()?, why))
     };
     let values = || {
-        let (_, rest) = text.split_once("Error while parsing value '")?;
-        let (value, rest) = rest.split_once("' as type '")?;
-        let (ty, rest) = rest.split_once("' for column ")?;
-        let (col, rest) = rest.split_once(" at line ")?;
-        let (line, _) = rest.split_once(". Row data: ")?;
+        let rest = msg.strip_prefix("Error while parsing value '")?;
+        // The row's data comes last and may hold anything: cut it first.
+        let (rest, _) = rest.rsplit_once(". Row data: ")?;
+        let (rest, line) = rest.rsplit_once(" at line ")?;
+        let (rest, col) = rest.rsplit_once("' for column ")?;
+        let (value, ty) = rest.rsplit_once("' as type '")?;
         let why = format!("'{value}' is not a valid {ty}");
         Some((column(col)?, line.parse::<u64>().ok()?, why))
     };
@@ -221,7 +226,14 @@ pub fn read_error(path: &Path, schema: &Schema, e: arrow::error::ArrowError) -> 
                 line + 1
             ),
         },
-        None => Error::arrow(path, "cannot read CSV", e),
+        // Another wording: arrow's message, less any row's data.
+        None => match e.to_string().split_once(". Row data: ") {
+            Some((head, _)) => Error::BadDataset {
+                path: path.into(),
+                detail: format!("cannot read CSV: {head}"),
+            },
+            None => Error::arrow(path, "cannot read CSV", e),
+        },
     }
 }
 
@@ -247,7 +259,7 @@ mod read_error_tests {
         );
         // Every other type's wording; the row's data is left out.
         let e = arrow::error::ArrowError::ParseError(
-            "Parser error: Error while parsing value '2.x' as type 'Int64' for column 0 at line 2. \
+            "Error while parsing value '2.x' as type 'Int64' for column 0 at line 2. \
              Row data: '[2.x,secret]'"
                 .into(),
         );
@@ -257,6 +269,40 @@ mod read_error_tests {
             "{msg}"
         );
         assert!(!msg.contains("secret"), "{msg}");
+        // A value that reads like the other wording is still a value, and
+        // no row's data is repeated, whatever the value holds.
+        for (value, shown) in [
+            (
+                "Error parsing column 0 at line 9: z",
+                "'Error parsing column 0 at line 9: z'",
+            ),
+            (
+                "a' as type 'b' for column x at line y",
+                "'a' as type 'b' for column x at line y'",
+            ),
+        ] {
+            let e = arrow::error::ArrowError::ParseError(format!(
+                "Error while parsing value '{value}' as type 'Int64' for column 0 at line 2. \
+                 Row data: '[{value},secret]'"
+            ));
+            let msg = read_error(Path::new("d.csv"), &schema, e).to_string();
+            assert!(
+                msg.contains(&format!(
+                    "column \"v\", line 3: {shown} is not a valid Int64"
+                )),
+                "{msg}"
+            );
+            assert!(!msg.contains("secret"), "{msg}");
+        }
+        // An unknown wording keeps arrow's message, less the row's data.
+        let e = arrow::error::ArrowError::ParseError(
+            "Error while parsing something. Row data: '[secret]'".into(),
+        );
+        let msg = read_error(Path::new("d.csv"), &schema, e).to_string();
+        assert!(
+            msg.contains("Error while parsing something") && !msg.contains("secret"),
+            "{msg}"
+        );
         // Anything else is arrow's message as it is.
         let e = arrow::error::ArrowError::ParseError("something else".into());
         assert!(read_error(Path::new("d.csv"), &schema, e)

@@ -526,7 +526,7 @@ fn compare_and_validate_report_each_slice() {
     ] {
         let row = rows
             .iter()
-            .find(|r| r.starts_with(&format!("\"seg={seg}\" data-drifted=\"{drifted}\"")))
+            .find(|r| r.starts_with(&format!("\"seg={seg}\" data-drifts=\"{drifted}\"")))
             .unwrap_or_else(|| panic!("seg={seg}: {rows:?}"));
         assert!(
             row.contains(&cell("x", x)) && row.contains(&cell("s", s)),

@@ -709,7 +709,8 @@ fn every_window_keeps_the_same_classes_apart() {
             vec![c("b", 700), c("__other__", 300)]
         ]
     );
-    // The two windows compare class by class: "a" moved from 60% to 30%.
+    // The label itself drifted from one window to the next ("a" from 60%
+    // to 30%): the windows' profiles compare.
     let o = skewer(&["timeline", out.to_str().unwrap(), "--json"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let t: Value = serde_json::from_slice(&o.stdout).unwrap();

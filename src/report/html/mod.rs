@@ -11,8 +11,8 @@
 //! `data-feature` (its name), `data-kind`, `data-drifted` ("true" or
 //! "false") and `data-anomalies` (a count); its charts are `<svg>`s inside
 //! it. The slices' `<section id="slices">` has a row per slice with
-//! `data-slice` (compared: `data-drifted`, and cells with `data-column`
-//! and `data-status`).
+//! `data-slice` (compared: `data-drifts`, a count, and cells with
+//! `data-column` and `data-status`).
 
 pub mod chart;
 pub mod timeline;
@@ -335,7 +335,7 @@ fn slices(r: &Report, features: &[Feature]) -> Markup {
                         @let drifted = s.features.iter().filter(|f| f.drifted).count();
                         @let by_name: std::collections::HashMap<&str, &FeatureComparison> =
                             s.features.iter().map(|f| (f.name.as_str(), f)).collect();
-                        tr data-slice=(name) data-drifted=(drifted) {
+                        tr data-slice=(name) data-drifts=(drifted) {
                             td { (name) }
                             td.num { (s.base_rows.map_or("-".into(), |n| n.to_string())) }
                             td.num { (s.current_rows.map_or("-".into(), |n| n.to_string())) }
@@ -348,7 +348,7 @@ fn slices(r: &Report, features: &[Feature]) -> Markup {
                                             @if st != "ok" { (st) }
                                         }
                                     }
-                                    None => td.cell data-column=(f.p.name) title={ (name) ": not compared" } { "-" },
+                                    None => td.cell data-column=(f.p.name) data-status="-" title={ (name) ": not compared" } { "-" },
                                 }
                             }
                         }
