@@ -161,9 +161,10 @@ struct SliceArgs {
 /// and concept shift.
 #[derive(Args)]
 struct LabelArgs {
-    /// The label column, of classes (integers, strings or booleans): each
-    /// feature gets the count of each class in each of its bins, and
-    /// compare reports label shift and each feature's concept shift
+    /// The label column, of classes (integers, strings or booleans: each
+    /// feature gets the count of each class in each of its bins) or of
+    /// numbers (floats or decimals: the label's count and mean in each
+    /// bin); compare reports label shift and each feature's concept shift
     /// (docs/label.md).
     #[arg(long, value_name = "COL", conflicts_with = "slice_by")]
     label: Option<String>,

@@ -141,9 +141,11 @@ def profile(data: Any, *, columns: Optional[Sequence[str]] = None, **options: An
       rows; each slice is profiled too (``Profile.slices``), the
       ``max_slices=20`` largest apart and the rest as "__other__"
       (docs/slices-and-windows.md);
-    - ``label=None``: the label column, of classes: each feature gets its
-      label-conditional table (``Feature.label_table``), and ``compare``
-      of two profiles labelled by it reports label and concept shift; the
+    - ``label=None``: the label column: each feature gets its
+      label-conditional table (``Feature.label_table``: the classes'
+      counts per bin; for a float or decimal label ``Feature.label_means``:
+      the label's count and mean per bin), and ``compare`` of two profiles
+      labelled by it reports label and concept shift; the
       ``max_classes=20`` largest classes apart (docs/label.md);
     - ``window=None``: ``"COL=WIDTH"`` (such as ``"ts=1d"``): instead of
       one Profile, a list of them, one per window of the timestamp or date
@@ -222,6 +224,13 @@ class Feature:
         """``label=``: ``{"classes": [...], "bins": [{"bin", "count",
         "classes": [count per class]}]}``; None without a label."""
         return self._d.get("label_table")
+
+    @property
+    def label_means(self) -> Optional[list]:
+        """``label=`` of a float or decimal column: ``[{"bin", "count",
+        "mean", "std_dev"}]``, the label in each bin; None otherwise."""
+        m = self._d.get("label_means")
+        return None if m is None else m.get("bins", [])
 
     @property
     def top_values(self) -> list:

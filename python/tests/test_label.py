@@ -99,3 +99,36 @@ def test_windows_and_timeline_with_a_label():
         skewer.timeline(windows, reference=skewer.profile(rows(1), backend="cpu"))
     with pytest.raises(Exception, match="two profiles are of the window"):
         skewer.timeline([windows[0], windows[0]])
+
+
+def number_rows(seed, n=30_000, concept=False):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 1, n)
+    m = 3 * x
+    if concept:
+        # E[y | x] of the ends swapped: P(x) and P(y) unchanged.
+        m = np.where(x < 0.2, 3 * (x + 0.8), np.where(x >= 0.8, 3 * (x - 0.8), m))
+    y = m + rng.normal(0, 1, n)
+    y[::97] = np.nan
+    z = rng.choice(["a", "b", "c"], n)
+    return pa.table({"x": x, "z": z, "y": y})
+
+
+def test_a_label_of_numbers_has_means_and_concept_shift():
+    t = number_rows(1)
+    p = skewer.profile(t, label="y", backend="cpu")
+    assert p["y"].label_means is None and p["x"].label_table is None
+    zs = t["z"].to_numpy(zero_copy_only=False)
+    ys = t["y"].to_numpy()
+    for b in p["z"].label_means:
+        sel = ys[(zs == b["bin"]) & np.isfinite(ys)]
+        assert b["count"] == len(sel)
+        assert b["mean"] == pytest.approx(sel.mean(), rel=1e-9)
+        assert b["std_dev"] == pytest.approx(sel.std(ddof=1), rel=1e-9)
+    assert sum(b["count"] for b in p["x"].label_means) == int(np.isfinite(ys).sum())
+    moved = skewer.profile(number_rows(2, concept=True), label="y", backend="cpu")
+    c = skewer.compare(p, moved)
+    assert c.concept_shifted == ["x"] and c.drifted == []
+    assert c.label_shift["numeric"] is True and c.label_shift["drifted"] is False
+    same = skewer.compare(p, skewer.profile(number_rows(3), label="y", backend="cpu"))
+    assert same.concept_shifted == []

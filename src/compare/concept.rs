@@ -46,6 +46,7 @@ use serde::{Deserialize, Serialize};
 
 use super::distance::gamma_q;
 use super::numeric::{equal_mass, Grid};
+use super::target::of_numbers;
 use super::CompareOptions;
 use crate::profile::sketch::KeySketch;
 use crate::profile::{
@@ -64,13 +65,16 @@ type Class = (Option<String>, bool);
 pub struct Concept {
     /// The mass-weighted mean, over the bins, of the total variation
     /// distance between the label's (standardized) distributions in the
-    /// bin.
+    /// bin; for a label of numbers, of the absolute difference of its
+    /// (standardized) means, over its standard deviation
+    /// ([`super::target`]).
     pub value: f64,
     /// The bin where the change weighs most (mass times distance).
     pub bin: Option<String>,
     /// The χ² statistic of the stratified test (each bin's generalized
     /// Cochran–Mantel–Haenszel statistic over its cells, summed over the
-    /// bins), and its degrees of freedom.
+    /// bins; for a label of numbers, each bin's squared z of the
+    /// difference of means), and its degrees of freedom.
     pub statistic: f64,
     pub dof: u64,
     pub p_value: f64,
@@ -92,6 +96,10 @@ pub struct LabelShift {
     pub p_value: f64,
     /// `linf` reached the threshold and `p_value` is below `alpha`.
     pub drifted: bool,
+    /// A label of numbers ([`super::target::label_shift`]): `linf` is the
+    /// KS distance of its values, and the test Kolmogorov's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub numeric: bool,
 }
 
 /// The label column both profiles are labelled by.
@@ -106,9 +114,23 @@ pub fn shared_label<'a>(base: &'a DatasetProfile, cur: &DatasetProfile) -> Optio
 pub fn label_note(a: &str, base: &DatasetProfile, b: &str, cur: &DatasetProfile) -> Option<String> {
     match (&base.label, &cur.label) {
         (None, None) => None,
-        (Some(x), Some(y)) if x == y => (base.num_rows == 0 || cur.num_rows == 0).then(|| {
+        (Some(x), Some(y)) if x == y && (base.num_rows == 0 || cur.num_rows == 0) => {
             let empty = if base.num_rows == 0 { a } else { b };
-            format!("{empty} has no rows: no label or concept shift of {x}")
+            Some(format!(
+                "{empty} has no rows: no label or concept shift of {x}"
+            ))
+        }
+        (Some(x), Some(y)) if x == y => (of_numbers(base) != of_numbers(cur)).then(|| {
+            let kind = |p| match of_numbers(p) {
+                true => "numbers",
+                false => "classes",
+            };
+            format!(
+                "{a} is labelled by {x} as {} and {b} as {}: no label or concept shift \
+                 (a label of numbers is a float or decimal column)",
+                kind(base),
+                kind(cur)
+            )
         }),
         (Some(x), None) | (None, Some(x)) => {
             let (with, without) = if base.label.is_some() { (a, b) } else { (b, a) };
@@ -223,7 +245,8 @@ impl Joint {
 /// the sides profile it differently.
 fn joint(name: &str, sides: &[&DatasetProfile], bins: usize) -> Option<Joint> {
     let col = sides.first()?.label.as_deref()?;
-    if name == col || sides.iter().any(|p| p.label.as_deref() != Some(col)) {
+    let differs = |p: &&DatasetProfile| p.label.as_deref() != Some(col) || of_numbers(p);
+    if name == col || sides.iter().any(differs) {
         return None;
     }
     let cl = classes(col, sides);
@@ -314,24 +337,8 @@ fn numeric_bins(feats: &[Vec<Vec<&FeatureProfile>>], nclasses: usize, bins: usiz
     }
     let grid = Grid::new(&sketches.iter().collect::<Vec<_>>()).ok()?;
     let nsides = feats.len();
-    let mut totals = vec![0u64; nsides];
-    for c in &grid.cells {
-        for (k, &n) in c.counts.iter().enumerate() {
-            totals[owner[k].0] += n;
-        }
-    }
-    let mut acc = vec![0u64; nsides];
-    let cum: Vec<f64> = grid
-        .cells
-        .iter()
-        .map(|c| {
-            for (k, &n) in c.counts.iter().enumerate() {
-                acc[owner[k].0] += n;
-            }
-            pooled(&acc, &totals)
-        })
-        .collect();
-    let spans = equal_mass(&cum, bins);
+    let sides: Vec<usize> = owner.iter().map(|o| o.0).collect();
+    let (spans, labels) = spans(&grid, &sides, nsides, bins, domain);
     let mut cells = Vec::with_capacity(grid.cells.len());
     for (b, &(first, last)) in spans.iter().enumerate() {
         for c in &grid.cells[first..=last] {
@@ -343,6 +350,37 @@ fn numeric_bins(feats: &[Vec<Vec<&FeatureProfile>>], nclasses: usize, bins: usiz
             cells.push(Cell { bin: b, counts });
         }
     }
+    Some((labels, cells))
+}
+
+/// The cells of `grid` (whose sketch `k` is of side `side_of[k]`, of
+/// `nsides`) grouped into at most `bins` spans of about equal mass (each
+/// side's share, averaged over the sides), and their labels.
+pub(super) fn spans(
+    grid: &Grid,
+    side_of: &[usize],
+    nsides: usize,
+    bins: usize,
+    domain: Option<crate::profile::keys::Domain>,
+) -> (Vec<(usize, usize)>, Vec<String>) {
+    let mut totals = vec![0u64; nsides];
+    for c in &grid.cells {
+        for (k, &n) in c.counts.iter().enumerate() {
+            totals[side_of[k]] += n;
+        }
+    }
+    let mut acc = vec![0u64; nsides];
+    let cum: Vec<f64> = grid
+        .cells
+        .iter()
+        .map(|c| {
+            for (k, &n) in c.counts.iter().enumerate() {
+                acc[side_of[k]] += n;
+            }
+            pooled(&acc, &totals)
+        })
+        .collect();
+    let spans = equal_mass(&cum, bins);
     let keys: Vec<(u64, u64)> = spans
         .iter()
         .map(|&(f, l)| (grid.cells[f].klo, grid.cells[l].khi))
@@ -351,7 +389,7 @@ fn numeric_bins(feats: &[Vec<Vec<&FeatureProfile>>], nclasses: usize, bins: usiz
         Some(d) => super::label::bins(d, &keys),
         None => Vec::new(),
     };
-    Some((labels, cells))
+    (spans, labels)
 }
 
 /// The mean over the sides that have values of each side's share.
@@ -368,22 +406,17 @@ fn pooled(counts: &[u64], totals: &[u64]) -> f64 {
     }
 }
 
-/// Categorical bins: the `bins` values of largest pooled share in the
-/// sides' whole profiles (ties by value), then "__other__" for the rest
-/// where there is any. Values are told apart by their text and
-/// `value_hex`, as profiles write them; only the top values are looked up
-/// in each class's counts (a feature of 200,000 values is not hashed per
-/// class).
-fn categorical_bins(
-    wholes: &[&FeatureProfile],
-    feats: &[Vec<Vec<&FeatureProfile>>],
-    nclasses: usize,
-    bins: usize,
-) -> Option<Bins> {
-    type Key<'a> = (&'a str, Option<&'a str>);
-    fn key(v: &ValueCount) -> Key<'_> {
-        (v.value.as_str(), v.value_hex.as_deref())
-    }
+/// A value as profiles tell values apart: its text and `value_hex`.
+pub(super) type Key<'a> = (&'a str, Option<&'a str>);
+
+pub(super) fn key(v: &ValueCount) -> Key<'_> {
+    (v.value.as_str(), v.value_hex.as_deref())
+}
+
+/// The `bins` values of largest pooled share in the sides' whole profiles
+/// of a categorical feature (`wholes`), most shared first, ties by the
+/// values' bytes.
+pub(super) fn top_values<'a>(wholes: &[&'a FeatureProfile], bins: usize) -> Vec<&'a ValueCount> {
     let lists: Vec<&[ValueCount]> = wholes
         .iter()
         .map(|f| {
@@ -427,12 +460,22 @@ fn categorical_bins(
         top.truncate(bins);
     }
     top.sort_by(by);
-    let at: HashMap<Key, usize> = top
-        .iter()
-        .enumerate()
-        .map(|(i, (_, v))| (key(v), i))
-        .collect();
-    let mut labels: Vec<String> = top.iter().map(|(_, v)| v.label()).collect();
+    top.into_iter().map(|t| t.1).collect()
+}
+
+/// Categorical bins: the `bins` values of largest pooled share in the
+/// sides' whole profiles ([`top_values`]), then "__other__" for the rest
+/// where there is any. Only the top values are looked up in each class's
+/// counts (a feature of 200,000 values is not hashed per class).
+fn categorical_bins(
+    wholes: &[&FeatureProfile],
+    feats: &[Vec<Vec<&FeatureProfile>>],
+    nclasses: usize,
+    bins: usize,
+) -> Option<Bins> {
+    let top = top_values(wholes, bins);
+    let at: HashMap<Key, usize> = top.iter().enumerate().map(|(i, v)| (key(v), i)).collect();
+    let mut labels: Vec<String> = top.iter().map(|v| v.label()).collect();
     // Per side, bin (the top values, then the rest) and class: the count.
     let mut counts: Vec<Vec<Vec<u64>>> = feats
         .iter()
@@ -533,7 +576,7 @@ fn homogeneity(a: &[u64], b: &[u64]) -> (f64, u64) {
     (stat, k.saturating_sub(1))
 }
 
-fn p_value(stat: f64, dof: u64) -> f64 {
+pub(super) fn p_value(stat: f64, dof: u64) -> f64 {
     match dof {
         0 => 1.0,
         d => gamma_q(0.5 * d as f64, 0.5 * stat),
@@ -825,6 +868,7 @@ pub fn label_shift(
         dof,
         p_value,
         drifted: linf >= opts.threshold && p_value < opts.alpha,
+        numeric: false,
     })
 }
 

@@ -52,6 +52,7 @@ pub mod distance;
 pub mod label;
 pub mod metric;
 pub mod numeric;
+pub mod target;
 pub mod timeline;
 
 use std::borrow::Cow;
@@ -487,12 +488,22 @@ pub fn compare_data(
     };
     // A labelled profile's slices are the label's classes: they give each
     // feature's concept shift, and are not compared as slices.
-    let labelled = concept::shared_label(base, cur).is_some();
-    if labelled {
-        for f in &mut out {
-            f.concept = concept::concept(base, cur, &f.name, opts);
-        }
+    let label = concept::shared_label(base, cur);
+    let numbers = label.is_some() && target::of_numbers(base) && target::of_numbers(cur);
+    for f in out.iter_mut().filter(|_| label.is_some()) {
+        f.concept = match numbers {
+            true => target::concept(base, cur, &f.name, opts),
+            false => concept::concept(base, cur, &f.name, opts),
+        };
     }
+    let label_shift = match numbers {
+        true => out
+            .iter()
+            .find(|f| Some(f.name.as_str()) == label && f.kind == "numeric")
+            .and_then(|f| target::label_shift(f, opts)),
+        false => concept::label_shift(base, cur, opts),
+    };
+    let labelled = label.is_some();
     Ok(Comparison {
         base: side(base),
         current: side(cur),
@@ -502,7 +513,7 @@ pub fn compare_data(
             true => Vec::new(),
             false => compare_slices(base, cur, opts, backend)?,
         },
-        label_shift: concept::label_shift(base, cur, opts),
+        label_shift,
     })
 }
 

@@ -410,7 +410,7 @@ impl Keys {
                         "--label {l}: more than {max} distinct values{why}{}",
                         match max < MAX_GROUPS {
                             true => "",
-                            false => "; a label must be of classes (a numeric target is not supported yet)",
+                            false => "; an integer label is of classes (a label of numbers is a float or decimal column)",
                         }
                     ),
                     (GroupBy::Windows { column, width, .. }, Some(l)) => format!(

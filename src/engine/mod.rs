@@ -17,6 +17,7 @@
 pub mod groups;
 pub mod partial;
 pub(crate) mod schedule;
+pub mod target;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -415,6 +416,31 @@ pub fn profile(
 ) -> Result<DatasetProfile> {
     opts.validate()?;
     if let Some(label) = &opts.label {
+        let of_numbers = ds
+            .schema()
+            .fields()
+            .iter()
+            .find(|f| f.name() == label)
+            .is_some_and(|f| target::numeric(f.data_type()));
+        if of_numbers {
+            if opts
+                .slices
+                .as_ref()
+                .is_some_and(|s| s.columns != [label.as_str()])
+            {
+                return Err(Error::InvalidOption(
+                    "--label and --slice-by together are not supported yet".into(),
+                ));
+            }
+            let plain = ProfileOptions {
+                label: None,
+                slices: None,
+                ..opts.clone()
+            };
+            let mut p = profile(ds, &plain, progress)?;
+            target::attach(ds, &mut p, label, progress)?;
+            return Ok(p);
+        }
         let s = label_slicing(ds, opts, label)?;
         let by = groups::GroupBy::Slices(s);
         let mut p = groups::profile_groups(ds, opts, &by, progress)?.sliced()?;
@@ -445,7 +471,8 @@ fn label_slicing(ds: &Dataset, opts: &ProfileOptions, label: &str) -> Result<Sli
     }
 }
 
-/// `--label`'s column is in `ds` and of classes (not floats).
+/// `--label`'s column is in `ds` and of classes (a label of numbers takes
+/// [`target`]'s way).
 pub(crate) fn check_label(ds: &Dataset, label: &str) -> Result<()> {
     let source = ds.sources().first().cloned().unwrap_or_default();
     let schema = ds.schema();
@@ -472,19 +499,18 @@ pub(crate) fn check_label(ds: &Dataset, label: &str) -> Result<()> {
     }
     if !of_classes(f.data_type()) {
         let dt = f.data_type();
-        let numeric = matches!(
-            dt,
-            DataType::Float16 | DataType::Float32 | DataType::Float64
-        ) || matches!(dt, DataType::Decimal128(..) | DataType::Decimal256(..));
-        return Err(Error::InvalidOption(format!(
-            "--label {label}: the column is {} in {source}; a label must be of classes \
-             (integers, strings or booleans){}",
-            type_name(dt),
-            match numeric {
-                true => ": a numeric target is not supported yet",
-                false => "",
-            }
-        )));
+        return Err(Error::InvalidOption(match target::numeric(dt) {
+            true => format!(
+                "--label {label}: the column is {} in {source}: a label of numbers with \
+                 --window is not supported yet (profile each window's rows with --label)",
+                type_name(dt)
+            ),
+            false => format!(
+                "--label {label}: the column is {} in {source}; a label must be of classes \
+                 (integers, strings or booleans) or of numbers (floats or decimal128)",
+                type_name(dt)
+            ),
+        }));
     }
     Ok(())
 }
@@ -717,6 +743,7 @@ fn finish_profile(
             numeric,
             categorical,
             label_table: None,
+            label_means: None,
         });
     }
     Ok(DatasetProfile {

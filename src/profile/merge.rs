@@ -7,6 +7,7 @@
 //! `histograms_exact: false`, with the largest rank error stated in
 //! `quantile_rank_error`. Merging a single profile returns it unchanged.
 
+use crate::compare::target::of_numbers;
 use std::path::{Path, PathBuf};
 
 use super::categorical::CatAcc;
@@ -39,6 +40,16 @@ pub fn merge_profiles(mut profiles: Vec<(PathBuf, DatasetProfile)>) -> Result<Da
                     "{} where the first is {}; profile every part with the same --label",
                     labelled(&d.label),
                     labelled(&first.label)
+                ),
+            });
+        }
+        if d.label.is_some() && of_numbers(d) != of_numbers(first) {
+            return Err(Error::Incompatible {
+                path: p.clone(),
+                detail: format!(
+                    "labelled by the numbers of {:?} where the first is by its classes, or the \
+                     other way round; profile every part with the same type of label",
+                    d.label.as_deref().unwrap_or_default()
                 ),
             });
         }
@@ -105,7 +116,17 @@ pub fn merge_profiles(mut profiles: Vec<(PathBuf, DatasetProfile)>) -> Result<Da
         merge_feature(feat, &parts, &opts)?;
     }
     out.slices = merge_slices(&profiles)?;
-    if out.label.is_some() {
+    if of_numbers(&out) {
+        for (i, feat) in out.features.iter_mut().enumerate() {
+            for (_, d) in &profiles[1..] {
+                if let (Some(a), Some(b)) = (feat.label_means.as_mut(), &d.features[i].label_means)
+                {
+                    a.merge(b);
+                }
+            }
+        }
+        crate::compare::target::attach_bins(&mut out);
+    } else if out.label.is_some() {
         crate::compare::concept::attach_tables(&mut out);
     }
     // Profiles of several windows are of none.

@@ -27,7 +27,8 @@ pub struct DatasetProfile {
     pub backend: BackendInfo,
     pub options: StatsOptions,
     /// Passes made over the source: 1, or 2 where numeric columns needed
-    /// their exact quantiles and histograms.
+    /// their exact quantiles and histograms; one more for a label of
+    /// numbers (its means).
     pub passes: u32,
     pub features: Vec<FeatureProfile>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -208,6 +209,9 @@ fn check_features(features: &[FeatureProfile]) -> std::result::Result<(), String
             // The sketch, and that it agrees with the counts and moments.
             super::numeric::NumericAcc::from_stats(n).map_err(at)?;
         }
+        if let Some(m) = &f.label_means {
+            m.check().map_err(|e| at(format!("label_means: {e}")))?;
+        }
         let Some(c) = &f.categorical else { continue };
         for v in c.value_counts.iter().chain(&c.top_values) {
             v.bytes().map_err(at)?;
@@ -312,6 +316,191 @@ pub struct FeatureProfile {
     /// `--label`: the label's classes in each bin of this feature.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_table: Option<LabelTable>,
+    /// `--label` of numbers: the label's count and mean in each bin of
+    /// this feature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_means: Option<LabelMeans>,
+}
+
+/// A numeric label's count, mean and sum of squared deviations from the
+/// mean over some rows (Welford's; merged by Chan's rule).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct LabelMoments {
+    pub count: u64,
+    pub mean: f64,
+    pub m2: f64,
+}
+
+impl LabelMoments {
+    pub fn add(&mut self, y: f64) {
+        self.count += 1;
+        let d = y - self.mean;
+        self.mean += d / self.count as f64;
+        self.m2 += d * (y - self.mean);
+    }
+
+    pub fn merge(&mut self, o: &LabelMoments) {
+        if o.count == 0 {
+            return;
+        }
+        let n = self.count.saturating_add(o.count);
+        let d = o.mean - self.mean;
+        let w = o.count as f64 / n as f64;
+        self.m2 += o.m2 + d * d * self.count as f64 * w;
+        self.mean += d * w;
+        self.count = n;
+    }
+
+    /// The sample variance (None below two rows).
+    pub fn variance(&self) -> Option<f64> {
+        (self.count > 1).then(|| self.m2 / (self.count - 1) as f64)
+    }
+}
+
+/// A feature's label-conditional means, for a label of numbers: the
+/// label's [`LabelMoments`] over the rows of each part of the feature's
+/// range (numeric features: the cells of its sketch; categorical ones:
+/// each value its counts list, and the rest), and over the rows where the
+/// feature is missing. Rows whose label is missing, NaN or infinite, and
+/// rows whose feature is NaN or infinite, are left out.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LabelMeans {
+    /// Numeric features: cell `j` holds the values whose sketch key `s`
+    /// (`map(key)`, as in the sketch) has `s >> shift == j`: the stored
+    /// sketch's buckets, or finer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shift: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cells: Vec<MeanCell>,
+    /// Categorical features: each value of the feature's `value_counts`
+    /// that has rows with a label, and the rest of the values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<ValueMean>,
+    #[serde(default)]
+    pub other: LabelMoments,
+    /// The rows where the feature is missing.
+    pub missing: LabelMoments,
+    /// For readers: the label's count, mean and standard deviation in
+    /// the feature's `quantile_bins` bins, as [`LabelTable`]'s (derived
+    /// from the above; never read back).
+    #[serde(default)]
+    pub bins: Vec<MeanBin>,
+}
+
+impl LabelMeans {
+    /// Every part's moments: each part's `[count, mean, m2]` (the cells,
+    /// the values, the rest, the missing rows).
+    pub fn parts(&self) -> impl Iterator<Item = &LabelMoments> {
+        let cells = self.cells.iter().map(|c| &c.label);
+        let values = self.values.iter().map(|v| &v.label);
+        cells.chain(values).chain([&self.other, &self.missing])
+    }
+
+    /// Fold another part's means (of the same feature) into these: cells
+    /// on the coarser of the two grids, values by their text and
+    /// `value_hex`. `bins` are left to be derived again.
+    pub fn merge(&mut self, o: &LabelMeans) {
+        if let (Some(a), Some(b)) = (self.shift, o.shift) {
+            let shift = a.max(b);
+            let mut cells: std::collections::BTreeMap<u64, LabelMoments> = Default::default();
+            for (c, s) in self
+                .cells
+                .iter()
+                .map(|c| (c, a))
+                .chain(o.cells.iter().map(|c| (c, b)))
+            {
+                cells
+                    .entry(c.cell >> (shift - s))
+                    .or_default()
+                    .merge(&c.label);
+            }
+            self.shift = Some(shift);
+            self.cells = cells
+                .into_iter()
+                .map(|(cell, label)| MeanCell { cell, label })
+                .collect();
+        }
+        let mut at: std::collections::HashMap<(String, Option<String>), usize> = self
+            .values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| ((v.value.clone(), v.value_hex.clone()), i))
+            .collect();
+        for v in &o.values {
+            let n = self.values.len();
+            match at.entry((v.value.clone(), v.value_hex.clone())) {
+                std::collections::hash_map::Entry::Occupied(e) => {
+                    self.values[*e.get()].label.merge(&v.label)
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(n);
+                    self.values.push(v.clone());
+                }
+            }
+        }
+        self.other.merge(&o.other);
+        self.missing.merge(&o.missing);
+        self.bins.clear();
+    }
+
+    /// Counts within any dataset, finite means, sums of squares at least
+    /// zero, a shift below 64, and every value's `value_hex`.
+    fn check(&self) -> std::result::Result<(), String> {
+        if self.shift.is_some_and(|s| s >= 64) {
+            return Err("shift must be below 64".into());
+        }
+        for m in self.parts() {
+            if let Some(e) = big("count", m.count) {
+                return Err(e);
+            }
+            if !(m.mean.is_finite() && m.m2 >= 0.0 && m.m2.is_finite()) {
+                return Err(format!(
+                    "mean {} and m2 {} must be finite, m2 ≥ 0",
+                    m.mean, m.m2
+                ));
+            }
+        }
+        for v in &self.values {
+            v.value_count().bytes()?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeanCell {
+    pub cell: u64,
+    #[serde(flatten)]
+    pub label: LabelMoments,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValueMean {
+    /// As [`ValueCount`]'s `value` and `value_hex`.
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_hex: Option<String>,
+    #[serde(flatten)]
+    pub label: LabelMoments,
+}
+
+impl ValueMean {
+    /// The value with its label's count.
+    pub fn value_count(&self) -> ValueCount {
+        ValueCount {
+            value: self.value.clone(),
+            count: self.label.count,
+            value_hex: self.value_hex.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeanBin {
+    pub bin: String,
+    pub count: u64,
+    pub mean: Option<f64>,
+    pub std_dev: Option<f64>,
 }
 
 /// A feature's label-conditional table: for each bin of the feature, how

@@ -218,12 +218,16 @@ fn label_parts(c: &Comparison) -> Option<LabelParts> {
     let l = c.label_shift.as_ref()?;
     // Where no class's share moved there is no class to name (a null
     // class is the rows without a label).
-    let class = match (l.linf > 0.0, l.class.as_deref()) {
+    let class = match (l.linf > 0.0 && !l.numeric, l.class.as_deref()) {
         (false, _) => String::new(),
         (true, c) => format!(" at class {}", c.map_or_else(|| "null".into(), value_label)),
     };
+    let (distance, test) = match l.numeric {
+        true => ("ks", "Kolmogorov"),
+        false => ("linf", "chi2"),
+    };
     let line = format!(
-        "label {}: {} (linf {}{class}, chi2 p {:.3e})",
+        "label {}: {} ({distance} {}{class}, {test} p {:.3e})",
         l.column,
         if l.drifted { "SHIFTED" } else { "no shift" },
         metric(Some(l.linf)),

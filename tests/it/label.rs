@@ -439,11 +439,6 @@ fn label_refusals_and_merge() {
         parquet::basic::Compression::SNAPPY,
         1_000,
     );
-    // A float label (a regression target) is not of classes.
-    fails_with(
-        &["profile", &path("d.parquet"), "--label", "x"],
-        &["--label x", "float64", "d.parquet"],
-    );
     fails_with(
         &["profile", &path("d.parquet"), "--label", "nope"],
         &["nope"],

@@ -22,4 +22,5 @@ mod s3;
 mod schema;
 mod shaders;
 mod skew;
+mod target;
 mod tfdv;

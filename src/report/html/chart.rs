@@ -433,6 +433,67 @@ pub fn top_values(title: &str, rows: &[ValueRow], current: bool, base: bool) -> 
     }
 }
 
+/// A label's mean in each bin (`rows`' `current` and `base` are means):
+/// on one axis from the smallest mean to the largest, the current's as a
+/// dot and the base's as a dashed tick, the two joined by a line where
+/// both have rows; the numbers after them (written by `number`).
+pub fn means(title: &str, rows: &[ValueRow], base: bool, number: impl Fn(f64) -> String) -> Markup {
+    let all = rows.iter().flat_map(|r| [r.current, r.base]).flatten();
+    let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    let (lo, hi) = if lo <= hi { (lo, hi) } else { (0.0, 1.0) };
+    // Room at both ends for the dots.
+    let x = Axis::new(lo, hi, LABEL_W + 8.0, LABEL_W + BARS_W - 8.0);
+    // Means take more digits than shares.
+    let width = LABEL_W + BARS_W + NOTE_W + 60.0;
+    let height = TOP + ROW * rows.len() as f64 + 4.0;
+    let mid = |i: usize| TOP + ROW * i as f64 + ROW / 2.0;
+    let shown = |v: Option<f64>| v.map_or_else(|| "-".to_string(), &number);
+    html! {
+        svg.chart.wide viewBox=(format!("0 0 {} {}", c(width), c(height))) role="img" {
+            title { (title) }
+            g.legend {
+                circle.cur cx=(c(LABEL_W + 6.0)) cy="9" r="4" {}
+                text x=(c(LABEL_W + 16.0)) y="13" { "current" }
+                @if base {
+                    path.base-line d=(format!("M{} 3v12", c(LABEL_W + 78.0))) {}
+                    text x=(c(LABEL_W + 88.0)) y="13" { "base" }
+                }
+            }
+            @for (i, r) in rows.iter().enumerate() {
+                @if let (Some(a), Some(b)) = (r.base, r.current) {
+                    path.base-line d=(format!("M{} {}H{}", c(x.px(a)), c(mid(i)), c(x.px(b)))) {}
+                }
+                @if let Some(b) = r.base {
+                    path.base-line d=(format!("M{} {}v12", c(x.px(b)), c(mid(i) - 6.0))) {}
+                }
+                @if let Some(v) = r.current {
+                    circle.cur cx=(c(x.px(v))) cy=(c(mid(i))) r="4" {}
+                }
+            }
+            g.value text-anchor="end" {
+                @for (i, r) in rows.iter().enumerate() {
+                    @let label = super::ellipsize(&r.label, 22);
+                    text x=(c(LABEL_W - 6.0)) y=(c(mid(i) + 4.0)) {
+                        (label)
+                        @if label != r.label { title { (r.label) } }
+                    }
+                }
+            }
+            g.note {
+                @for (i, r) in rows.iter().enumerate() {
+                    text x=(c(LABEL_W + BARS_W + 6.0)) y=(c(mid(i) + 4.0)) {
+                        (shown(r.current))
+                        @if base { " / " (shown(r.base)) }
+                        @if let Some(m) = &r.mark { " ◆ " (m) }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Horizontal bars, one per row (None: no bar), `dy` below the row's top,
 /// as one path.
 fn row_bars(shares: impl Iterator<Item = Option<f64>>, x: &Axis, dy: f64, h: f64) -> String {

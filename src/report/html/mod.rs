@@ -220,14 +220,22 @@ fn overview(r: &Report, features: &[Feature]) -> Markup {
                 @if let Some(l) = &c.label_shift {
                     dt { "label " (l.column) } dd {
                         @if l.drifted { "shifted" } @else { "not shifted" }
-                        " (L∞ " (format!("{:.4}", l.linf)) ", p " (format!("{:.2e}", l.p_value)) "); concept shift in "
+                        " (" (if l.numeric { "KS " } else { "L∞ " }) (format!("{:.4}", l.linf)) ", p " (format!("{:.2e}", l.p_value)) "); concept shift in "
                         (c.features.iter().filter(|f| f.concept.as_ref().is_some_and(|k| k.drifted)).count())
                         " of " (c.features.iter().filter(|f| f.concept.is_some()).count()) " features"
                     }
                 }
             }
             @if r.comparison.is_none() {
-                @if let Some(l) = &p.label { dt { "label" } dd { (l) ": each feature's chart of its classes" } }
+                @if let Some(l) = &p.label {
+                    dt { "label" } dd {
+                        (l) ": " (if crate::compare::target::of_numbers(p) {
+                            "each feature's chart of the label's mean per bin"
+                        } else {
+                            "each feature's chart of its classes"
+                        })
+                    }
+                }
             }
             @if let Some(a) = r.anomalies {
                 dt { "anomalies" } dd { (a.len()) }
@@ -719,6 +727,53 @@ fn categorical_chart(f: &Feature) -> Markup {
     }
 }
 
+/// Where the profile is labelled by numbers: the label's mean in each bin
+/// of the feature, against the base's where it is labelled by the same
+/// column as numbers (as compare binned them), the bin where the concept
+/// moved most marked.
+fn means_chart(f: &Feature, r: &Report, label: &str) -> Markup {
+    let base = r.base.filter(|b| {
+        b.label.as_deref() == Some(label)
+            && crate::compare::target::of_numbers(b)
+            && f.base.is_some()
+    });
+    let bins = r
+        .comparison
+        .map_or(r.current.options.quantile_bins, |c| c.options.bins);
+    let Some(m) = crate::compare::target::means(r.current, base, &f.p.name, bins) else {
+        return html! {};
+    };
+    let concept = f.cmp.and_then(|c| c.concept.as_ref());
+    let rows: Vec<ValueRow> = m
+        .bins
+        .iter()
+        .enumerate()
+        .map(|(i, b)| ValueRow {
+            label: value_label(b),
+            current: m.current[i],
+            base: m.base[i],
+            mark: concept
+                .filter(|c| c.drifted && c.bin.as_deref() == Some(b.as_str()))
+                .map(|c| format!("concept {:.3}", c.value)),
+            unexpected: false,
+        })
+        .collect();
+    let title = format!("{}: mean of {label} in each bin", f.p.name);
+    html! {
+        figure.wide {
+            (chart::means(&title, &rows, base.is_some(), |v| float(Some(v))))
+            figcaption {
+                "E[" (label) " | " (f.p.name) "], bin by bin"
+                @if base.is_some() { "; current / base" }
+                @if let Some(c) = concept {
+                    "; concept shift " (format!("{:.4}", c.value)) " (in standard deviations of " (label) "), p " (format!("{:.2e}", c.p_value))
+                    @if c.drifted { " (shifted)" }
+                }
+            }
+        }
+    }
+}
+
 /// Where the profile is labelled: the share of one class of the label in
 /// each bin of the feature, against the base's where it is labelled by
 /// the same column (as compare binned them), the bin where the concept
@@ -730,6 +785,9 @@ fn label_chart(f: &Feature, r: &Report) -> Markup {
     };
     if f.only_base {
         return html! {};
+    }
+    if crate::compare::target::of_numbers(r.current) {
+        return means_chart(f, r, label);
     }
     let base = r
         .base
@@ -964,6 +1022,7 @@ mod tests {
                 other_hll: None,
             }),
             label_table: None,
+            label_means: None,
         }
     }
 
