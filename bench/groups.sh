@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The cost of slices, labels and windows (issue #13): whole-process
 # `skewer profile` of the 10M-row bench file plain, with --slice-by s_low
-# (10 values and nulls) and with --label b_flag (2 classes and nulls), and
+# (10 values and nulls), with --label b_flag (2 classes and nulls) and with
+# --label f_normal (a label of numbers: one more pass for its means), and
 # of a 30-day file plain, with --window ts=1d and with --window ts=1d
 # --label b_flag, interleaved round by round; prints each round, the
 # medians and ratios.
@@ -34,13 +35,14 @@ PY
 fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-names=(plain sliced labelled month windowed windowed_labelled shuffled_plain shuffled_windowed)
+names=(plain sliced labelled labelled_numbers month windowed windowed_labelled shuffled_plain shuffled_windowed)
 run() {
     local case=$1 o="$out/p.json"
     case $case in
         plain) args=("$dir/train.parquet") ;;
         sliced) args=("$dir/train.parquet" --slice-by s_low) ;;
         labelled) args=("$dir/train.parquet" --label b_flag) ;;
+        labelled_numbers) args=("$dir/train.parquet" --label f_normal) ;;
         month) args=("$dir/month.parquet") ;;
         windowed) args=("$dir/month.parquet" --window ts=1d); o="$out/w" ;;
         windowed_labelled) args=("$dir/month.parquet" --window ts=1d --label b_flag); o="$out/w" ;;
@@ -66,6 +68,6 @@ done
 median() { printf '%s\n' $1 | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 for c in "${names[@]}"; do printf 'median %s %.3f s\n' "$c" "$(median "${times[$c]}")"; done
 ratio() { echo "$(median "${times[$1]}") / $(median "${times[$2]}")" | bc -l; }
-printf 'sliced/plain %.3f, labelled/plain %.3f, windowed/month %.3f, windowed labelled/month %.3f, shuffled windowed/plain %.3f\n' \
-    "$(ratio sliced plain)" "$(ratio labelled plain)" "$(ratio windowed month)" \
+printf 'sliced/plain %.3f, labelled/plain %.3f, labelled by numbers/plain %.3f, windowed/month %.3f, windowed labelled/month %.3f, shuffled windowed/plain %.3f\n' \
+    "$(ratio sliced plain)" "$(ratio labelled plain)" "$(ratio labelled_numbers plain)" "$(ratio windowed month)" \
     "$(ratio windowed_labelled month)" "$(ratio shuffled_windowed shuffled_plain)"

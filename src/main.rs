@@ -170,7 +170,7 @@ struct LabelArgs {
     label: Option<String>,
     /// Classes of the label counted apart: the largest by rows (with
     /// --window, over all the windows, the same in each); the rest are
-    /// folded into one "__other__" class.
+    /// folded into one "__other__" class. Not for a label of numbers.
     #[arg(long, default_value_t = engine::DEFAULT_MAX_SLICES, requires = "label")]
     max_classes: usize,
 }
@@ -1391,7 +1391,8 @@ fn run_profile(a: ProfileArgs) -> anyhow::Result<()> {
         let ds = Dataset::open(&a.files, &src)?;
         let bar = skewer::report::progress::Bar::new(!a.data.quiet);
         let column = by.columns().remove(0);
-        let profiles = engine::groups::profile_groups(&ds, &opts, &by, &bar)?.windows()?;
+        let spec = a.window.as_deref().unwrap_or_default();
+        let profiles = engine::profile_windows(&ds, &opts, spec, &bar)?;
         match profiles.first() {
             // Every window's profile has the same warnings.
             Some(p) => p.warnings.iter().for_each(|w| eprintln!("warning: {w}")),

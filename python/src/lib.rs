@@ -20,7 +20,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyCapsule};
 use serde::Deserialize;
 use skewer::backend::{self, Backend, Choice};
-use skewer::engine::groups::{profile_groups, GroupBy};
+use skewer::engine::groups::GroupBy;
 use skewer::engine::{self, partial, NoProgress, ProfileOptions};
 use skewer::profile::{DatasetProfile, StatsOptions};
 use skewer::source::{Dataset, SourceOptions};
@@ -250,10 +250,7 @@ fn profiles_of(
 ) -> skewer::Result<Vec<DatasetProfile>> {
     match &o.window {
         None => Ok(vec![engine::profile(ds, opts, &NoProgress)?]),
-        Some(w) => {
-            let by = GroupBy::windows(w, opts.window_classes())?;
-            profile_groups(ds, opts, &by, &NoProgress)?.windows()
-        }
+        Some(w) => engine::profile_windows(ds, opts, w, &NoProgress),
     }
 }
 

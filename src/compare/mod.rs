@@ -500,7 +500,7 @@ pub fn compare_data(
         true => out
             .iter()
             .find(|f| Some(f.name.as_str()) == label && f.kind == "numeric")
-            .and_then(|f| target::label_shift(f, opts)),
+            .and_then(|f| target::label_shift(base, cur, f, opts)),
         false => concept::label_shift(base, cur, opts),
     };
     let labelled = label.is_some();

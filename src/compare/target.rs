@@ -31,12 +31,14 @@ use crate::profile::sketch::KeySketch;
 use crate::profile::{DatasetProfile, FeatureProfile, Kind, LabelMoments, MeanBin};
 
 /// Whether `p` is labelled by a column of numbers (floats or decimals),
-/// not of classes.
+/// not of classes: its label is such a feature, or (where `--columns`
+/// left the label out) a feature has label means.
 pub fn of_numbers(p: &DatasetProfile) -> bool {
     let Some(l) = &p.label else { return false };
     let f = p.features.iter().find(|f| &f.name == l);
     f.and_then(|f| f.numeric.as_ref())
         .is_some_and(|n| n.domain == crate::profile::keys::Domain::Float)
+        || p.features.iter().any(|f| f.label_means.is_some())
 }
 
 /// One feature's bins across some profiles (sides).
@@ -286,7 +288,7 @@ struct Moved {
     shared: Vec<f64>,
     statistic: f64,
     dof: u64,
-    /// The label's standard deviation, both sides pooled.
+    /// The label's standard deviation within each side, pooled.
     sd: f64,
 }
 
@@ -295,23 +297,23 @@ fn moved(j: &Joint) -> Moved {
     let total = |side: &[LabelMoments]| side.iter().map(|m| m.count as f64).sum::<f64>();
     let (na, nb) = (total(&bins[0]), total(&bins[1]));
     let nbins = j.bins.len();
-    // Per bin: Σ w, Σ w (ȳb − ȳa), Σ w² (1/na + 1/nb), and within the
-    // cells Σ m2 and its degrees of freedom.
+    // Per bin: Σ w, Σ w ȳa, Σ w (ȳb − ȳa), per side Σ w² / n, and per
+    // side within the cells Σ m2 and its degrees of freedom.
     let mut w = vec![0.0; nbins];
     let mut wa = vec![0.0; nbins];
     let mut wd = vec![0.0; nbins];
-    let mut w2 = vec![0.0; nbins];
-    let mut m2 = vec![0.0; nbins];
-    let mut df = vec![0.0; nbins];
+    let mut w2 = [vec![0.0; nbins], vec![0.0; nbins]];
+    let mut m2 = [vec![0.0; nbins], vec![0.0; nbins]];
+    let mut df = [vec![0.0; nbins], vec![0.0; nbins]];
     let mut shared = vec![0.0; nbins];
-    let mut all = LabelMoments::default();
+    let mut sides = [LabelMoments::default(); 2];
     for c in &j.cells {
         let b = c.bin;
-        for m in &c.sides {
-            all.merge(m);
+        for (side, m) in c.sides.iter().enumerate() {
+            sides[side].merge(m);
             if m.count > 0 {
-                m2[b] += m.m2;
-                df[b] += (m.count - 1) as f64;
+                m2[side][b] += m.m2;
+                df[side][b] += (m.count - 1) as f64;
             }
         }
         let (a, z) = (&c.sides[0], &c.sides[1]);
@@ -323,10 +325,11 @@ fn moved(j: &Joint) -> Moved {
         w[b] += wc;
         wa[b] += wc * a.mean;
         wd[b] += wc * (z.mean - a.mean);
-        w2[b] += wc * wc * (1.0 / ca + 1.0 / cz);
+        w2[0][b] += wc * wc / ca;
+        w2[1][b] += wc * wc / cz;
         shared[b] += (ca / na).min(cz / nb);
     }
-    let (mut statistic, mut dof) = (0.0, 0u64);
+    let (mut statistic, mut dof) = (0.0f64, 0u64);
     let mut diffs = vec![None; nbins];
     let mut mixes = vec![None; nbins];
     for b in 0..nbins {
@@ -336,29 +339,43 @@ fn moved(j: &Joint) -> Moved {
         let d = wd[b] / w[b];
         diffs[b] = Some(d);
         mixes[b] = Some([wa[b] / w[b], wa[b] / w[b] + d]);
-        // No cell with two rows: no estimate of the spread, no test.
-        if df[b] == 0.0 {
-            continue;
-        }
-        let var = m2[b] / df[b] * w2[b] / (w[b] * w[b]);
+        // Each side's variance within the bin's cells (Welch's: the
+        // sides' spreads may differ); a side without a cell of two rows
+        // takes both sides' pooled. Neither: no estimate, no test.
+        let pooled =
+            (df[0][b] + df[1][b] > 0.0).then(|| (m2[0][b] + m2[1][b]) / (df[0][b] + df[1][b]));
+        let Some(pooled) = pooled else { continue };
+        let within = |side: usize| match df[side][b] > 0.0 {
+            true => m2[side][b] / df[side][b],
+            false => pooled,
+        };
+        let var = (w2[0][b] * within(0) + w2[1][b] * within(1)) / (w[b] * w[b]);
         if var > 0.0 {
             statistic += d * d / var;
             dof += 1;
         } else if d != 0.0 {
             // The label is constant within every cell, yet the means
-            // differ: certain (the largest finite statistic, which JSON
-            // can hold).
-            statistic = f64::MAX;
+            // differ: certain.
+            statistic = f64::INFINITY;
             dof += 1;
         }
     }
+    // The label's spread within each side, pooled (a label shift between
+    // the sides does not widen it).
+    let n = (sides[0].count + sides[1].count) as f64;
+    let sd = match n > 2.0 {
+        true => ((sides[0].m2 + sides[1].m2) / (n - 2.0)).sqrt(),
+        false => 0.0,
+    };
     Moved {
         diffs,
         mixes,
         shared,
-        statistic,
+        // The largest finite number where it overflows: JSON holds no
+        // infinity.
+        statistic: statistic.min(f64::MAX),
         dof,
-        sd: all.variance().map_or(0.0, f64::sqrt),
+        sd,
     }
 }
 
@@ -402,13 +419,24 @@ pub fn concept(
     })
 }
 
-/// Label shift of a label of numbers: the label column's own comparison
-/// (`label`, a numeric feature's): its KS distance, and the asymptotic
+/// Label shift of a label of numbers between `base` and `cur`: the label
+/// column's own comparison (`label`, a numeric feature's): its KS
+/// distance, and the asymptotic
 /// Kolmogorov test of it (the statistic is `D √(nm / (n + m))`, no
 /// degrees of freedom).
-pub fn label_shift(label: &FeatureComparison, opts: &CompareOptions) -> Option<LabelShift> {
+pub fn label_shift(
+    base: &DatasetProfile,
+    cur: &DatasetProfile,
+    label: &FeatureComparison,
+    opts: &CompareOptions,
+) -> Option<LabelShift> {
     let d = label.metrics.ks?;
-    let (n, m) = (label.base_count as f64, label.current_count as f64);
+    // KS is over the finite values (not NaN nor ±inf).
+    let finite = |p: &DatasetProfile| {
+        let f = p.features.iter().find(|f| f.name == label.name)?;
+        Some(f.numeric.as_ref()?.finite as f64)
+    };
+    let (n, m) = (finite(base)?, finite(cur)?);
     if n == 0.0 || m == 0.0 {
         return None;
     }
@@ -464,6 +492,47 @@ mod tests {
             );
         }
         assert_eq!(kolmogorov_q(0.1), 1.0);
+    }
+
+    #[test]
+    fn means_merge_onto_the_coarser_cells() {
+        use crate::profile::{LabelMeans, MeanCell};
+        let of = |ys: &[f64]| {
+            let mut m = LabelMoments::default();
+            ys.iter().for_each(|&y| m.add(y));
+            m
+        };
+        let cell = |cell: u64, ys: &[f64]| MeanCell {
+            cell,
+            label: of(ys),
+        };
+        let mut a = LabelMeans {
+            shift: Some(0),
+            cells: vec![cell(4, &[1.0]), cell(5, &[3.0]), cell(9, &[7.0])],
+            ..LabelMeans::default()
+        };
+        let b = LabelMeans {
+            shift: Some(2),
+            cells: vec![cell(1, &[5.0, 6.0])],
+            missing: of(&[2.0]),
+            ..LabelMeans::default()
+        };
+        a.merge(&b);
+        // Cells 4 and 5 at shift 0 are in cell 1 at shift 2; 9 in cell 2.
+        assert_eq!(a.shift, Some(2));
+        let want = [(1, of(&[1.0, 3.0, 5.0, 6.0])), (2, of(&[7.0]))];
+        assert_eq!(a.cells.len(), 2);
+        for (c, (j, m)) in a.cells.iter().zip(want) {
+            assert_eq!((c.cell, c.label.count), (j, m.count));
+            assert!((c.label.mean - m.mean).abs() < 1e-12);
+            assert!((c.label.m2 - m.m2).abs() < 1e-12);
+        }
+        assert_eq!(a.missing, of(&[2.0]));
+        // Labels beyond 1e154: the sum of squares held at the largest
+        // float, never NaN or infinite.
+        let mut big = of(&[1e200, -1e200]);
+        big.merge(&of(&[1e200]));
+        assert!(big.m2 == f64::MAX && big.mean.is_finite(), "{big:?}");
     }
 
     #[test]

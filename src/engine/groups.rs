@@ -53,7 +53,7 @@ const ORIGIN: i64 = 4 * 86_400;
 
 /// The window of `width` seconds that holds `secs`: its number and its
 /// start. None for times so far from 1970 that the arithmetic overflows.
-fn window_of(secs: i64, width: i64) -> Option<(i64, i64)> {
+pub(crate) fn window_of(secs: i64, width: i64) -> Option<(i64, i64)> {
     let w = secs.checked_sub(ORIGIN)?.div_euclid(width);
     Some((w, w.checked_mul(width)?.checked_add(ORIGIN)?))
 }
@@ -558,7 +558,7 @@ fn slice_label(cols: &[ArrayRef], i: usize) -> Result<Label> {
 
 /// Row `i` of a timestamp or date column, in whole seconds since the epoch.
 #[allow(clippy::type_complexity)]
-fn seconds(a: &dyn Array) -> Result<Box<dyn Fn(usize) -> i64 + '_>> {
+pub(crate) fn seconds(a: &dyn Array) -> Result<Box<dyn Fn(usize) -> i64 + '_>> {
     use arrow::datatypes::*;
     Ok(match a.data_type() {
         DataType::Timestamp(unit, _) => {

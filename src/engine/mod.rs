@@ -60,10 +60,12 @@ pub struct ProfileOptions {
     /// `--slice-by`: also profile each slice of the rows, in the same
     /// passes (the profile's `slices`).
     pub slices: Option<Slicing>,
-    /// `--label`: the label column. Its classes are profiled as slices (by
-    /// `slices`, which must then slice by this column alone, or else by
-    /// its [`DEFAULT_MAX_SLICES`] largest classes), and every feature gets
-    /// its label-conditional table.
+    /// `--label`: the label column. A label of classes is profiled as
+    /// slices (by `slices`, which must then slice by this column alone, or
+    /// else by its [`DEFAULT_MAX_SLICES`] largest classes), and every
+    /// feature gets its label-conditional table; a label of numbers (floats
+    /// or decimals, [`target`]) gives every feature its label means, and
+    /// `slices` are not used.
     pub label: Option<String>,
 }
 
@@ -100,6 +102,15 @@ impl ProfileOptions {
     /// With `--label`, the slicing by its classes that each window holds.
     pub fn window_classes(&self) -> Option<Slicing> {
         self.label.as_ref().and(self.slices.clone())
+    }
+
+    /// These options without the label (nor its classes' slices).
+    fn without_label(&self) -> ProfileOptions {
+        ProfileOptions {
+            label: None,
+            slices: None,
+            ..self.clone()
+        }
     }
 }
 
@@ -416,13 +427,7 @@ pub fn profile(
 ) -> Result<DatasetProfile> {
     opts.validate()?;
     if let Some(label) = &opts.label {
-        let of_numbers = ds
-            .schema()
-            .fields()
-            .iter()
-            .find(|f| f.name() == label)
-            .is_some_and(|f| target::numeric(f.data_type()));
-        if of_numbers {
+        if label_of_numbers(ds, label) {
             if opts
                 .slices
                 .as_ref()
@@ -432,12 +437,7 @@ pub fn profile(
                     "--label and --slice-by together are not supported yet".into(),
                 ));
             }
-            let plain = ProfileOptions {
-                label: None,
-                slices: None,
-                ..opts.clone()
-            };
-            let mut p = profile(ds, &plain, progress)?;
+            let mut p = profile(ds, &opts.without_label(), progress)?;
             target::attach(ds, &mut p, label, progress)?;
             return Ok(p);
         }
@@ -456,6 +456,35 @@ pub fn profile(
     let (layout, warnings) = Layout::new(ds.schema(), opts, &source)?;
     let session = opts.backend.session(opts.keep());
     run_passes(ds, opts, progress, &layout, &session, warnings)
+}
+
+/// `--window COL=WIDTH` (`spec`): one profile per window, in time order;
+/// with `--label`, each labelled (by classes: each window's rows sliced
+/// by them too; by numbers: each window's label means, in one more pass).
+pub fn profile_windows(
+    ds: &Dataset,
+    opts: &ProfileOptions,
+    spec: &str,
+    progress: &dyn Progress,
+) -> Result<Vec<DatasetProfile>> {
+    opts.validate()?;
+    let numbers = opts.label.as_deref().filter(|l| label_of_numbers(ds, l));
+    let Some(label) = numbers else {
+        let by = groups::GroupBy::windows(spec, opts.window_classes())?;
+        return groups::profile_groups(ds, opts, &by, progress)?.windows();
+    };
+    let by = groups::GroupBy::windows(spec, None)?;
+    let mut profiles =
+        groups::profile_groups(ds, &opts.without_label(), &by, progress)?.windows()?;
+    target::attach_windows(ds, &mut profiles, &by, label, progress)?;
+    Ok(profiles)
+}
+
+/// Whether `ds` has a column `label` of numbers ([`target::numeric`]).
+fn label_of_numbers(ds: &Dataset, label: &str) -> bool {
+    let fields = ds.schema().fields().clone();
+    let f = fields.iter().find(|f| f.name() == label);
+    f.is_some_and(|f| target::numeric(f.data_type()))
 }
 
 /// The slices of `--label`'s classes: a label of classes (not floats),
@@ -499,18 +528,11 @@ pub(crate) fn check_label(ds: &Dataset, label: &str) -> Result<()> {
     }
     if !of_classes(f.data_type()) {
         let dt = f.data_type();
-        return Err(Error::InvalidOption(match target::numeric(dt) {
-            true => format!(
-                "--label {label}: the column is {} in {source}: a label of numbers with \
-                 --window is not supported yet (profile each window's rows with --label)",
-                type_name(dt)
-            ),
-            false => format!(
-                "--label {label}: the column is {} in {source}; a label must be of classes \
-                 (integers, strings or booleans) or of numbers (floats or decimal128)",
-                type_name(dt)
-            ),
-        }));
+        return Err(Error::InvalidOption(format!(
+            "--label {label}: the column is {} in {source}; a label must be of classes \
+             (integers, strings or booleans) or of numbers (floats or decimal128)",
+            type_name(dt)
+        )));
     }
     Ok(())
 }

@@ -11,6 +11,7 @@
 
 use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::DataType;
+use arrow::record_batch::RecordBatch;
 use hashbrown::HashMap;
 use rayon::prelude::*;
 
@@ -74,114 +75,258 @@ pub fn attach(
     label: &str,
     progress: &dyn Progress,
 ) -> Result<()> {
+    attach_all(ds, std::slice::from_mut(p), None, label, progress)
+}
+
+/// As [`attach`], for the profiles of `--window`'s windows (`profiles`,
+/// made by `by`): each row's label goes to its window's features, in one
+/// pass over `ds`.
+pub fn attach_windows(
+    ds: &Dataset,
+    profiles: &mut [DatasetProfile],
+    by: &super::groups::GroupBy,
+    label: &str,
+    progress: &dyn Progress,
+) -> Result<()> {
+    let super::groups::GroupBy::Windows { column, width, .. } = by else {
+        return Err(Error::Internal("label means of slices".into()));
+    };
+    let col = ds
+        .schema()
+        .index_of(column)
+        .map_err(|_| super::unknown_column(ds, column))?;
+    attach_all(ds, profiles, Some((col, width.seconds())), label, progress)
+}
+
+/// What is added up for one feature (None: nothing, the label itself or
+/// a list).
+fn plan(f: &FeatureProfile, dt: &DataType) -> Result<Option<Plan>> {
+    if matches!(dt, DataType::List(_) | DataType::LargeList(_)) {
+        return Ok(None);
+    }
+    Ok(match (&f.numeric, &f.categorical) {
+        (Some(n), _) => Some(Plan::Numeric {
+            map: n.sketch.map,
+            shift: n.sketch.shift,
+        }),
+        (None, Some(c)) => {
+            let mut listed = HashMap::new();
+            for v in &c.value_counts {
+                let at = listed.len();
+                listed.insert(v.bytes().map_err(Error::Internal)?.into_owned(), at);
+            }
+            Some(Plan::Categorical { listed })
+        }
+        (None, None) => None,
+    })
+}
+
+/// The rows of each profile's group in a batch: all of them (one profile,
+/// no windows), or each window's (the profile whose window starts where
+/// the row's does; rows of no window's left out).
+struct Windows<'a> {
+    /// The window column's place among the columns read, and the width.
+    at: usize,
+    width: i64,
+    /// A window's start (seconds) → its profile, as found so far.
+    starts: HashMap<i64, Option<usize>>,
+    /// Each profile's window start, as written.
+    names: &'a HashMap<String, usize>,
+}
+
+impl Windows<'_> {
+    fn rows(&mut self, batch: &RecordBatch) -> Result<Vec<(usize, Vec<u32>)>> {
+        let a = batch.column(self.at);
+        let secs = super::groups::seconds(a.as_ref())?;
+        let mut rows: std::collections::BTreeMap<usize, Vec<u32>> = Default::default();
+        for i in (0..a.len()).filter(|&i| a.is_valid(i)) {
+            let Some((_, start)) = super::groups::window_of(secs(i), self.width) else {
+                continue;
+            };
+            let names = self.names;
+            let g = *self
+                .starts
+                .entry(start)
+                .or_insert_with(|| names.get(super::groups::instant(start).as_str()).copied());
+            if let Some(g) = g {
+                rows.entry(g).or_default().push(i as u32);
+            }
+        }
+        Ok(rows.into_iter().collect())
+    }
+}
+
+fn attach_all(
+    ds: &Dataset,
+    profiles: &mut [DatasetProfile],
+    window: Option<(usize, i64)>,
+    label: &str,
+    progress: &dyn Progress,
+) -> Result<()> {
     let schema = ds.schema().clone();
     let y_col = schema
         .index_of(label)
         .map_err(|_| super::unknown_column(ds, label))?;
-    // (feature index, column index, plan)
-    let mut plans: Vec<(usize, usize, Plan)> = Vec::new();
-    for (i, f) in p.features.iter().enumerate() {
-        let Ok(c) = schema.index_of(&f.name) else {
-            continue;
-        };
-        if c == y_col
-            || matches!(
-                schema.field(c).data_type(),
-                DataType::List(_) | DataType::LargeList(_)
-            )
-        {
-            continue;
+    let Some(first) = profiles.first() else {
+        return Ok(());
+    };
+    // The features' columns (every profile has the same features), then
+    // the label's, then the window's where it is not a feature's.
+    let mut feats: Vec<(usize, usize)> = Vec::new();
+    for (i, f) in first.features.iter().enumerate() {
+        match schema.index_of(&f.name) {
+            Ok(c) if c != y_col => feats.push((i, c)),
+            _ => {}
         }
-        let plan = match (&f.numeric, &f.categorical) {
-            (Some(n), _) => Plan::Numeric {
-                map: n.sketch.map,
-                shift: n.sketch.shift,
-            },
-            (None, Some(c)) => {
-                let mut listed = HashMap::new();
-                for v in &c.value_counts {
-                    let at = listed.len();
-                    listed.insert(v.bytes().map_err(Error::Internal)?.into_owned(), at);
-                }
-                Plan::Categorical { listed }
-            }
-            (None, None) => continue,
-        };
-        plans.push((i, c, plan));
     }
-    let mut cols: Vec<usize> = plans.iter().map(|x| x.1).collect();
+    // Per profile, per feature: its plan.
+    let plans: Vec<Vec<Option<Plan>>> = profiles
+        .iter()
+        .map(|p| {
+            feats
+                .iter()
+                .map(|&(i, c)| plan(&p.features[i], schema.field(c).data_type()))
+                .collect()
+        })
+        .collect::<Result<_>>()?;
+    let mut cols: Vec<usize> = feats.iter().map(|x| x.1).collect();
     cols.push(y_col);
+    let window = window.map(|(c, width)| match cols.iter().position(|&k| k == c) {
+        Some(at) => (at, width),
+        None => {
+            cols.push(c);
+            (cols.len() - 1, width)
+        }
+    });
+    let names: HashMap<String, usize> = profiles
+        .iter()
+        .enumerate()
+        .filter_map(|(g, p)| Some((p.window.as_ref()?.start.clone(), g)))
+        .collect();
+    let fresh = || -> Vec<Vec<Sums>> {
+        plans
+            .iter()
+            .map(|ps| ps.iter().map(|_| Sums::default()).collect())
+            .collect()
+    };
     let parts = ds.partitions();
-    let mut sums: Vec<Sums> = plans.iter().map(|_| Sums::default()).collect();
+    let mut sums = fresh();
     let threads = rayon::current_num_threads();
-    progress.start(p.passes + 1, ds.total_rows(), ds.total_bytes());
+    progress.start(first.passes + 1, ds.total_rows(), ds.total_bytes());
     super::run_ordered(
         parts.len(),
         threads,
         2 * threads,
         |i| {
-            let mut got: Vec<Sums> = plans.iter().map(|_| Sums::default()).collect();
+            let mut got = fresh();
+            let mut windows = window.map(|(at, width)| Windows {
+                at,
+                width,
+                starts: HashMap::new(),
+                names: &names,
+            });
             ds.read(&parts[i], &cols, |batch, bytes| {
-                let ys = label_values(batch.column(plans.len()))?;
-                got.par_iter_mut()
-                    .zip(&plans)
-                    .enumerate()
-                    .try_for_each(|(k, (s, (_, _, plan)))| add(s, plan, batch.column(k), &ys))?;
+                let ys = label_values(batch.column(feats.len()))?;
+                let groups = match windows.as_mut() {
+                    None => vec![(0, None)],
+                    Some(w) => w
+                        .rows(&batch)?
+                        .into_iter()
+                        .map(|(g, r)| (g, Some(r)))
+                        .collect(),
+                };
+                for (g, rows) in groups {
+                    let (columns, ys) = match rows {
+                        None => (batch.columns()[..feats.len()].to_vec(), ys.clone()),
+                        Some(r) => {
+                            let idx = arrow::array::UInt32Array::from(r);
+                            let take = |a: &ArrayRef| {
+                                arrow::compute::take(a.as_ref(), &idx, None).map_err(|e| {
+                                    Error::Internal(format!("taking a window's rows: {e}"))
+                                })
+                            };
+                            let columns = batch.columns()[..feats.len()]
+                                .iter()
+                                .map(take)
+                                .collect::<Result<Vec<_>>>()?;
+                            (
+                                columns,
+                                idx.values().iter().map(|&i| ys[i as usize]).collect(),
+                            )
+                        }
+                    };
+                    got[g]
+                        .par_iter_mut()
+                        .zip(&plans[g])
+                        .zip(&columns)
+                        .try_for_each(|((s, plan), a)| match plan {
+                            Some(plan) => add(s, plan, a, &ys),
+                            None => Ok(()),
+                        })?;
+                }
                 progress.advance(batch.num_rows() as u64, bytes);
                 Ok(())
             })?;
             Ok(got)
         },
         |_, got| {
-            for (s, g) in sums.iter_mut().zip(got) {
-                s.merge(g);
+            for (ps, gs) in sums.iter_mut().zip(got) {
+                for (s, g) in ps.iter_mut().zip(gs) {
+                    s.merge(g);
+                }
             }
             Ok(())
         },
     )?;
     progress.finish();
-    for ((i, _, plan), s) in plans.iter().zip(sums) {
-        let f = &mut p.features[*i];
-        let mut m = LabelMeans {
-            other: s.other,
-            missing: s.missing,
-            ..LabelMeans::default()
-        };
-        match plan {
-            Plan::Numeric { shift, .. } => {
-                m.shift = Some(*shift);
-                let mut cells: Vec<MeanCell> = s
-                    .cells
-                    .into_iter()
-                    .map(|(cell, label)| MeanCell { cell, label })
-                    .collect();
-                cells.sort_unstable_by_key(|c| c.cell);
-                m.cells = cells;
-            }
-            Plan::Categorical { .. } => {
-                let listed = f.categorical.as_ref().map_or(&[][..], |c| &c.value_counts);
-                m.values = listed
-                    .iter()
-                    .zip(
-                        s.values
-                            .iter()
-                            .chain(std::iter::repeat(&LabelMoments::default())),
-                    )
-                    .filter(|(_, l)| l.count > 0)
-                    .map(|(v, l)| ValueMean {
-                        value: v.value.clone(),
-                        value_hex: v.value_hex.clone(),
-                        label: *l,
-                    })
-                    .collect();
+    for ((p, plans), sums) in profiles.iter_mut().zip(&plans).zip(sums) {
+        for ((&(i, _), plan), s) in feats.iter().zip(plans).zip(sums) {
+            if let Some(plan) = plan {
+                let f = &mut p.features[i];
+                f.label_means = Some(finish(f, plan, s));
             }
         }
-        f.label_means = Some(m);
+        p.label = Some(label.into());
+        p.passes += 1;
+        crate::compare::target::attach_bins(p);
     }
-    p.label = Some(label.into());
-    p.passes += 1;
-    crate::compare::target::attach_bins(p);
     Ok(())
+}
+
+/// A feature's means from its sums.
+fn finish(f: &FeatureProfile, plan: &Plan, s: Sums) -> LabelMeans {
+    let mut m = LabelMeans {
+        other: s.other,
+        missing: s.missing,
+        ..LabelMeans::default()
+    };
+    match plan {
+        Plan::Numeric { shift, .. } => {
+            m.shift = Some(*shift);
+            let mut cells: Vec<MeanCell> = s
+                .cells
+                .into_iter()
+                .map(|(cell, label)| MeanCell { cell, label })
+                .collect();
+            cells.sort_unstable_by_key(|c| c.cell);
+            m.cells = cells;
+        }
+        Plan::Categorical { .. } => {
+            let listed = f.categorical.as_ref().map_or(&[][..], |c| &c.value_counts);
+            let none = LabelMoments::default();
+            m.values = listed
+                .iter()
+                .zip(s.values.iter().chain(std::iter::repeat(&none)))
+                .filter(|(_, l)| l.count > 0)
+                .map(|(v, l)| ValueMean {
+                    value: v.value.clone(),
+                    value_hex: v.value_hex.clone(),
+                    label: *l,
+                })
+                .collect();
+        }
+    }
+    m
 }
 
 /// The label's value in each row: None where it is missing, NaN or

@@ -118,10 +118,19 @@ pub fn merge_profiles(mut profiles: Vec<(PathBuf, DatasetProfile)>) -> Result<Da
     out.slices = merge_slices(&profiles)?;
     if of_numbers(&out) {
         for (i, feat) in out.features.iter_mut().enumerate() {
-            for (_, d) in &profiles[1..] {
-                if let (Some(a), Some(b)) = (feat.label_means.as_mut(), &d.features[i].label_means)
-                {
-                    a.merge(b);
+            for (p, d) in &profiles[1..] {
+                match (feat.label_means.as_mut(), &d.features[i].label_means) {
+                    (Some(a), Some(b)) => a.merge(b),
+                    (None, None) => {}
+                    _ => {
+                        return Err(Error::Incompatible {
+                            path: p.clone(),
+                            detail: format!(
+                                "feature {:?} has label means in one part and not the other",
+                                feat.name
+                            ),
+                        })
+                    }
                 }
             }
         }

@@ -210,7 +210,8 @@ fn check_features(features: &[FeatureProfile]) -> std::result::Result<(), String
             super::numeric::NumericAcc::from_stats(n).map_err(at)?;
         }
         if let Some(m) = &f.label_means {
-            m.check().map_err(|e| at(format!("label_means: {e}")))?;
+            m.check(f.numeric.as_ref().map(|n| &n.sketch))
+                .map_err(|e| at(format!("label_means: {e}")))?;
         }
         let Some(c) = &f.categorical else { continue };
         for v in c.value_counts.iter().chain(&c.top_values) {
@@ -336,17 +337,23 @@ impl LabelMoments {
         self.count += 1;
         let d = y - self.mean;
         self.mean += d / self.count as f64;
-        self.m2 += d * (y - self.mean);
+        self.m2 = (self.m2 + d * (y - self.mean)).min(f64::MAX);
     }
 
+    /// (A sum of squares beyond the largest float, of labels beyond
+    /// 1e154, is held at it: JSON holds no infinity.)
     pub fn merge(&mut self, o: &LabelMoments) {
         if o.count == 0 {
+            return;
+        }
+        if self.count == 0 {
+            *self = *o;
             return;
         }
         let n = self.count.saturating_add(o.count);
         let d = o.mean - self.mean;
         let w = o.count as f64 / n as f64;
-        self.m2 += o.m2 + d * d * self.count as f64 * w;
+        self.m2 = (self.m2 + o.m2 + d * (d * (self.count as f64 * w))).min(f64::MAX);
         self.mean += d * w;
         self.count = n;
     }
@@ -444,10 +451,29 @@ impl LabelMeans {
     }
 
     /// Counts within any dataset, finite means, sums of squares at least
-    /// zero, a shift below 64, and every value's `value_hex`.
-    fn check(&self) -> std::result::Result<(), String> {
-        if self.shift.is_some_and(|s| s >= 64) {
-            return Err("shift must be below 64".into());
+    /// zero, every value's `value_hex`, and for a numeric feature (of
+    /// `sketch`) cells no finer than its buckets and inside its range.
+    fn check(
+        &self,
+        sketch: Option<&super::sketch::StoredSketch>,
+    ) -> std::result::Result<(), String> {
+        if let Some(sk) = sketch {
+            let Some(shift) = self.shift.filter(|&s| s <= sk.shift) else {
+                return Err(format!(
+                    "shift {:?}: a numeric feature's cells are its sketch's buckets or finer \
+                     (at most {})",
+                    self.shift, sk.shift
+                ));
+            };
+            let d = sk.shift - shift;
+            let buckets = 1u64.checked_shl(sk.bits).unwrap_or(u64::MAX);
+            if let Some(c) = self.cells.iter().find(|c| {
+                (c.cell >> d)
+                    .checked_sub(sk.origin)
+                    .is_none_or(|i| i >= buckets)
+            }) {
+                return Err(format!("cell {} is outside the sketch's range", c.cell));
+            }
         }
         for m in self.parts() {
             if let Some(e) = big("count", m.count) {

@@ -11,7 +11,7 @@ use arrow::datatypes::*;
 use arrow::record_batch::RecordBatch;
 use serde_json::Value;
 use skewer::engine;
-use skewer::profile::MeanBin;
+use skewer::profile::{DatasetProfile, FeatureProfile, MeanBin};
 use skewer::source::Dataset;
 
 use crate::common::*;
@@ -222,26 +222,130 @@ fn label_means_are_each_bins_rows_on_every_backend_and_merged() {
     let merged = dir.path().join("m.json");
     let o = skewer(&["merge", &a, &b, "-o", merged.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let m: skewer::profile::DatasetProfile =
-        serde_json::from_slice(&std::fs::read(&merged).unwrap()).unwrap();
-    for name in ["k", "z", "b", "f"] {
-        let (got, want) = (
-            &feature(&m, name).label_means.as_ref().unwrap().bins,
-            &feature(cpu, name).label_means.as_ref().unwrap().bins,
-        );
-        assert_eq!(got.len(), want.len(), "{name}: {got:?}");
-        for (g, w) in got.iter().zip(want) {
-            assert_eq!((&g.bin, g.count), (&w.bin, w.count), "{name}");
-            let close = |x: Option<f64>, y: Option<f64>| match (x, y) {
-                (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * y.abs().max(1.0),
-                (x, y) => x == y,
+    let m: DatasetProfile = serde_json::from_slice(&std::fs::read(&merged).unwrap()).unwrap();
+    assert_same_means(&m, cpu);
+}
+
+/// Every feature's label means in `got` are `want`'s: the same bins and
+/// counts, means and standard deviations to rounding (sums added up in
+/// another order).
+fn assert_same_means(got: &DatasetProfile, want: &DatasetProfile) {
+    for (g, w) in got.features.iter().zip(&want.features) {
+        let bins = |f: &FeatureProfile| f.label_means.as_ref().map(|m| m.bins.clone());
+        let (Some(gb), Some(wb)) = (bins(g), bins(w)) else {
+            assert_eq!(bins(g), bins(w), "{}", g.name);
+            continue;
+        };
+        assert_eq!(gb.len(), wb.len(), "{}: {gb:?}", g.name);
+        for (x, y) in gb.iter().zip(&wb) {
+            assert_eq!((&x.bin, x.count), (&y.bin, y.count), "{}", g.name);
+            let close = |a: Option<f64>, b: Option<f64>| match (a, b) {
+                (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                (a, b) => a == b,
             };
             assert!(
-                close(g.mean, w.mean) && close(g.std_dev, w.std_dev),
-                "{name}: {g:?} vs {w:?}"
+                close(x.mean, y.mean) && close(x.std_dev, y.std_dev),
+                "{}: {x:?} vs {y:?}",
+                g.name
             );
         }
     }
+}
+
+/// `p` without its label means, nor its sources.
+fn without_means(p: &DatasetProfile) -> DatasetProfile {
+    let mut p = p.clone();
+    p.features.iter_mut().for_each(|f| f.label_means = None);
+    p.sources.clear();
+    p
+}
+
+#[test]
+fn windows_of_a_label_of_numbers_are_each_days_labelled_profile() {
+    // Three days of `rows`, E[y | x] swapped at the ends on the third (a
+    // concept shift; x and y as before), in row groups across the days.
+    let dir = tmp();
+    let n = 4_000;
+    let day0 = 1_772_323_200i64; // 2026-03-01T00:00:00Z
+    let days: Vec<RecordBatch> = (0..3)
+        .map(|d| {
+            let b = match d {
+                2 => rows(20 + d, n, 0.0, |x| match x {
+                    x if x < 0.2 => slope(x + 0.8),
+                    x if x >= 0.8 => slope(x - 0.8),
+                    x => slope(x),
+                }),
+                _ => rows(20 + d, n, 0.0, slope),
+            };
+            let mut rng = Rng::new(d);
+            let ts: TimestampSecondArray = (0..n)
+                .map(|_| Some(day0 + d as i64 * 86_400 + rng.below(86_400) as i64))
+                .collect();
+            let ts = ts.with_timezone("UTC");
+            let mut fields: Vec<Arc<Field>> = b.schema().fields().iter().cloned().collect();
+            fields.push(Arc::new(Field::new("ts", ts.data_type().clone(), false)));
+            let mut cols = b.columns().to_vec();
+            cols.push(Arc::new(ts));
+            RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap()
+        })
+        .collect();
+    let file = dir.path().join("days.parquet");
+    write_parquet(&file, &days, parquet::basic::Compression::SNAPPY, 2_500);
+    for backend in backends() {
+        let (src, mut opts) = opts(700, 1 << 30);
+        opts.backend = backend.clone();
+        opts.label = Some("y".into());
+        let ds = Dataset::open(std::slice::from_ref(&file), &src).unwrap();
+        let windows = engine::profile_windows(&ds, &opts, "ts=1d", &engine::NoProgress).unwrap();
+        assert_eq!(windows.len(), 3, "{}", backend.kind());
+        for (d, w) in windows.iter().enumerate() {
+            assert_eq!(w.label.as_deref(), Some("y"));
+            let alone = dir.path().join(format!("day{d}.parquet"));
+            write_parquet(
+                &alone,
+                &days[d..=d],
+                parquet::basic::Compression::SNAPPY,
+                2_500,
+            );
+            let want = profile_files(&[alone], &src, &opts).unwrap();
+            let mut got = w.clone();
+            got.window = None;
+            assert_same_means(&got, &want);
+            assert_same(&without_means(&got), &without_means(&want));
+            assert!(
+                feature(w, "ts").label_means.is_some(),
+                "the window's column too"
+            );
+        }
+    }
+    // The CLI, in one pass: the timeline finds the concept shift on day 3.
+    let path = |f: &str| dir.path().join(f).display().to_string();
+    let data = path("days.parquet");
+    let args = [
+        "profile",
+        &data,
+        "--label",
+        "y",
+        "--window",
+        "ts=1d",
+        "-o",
+        &path("w"),
+        "--quiet",
+    ];
+    let o = skewer(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = skewer(&["timeline", &path("w"), "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let t: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let named = |n: &str| {
+        let fs = t["features"].as_array().unwrap();
+        fs.iter().find(|f| f["name"] == n).unwrap().clone()
+    };
+    let x = named("x");
+    assert_eq!(x["concept"]["drift"], "fast", "{x}");
+    assert_eq!(x["concept"]["since"], "2026-03-03T00:00:00Z");
+    assert_eq!(x["drift"], "none");
+    assert_eq!(named("z")["concept"]["drift"], "none");
 }
 
 /// Rows with `x` uniform on [lo, lo + 1), `z` a feature the label does
@@ -357,6 +461,32 @@ fn compare_tells_covariate_label_and_concept_shift_of_numbers_apart() {
     );
     assert_eq!(by_name(&c, "z")["concept"]["drifted"], false, "{c}");
 
+    // Stored profiles compared on x alone (--columns leaves the label
+    // out): still a label of numbers, x's concept shift found.
+    let path = |f: &str| dir.path().join(f).display().to_string();
+    for f in ["base", "concept"] {
+        let args = [
+            "profile",
+            &path(&format!("{f}.parquet")),
+            "--label",
+            "y",
+            "-o",
+        ];
+        let o = skewer(&[&args[..], &[&path(&format!("{f}.json")), "--quiet"]].concat());
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let o = skewer(&[
+        "compare",
+        &path("base.json"),
+        &path("concept.json"),
+        "--columns",
+        "x",
+        "--json",
+    ]);
+    let c: Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
+    assert_eq!(by_name(&c, "x")["concept"]["drifted"], true, "{c}");
+
     let (code, c) = compare(dir.path(), "base.parquet", "covariate.parquet");
     assert_eq!(code, Some(1));
     let x = by_name(&c, "x");
@@ -417,15 +547,20 @@ fn compare_tells_covariate_label_and_concept_shift_of_numbers_apart() {
 
 #[test]
 fn concept_tests_of_numbers_hold_their_level_on_unequal_sides() {
-    // A large reference against batches of the same distribution, with
-    // many small cells (an integer feature of 1,000 values) and a skewed
-    // label: nothing is flagged.
+    // A large reference against batches with the same E[y | k], with many
+    // small cells (an integer feature of 1,000 values) and a skewed
+    // label, half of them three times as spread: nothing is flagged (a
+    // test that took both sides' spreads for one flagged every spread
+    // batch).
     let dir = tmp();
-    let make = |seed: u64, n: usize| {
+    let make = |seed: u64, n: usize, spread: f64| {
         let mut rng = Rng::new(seed);
         let k: Int64Array = (0..n).map(|_| Some(rng.below(1_000) as i64)).collect();
         let y: Float64Array = (0..n)
-            .map(|i| Some(0.002 * k.value(i) as f64 + (-rng.f64().max(1e-12).ln())))
+            .map(|i| {
+                let e = -rng.f64().max(1e-12).ln() - 1.0;
+                Some(0.002 * k.value(i) as f64 + 1.0 + spread * e)
+            })
             .collect();
         let schema = Schema::new(vec![
             Field::new("k", DataType::Int64, false),
@@ -448,20 +583,22 @@ fn concept_tests_of_numbers_hold_their_level_on_unequal_sides() {
         ]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     };
-    write("ref.parquet", make(1, 200_000));
+    write("ref.parquet", make(1, 200_000, 1.0));
     let mut ps = Vec::new();
     for i in 0..8 {
         let name = format!("b{i}.parquet");
-        write(&name, make(100 + i, 1_000));
+        write(&name, make(100 + i, 1_000, [1.0, 3.0][i as usize % 2]));
         let (_, c) = compare(dir.path(), "ref.parquet.json", &format!("{name}.json"));
         let k = &by_name(&c, "k")["concept"];
         assert_eq!(k["drifted"], false, "batch {i}: {k}");
         ps.push(k["p_value"].as_f64().unwrap());
     }
     // Not one tiny p-value among eight (each below 0.001 at a chance of
-    // 1 in 1,000 under the null).
+    // 1 in 1,000 under the null), and not all large (a test that cannot
+    // reject).
     eprintln!("p-values: {ps:?}");
     assert!(ps.iter().all(|&p| p > 1e-3), "{ps:?}");
+    assert!(ps.iter().any(|&p| p < 0.5), "{ps:?}");
 }
 
 #[test]
@@ -484,19 +621,6 @@ fn labels_of_numbers_refuse_what_they_cannot_do() {
             "z",
         ],
         &["--label", "cannot be used with", "--slice-by"],
-    );
-    fails_with(
-        &[
-            "profile",
-            &path("d.parquet"),
-            "--label",
-            "y",
-            "--window",
-            "x=1d",
-            "-o",
-            &path("w"),
-        ],
-        &["--label y", "float64", "with --window is not supported yet"],
     );
     // A label neither of classes nor of numbers: a date.
     let days: Date32Array = (0..100).map(Some).collect();
