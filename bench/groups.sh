@@ -7,7 +7,9 @@
 # --label b_flag, interleaved round by round; prints each round, the
 # medians and ratios.
 #
-# usage: bench/groups.sh SKEWER_BIN DIR [ROUNDS]
+# usage: [CASES="plain labelled_numbers"] bench/groups.sh SKEWER_BIN DIR [ROUNDS]
+#   CASES: some of the cases below (all by default); ratios are printed for
+#   the pairs that ran.
 #   DIR holds train.parquet from `bench/gen_train.py ROWS DIR`; the 30-day
 #   files (month.parquet: train's rows with a ts column in time order;
 #   month_shuffled.parquet: the same rows in random order) are made there
@@ -15,7 +17,10 @@
 set -euo pipefail
 bin=$1; dir=$2; rounds=${3:-5}
 py=${PYTHON:-python3}
-if [ ! -f "$dir/month.parquet" ]; then
+all=(plain sliced labelled labelled_numbers month windowed windowed_labelled shuffled_plain shuffled_windowed)
+read -r -a names <<< "${CASES:-${all[*]}}"
+# The 30-day files, where a case reads them.
+if printf '%s\n' "${names[@]}" | grep -qE 'month|windowed' && [ ! -f "$dir/month.parquet" ]; then
     "$py" - "$dir" <<'PY'
 import sys
 import numpy as np
@@ -35,7 +40,6 @@ PY
 fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-names=(plain sliced labelled labelled_numbers month windowed windowed_labelled shuffled_plain shuffled_windowed)
 run() {
     local case=$1 o="$out/p.json"
     case $case in
@@ -67,7 +71,9 @@ for i in $(seq "$rounds"); do
 done
 median() { printf '%s\n' $1 | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 for c in "${names[@]}"; do printf 'median %s %.3f s\n' "$c" "$(median "${times[$c]}")"; done
-ratio() { echo "$(median "${times[$1]}") / $(median "${times[$2]}")" | bc -l; }
-printf 'sliced/plain %.3f, labelled/plain %.3f, labelled by numbers/plain %.3f, windowed/month %.3f, windowed labelled/month %.3f, shuffled windowed/plain %.3f\n' \
-    "$(ratio sliced plain)" "$(ratio labelled plain)" "$(ratio labelled_numbers plain)" "$(ratio windowed month)" \
-    "$(ratio windowed_labelled month)" "$(ratio shuffled_windowed shuffled_plain)"
+ratio() {
+    [ -n "${times[$1]:-}" ] && [ -n "${times[$2]:-}" ] || return 0
+    printf '%s/%s %.3f\n' "$1" "$2" "$(echo "$(median "${times[$1]}") / $(median "${times[$2]}")" | bc -l)"
+}
+ratio sliced plain; ratio labelled plain; ratio labelled_numbers plain
+ratio windowed month; ratio windowed_labelled month; ratio shuffled_windowed shuffled_plain

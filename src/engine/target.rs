@@ -33,36 +33,95 @@ pub fn numeric(dt: &DataType) -> bool {
 
 /// What is added up for one feature.
 enum Plan {
-    /// A numeric feature's values go to cell `map(key) >> shift`.
-    Numeric { map: KeyMap, shift: u32 },
+    /// A numeric feature's values go to cell `map(key) >> shift`, at
+    /// `cell - origin` of the stored sketch's `len` buckets.
+    Numeric {
+        map: KeyMap,
+        shift: u32,
+        origin: u64,
+        len: usize,
+    },
     /// A categorical feature's values go to their index among the listed
     /// ones, or to the rest.
     Categorical { listed: HashMap<Vec<u8>, usize> },
 }
 
-/// One feature's sums so far.
+impl Plan {
+    /// How many parts (cells or listed values) the feature has.
+    fn len(&self) -> usize {
+        match self {
+            Plan::Numeric { len, .. } => *len,
+            Plan::Categorical { listed } => listed.len(),
+        }
+    }
+}
+
+/// A label's sums over some rows, shifted by the first value (`c`): one
+/// addition per row and no division, and `Σd² − (Σd)²/n` stays accurate
+/// where the label has a large offset.
+#[derive(Debug, Clone, Copy, Default)]
+struct Shifted {
+    n: u64,
+    c: f64,
+    s1: f64,
+    s2: f64,
+}
+
+impl Shifted {
+    #[inline(always)]
+    fn add(&mut self, y: f64) {
+        if self.n == 0 {
+            self.c = y;
+        }
+        let d = y - self.c;
+        self.n += 1;
+        self.s1 += d;
+        self.s2 += d * d;
+    }
+
+    fn moments(&self) -> LabelMoments {
+        if self.n == 0 {
+            return LabelMoments::default();
+        }
+        let n = self.n as f64;
+        LabelMoments {
+            count: self.n,
+            mean: self.c + self.s1 / n,
+            m2: (self.s2 - self.s1 * (self.s1 / n)).clamp(0.0, f64::MAX),
+        }
+    }
+}
+
+/// One feature's sums over a partition: per part (cell or listed value;
+/// allocated at the first row), the rest, and the rows where it is
+/// missing.
 #[derive(Default)]
 struct Sums {
-    cells: HashMap<u64, LabelMoments>,
-    values: Vec<LabelMoments>,
+    parts: Vec<Shifted>,
+    other: Shifted,
+    missing: Shifted,
+}
+
+/// One feature's sums over every partition so far.
+#[derive(Default)]
+struct Totals {
+    parts: Vec<LabelMoments>,
     other: LabelMoments,
     missing: LabelMoments,
 }
 
-impl Sums {
-    fn merge(&mut self, o: Sums) {
-        for (j, m) in o.cells {
-            self.cells.entry(j).or_default().merge(&m);
+impl Totals {
+    fn merge(&mut self, o: &Sums) {
+        if self.parts.len() < o.parts.len() {
+            self.parts.resize(o.parts.len(), LabelMoments::default());
         }
-        self.values.resize(
-            self.values.len().max(o.values.len()),
-            LabelMoments::default(),
-        );
-        for (a, b) in self.values.iter_mut().zip(&o.values) {
-            a.merge(b);
+        for (a, b) in self.parts.iter_mut().zip(&o.parts) {
+            if b.n > 0 {
+                a.merge(&b.moments());
+            }
         }
-        self.other.merge(&o.other);
-        self.missing.merge(&o.missing);
+        self.other.merge(&o.other.moments());
+        self.missing.merge(&o.missing.moments());
     }
 }
 
@@ -108,6 +167,8 @@ fn plan(f: &FeatureProfile, dt: &DataType) -> Result<Option<Plan>> {
         (Some(n), _) => Some(Plan::Numeric {
             map: n.sketch.map,
             shift: n.sketch.shift,
+            origin: n.sketch.origin,
+            len: 1usize.checked_shl(n.sketch.bits).unwrap_or(0),
         }),
         (None, Some(c)) => {
             let mut listed = HashMap::new();
@@ -210,7 +271,12 @@ fn attach_all(
             .collect()
     };
     let parts = ds.partitions();
-    let mut sums = fresh();
+    let mut totals: Vec<Vec<Totals>> = plans
+        .iter()
+        .map(|ps| ps.iter().map(|_| Totals::default()).collect())
+        .collect();
+    let sources = ds.sources().join(", ");
+    let names_of: Vec<&str> = feats.iter().map(|&(i, _)| first.features[i].name.as_str()).collect();
     let threads = rayon::current_num_threads();
     progress.start(first.passes + 1, ds.total_rows(), ds.total_bytes());
     super::run_ordered(
@@ -259,8 +325,14 @@ fn attach_all(
                         .par_iter_mut()
                         .zip(&plans[g])
                         .zip(&columns)
-                        .try_for_each(|((s, plan), a)| match plan {
-                            Some(plan) => add(s, plan, a, &ys),
+                        .zip(&names_of)
+                        .try_for_each(|(((s, plan), a), name)| match plan {
+                            Some(plan) => add(s, plan, a, &ys).map_err(|detail| {
+                                Error::DataChanged {
+                                    path: sources.clone().into(),
+                                    detail: format!("column {name:?}: {detail}"),
+                                }
+                            }),
                             None => Ok(()),
                         })?;
                 }
@@ -270,17 +342,17 @@ fn attach_all(
             Ok(got)
         },
         |_, got| {
-            for (ps, gs) in sums.iter_mut().zip(got) {
-                for (s, g) in ps.iter_mut().zip(gs) {
-                    s.merge(g);
+            for (ts, gs) in totals.iter_mut().zip(got) {
+                for (t, g) in ts.iter_mut().zip(gs) {
+                    t.merge(&g);
                 }
             }
             Ok(())
         },
     )?;
     progress.finish();
-    for ((p, plans), sums) in profiles.iter_mut().zip(&plans).zip(sums) {
-        for ((&(i, _), plan), s) in feats.iter().zip(plans).zip(sums) {
+    for ((p, plans), totals) in profiles.iter_mut().zip(&plans).zip(totals) {
+        for ((&(i, _), plan), s) in feats.iter().zip(plans).zip(totals) {
             if let Some(plan) = plan {
                 let f = &mut p.features[i];
                 f.label_means = Some(finish(f, plan, s));
@@ -294,34 +366,30 @@ fn attach_all(
 }
 
 /// A feature's means from its sums.
-fn finish(f: &FeatureProfile, plan: &Plan, s: Sums) -> LabelMeans {
+fn finish(f: &FeatureProfile, plan: &Plan, s: Totals) -> LabelMeans {
     let mut m = LabelMeans {
         other: s.other,
         missing: s.missing,
         ..LabelMeans::default()
     };
+    let counted = s.parts.into_iter().enumerate().filter(|(_, l)| l.count > 0);
     match plan {
-        Plan::Numeric { shift, .. } => {
+        Plan::Numeric { shift, origin, .. } => {
             m.shift = Some(*shift);
-            let mut cells: Vec<MeanCell> = s
-                .cells
-                .into_iter()
-                .map(|(cell, label)| MeanCell { cell, label })
+            m.cells = counted
+                .map(|(i, label)| MeanCell {
+                    cell: origin + i as u64,
+                    label,
+                })
                 .collect();
-            cells.sort_unstable_by_key(|c| c.cell);
-            m.cells = cells;
         }
         Plan::Categorical { .. } => {
             let listed = f.categorical.as_ref().map_or(&[][..], |c| &c.value_counts);
-            let none = LabelMoments::default();
-            m.values = listed
-                .iter()
-                .zip(s.values.iter().chain(std::iter::repeat(&none)))
-                .filter(|(_, l)| l.count > 0)
-                .map(|(v, l)| ValueMean {
-                    value: v.value.clone(),
-                    value_hex: v.value_hex.clone(),
-                    label: *l,
+            m.values = counted
+                .map(|(i, label)| ValueMean {
+                    value: listed[i].value.clone(),
+                    value_hex: listed[i].value_hex.clone(),
+                    label,
                 })
                 .collect();
         }
@@ -354,62 +422,107 @@ fn label_values(a: &ArrayRef) -> Result<Vec<Option<f64>>> {
         .ok_or_else(|| Error::Internal(format!("a label of numbers of type {}", a.data_type())))
 }
 
-/// Add one batch of a feature (`a`) with the label's values `ys`.
-fn add(s: &mut Sums, plan: &Plan, a: &ArrayRef, ys: &[Option<f64>]) -> Result<()> {
+/// Add one batch of a feature (`a`) with the label's values `ys`; the
+/// error says what differs from the profile's pass (a file that changed
+/// in between).
+fn add(s: &mut Sums, plan: &Plan, a: &ArrayRef, ys: &[Option<f64>]) -> Result<(), String> {
+    if s.parts.is_empty() {
+        s.parts = vec![Shifted::default(); plan.len()];
+    }
     match plan {
-        Plan::Numeric { map, shift } => {
-            let a = values_of(a, None)?;
-            // Rows with a label and a finite value: their keys, one each.
-            let finite = finite_rows(a.as_ref());
-            let mut keep = Vec::with_capacity(a.len());
-            let mut y_kept = Vec::with_capacity(a.len());
-            for (i, y) in ys.iter().enumerate() {
-                let Some(y) = *y else {
-                    keep.push(false);
-                    continue;
-                };
-                if a.is_null(i) {
-                    s.missing.add(y);
-                    keep.push(false);
-                } else {
-                    let ok = finite.as_ref().is_none_or(|f| f[i]);
-                    keep.push(ok);
-                    if ok {
-                        y_kept.push(y);
-                    }
-                }
-            }
-            let kept = arrow::compute::filter(&a, &keep.into())
-                .map_err(|e| Error::Internal(format!("filtering rows with a label: {e}")))?;
+        Plan::Numeric {
+            map, shift, origin, ..
+        } => {
+            let a = values_of(a, None).map_err(|e| e.to_string())?;
+            // The keys of the present finite values, in row order.
             let mut scratch = Scratch::default();
-            extract(kept.as_ref(), &mut scratch, &mut Default::default())?;
-            if scratch.keys.len() != y_kept.len() {
-                return Err(Error::Internal(format!(
-                    "{} keys for {} labelled values",
-                    scratch.keys.len(),
-                    y_kept.len()
-                )));
-            }
-            for (&k, &y) in scratch.keys.iter().zip(&y_kept) {
-                s.cells.entry(map.fwd(k) >> shift).or_default().add(y);
+            extract(a.as_ref(), &mut scratch, &mut Default::default()).map_err(|e| e.to_string())?;
+            let finite = finite_rows(a.as_ref());
+            let mut keys = scratch.keys.iter();
+            for (i, y) in ys.iter().enumerate() {
+                if a.is_null(i) {
+                    if let Some(y) = *y {
+                        s.missing.add(y);
+                    }
+                    continue;
+                }
+                if finite.as_ref().is_some_and(|f| !f[i]) {
+                    continue;
+                }
+                let Some(&k) = keys.next() else {
+                    return Err("fewer values than rows".into());
+                };
+                let Some(y) = *y else { continue };
+                let j = (map.fwd(k) >> shift).wrapping_sub(*origin) as usize;
+                match s.parts.get_mut(j) {
+                    Some(cell) => cell.add(y),
+                    None => return Err("a value outside the range the profile saw".into()),
+                }
             }
         }
         Plan::Categorical { listed } => {
-            s.values.resize(listed.len(), LabelMoments::default());
-            let bytes = Bytes::of(a)?;
-            for (i, y) in ys.iter().enumerate() {
+            for (slot, y) in slots(a, listed).map_err(|e| e.to_string())?.iter().zip(ys) {
                 let Some(y) = *y else { continue };
-                match bytes.at(i) {
-                    None => s.missing.add(y),
-                    Some(b) => match listed.get(b) {
-                        Some(&at) => s.values[at].add(y),
-                        None => s.other.add(y),
-                    },
+                match *slot {
+                    MISSING => s.missing.add(y),
+                    OTHER => s.other.add(y),
+                    at => s.parts[at as usize].add(y),
                 }
             }
         }
     }
     Ok(())
+}
+
+/// A row's place among a categorical feature's listed values: its index,
+/// or one of these.
+const MISSING: u32 = u32::MAX;
+const OTHER: u32 = u32::MAX - 1;
+
+/// Each row's place among the `listed` values (by the bytes a categorical
+/// profile counts a value by: text for integers and booleans, strings as
+/// UTF-8, binary values as they are); a dictionary's values are looked up
+/// once each.
+fn slots(a: &ArrayRef, listed: &HashMap<Vec<u8>, usize>) -> Result<Vec<u32>> {
+    let find = |b: &[u8]| listed.get(b).map_or(OTHER, |&i| i as u32);
+    macro_rules! each {
+        ($arr:expr) => {{
+            let arr = $arr;
+            (0..arr.len())
+                .map(|i| match arr.is_null(i) {
+                    true => MISSING,
+                    false => find(arr.value(i).as_ref()),
+                })
+                .collect()
+        }};
+    }
+    Ok(match a.data_type() {
+        DataType::Dictionary(_, _) => {
+            let d = a.as_any_dictionary();
+            let of_value = slots(d.values(), listed)?;
+            let keys = d.normalized_keys();
+            let nulls = a.logical_nulls();
+            (0..a.len())
+                .map(|i| match nulls.as_ref().is_some_and(|n| n.is_null(i)) {
+                    true => MISSING,
+                    false => of_value[keys[i]],
+                })
+                .collect()
+        }
+        DataType::Utf8 => each!(a.as_string::<i32>()),
+        DataType::LargeUtf8 => each!(a.as_string::<i64>()),
+        DataType::Utf8View => each!(a.as_string_view()),
+        DataType::Binary => each!(a.as_binary::<i32>()),
+        DataType::LargeBinary => each!(a.as_binary::<i64>()),
+        DataType::BinaryView => each!(a.as_binary_view()),
+        DataType::FixedSizeBinary(_) => each!(a.as_fixed_size_binary()),
+        // Integers and booleans, as their text.
+        _ => {
+            let text = arrow::compute::cast(a, &DataType::LargeUtf8)
+                .map_err(|e| Error::Internal(format!("reading {} as values: {e}", a.data_type())))?;
+            each!(text.as_string::<i64>())
+        }
+    })
 }
 
 /// For floats, whether each row's value is finite (None: every value of
@@ -430,43 +543,5 @@ fn finite_rows(a: &dyn Array) -> Option<Vec<bool>> {
     match a.data_type() {
         DataType::Float16 | DataType::Float32 | DataType::Float64 => visit_floats(a, Finite),
         _ => None,
-    }
-}
-
-/// Values as the bytes a categorical profile counts them by: text for
-/// integers and booleans (as their counts list them), strings as UTF-8,
-/// binary values as they are.
-enum Bytes {
-    Text(ArrayRef),
-    Binary(ArrayRef),
-}
-
-impl Bytes {
-    fn of(a: &ArrayRef) -> Result<Bytes> {
-        let cast = |a: &ArrayRef, to: &DataType| {
-            arrow::compute::cast(a, to)
-                .map_err(|e| Error::Internal(format!("reading {} as values: {e}", a.data_type())))
-        };
-        let a = match a.data_type() {
-            DataType::Dictionary(_, v) => cast(a, v)?,
-            _ => a.clone(),
-        };
-        Ok(match a.data_type() {
-            DataType::Binary
-            | DataType::LargeBinary
-            | DataType::BinaryView
-            | DataType::FixedSizeBinary(_) => Bytes::Binary(cast(&a, &DataType::LargeBinary)?),
-            _ => Bytes::Text(cast(&a, &DataType::LargeUtf8)?),
-        })
-    }
-
-    /// Row `i`'s bytes; None where it is missing.
-    fn at(&self, i: usize) -> Option<&[u8]> {
-        match self {
-            Bytes::Text(a) => a
-                .is_valid(i)
-                .then(|| a.as_string::<i64>().value(i).as_bytes()),
-            Bytes::Binary(a) => a.is_valid(i).then(|| a.as_binary::<i64>().value(i)),
-        }
     }
 }
