@@ -276,7 +276,10 @@ fn attach_all(
         .map(|ps| ps.iter().map(|_| Totals::default()).collect())
         .collect();
     let sources = ds.sources().join(", ");
-    let names_of: Vec<&str> = feats.iter().map(|&(i, _)| first.features[i].name.as_str()).collect();
+    let names_of: Vec<&str> = feats
+        .iter()
+        .map(|&(i, _)| first.features[i].name.as_str())
+        .collect();
     let threads = rayon::current_num_threads();
     progress.start(first.passes + 1, ds.total_rows(), ds.total_bytes());
     super::run_ordered(
@@ -327,12 +330,12 @@ fn attach_all(
                         .zip(&columns)
                         .zip(&names_of)
                         .try_for_each(|(((s, plan), a), name)| match plan {
-                            Some(plan) => add(s, plan, a, &ys).map_err(|detail| {
-                                Error::DataChanged {
+                            Some(plan) => {
+                                add(s, plan, a, &ys).map_err(|detail| Error::DataChanged {
                                     path: sources.clone().into(),
                                     detail: format!("column {name:?}: {detail}"),
-                                }
-                            }),
+                                })
+                            }
                             None => Ok(()),
                         })?;
                 }
@@ -436,7 +439,8 @@ fn add(s: &mut Sums, plan: &Plan, a: &ArrayRef, ys: &[Option<f64>]) -> Result<()
             let a = values_of(a, None).map_err(|e| e.to_string())?;
             // The keys of the present finite values, in row order.
             let mut scratch = Scratch::default();
-            extract(a.as_ref(), &mut scratch, &mut Default::default()).map_err(|e| e.to_string())?;
+            extract(a.as_ref(), &mut scratch, &mut Default::default())
+                .map_err(|e| e.to_string())?;
             let finite = finite_rows(a.as_ref());
             let mut keys = scratch.keys.iter();
             for (i, y) in ys.iter().enumerate() {
@@ -518,8 +522,9 @@ fn slots(a: &ArrayRef, listed: &HashMap<Vec<u8>, usize>) -> Result<Vec<u32>> {
         DataType::FixedSizeBinary(_) => each!(a.as_fixed_size_binary()),
         // Integers and booleans, as their text.
         _ => {
-            let text = arrow::compute::cast(a, &DataType::LargeUtf8)
-                .map_err(|e| Error::Internal(format!("reading {} as values: {e}", a.data_type())))?;
+            let text = arrow::compute::cast(a, &DataType::LargeUtf8).map_err(|e| {
+                Error::Internal(format!("reading {} as values: {e}", a.data_type()))
+            })?;
             each!(text.as_string::<i64>())
         }
     })
