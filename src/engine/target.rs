@@ -17,7 +17,8 @@ use rayon::prelude::*;
 
 use super::{values_of, Progress};
 use crate::error::{Error, Result};
-use crate::profile::numeric::{extract, visit_floats, FloatVisitor, Scratch};
+use crate::profile::keys::{Domain, Num};
+use crate::profile::numeric::{extract, numbers, visit_floats, FloatVisitor, Scratch};
 use crate::profile::sketch::KeyMap;
 use crate::profile::*;
 use crate::source::Dataset;
@@ -403,26 +404,14 @@ fn finish(f: &FeatureProfile, plan: &Plan, s: Totals) -> LabelMeans {
 /// The label's value in each row: None where it is missing, NaN or
 /// infinite.
 fn label_values(a: &ArrayRef) -> Result<Vec<Option<f64>>> {
-    struct Rows;
-    impl FloatVisitor for Rows {
-        type Out = Vec<Option<f64>>;
-        fn visit<T: Copy>(
-            self,
-            vals: &[T],
-            nulls: Option<&arrow::buffer::NullBuffer>,
-            conv: impl Fn(T) -> f64,
-        ) -> Self::Out {
-            vals.iter()
-                .enumerate()
-                .map(|(i, &v)| {
-                    let y = conv(v);
-                    (nulls.is_none_or(|n| n.is_valid(i)) && y.is_finite()).then_some(y)
-                })
-                .collect()
-        }
-    }
-    visit_floats(a.as_ref(), Rows)
-        .ok_or_else(|| Error::Internal(format!("a label of numbers of type {}", a.data_type())))
+    let ys = numbers(a, Domain::Float)?;
+    Ok(ys
+        .into_iter()
+        .map(|y| match y {
+            Some(Num::Float(y)) if y.is_finite() => Some(y),
+            _ => None,
+        })
+        .collect())
 }
 
 /// Add one batch of a feature (`a`) with the label's values `ys`; the

@@ -7,11 +7,11 @@
 //! [min, max] or the global ranks: the equal-width histogram and the exact
 //! quantiles.
 
-use arrow::array::{Array, AsArray};
+use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::buffer::NullBuffer;
 use arrow::datatypes::*;
 
-use super::keys::{key_f64, key_i64, key_u64, Domain};
+use super::keys::{key_f64, key_i64, key_u64, Domain, Num};
 use super::model::{Bucket, NumericStats, Quantile, QuantileBucket, StatsOptions};
 use super::moments::Moments;
 use super::quantile::{rank_index, EqualWidth, Pass2Plan, Pass2State, Resolved, NO_SLOT};
@@ -660,4 +660,78 @@ pub fn extract(array: &dyn Array, scratch: &mut Scratch, class: &mut ClassCounts
         }
     }
     Ok(())
+}
+
+/// The values of a numeric array in their domain, position by position
+/// (nulls as None): floats and decimals widened as the profile widens them,
+/// dates, times, timestamps and durations as their integer ticks.
+pub fn numbers(v: &ArrayRef, domain: Domain) -> Result<Vec<Option<Num>>> {
+    let v = match v.data_type() {
+        DataType::Dictionary(_, inner) => arrow::compute::cast(v, inner)
+            .map_err(|e| Error::Internal(format!("unpacking a dictionary: {e}")))?,
+        _ => v.clone(),
+    };
+    let cast = |a: &ArrayRef, to: &DataType| {
+        arrow::compute::cast(a, to)
+            .map_err(|e| Error::Internal(format!("widening {}: {e}", a.data_type())))
+    };
+    Ok(match domain {
+        Domain::Float => {
+            struct Collect;
+            impl FloatVisitor for Collect {
+                type Out = Vec<Option<Num>>;
+                fn visit<T: Copy>(
+                    self,
+                    vals: &[T],
+                    nulls: Option<&arrow::buffer::NullBuffer>,
+                    conv: impl Fn(T) -> f64,
+                ) -> Self::Out {
+                    vals.iter()
+                        .enumerate()
+                        .map(|(i, &x)| {
+                            nulls
+                                .is_none_or(|n| n.is_valid(i))
+                                .then(|| Num::Float(conv(x)))
+                        })
+                        .collect()
+                }
+            }
+            visit_floats(v.as_ref(), Collect)
+                .ok_or_else(|| Error::Internal(format!("float values of {}", v.data_type())))?
+        }
+        Domain::UInt => cast(&v, &DataType::UInt64)?
+            .as_primitive::<arrow::datatypes::UInt64Type>()
+            .iter()
+            .map(|x| x.map(Num::UInt))
+            .collect(),
+        Domain::Int => {
+            // Dates, times, timestamps and durations: their ticks, by
+            // reinterpreting the buffers as the integers of their width.
+            let ticks = match v.data_type() {
+                DataType::Date32 | DataType::Time32(_) => Some(DataType::Int32),
+                DataType::Date64
+                | DataType::Time64(_)
+                | DataType::Timestamp(_, _)
+                | DataType::Duration(_) => Some(DataType::Int64),
+                _ => None,
+            };
+            let ints = match ticks {
+                Some(t) => {
+                    let data = v
+                        .to_data()
+                        .into_builder()
+                        .data_type(t)
+                        .build()
+                        .map_err(|e| Error::Internal(format!("ticks of {}: {e}", v.data_type())))?;
+                    arrow::array::make_array(data)
+                }
+                None => v.clone(),
+            };
+            cast(&ints, &DataType::Int64)?
+                .as_primitive::<arrow::datatypes::Int64Type>()
+                .iter()
+                .map(|x| x.map(Num::Int))
+                .collect()
+        }
+    })
 }
