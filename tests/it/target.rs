@@ -715,3 +715,99 @@ fn labels_of_numbers_refuse_what_they_cannot_do() {
         &["c.json", "same type of label"],
     );
 }
+
+#[test]
+fn labels_of_decimals_and_float32_read_every_feature_type() {
+    // The label as decimal128(12, 2) and as float32; features: a
+    // dictionary of strings, dates, and integers marked categorical.
+    let n = 3_000;
+    let mut rng = Rng::new(11);
+    let keys: Int32Array = (0..n)
+        .map(|_| (!rng.chance(0.05)).then(|| rng.below(6) as i32))
+        .collect();
+    let dict = DictionaryArray::<Int32Type>::try_new(
+        keys.clone(),
+        Arc::new(StringArray::from(vec!["a", "b", "c", "d", "e", "f"])),
+    )
+    .unwrap();
+    let day: Date32Array = (0..n)
+        .map(|_| Some(20_000 + rng.below(30) as i32))
+        .collect();
+    let c: Int64Array = (0..n).map(|_| Some(rng.below(4) as i64)).collect();
+    let cents: Vec<Option<i128>> = (0..n)
+        .map(|i| {
+            let k = if keys.is_null(i) { 0 } else { keys.value(i) };
+            (!rng.chance(0.02)).then(|| 10_000 + 250 * k as i128 + rng.below(1_000) as i128)
+        })
+        .collect();
+    let dec = Decimal128Array::from(cents.clone())
+        .with_precision_and_scale(12, 2)
+        .unwrap();
+    let f32s: Float32Array = cents.iter().map(|c| c.map(|c| c as f32 / 100.0)).collect();
+    let dir = tmp();
+    for (name, y) in [("dec", Arc::new(dec) as ArrayRef), ("f32", Arc::new(f32s))] {
+        let schema = Schema::new(vec![
+            Field::new("z", dict.data_type().clone(), true),
+            Field::new("day", DataType::Date32, false),
+            Field::new("c", DataType::Int64, false),
+            Field::new("y", y.data_type().clone(), true),
+        ]);
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(dict.clone()),
+            Arc::new(day.clone()),
+            Arc::new(c.clone()),
+            y,
+        ];
+        let b = RecordBatch::try_new(Arc::new(schema), cols).unwrap();
+        let file = dir.path().join(format!("{name}.parquet"));
+        write_parquet(&file, &[b], parquet::basic::Compression::SNAPPY, 1_000);
+        let (src, mut opts) = opts(700, 1 << 30);
+        opts.label = Some("y".into());
+        opts.categorical = vec!["c".into()];
+        let ds = Dataset::open(std::slice::from_ref(&file), &src).unwrap();
+        let p = engine::profile(&ds, &opts, &engine::NoProgress).unwrap();
+        // The label in cents, as the rows hold it.
+        let ys: Float64Array = cents.iter().map(|c| c.map(|c| c as f64 / 100.0)).collect();
+        let tol = |x: f64| {
+            if name == "f32" {
+                1e-5 * x.abs()
+            } else {
+                1e-9 * x.abs()
+            }
+        };
+        let check = |b: &MeanBin, want: (u64, f64, f64)| {
+            assert_eq!(b.count, want.0, "{name} {}", b.bin);
+            assert!(
+                (b.mean.unwrap() - want.1).abs() <= tol(want.1),
+                "{name} {b:?} {want:?}"
+            );
+            assert!(
+                (b.std_dev.unwrap() - want.2).abs() <= tol(want.2).max(1e-3),
+                "{name} {b:?} {want:?}"
+            );
+        };
+        let values = ["a", "b", "c", "d", "e", "f"];
+        let zs = &feature(&p, "z").label_means.as_ref().unwrap().bins;
+        let mut names: Vec<&str> = zs.iter().map(|b| b.bin.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            ["__missing__", "a", "b", "c", "d", "e", "f"],
+            "{name}"
+        );
+        for b in zs {
+            let want = expect(&ys, |i| match b.bin.as_str() {
+                "__missing__" => keys.is_null(i),
+                v => !keys.is_null(i) && values[keys.value(i) as usize] == v,
+            });
+            check(b, want);
+        }
+        for b in &feature(&p, "c").label_means.as_ref().unwrap().bins {
+            check(b, expect(&ys, |i| c.value(i).to_string() == b.bin));
+        }
+        let days = &feature(&p, "day").label_means.as_ref().unwrap().bins;
+        assert!(days.iter().all(|b| b.bin.starts_with("[2024-")), "{days:?}");
+        let total: u64 = days.iter().map(|b| b.count).sum();
+        assert_eq!(total, expect(&ys, |_| true).0, "{name}");
+    }
+}
