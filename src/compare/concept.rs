@@ -742,33 +742,58 @@ pub fn concept(
 ) -> Option<Concept> {
     let j = joint(name, &[base, cur], opts.bins)?;
     let st = standardized(&j);
-    let (mut weighed, mut mass) = (0.0, 0.0);
-    let mut top: Option<(f64, usize)> = None;
-    for (b, shares) in st.shares.iter().enumerate() {
-        let Some([ra, rb]) = shares else { continue };
-        // The bin's pooled mass where both sides have values: a bin the
-        // sides share a sliver of weighs that sliver.
-        let w = st.shared[b];
+    // Each bin weighs the pooled mass where both sides have values: a bin
+    // the sides share a sliver of weighs that sliver.
+    let changes = st.shares.iter().enumerate().filter_map(|(b, shares)| {
+        let [ra, rb] = shares.as_ref()?;
         let tv = 0.5 * ra.iter().zip(rb).map(|(x, y)| (x - y).abs()).sum::<f64>();
-        weighed += w * tv;
+        Some((b, st.shared[b], tv))
+    });
+    let (value, top) = weighed(changes)?;
+    let bin = top.map(|b| j.bins[b].clone());
+    Some(Concept::new(value, bin, st.statistic, st.dof, opts))
+}
+
+/// The mass-weighted mean of the bins' changes (`(bin, mass, change)`,
+/// for the bins both sides have values in), and the bin where mass times
+/// change is largest (None where nothing changed); None where no bin has
+/// mass.
+pub(super) fn weighed(
+    changes: impl Iterator<Item = (usize, f64, f64)>,
+) -> Option<(f64, Option<usize>)> {
+    let (mut sum, mut mass) = (0.0, 0.0);
+    let mut top: Option<(f64, usize)> = None;
+    for (b, w, change) in changes {
+        sum += w * change;
         mass += w;
-        if top.is_none_or(|(t, _)| w * tv > t) {
-            top = Some((w * tv, b));
+        if top.is_none_or(|(t, _)| w * change > t) {
+            top = Some((w * change, b));
         }
     }
-    if mass == 0.0 {
-        return None;
+    (mass > 0.0).then(|| (sum / mass, top.filter(|t| t.0 > 0.0).map(|t| t.1)))
+}
+
+impl Concept {
+    /// A concept shift of `value` (largest at `bin`) with its test's
+    /// statistic: drifted where the value reaches the threshold and the
+    /// test rejects at alpha.
+    pub(super) fn new(
+        value: f64,
+        bin: Option<String>,
+        statistic: f64,
+        dof: u64,
+        opts: &CompareOptions,
+    ) -> Concept {
+        let p_value = p_value(statistic, dof);
+        Concept {
+            value,
+            bin,
+            statistic,
+            dof,
+            p_value,
+            drifted: value >= opts.threshold && p_value < opts.alpha,
+        }
     }
-    let value = weighed / mass;
-    let p_value = p_value(st.statistic, st.dof);
-    Some(Concept {
-        value,
-        bin: top.filter(|t| t.0 > 0.0).map(|(_, b)| j.bins[b].clone()),
-        statistic: st.statistic,
-        dof: st.dof,
-        p_value,
-        drifted: value >= opts.threshold && p_value < opts.alpha,
-    })
 }
 
 /// What the report draws of a feature: its bins, the label's classes,

@@ -24,7 +24,7 @@
 
 use hashbrown::HashMap;
 
-use super::concept::{key, spans, top_values, Concept, Key, LabelShift, MISSING};
+use super::concept::{key, spans, top_values, weighed, Concept, Key, LabelShift, MISSING};
 use super::numeric::Grid;
 use super::{CompareOptions, FeatureComparison};
 use crate::profile::sketch::KeySketch;
@@ -390,33 +390,13 @@ pub fn concept(
 ) -> Option<Concept> {
     let j = joint(name, &[base, cur], opts.bins)?;
     let m = moved(&j);
-    let (mut weighed, mut mass) = (0.0, 0.0);
-    let mut top: Option<(f64, usize)> = None;
-    for (b, d) in m.diffs.iter().enumerate() {
-        let Some(d) = d else { continue };
-        let w = m.shared[b];
-        weighed += w * d.abs();
-        mass += w;
-        if top.is_none_or(|(t, _)| w * d.abs() > t) {
-            top = Some((w * d.abs(), b));
-        }
-    }
-    if mass == 0.0 {
-        return None;
-    }
-    let value = match m.sd > 0.0 {
-        true => weighed / mass / m.sd,
-        false => 0.0,
-    };
-    let p_value = super::concept::p_value(m.statistic, m.dof);
-    Some(Concept {
-        value,
-        bin: top.filter(|t| t.0 > 0.0).map(|(_, b)| j.bins[b].clone()),
-        statistic: m.statistic,
-        dof: m.dof,
-        p_value,
-        drifted: value >= opts.threshold && p_value < opts.alpha,
-    })
+    let changes =
+        (m.diffs.iter().enumerate()).filter_map(|(b, d)| Some((b, m.shared[b], d.as_ref()?.abs())));
+    let (mean, top) = weighed(changes)?;
+    // In standard deviations of the label (none where it is constant).
+    let value = if m.sd > 0.0 { mean / m.sd } else { 0.0 };
+    let bin = top.map(|b| j.bins[b].clone());
+    Some(Concept::new(value, bin, m.statistic, m.dof, opts))
 }
 
 /// Label shift of a label of numbers between `base` and `cur`: the label

@@ -15,10 +15,10 @@ use arrow::record_batch::RecordBatch;
 use hashbrown::HashMap;
 use rayon::prelude::*;
 
-use super::{values_of, Progress};
+use super::Progress;
 use crate::error::{Error, Result};
 use crate::profile::keys::{Domain, Num};
-use crate::profile::numeric::{extract, numbers, visit_floats, FloatVisitor, Scratch};
+use crate::profile::numeric::numbers;
 use crate::profile::sketch::KeyMap;
 use crate::profile::*;
 use crate::source::Dataset;
@@ -34,9 +34,11 @@ pub fn numeric(dt: &DataType) -> bool {
 
 /// What is added up for one feature.
 enum Plan {
-    /// A numeric feature's values go to cell `map(key) >> shift`, at
+    /// A numeric feature's values (of `domain`) go to cell
+    /// `map(key) >> shift`, at
     /// `cell - origin` of the stored sketch's `len` buckets.
     Numeric {
+        domain: Domain,
         map: KeyMap,
         shift: u32,
         origin: u64,
@@ -166,6 +168,7 @@ fn plan(f: &FeatureProfile, dt: &DataType) -> Result<Option<Plan>> {
     }
     Ok(match (&f.numeric, &f.categorical) {
         (Some(n), _) => Some(Plan::Numeric {
+            domain: n.domain,
             map: n.sketch.map,
             shift: n.sketch.shift,
             origin: n.sketch.origin,
@@ -423,29 +426,25 @@ fn add(s: &mut Sums, plan: &Plan, a: &ArrayRef, ys: &[Option<f64>]) -> Result<()
     }
     match plan {
         Plan::Numeric {
-            map, shift, origin, ..
+            domain,
+            map,
+            shift,
+            origin,
+            ..
         } => {
-            let a = values_of(a, None).map_err(|e| e.to_string())?;
-            // The keys of the present finite values, in row order.
-            let mut scratch = Scratch::default();
-            extract(a.as_ref(), &mut scratch, &mut Default::default())
-                .map_err(|e| e.to_string())?;
-            let finite = finite_rows(a.as_ref());
-            let mut keys = scratch.keys.iter();
-            for (i, y) in ys.iter().enumerate() {
-                if a.is_null(i) {
-                    if let Some(y) = *y {
+            // Each row's value (None: missing) and key (None: NaN or ±inf).
+            for (x, y) in numbers(a, *domain)
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .zip(ys)
+            {
+                let (Some(x), Some(y)) = (x, *y) else {
+                    if let (None, Some(y)) = (x, *y) {
                         s.missing.add(y);
                     }
                     continue;
-                }
-                if finite.as_ref().is_some_and(|f| !f[i]) {
-                    continue;
-                }
-                let Some(&k) = keys.next() else {
-                    return Err("fewer values than rows".into());
                 };
-                let Some(y) = *y else { continue };
+                let Some(k) = domain.key(x) else { continue };
                 let j = (map.fwd(k) >> shift).wrapping_sub(*origin) as usize;
                 match s.parts.get_mut(j) {
                     Some(cell) => cell.add(y),
@@ -517,25 +516,4 @@ fn slots(a: &ArrayRef, listed: &HashMap<Vec<u8>, usize>) -> Result<Vec<u32>> {
             each!(text.as_string::<i64>())
         }
     })
-}
-
-/// For floats, whether each row's value is finite (None: every value of
-/// the type is).
-fn finite_rows(a: &dyn Array) -> Option<Vec<bool>> {
-    struct Finite;
-    impl FloatVisitor for Finite {
-        type Out = Vec<bool>;
-        fn visit<T: Copy>(
-            self,
-            vals: &[T],
-            _: Option<&arrow::buffer::NullBuffer>,
-            conv: impl Fn(T) -> f64,
-        ) -> Self::Out {
-            vals.iter().map(|&v| conv(v).is_finite()).collect()
-        }
-    }
-    match a.data_type() {
-        DataType::Float16 | DataType::Float32 | DataType::Float64 => visit_floats(a, Finite),
-        _ => None,
-    }
 }

@@ -574,3 +574,18 @@ pub fn assert_same(a: &DatasetProfile, b: &DatasetProfile) {
         );
     }
 }
+
+/// `b` with a column `ts` (timestamps in seconds, UTC) at random times of
+/// the day starting at `day` (seconds since the epoch), drawn from `seed`.
+pub fn on_day(b: &RecordBatch, day: i64, seed: u64) -> RecordBatch {
+    let mut rng = Rng::new(seed);
+    let ts: TimestampSecondArray = (0..b.num_rows())
+        .map(|_| Some(day + rng.below(86_400) as i64))
+        .collect();
+    let ts = ts.with_timezone("UTC");
+    let mut fields: Vec<Arc<Field>> = b.schema().fields().iter().cloned().collect();
+    fields.push(Arc::new(Field::new("ts", ts.data_type().clone(), false)));
+    let mut cols = b.columns().to_vec();
+    cols.push(Arc::new(ts));
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap()
+}

@@ -277,16 +277,7 @@ fn windows_of_a_label_of_numbers_are_each_days_labelled_profile() {
                 }),
                 _ => rows(20 + d, n, 0.0, slope),
             };
-            let mut rng = Rng::new(d);
-            let ts: TimestampSecondArray = (0..n)
-                .map(|_| Some(day0 + d as i64 * 86_400 + rng.below(86_400) as i64))
-                .collect();
-            let ts = ts.with_timezone("UTC");
-            let mut fields: Vec<Arc<Field>> = b.schema().fields().iter().cloned().collect();
-            fields.push(Arc::new(Field::new("ts", ts.data_type().clone(), false)));
-            let mut cols = b.columns().to_vec();
-            cols.push(Arc::new(ts));
-            RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap()
+            on_day(&b, day0 + d as i64 * 86_400, d)
         })
         .collect();
     let file = dir.path().join("days.parquet");
